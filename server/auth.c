@@ -1,0 +1,399 @@
+/* Accounts: register, login, resume, logout, password.set, ping.
+ *
+ * Password hashing runs on the libuv thread pool; every write goes through the writer and the
+ * reply waits for its commit. One auth_op carries a request through those steps. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "handlers.h"
+#include "log.h"
+#include "password.h"
+#include "session.h"
+#include "store_users.h"
+
+typedef struct auth_op auth_op;
+typedef void (*auth_step)(auth_op *a);
+
+struct auth_op {
+    mu_job job;          /* first: the writer hands the job back */
+    uv_work_t work;
+    mu_conn *c;          /* a reference, dropped in op_free */
+    auth_step after_work;
+    char handle[MU_HANDLE_MAX + 1];
+    mu_role role;
+    int64_t user_id;
+    char pw[129], pw_new[129];
+    size_t pw_len, pw_new_len;
+    char hash[crypto_pwhash_STRBYTES];
+    char token[TOKEN_CHARS + 1];
+    uint8_t token_hash[TOKEN_HASH_BYTES];
+    int64_t now, expires;
+    int work_kind;
+    bool ok;
+};
+
+static auth_op *op_new(mu_conn *c)
+{
+    auth_op *a = calloc(1, sizeof(*a));
+    if (!a)
+        abort();
+    a->c = conn_ref(c);
+    return a;
+}
+
+static void op_free(auth_op *a)
+{
+    conn_unref(a->c);
+    sodium_memzero(a, sizeof(*a)); /* passwords, hashes and the token */
+    free(a);
+}
+
+static void copy_str(const mu_val *v, char *dst, size_t cap, size_t *len)
+{
+    size_t n = v->v.s.n < cap - 1 ? v->v.s.n : cap - 1;
+    memcpy(dst, v->v.s.p, n);
+    dst[n] = 0;
+    if (len)
+        *len = n;
+}
+
+static int64_t token_lifetime_ms(void)
+{
+    return (int64_t)g_srv->cfg.token_lifetime_days * 86400000;
+}
+
+/* ---- the thread-pool step --------------------------------------------------------------- */
+
+enum { WORK_HASH, WORK_VERIFY, WORK_VERIFY_THEN_HASH };
+
+static void work_run(uv_work_t *w)
+{
+    auth_op *a = w->data;
+    switch (a->work_kind) {
+    case WORK_HASH:
+        a->ok = password_hash(a->pw, a->pw_len, a->hash) == 0;
+        break;
+    case WORK_VERIFY:
+        a->ok = password_verify(a->hash, a->pw, a->pw_len);
+        break;
+    case WORK_VERIFY_THEN_HASH:
+        a->ok = password_verify(a->hash, a->pw, a->pw_len) &&
+                password_hash(a->pw_new, a->pw_new_len, a->hash) == 0;
+        break;
+    }
+}
+
+static void work_done(uv_work_t *w, int status)
+{
+    auth_op *a = w->data;
+    if (status != 0)
+        a->ok = false;
+    a->after_work(a);
+}
+
+static void start_work(auth_op *a, int kind, auth_step next)
+{
+    a->work_kind = kind;
+    a->after_work = next;
+    a->work.data = a;
+    if (uv_queue_work(g_srv->loop, &a->work, work_run, work_done) != 0) {
+        conn_reply_err(a->c, MU_E_INTERNAL, "Could not start password hashing.");
+        op_free(a);
+    }
+}
+
+static void submit(auth_op *a, job_run_fn run, job_done_fn done)
+{
+    a->job.run = run;
+    a->job.done = done;
+    store_submit(g_srv->store, &a->job);
+}
+
+/* A success that signs the connection in: {user, token} or {user}. */
+static void reply_signed_in(auth_op *a, bool with_token)
+{
+    mu_conn *c = a->c;
+    conn_authenticate(c, a->user_id, a->handle, a->role, a->token_hash);
+    mu_enc e;
+    conn_reply_begin(c, &e, with_token ? 2 : 1);
+    mu_enc_key(&e, "user");
+    enc_user(&e, a->handle, a->role);
+    if (with_token)
+        mu_enc_kstr(&e, "token", a->token);
+    conn_reply(c, &e);
+    session_signed_in(c);
+}
+
+static void reply_job_error(mu_conn *c, mu_code code)
+{
+    if (code == MU_E_UNAVAILABLE)
+        conn_reply_err(c, code, "Storage cannot take writes right now; nothing was saved.");
+    else
+        conn_reply_err(c, MU_E_INTERNAL, "The change could not be saved.");
+}
+
+/* ---- register --------------------------------------------------------------------------- */
+
+static mu_code register_run(mu_job *j, mu_wtx *w)
+{
+    auth_op *a = (auth_op *)j;
+    mu_code c = users_insert(w, a->handle, a->role, a->hash, a->now, &a->user_id);
+    if (c != MU_OK)
+        return c;
+    return tokens_insert(w, a->token_hash, a->user_id, a->now, a->expires);
+}
+
+static void register_done(mu_job *j)
+{
+    auth_op *a = (auth_op *)j;
+    if (j->result == MU_E_CONFLICT)
+        conn_reply_err(a->c, MU_E_CONFLICT, "That handle is taken; choose another.");
+    else if (j->result != MU_OK)
+        reply_job_error(a->c, j->result);
+    else
+        reply_signed_in(a, true);
+    op_free(a);
+}
+
+static void register_hashed(auth_op *a)
+{
+    if (!a->ok) {
+        conn_reply_err(a->c, MU_E_INTERNAL, "Password hashing failed.");
+        op_free(a);
+        return;
+    }
+    if (!conn_alive(a->c)) {
+        conn_reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
+        op_free(a);
+        return;
+    }
+    token_new(a->token, a->token_hash);
+    a->now = clock_now_ms();
+    a->expires = a->now + token_lifetime_ms();
+    submit(a, register_run, register_done);
+}
+
+void auth_register(mu_conn *c, mu_request *r)
+{
+    if (c->state == CONN_AUTHENTICATED) {
+        conn_reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
+        return;
+    }
+    if (!g_srv->cfg.open_registration) {
+        conn_reply_err(c, MU_E_FORBIDDEN,
+                       "Registration is closed on this server; ask its administrator.");
+        return;
+    }
+    const mu_val *role = mu_req_field(r, "role");
+    const char *handle = mu_req_field(r, "handle")->v.h;
+    user_row u;
+    int found = users_find_by_handle(g_srv->store, handle, &u);
+    if (found < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        return;
+    }
+    if (found) {
+        conn_reply_err(c, MU_E_CONFLICT, "That handle is taken; choose another.");
+        return;
+    }
+    auth_op *a = op_new(c);
+    snprintf(a->handle, sizeof(a->handle), "%s", handle);
+    a->role = role->present ? (mu_role)role_parse(role->v.s.p, role->v.s.n) : ROLE_MEMBER;
+    copy_str(mu_req_field(r, "password"), a->pw, sizeof(a->pw), &a->pw_len);
+    start_work(a, WORK_HASH, register_hashed);
+}
+
+/* ---- login ------------------------------------------------------------------------------ */
+
+static mu_code login_run(mu_job *j, mu_wtx *w)
+{
+    auth_op *a = (auth_op *)j;
+    return tokens_insert(w, a->token_hash, a->user_id, a->now, a->expires);
+}
+
+static void login_done(mu_job *j)
+{
+    auth_op *a = (auth_op *)j;
+    if (j->result == MU_E_NOT_FOUND) /* the account went while the password was checked */
+        conn_reply_err(a->c, MU_E_UNAUTHENTICATED, "Wrong handle or password.");
+    else if (j->result != MU_OK)
+        reply_job_error(a->c, j->result);
+    else
+        reply_signed_in(a, true);
+    op_free(a);
+}
+
+static void login_verified(auth_op *a)
+{
+    if (!a->ok || a->user_id == 0) {
+        throttle_fail(g_srv->throttle, a->handle, clock_now_ms());
+        conn_reply_err(a->c, MU_E_UNAUTHENTICATED, "Wrong handle or password.");
+        op_free(a);
+        return;
+    }
+    throttle_clear(g_srv->throttle, a->handle);
+    if (!conn_alive(a->c)) {
+        conn_reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
+        op_free(a);
+        return;
+    }
+    token_new(a->token, a->token_hash);
+    a->now = clock_now_ms();
+    a->expires = a->now + token_lifetime_ms();
+    submit(a, login_run, login_done);
+}
+
+void auth_login(mu_conn *c, mu_request *r)
+{
+    if (c->state == CONN_AUTHENTICATED) {
+        conn_reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
+        return;
+    }
+    const char *handle = mu_req_field(r, "handle")->v.h;
+    if (throttle_blocked(g_srv->throttle, handle, clock_now_ms())) {
+        conn_reply_err(c, MU_E_RATE_LIMITED,
+                       "Too many failed sign-ins for this handle; wait a while and try again.");
+        return;
+    }
+    user_row u;
+    int found = users_find_by_handle(g_srv->store, handle, &u);
+    if (found < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        return;
+    }
+    auth_op *a = op_new(c);
+    snprintf(a->handle, sizeof(a->handle), "%s", handle);
+    copy_str(mu_req_field(r, "password"), a->pw, sizeof(a->pw), &a->pw_len);
+    if (found) {
+        a->user_id = u.id;
+        a->role = u.role;
+        memcpy(a->hash, u.pwhash, sizeof(a->hash));
+    } else {
+        /* An unknown handle costs the same hash as a known one, so timing tells nothing. */
+        memcpy(a->hash, g_srv->dummy_hash, sizeof(a->hash));
+    }
+    sodium_memzero(&u, sizeof(u));
+    start_work(a, WORK_VERIFY, login_verified);
+}
+
+/* ---- resume ----------------------------------------------------------------------------- */
+
+void auth_resume(mu_conn *c, mu_request *r)
+{
+    const mu_val *t = mu_req_field(r, "token");
+    uint8_t hash[TOKEN_HASH_BYTES];
+    token_hash(t->v.s.p, t->v.s.n, hash);
+    user_row u;
+    int64_t expires = 0;
+    int found = tokens_find(g_srv->store, hash, &u, &expires);
+    if (found < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read sessions.");
+        return;
+    }
+    if (!found || expires <= clock_now_ms()) {
+        conn_reply_err(c, MU_E_UNAUTHENTICATED,
+                       "That session has expired or was signed out; log in again.");
+        return;
+    }
+    if (c->state == CONN_AUTHENTICATED)
+        session_signed_out(c); /* a resume switches the connection to the token's session */
+    conn_authenticate(c, u.id, u.handle, u.role, hash);
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, "user");
+    enc_user(&e, u.handle, u.role);
+    conn_reply(c, &e);
+    sodium_memzero(&u, sizeof(u));
+    session_signed_in(c);
+}
+
+/* ---- logout ----------------------------------------------------------------------------- */
+
+static mu_code logout_run(mu_job *j, mu_wtx *w)
+{
+    return tokens_delete(w, ((auth_op *)j)->token_hash);
+}
+
+static void logout_done(mu_job *j)
+{
+    auth_op *a = (auth_op *)j;
+    if (j->result != MU_OK) {
+        reply_job_error(a->c, j->result);
+    } else {
+        session_signed_out(a->c);
+        conn_reply_empty(a->c);
+    }
+    op_free(a);
+}
+
+void auth_logout(mu_conn *c, mu_request *r)
+{
+    auth_op *a = op_new(c);
+    memcpy(a->token_hash, c->token_hash, sizeof(a->token_hash));
+    submit(a, logout_run, logout_done);
+}
+
+/* ---- password.set ----------------------------------------------------------------------- */
+
+static mu_code pwset_run(mu_job *j, mu_wtx *w)
+{
+    auth_op *a = (auth_op *)j;
+    return users_set_password(w, a->user_id, a->hash, a->token_hash);
+}
+
+static void close_other(mu_conn *other, void *ud)
+{
+    if (other != ud)
+        conn_close(other, 1008);
+}
+
+static void pwset_done(mu_job *j)
+{
+    auth_op *a = (auth_op *)j;
+    if (j->result != MU_OK) {
+        reply_job_error(a->c, j->result);
+    } else {
+        conn_foreach_user(a->user_id, close_other, a->c);
+        conn_reply_empty(a->c);
+    }
+    op_free(a);
+}
+
+static void pwset_hashed(auth_op *a)
+{
+    if (!a->ok) {
+        conn_reply_err(a->c, MU_E_FORBIDDEN, "The old password is wrong.");
+        op_free(a);
+        return;
+    }
+    submit(a, pwset_run, pwset_done);
+}
+
+void auth_password_set(mu_conn *c, mu_request *r)
+{
+    user_row u;
+    int found = users_find_by_id(g_srv->store, c->user_id, &u);
+    if (found <= 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read the account.");
+        return;
+    }
+    auth_op *a = op_new(c);
+    a->user_id = c->user_id;
+    memcpy(a->token_hash, c->token_hash, sizeof(a->token_hash));
+    memcpy(a->hash, u.pwhash, sizeof(a->hash));
+    sodium_memzero(&u, sizeof(u));
+    copy_str(mu_req_field(r, "old"), a->pw, sizeof(a->pw), &a->pw_len);
+    copy_str(mu_req_field(r, "new"), a->pw_new, sizeof(a->pw_new), &a->pw_new_len);
+    start_work(a, WORK_VERIFY_THEN_HASH, pwset_hashed);
+}
+
+/* ---- ping ------------------------------------------------------------------------------- */
+
+void auth_ping(mu_conn *c, mu_request *r)
+{
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_kint(&e, "ts", clock_now_ms());
+    conn_reply(c, &e);
+}

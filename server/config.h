@@ -1,0 +1,57 @@
+/* Server settings: one table of typed settings (name, type, default, range), read from a
+ * `key = value` file. Every server setting lives here; nothing else parses configuration. */
+#ifndef MUTUAL_CONFIG_H
+#define MUTUAL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *name, *phone, *url, *hours, *region; /* phone..region may be NULL */
+} mu_resource;
+
+typedef struct {
+    char *listen;       /* HOST:PORT */
+    char *db;
+    bool open_registration;
+    uint64_t rate_per_s, burst;
+    uint64_t max_frame, max_text, max_note;
+    uint64_t send_queue;
+    uint64_t token_lifetime_days;
+    uint64_t login_max_failures, login_window_s;
+    char *log_level;    /* error, warn, info, debug */
+    char *tls_cert, *tls_key;
+    uint64_t caseload_max;
+    uint64_t craving_high, mood_low, who5_low_sum, who5_item_low;
+    uint64_t missed_days, missed_scan_s;
+    char *synchronous;  /* full or normal */
+    uint64_t writer_batch_max;
+    uint64_t max_connections;
+    uint64_t shutdown_grace_ms;
+    mu_resource *help;
+    size_t nhelp;
+    bool help_set;      /* a `help` line was read: the built-in list is replaced */
+} mu_config;
+
+/* Fills every setting with its default. */
+void config_defaults(mu_config *c);
+/* Reads a file over the current values. On failure returns -1 with "FILE:LINE: reason" in err. */
+int config_load(mu_config *c, const char *path, char *err, size_t errlen);
+/* Sets one setting from text, as a line of the file would. */
+int config_set(mu_config *c, const char *key, const char *value, char *err, size_t errlen);
+void config_free(mu_config *c);
+
+/* The settings table, for documentation and tests. */
+typedef enum { CFG_STR, CFG_UINT, CFG_BOOL, CFG_ENUM, CFG_RESOURCE } cfg_type;
+typedef struct {
+    const char *name;
+    cfg_type type;
+    size_t offset;
+    const char *def;
+    uint64_t min, max;
+    const char *const *choices; /* CFG_ENUM */
+} cfg_setting;
+const cfg_setting *config_table(size_t *n);
+
+#endif

@@ -1,0 +1,81 @@
+#include "dispatch.h"
+
+#include "handlers.h"
+#include "log.h"
+
+/* The handler of each op. An op of the protocol with no handler here is not served by this
+ * build and answers unknown_op. */
+static const handler_fn handlers[MU_OP__COUNT] = {
+    [MU_OP_REGISTER] = auth_register,
+    [MU_OP_LOGIN] = auth_login,
+    [MU_OP_RESUME] = auth_resume,
+    [MU_OP_LOGOUT] = auth_logout,
+    [MU_OP_PASSWORD_SET] = auth_password_set,
+    [MU_OP_PING] = auth_ping,
+    [MU_OP_HELP] = help_request,
+    [MU_OP_TEST_CLOCK] = admin_test_clock,
+};
+
+static unsigned inflight;
+
+unsigned dispatch_inflight(void) { return inflight; }
+void dispatch_call_started(void) { inflight++; }
+void dispatch_call_ended(void) { inflight--; }
+
+void conn_malformed(mu_conn *c, const mu_error *err);
+
+void dispatch_request(mu_conn *c, mu_inmsg *m)
+{
+    mu_request *r = &c->req;
+    mu_error err = {0};
+
+    if (m->text) {
+        /* Text is never a request: malformed, and counted as such. */
+        mu_request_free(r);
+        mu_request_init(r);
+        mu_error_set(&err, MU_E_BAD_REQUEST, "Frames must be binary MessagePack, not text.");
+        if (m->limited) {
+            conn_reply_err(c, MU_E_RATE_LIMITED, "Too many requests; slow down.");
+            return;
+        }
+        conn_malformed(c, &err);
+        return;
+    }
+    mu_parse_result pr = mu_request_parse(r, m->data, m->len, &err);
+    if (m->limited) {
+        conn_reply_err(c, MU_E_RATE_LIMITED, "Too many requests; slow down.");
+        return;
+    }
+    if (pr == MU_PARSE_MALFORMED) {
+        conn_malformed(c, &err);
+        return;
+    }
+    const mu_op *op = r->op;
+    handler_fn h = op ? handlers[mu_op_index(op)] : NULL;
+    if (op && (op->flags & MU_OPF_TESTCLOCK) && !g_srv->test_clock)
+        op = NULL; /* test.clock exists only under --test-clock */
+    if (!op) {
+        if (r->op_len <= 64 && mu_utf8_valid(r->op_name, r->op_len))
+            conn_reply_err(c, MU_E_UNKNOWN_OP, "Unknown op '%.*s'.", (int)r->op_len, r->op_name);
+        else
+            conn_reply_err(c, MU_E_UNKNOWN_OP, "Unknown op.");
+        return;
+    }
+    if (!(op->flags & MU_OPF_PREAUTH) && c->state != CONN_AUTHENTICATED) {
+        conn_reply_err(c, MU_E_UNAUTHENTICATED, "Sign in first (register, login or resume).");
+        return;
+    }
+    if (g_srv->stopping) {
+        conn_reply_err(c, MU_E_UNAVAILABLE, "The server is shutting down; try again shortly.");
+        return;
+    }
+    if (mu_request_validate(r, &g_srv->limits, &err) != MU_OK) {
+        conn_reply_err(c, err.code, "%s", err.msg);
+        return;
+    }
+    if (!h) {
+        conn_reply_err(c, MU_E_UNKNOWN_OP, "This server does not serve '%s' yet.", op->name);
+        return;
+    }
+    h(c, r);
+}

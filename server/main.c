@@ -1,0 +1,222 @@
+/* mutuald: the Mutual server and its administration commands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "password.h"
+#include "server.h"
+#include "store_users.h"
+#include "clock.h"
+
+static const char usage[] =
+    "usage: mutuald [serve] [--listen HOST:PORT] [--db PATH] [--config FILE] [--test-clock]\n"
+    "       mutuald user add HANDLE --role ROLE [--db PATH] [--config FILE]\n"
+    "       mutuald --help | --version\n";
+
+static const char help_text[] =
+    "Mutual: peer support for addiction recovery, over WebSockets.\n\n"
+    "Commands:\n"
+    "  serve              run the server (the default)\n"
+    "  user add HANDLE    create an account; the password is read from standard input\n\n"
+    "Options:\n"
+    "  --listen HOST:PORT address to listen on (default 127.0.0.1:7681; port 0 picks one)\n"
+    "  --db PATH          SQLite database, created when missing (default ./mutual.db)\n"
+    "  --config FILE      settings file (see deploy/mutual.conf)\n"
+    "  --role ROLE        member, family, mentor or admin (user add)\n"
+    "  --test-clock       enable the admin op test.clock (testing only, never production)\n"
+    "  --help, --version\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mutuald: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage);
+    return 2;
+}
+
+typedef struct {
+    const char *listen, *db, *config, *role;
+    bool test_clock;
+    const char *pos[4];
+    int npos;
+} args;
+
+static int parse_args(int argc, char **argv, args *a)
+{
+    memset(a, 0, sizeof(*a));
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        const char **dst = NULL;
+        if (!strcmp(s, "--listen"))
+            dst = &a->listen;
+        else if (!strcmp(s, "--db"))
+            dst = &a->db;
+        else if (!strcmp(s, "--config"))
+            dst = &a->config;
+        else if (!strcmp(s, "--role"))
+            dst = &a->role;
+        else if (!strcmp(s, "--test-clock")) {
+            a->test_clock = true;
+            continue;
+        } else if (s[0] == '-' && s[1]) {
+            return usage_error("unknown option '%s'", s);
+        } else {
+            if (a->npos == 4)
+                return usage_error("too many arguments at '%s'", s);
+            a->pos[a->npos++] = s;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return usage_error("option '%s' needs a value", s);
+        *dst = argv[++i];
+    }
+    return 0;
+}
+
+static int load_config(mu_config *cfg, const args *a)
+{
+    char err[512];
+    config_defaults(cfg);
+    if (a->config && config_load(cfg, a->config, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mutuald: %s\n", err);
+        return -1;
+    }
+    if ((a->listen && config_set(cfg, "listen", a->listen, err, sizeof(err)) != 0) ||
+        (a->db && config_set(cfg, "db", a->db, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "mutuald: %s\n", err);
+        return -1;
+    }
+    log_set_level((log_level)log_level_parse(cfg->log_level));
+    return 0;
+}
+
+static int read_password(char *buf, size_t cap, size_t *len)
+{
+    if (!fgets(buf, (int)cap, stdin))
+        return -1;
+    size_t n = strlen(buf);
+    if (n == cap - 1 && buf[n - 1] != '\n')
+        return -2; /* longer than any valid password */
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = 0;
+    *len = n;
+    return 0;
+}
+
+static int cmd_user_add(const args *a)
+{
+    if (a->npos != 3)
+        return usage_error("%s", "user add needs exactly one HANDLE");
+    if (!a->role)
+        return usage_error("%s", "user add needs --role member|family|mentor|admin");
+    char handle[MU_HANDLE_MAX + 1];
+    if (!mu_handle_fold(a->pos[2], strlen(a->pos[2]), handle)) {
+        fprintf(stderr, "mutuald: handle '%s' must be 3 to 32 characters of a-z, 0-9, "
+                        "'_', '.' and '-'\n", a->pos[2]);
+        return 1;
+    }
+    int role = role_parse(a->role, strlen(a->role));
+    if (role < 0) {
+        fprintf(stderr, "mutuald: role '%s' must be member, family, mentor or admin\n", a->role);
+        return 1;
+    }
+    mu_config cfg;
+    if (load_config(&cfg, a) != 0) {
+        config_free(&cfg);
+        return 1;
+    }
+    int rc = 1;
+    char pw[256], hash[crypto_pwhash_STRBYTES], err[512];
+    size_t pwlen = 0;
+    sqlite3 *db = NULL;
+    mu_wtx *w = NULL;
+    int pr = read_password(pw, sizeof(pw), &pwlen);
+    if (pr != 0 || pwlen < 8 || pwlen > 128 || !mu_utf8_valid(pw, pwlen)) {
+        fprintf(stderr, "mutuald: give the password (8 to 128 bytes of UTF-8) on standard "
+                        "input, one line\n");
+        goto cleanup;
+    }
+    if (password_hash(pw, pwlen, hash) != 0) {
+        fprintf(stderr, "mutuald: password hashing failed (out of memory?)\n");
+        goto cleanup;
+    }
+    db = store_open_direct(cfg.db, true, err, sizeof(err));
+    if (!db) {
+        fprintf(stderr, "mutuald: %s\n", err);
+        goto cleanup;
+    }
+    w = store_wtx_direct(db);
+    int64_t id = 0;
+    mu_code c = users_insert(w, handle, (mu_role)role, hash, clock_now_ms(), &id);
+    if (c == MU_E_CONFLICT) {
+        fprintf(stderr, "mutuald: handle '%s' is taken\n", handle);
+        goto cleanup;
+    }
+    if (c != MU_OK) {
+        fprintf(stderr, "mutuald: could not create the user: %s\n", sqlite3_errmsg(db));
+        goto cleanup;
+    }
+    printf("created %s '%s'\n", role_name((mu_role)role), handle);
+    rc = 0;
+cleanup:
+    sodium_memzero(pw, sizeof(pw));
+    store_wtx_free(w);
+    if (db)
+        sqlite3_close(db);
+    config_free(&cfg);
+    return rc;
+}
+
+static int cmd_serve(const args *a)
+{
+    if (a->npos > 1)
+        return usage_error("unexpected argument '%s'", a->pos[1]);
+    static mu_server srv;
+    uv_loop_t loop;
+    if (load_config(&srv.cfg, a) != 0) {
+        config_free(&srv.cfg);
+        return 1;
+    }
+    srv.test_clock = a->test_clock;
+    if (uv_loop_init(&loop) != 0) {
+        fprintf(stderr, "mutuald: cannot create the event loop\n");
+        config_free(&srv.cfg);
+        return 1;
+    }
+    srv.loop = &loop;
+    int rc = server_run(&srv);
+    config_free(&srv.cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("%s\n%s", help_text, usage);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("mutuald %s\n", MUTUAL_VERSION);
+            return 0;
+        }
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "mutuald: libsodium failed to initialise\n");
+        return 1;
+    }
+    args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    if (a.npos == 0 || !strcmp(a.pos[0], "serve"))
+        return cmd_serve(&a);
+    if (!strcmp(a.pos[0], "user")) {
+        if (a.npos < 2 || strcmp(a.pos[1], "add") != 0)
+            return usage_error("%s", "user takes the subcommand add");
+        return cmd_user_add(&a);
+    }
+    return usage_error("unknown command '%s'", a.pos[0]);
+}

@@ -1,0 +1,198 @@
+/* The server's life: open the store, listen, run the loop, and shut down in order. */
+#include "server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "password.h"
+#include "store_users.h"
+#include "transport.h"
+
+mu_server *g_srv;
+
+#define PURGE_INTERVAL_MS (3600 * 1000)
+#define STOP_TICK_MS 20
+#define STOP_CALLS_MAX_MS 10000
+
+/* ---- periodic work ---------------------------------------------------------------------- */
+
+typedef struct {
+    mu_job job;
+    int64_t now;
+} purge_job;
+
+static mu_code purge_run(mu_job *j, mu_wtx *w)
+{
+    return tokens_purge_expired(w, ((purge_job *)j)->now);
+}
+
+static void purge_done(mu_job *j)
+{
+    free(j);
+}
+
+static void purge_tokens(void *ud)
+{
+    mu_server *s = ud;
+    if (!s->store || s->stopping)
+        return;
+    purge_job *p = calloc(1, sizeof(*p));
+    if (!p)
+        return;
+    p->job.run = purge_run;
+    p->job.done = purge_done;
+    p->now = clock_now_ms();
+    store_submit(s->store, &p->job);
+}
+
+static uv_timer_t purge_timer;
+
+static void on_purge_timer(uv_timer_t *t)
+{
+    purge_tokens(t->data);
+}
+
+/* ---- the per-iteration check ------------------------------------------------------------- */
+
+static void on_check(uv_check_t *h)
+{
+    (void)h;
+    conn_run_pending();
+}
+
+/* ---- shutdown ---------------------------------------------------------------------------- */
+
+static uint64_t stop_started, stop_phase_started;
+
+static void close_1001(mu_conn *c, void *ud)
+{
+    (void)ud;
+    conn_close(c, 1001);
+}
+
+static void finalize(mu_server *s)
+{
+    uv_timer_stop(&s->stop_timer);
+    uv_close((uv_handle_t *)&s->stop_timer, NULL);
+    uv_close((uv_handle_t *)&purge_timer, NULL);
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    uv_close((uv_handle_t *)&s->check, NULL);
+    conn_run_pending();
+    store_close(s->store); /* every queued write is committed before this returns */
+    s->store = NULL;
+    transport_stop(s);
+    log_info("stopped");
+}
+
+static void on_stop_tick(uv_timer_t *t)
+{
+    mu_server *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    if (s->stop_phase == 1) {
+        /* Let calls in progress finish and send their replies first. */
+        if (dispatch_inflight() == 0 || now - stop_started > STOP_CALLS_MAX_MS) {
+            conn_foreach(close_1001, NULL);
+            s->stop_phase = 2;
+            stop_phase_started = now;
+        }
+    } else if (s->stop_phase == 2) {
+        if ((conn_count() == 0 && dispatch_inflight() == 0) ||
+            now - stop_phase_started > s->cfg.shutdown_grace_ms) {
+            s->stop_phase = 3;
+            finalize(s);
+        }
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    mu_server *s = h->data;
+    if (s->stopping)
+        return;
+    log_info("signal %d: shutting down", signum);
+    s->stopping = true;
+    s->stop_phase = 1;
+    stop_started = uv_now(s->loop);
+    uv_timer_start(&s->stop_timer, on_stop_tick, 0, STOP_TICK_MS);
+}
+
+int server_run(mu_server *s)
+{
+    char err[512];
+    int rc = 1;
+    g_srv = s;
+    s->limits.max_text = (uint32_t)s->cfg.max_text;
+    s->limits.max_note = (uint32_t)s->cfg.max_note;
+
+    mu_store_opts so = {s->cfg.db, strcmp(s->cfg.synchronous, "full") == 0,
+                        (unsigned)s->cfg.writer_batch_max};
+    s->store = store_open(s->loop, &so, err, sizeof(err));
+    if (!s->store) {
+        log_error("%s", err);
+        return 1;
+    }
+    s->throttle = throttle_new((unsigned)s->cfg.login_max_failures,
+                               (int64_t)s->cfg.login_window_s * 1000, 100000);
+    {
+        /* One real hash to verify unknown handles against (see auth_login). */
+        char pw[32];
+        randombytes_buf(pw, sizeof(pw));
+        if (password_hash(pw, sizeof(pw), s->dummy_hash) != 0) {
+            log_error("cannot compute a password hash (out of memory?)");
+            goto fail_store;
+        }
+    }
+    if (transport_start(s, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto fail_store;
+    }
+    uv_signal_init(s->loop, &s->sigint);
+    uv_signal_init(s->loop, &s->sigterm);
+    s->sigint.data = s->sigterm.data = s;
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_check_init(s->loop, &s->check);
+    uv_check_start(&s->check, on_check);
+    uv_timer_init(s->loop, &s->stop_timer);
+    s->stop_timer.data = s;
+    uv_timer_init(s->loop, &purge_timer);
+    purge_timer.data = s;
+    uv_timer_start(&purge_timer, on_purge_timer, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);
+    clock_observe(purge_tokens, s);
+    signal(SIGPIPE, SIG_IGN);
+
+    printf("listening on %s:%d\n", s->host[0] ? s->host : "0.0.0.0", s->port);
+    fflush(stdout);
+    log_info("mutuald %s listening on %s:%d, database %s%s", MUTUAL_VERSION,
+             s->host[0] ? s->host : "0.0.0.0", s->port, s->cfg.db,
+             s->test_clock ? " (test clock on: not for production)" : "");
+
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    rc = 0;
+    transport_destroy(s);
+    goto done;
+
+fail_store:
+    store_close(s->store);
+    s->store = NULL;
+    transport_destroy(s);
+done:
+    conn_shutdown();
+    throttle_free(s->throttle);
+    s->throttle = NULL;
+    clock_reset();
+    /* Let closed handles finish, then make sure none is left behind. */
+    uv_run(s->loop, UV_RUN_NOWAIT);
+    if (uv_loop_close(s->loop) != 0) {
+        log_error("the event loop still has open handles at exit");
+        rc = rc ? rc : 1;
+    }
+    return rc;
+}

@@ -1,0 +1,325 @@
+#include "store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+
+#define STMT_CACHE 96
+
+typedef struct {
+    const char *sql[STMT_CACHE];
+    sqlite3_stmt *st[STMT_CACHE];
+    unsigned n;
+} stmt_cache;
+
+struct mu_wtx {
+    sqlite3 *db;
+    stmt_cache cache;
+};
+
+struct mu_store {
+    uv_loop_t *loop;
+    uv_async_t async;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    mu_job *q_head, *q_tail;     /* waiting for the writer */
+    mu_job *d_head, *d_tail;     /* committed, waiting for the loop */
+    bool stopping, thread_started;
+    _Atomic bool failed;
+    unsigned batch_max;
+    mu_wtx w;                    /* writer thread only */
+    sqlite3 *rdb;                /* loop thread only */
+    stmt_cache rcache;
+};
+
+static sqlite3_stmt *cache_get(stmt_cache *c, sqlite3 *db, const char *sql)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        if (c->sql[i] == sql) {
+            sqlite3_reset(c->st[i]);
+            sqlite3_clear_bindings(c->st[i]);
+            return c->st[i];
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        log_error("sql prepare failed: %s: %s", sqlite3_errmsg(db), sql);
+        return NULL;
+    }
+    if (c->n < STMT_CACHE) {
+        c->sql[c->n] = sql;
+        c->st[c->n++] = st;
+    } else {
+        abort(); /* more distinct statements than the cache holds: raise STMT_CACHE */
+    }
+    return st;
+}
+
+static void cache_free(stmt_cache *c)
+{
+    for (unsigned i = 0; i < c->n; i++)
+        sqlite3_finalize(c->st[i]);
+    c->n = 0;
+}
+
+sqlite3_stmt *store_read(mu_store *s, const char *sql) { return cache_get(&s->rcache, s->rdb, sql); }
+sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql) { return cache_get(&w->cache, w->db, sql); }
+sqlite3 *store_wdb(mu_wtx *w) { return w->db; }
+
+mu_wtx *store_wtx_direct(sqlite3 *db)
+{
+    mu_wtx *w = calloc(1, sizeof(*w));
+    if (!w)
+        abort();
+    w->db = db;
+    return w;
+}
+
+void store_wtx_free(mu_wtx *w)
+{
+    if (w) {
+        cache_free(&w->cache);
+        free(w);
+    }
+}
+bool store_failed(const mu_store *s) { return s->failed; }
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_error("sql '%s' failed: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_extended_result_codes(db, 1);
+    char *msg = NULL;
+    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL,
+                     &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot set up database %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (store_migrate(db, err, errlen) != 0) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Runs one batch: each job in a savepoint so that a job's own error undoes only that job. */
+static void run_batch(mu_store *s, mu_job *batch, unsigned n)
+{
+    uint64_t t0 = mono_us();
+    sqlite3 *db = s->w.db;
+    bool ok = !s->failed && exec(db, "BEGIN IMMEDIATE") == SQLITE_OK;
+    for (mu_job *j = batch; j; j = j->next) {
+        if (!ok) {
+            j->result = MU_E_UNAVAILABLE;
+            continue;
+        }
+        if (exec(db, "SAVEPOINT job") != SQLITE_OK) {
+            j->result = MU_E_UNAVAILABLE;
+            continue;
+        }
+        j->result = j->run(j, &s->w);
+        if (j->result != MU_OK)
+            exec(db, "ROLLBACK TO job");
+        exec(db, "RELEASE job");
+    }
+    if (ok && exec(db, "COMMIT") != SQLITE_OK) {
+        /* Nothing in this batch is durable: every job fails, and the store takes no more
+         * writes, since a disk that refused a commit cannot be trusted with the next. */
+        exec(db, "ROLLBACK");
+        for (mu_job *j = batch; j; j = j->next)
+            j->result = MU_E_UNAVAILABLE;
+        ok = false;
+    }
+    if (!ok) {
+        if (!s->failed)
+            log_error("the database refused a commit; writes are off until restart");
+        s->failed = true;
+        METRIC_INC(writer_failures);
+    }
+    metrics_commit(mono_us() - t0, n);
+}
+
+static void *writer_main(void *arg)
+{
+    mu_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->q_head && !s->stopping)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->q_head && s->stopping)
+            break;
+        /* Take up to batch_max jobs: everything that queued while the last commit ran. */
+        mu_job *batch = s->q_head, *last = batch;
+        unsigned n = 1;
+        while (last->next && n < s->batch_max) {
+            last = last->next;
+            n++;
+        }
+        s->q_head = last->next;
+        if (!s->q_head)
+            s->q_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        run_batch(s, batch, n);
+
+        pthread_mutex_lock(&s->mu);
+        if (s->d_tail)
+            s->d_tail->next = batch;
+        else
+            s->d_head = batch;
+        s->d_tail = last;
+        pthread_mutex_unlock(&s->mu);
+        uv_async_send(&s->async);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static void drain_done(mu_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    mu_job *j = s->d_head;
+    s->d_head = s->d_tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (j) {
+        mu_job *next = j->next;
+        j->next = NULL;
+        j->done(j); /* may free j */
+        j = next;
+    }
+}
+
+static void on_async(uv_async_t *a)
+{
+    drain_done(a->data);
+}
+
+mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t errlen)
+{
+    mu_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->loop = loop;
+    s->batch_max = o->batch_max ? o->batch_max : 512;
+    s->w.db = store_open_direct(o->path, true, err, errlen);
+    if (!s->w.db)
+        goto fail;
+    if (exec(s->w.db, o->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot set synchronous mode on %s", o->path);
+        goto fail;
+    }
+    int rc = sqlite3_open_v2(o->path, &s->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open a read connection on %s: %s", o->path,
+                 sqlite3_errstr(rc));
+        goto fail;
+    }
+    /* A WAL reader waits on nothing in normal running; a short timeout covers recovery. */
+    sqlite3_busy_timeout(s->rdb, 50);
+    exec(s->rdb, "PRAGMA foreign_keys=ON");
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (uv_async_init(loop, &s->async, on_async) != 0) {
+        snprintf(err, errlen, "cannot create the writer's wake-up handle");
+        goto fail;
+    }
+    s->async.data = s;
+    if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        uv_close((uv_handle_t *)&s->async, NULL);
+        goto fail;
+    }
+    s->thread_started = true;
+    return s;
+fail:
+    if (s->rdb)
+        sqlite3_close(s->rdb);
+    if (s->w.db)
+        sqlite3_close(s->w.db);
+    free(s);
+    return NULL;
+}
+
+void store_submit(mu_store *s, mu_job *j)
+{
+    j->next = NULL;
+    j->result = MU_OK;
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        j->result = MU_E_UNAVAILABLE;
+        j->done(j);
+        return;
+    }
+    if (s->q_tail)
+        s->q_tail->next = j;
+    else
+        s->q_head = j;
+    s->q_tail = j;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void store_close(mu_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    drain_done(s); /* the writer finished every queued job; tell their owners */
+    cache_free(&s->w.cache);
+    cache_free(&s->rcache);
+    /* A final checkpoint leaves a self-contained database file behind. */
+    sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_close(s->rdb);
+    sqlite3_close(s->w.db);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    uv_close((uv_handle_t *)&s->async, on_async_closed);
+}

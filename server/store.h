@@ -1,0 +1,63 @@
+/* Storage: SQLite in WAL mode. Every write goes through one writer thread, which takes jobs from
+ * a queue, runs each in its own savepoint, commits them in batches and reports completion to the
+ * loop through uv_async_send. The loop thread reads on its own read-only connection. */
+#ifndef MUTUAL_STORE_H
+#define MUTUAL_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "proto.h"
+
+typedef struct mu_store mu_store;
+typedef struct mu_wtx mu_wtx;
+typedef struct mu_job mu_job;
+
+/* Runs on the writer thread inside the batch's transaction. Returns MU_OK to keep its changes,
+ * or an error code (its savepoint is rolled back; the rest of the batch is unaffected). */
+typedef mu_code (*job_run_fn)(mu_job *j, mu_wtx *w);
+/* Runs on the loop thread once the batch is committed (or failed: j->result says which). */
+typedef void (*job_done_fn)(mu_job *j);
+
+struct mu_job {
+    job_run_fn run;
+    job_done_fn done;
+    mu_code result;
+    mu_job *next;
+};
+
+typedef struct {
+    const char *path;
+    bool sync_full;       /* synchronous=FULL: commits survive power loss */
+    unsigned batch_max;   /* most jobs in one transaction */
+} mu_store_opts;
+
+mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t errlen);
+/* The job is owned by the caller and must stay alive until its done callback. */
+void store_submit(mu_store *s, mu_job *j);
+/* Stops taking jobs, finishes every queued one (running their done callbacks), closes. */
+void store_close(mu_store *s);
+/* True once a batch failed to commit: writes are refused until restart. */
+bool store_failed(const mu_store *s);
+
+/* A cached prepared statement on the read connection (loop thread only), reset and with its
+ * bindings cleared. `sql` must be a string literal: the cache is keyed by its address. */
+sqlite3_stmt *store_read(mu_store *s, const char *sql);
+/* The same on the writer connection, for job run functions. */
+sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql);
+sqlite3 *store_wdb(mu_wtx *w);
+
+/* A writer context over a connection of the caller's, for command-line tools that run the
+ * same store functions on their own thread. */
+mu_wtx *store_wtx_direct(sqlite3 *db);
+void store_wtx_free(mu_wtx *w);
+
+/* Opens a database for a one-shot command-line use on the calling thread, migrating it. */
+sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errlen);
+/* Brings a database to the current schema; -1 with a reason when it is newer than this build. */
+int store_migrate(sqlite3 *db, char *err, size_t errlen);
+int store_schema_version(void);
+
+#endif

@@ -1,0 +1,75 @@
+/* The schema, as an ordered list of migrations. PRAGMA user_version records how many ran. */
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "store.h"
+
+static const char *const migrations[] = {
+    /* 1: accounts and sessions */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  handle TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('member','family','mentor','admin')),"
+    "  pwhash TEXT NOT NULL,"
+    "  created_ts INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE tokens ("
+    "  hash BLOB PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  issued_ts INTEGER NOT NULL,"
+    "  expires_ts INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tokens_user ON tokens(user_id);"
+    "CREATE INDEX tokens_expiry ON tokens(expires_ts);",
+};
+
+int store_schema_version(void)
+{
+    return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+static int user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int store_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    int have = user_version(db), want = store_schema_version();
+    if (have < 0) {
+        snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if (have > want) {
+        snprintf(err, errlen,
+                 "the database has schema version %d but this mutuald knows only up to %d; "
+                 "run a newer mutuald or restore a backup",
+                 have, want);
+        return -1;
+    }
+    for (int v = have; v < want; v++) {
+        char *msg = NULL;
+        char setv[64];
+        snprintf(setv, sizeof(setv), "PRAGMA user_version = %d;", v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, setv, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "migration to schema version %d failed: %s", v + 1,
+                     msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        log_info("database migrated to schema version %d", v + 1);
+    }
+    return 0;
+}

@@ -1,0 +1,389 @@
+#include "transport.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "conn.h"
+#include "log.h"
+#include "metrics.h"
+
+/* Most bytes handed to one raw write. lws keeps whatever the kernel does not take and tells us
+ * when it has gone, so the bound is on what lws holds per connection, not on a message. */
+#define FLUSH_MAX 65536
+
+static unsigned char *scratch; /* LWS_PRE + FLUSH_MAX, shared: lws copies what it keeps */
+
+typedef struct {
+    mu_conn *c;
+} pss_t;
+
+/* ---- HTTP: /healthz and /metrics -------------------------------------------------------- */
+
+static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const char *body,
+                      size_t n)
+{
+    unsigned char hdr[LWS_PRE + 512];
+    unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+    if (lws_add_http_common_headers(wsi, status, ctype, n, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    unsigned char *buf = malloc(LWS_PRE + n + 1);
+    if (!buf)
+        return -1;
+    memcpy(buf + LWS_PRE, body, n);
+    int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL);
+    free(buf);
+    if (w < (int)n)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static bool is_path(struct lws *wsi, const char *want)
+{
+    char uri[256];
+    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
+        return false;
+    char *q = strchr(uri, '?');
+    if (q)
+        *q = 0;
+    return strcmp(uri, want) == 0;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* An upgrade with no subprotocol lands here; Mutual speaks only mutual.v1. */
+        return -1;
+    case LWS_CALLBACK_HTTP: {
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+            return http_reply(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "text/plain",
+                              "method not allowed\n", 19);
+        if (is_path(wsi, "/healthz")) {
+            if (g_srv->stopping || store_failed(g_srv->store))
+                return http_reply(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
+                                  "unavailable", 11);
+            return http_reply(wsi, HTTP_STATUS_OK, "text/plain", "ok", 2);
+        }
+        if (is_path(wsi, "/metrics")) {
+            size_t n;
+            char *text = metrics_render(&n);
+            int rc = http_reply(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4", text, n);
+            free(text);
+            return rc;
+        }
+        return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "text/plain", "not found\n", 10);
+    }
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- WebSocket ---------------------------------------------------------------------------- */
+
+static void send_welcome(mu_conn *c)
+{
+    const mu_config *cfg = &g_srv->cfg;
+    mu_enc e;
+    frame_enc_init(&e);
+    mu_enc_event(&e, MU_OP_EV_WELCOME, 3);
+    mu_enc_kuint(&e, "proto", MU_PROTO_VERSION);
+    mu_enc_kstr(&e, "server", "mutual/" MUTUAL_VERSION);
+    mu_enc_key(&e, "limits");
+    mu_enc_map(&e, 6);
+    mu_enc_kuint(&e, "max_frame", cfg->max_frame);
+    mu_enc_kuint(&e, "max_text", cfg->max_text);
+    mu_enc_kuint(&e, "max_note", cfg->max_note);
+    mu_enc_kuint(&e, "rate_per_s", cfg->rate_per_s);
+    mu_enc_kuint(&e, "burst", cfg->burst);
+    mu_enc_kuint(&e, "send_queue", cfg->send_queue);
+    conn_send_enc(c, &e);
+    mu_enc_free(&e);
+}
+
+static int rx_append(mu_conn *c, const void *in, size_t len)
+{
+    if (c->rx_len + len > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 1024;
+        while (cap < c->rx_len + len)
+            cap *= 2;
+        char *n = realloc(c->rx, cap);
+        if (!n)
+            return -1;
+        c->rx = n;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    return 0;
+}
+
+static void rx_release(mu_conn *c)
+{
+    /* Keep small buffers for the next message; give back what a large one grew. */
+    c->rx_len = 0;
+    if (c->rx_cap > 4096) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+}
+
+static size_t take_output(mu_conn *c, unsigned char *dst, size_t cap)
+{
+    size_t n = 0;
+    while (c->sq_len && n < cap) {
+        mu_frame *f = c->sq[c->sq_head];
+        size_t take = f->len - c->head_off;
+        if (take > cap - n)
+            take = cap - n;
+        memcpy(dst + n, f->data + c->head_off, take);
+        n += take;
+        c->head_off += take;
+        if (c->head_off == f->len) {
+            c->sq_bytes -= f->len;
+            c->sq_head = (c->sq_head + 1) % c->sq_cap;
+            c->sq_len--;
+            c->head_off = 0;
+            frame_unref(f);
+        }
+    }
+    return n;
+}
+
+static int write_some(mu_conn *c)
+{
+    size_t n = take_output(c, scratch + LWS_PRE, FLUSH_MAX);
+    if (!n)
+        return 0;
+    int w = lws_write(c->wsi, scratch + LWS_PRE, n, LWS_WRITE_RAW);
+    if (w < (int)n) {
+        log_info("connection %llu: write failed, dropping it", (unsigned long long)c->id);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        return -1;
+    }
+    return 0;
+}
+
+void transport_flush(mu_conn *c)
+{
+    if (!c->wsi || lws_partial_buffered(c->wsi))
+        return; /* lws is still sending an earlier write; WRITEABLE comes when it is out */
+    if (c->sq_len && write_some(c) != 0)
+        return;
+    if (c->sq_len || c->close_code)
+        lws_callback_on_writable(c->wsi);
+}
+
+void transport_close_soon(mu_conn *c)
+{
+    if (c->wsi && !c->close_armed) {
+        c->close_armed = true;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+    }
+}
+
+static int on_writable(mu_conn *c)
+{
+    if (c->sq_len) {
+        if (write_some(c) != 0)
+            return 0;
+        if (c->sq_len || c->close_code)
+            lws_callback_on_writable(c->wsi);
+        return 0;
+    }
+    if (c->close_code) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    pss_t *pss = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (!is_path(wsi, "/ws"))
+            return -1;
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED: {
+        mu_conn *c = conn_new(wsi);
+        if (!c)
+            return -1;
+        pss->c = c;
+        send_welcome(c);
+        if (g_srv->stopping)
+            conn_close(c, 1001);
+        else if (conn_count() > g_srv->cfg.max_connections)
+            conn_close(c, 1013);
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE: {
+        mu_conn *c = pss->c;
+        if (!c)
+            return -1;
+        if (lws_is_first_fragment(wsi)) {
+            c->rx_len = 0;
+            c->rx_text = !lws_frame_is_binary(wsi);
+        }
+        size_t remaining = lws_remaining_packet_payload(wsi);
+        if (c->rx_len + len + remaining > g_srv->cfg.max_frame) {
+            log_info("connection %llu: message over max_frame, closing with 1009",
+                     (unsigned long long)c->id);
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
+            return -1;
+        }
+        if (rx_append(c, in, len) != 0)
+            return -1;
+        if (lws_is_final_fragment(wsi)) {
+            conn_on_message(c, c->rx, c->rx_len, c->rx_text);
+            rx_release(c);
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return pss->c ? on_writable(pss->c) : 0;
+    case LWS_CALLBACK_CLOSED:
+        if (pss->c) {
+            conn_gone(pss->c);
+            pss->c = NULL;
+        }
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static struct lws_protocols protocols[] = {
+    {"http", cb_http, 0, 0, 0, NULL, 0},
+    /* A small rx buffer keeps idle connections cheap; tx_packet_size lets one send carry a
+     * whole flush (with 0, lws caps a send near rx_buffer_size). */
+    {MU_SUBPROTOCOL, cb_ws, sizeof(pss_t), 1024, 0, NULL, FLUSH_MAX},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_msg(level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG,
+            "lws: %.*s", (int)n, line);
+}
+
+static int split_listen(const char *listen, char *host, size_t hostcap, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen)
+        return -1;
+    size_t hl = (size_t)(colon - listen);
+    if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']') {
+        listen++;
+        hl -= 2;
+    }
+    if (hl >= hostcap)
+        return -1;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535 || end == colon + 1)
+        return -1;
+    memcpy(host, listen, hl);
+    host[hl] = 0;
+    *port = (int)p;
+    return 0;
+}
+
+int transport_start(mu_server *s, char *err, size_t errlen)
+{
+    int port;
+    if (split_listen(s->cfg.listen, s->host, sizeof(s->host), &port) != 0) {
+        snprintf(err, errlen, "listen address '%s' is not HOST:PORT", s->cfg.listen);
+        return -1;
+    }
+    scratch = malloc(LWS_PRE + FLUSH_MAX);
+    if (!scratch) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int levels = LLL_ERR | LLL_WARN;
+    if (log_get_level() >= LOG_DEBUG)
+        levels |= LLL_NOTICE;
+    lws_set_log_level(levels, lws_log);
+
+    /* lws sizes its tables from the descriptor limit. Raise the soft limit to what the
+     * connection cap needs, and tell lws to stop accepting a little below it, since accept()
+     * failing with EMFILE first makes it spin. */
+    struct rlimit rl;
+    unsigned fd_limit = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t want = (rlim_t)s->cfg.max_connections + 64;
+        if (rl.rlim_cur < want) {
+            rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        fd_limit = (unsigned)(rl.rlim_cur > 1u << 20 ? 1u << 20 : rl.rlim_cur);
+    }
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    void *loops[1] = {s->loop};
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                   LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(s->host, ':') == NULL);
+    info.foreign_loops = loops;
+    info.port = port;
+    info.iface = s->host[0] ? s->host : NULL;
+    info.protocols = protocols;
+    info.vhost_name = "default";
+    info.fd_limit_per_thread = fd_limit > 32 ? fd_limit - 16 : fd_limit;
+    info.count_threads = 1;
+    info.timeout_secs = 10;
+    if (s->cfg.tls_cert[0] || s->cfg.tls_key[0]) {
+        if (!s->cfg.tls_cert[0] || !s->cfg.tls_key[0]) {
+            snprintf(err, errlen, "TLS needs both tls_cert and tls_key");
+            return -1;
+        }
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = s->cfg.tls_cert;
+        info.ssl_private_key_filepath = s->cfg.tls_key;
+    }
+    s->lws = lws_create_context(&info);
+    if (!s->lws) {
+        snprintf(err, errlen,
+                 "cannot listen on %s (address in use, not permitted, or the libuv event "
+                 "library of libwebsockets is missing: package libwebsockets-evlib-uv)",
+                 s->cfg.listen);
+        return -1;
+    }
+    struct lws_vhost *vh = lws_get_vhost_by_name(s->lws, "default");
+    s->port = vh ? lws_get_vhost_listen_port(vh) : -1;
+    if (s->port <= 0) {
+        snprintf(err, errlen, "cannot listen on %s", s->cfg.listen);
+        return -1;
+    }
+    return 0;
+}
+
+void transport_stop(mu_server *s)
+{
+    if (s->lws)
+        lws_context_destroy(s->lws);
+}
+
+void transport_destroy(mu_server *s)
+{
+    if (s->lws)
+        lws_context_destroy(s->lws);
+    s->lws = NULL;
+    free(scratch);
+    scratch = NULL;
+}
