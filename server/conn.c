@@ -231,32 +231,8 @@ static void want_flush(mu_conn *c)
     }
 }
 
-void conn_close(mu_conn *c, int code)
+static void sq_push(mu_conn *c, mu_frame *f)
 {
-    if (!conn_alive(c) || c->close_code)
-        return;
-    c->close_code = code;
-    if (c->state == CONN_AUTHENTICATED)
-        conn_deauthenticate(c);
-    c->state = CONN_CLOSING;
-    transport_close_soon(c);
-    want_flush(c);
-}
-
-void conn_send(mu_conn *c, mu_frame *f)
-{
-    if (!conn_alive(c) || c->close_code)
-        return;
-    if (c->sq_len && c->sq_bytes + f->len > g_srv->cfg.send_queue) {
-        /* A slow consumer: cut it off rather than let it hold memory or anyone's time. What it
-         * already started receiving is finished so that the close frame parses. */
-        METRIC_INC(slow_consumers);
-        log_info("connection %llu: send queue over %llu bytes, closing with 1013",
-                 (unsigned long long)c->id, (unsigned long long)g_srv->cfg.send_queue);
-        sq_clear(c, true);
-        conn_close(c, 1013);
-        return;
-    }
     if (c->sq_len == c->sq_cap) {
         size_t cap = c->sq_cap ? c->sq_cap * 2 : 8;
         mu_frame **v = malloc(cap * sizeof(*v));
@@ -274,6 +250,39 @@ void conn_send(mu_conn *c, mu_frame *f)
     METRIC_INC(frames_out);
     METRIC_ADD(bytes_out, f->len);
     want_flush(c);
+}
+
+void conn_close(mu_conn *c, int code)
+{
+    if (!conn_alive(c) || c->close_code)
+        return;
+    c->close_code = code;
+    if (c->state == CONN_AUTHENTICATED)
+        conn_deauthenticate(c);
+    c->state = CONN_CLOSING;
+    /* The close frame is queued behind what is already queued, so that it goes out last and
+     * in order through the same raw writes; lws then only has to wait for the peer's answer. */
+    mu_frame *f = frame_close(code);
+    sq_push(c, f);
+    frame_unref(f);
+    transport_close_soon(c);
+}
+
+void conn_send(mu_conn *c, mu_frame *f)
+{
+    if (!conn_alive(c) || c->close_code)
+        return;
+    if (c->sq_len && c->sq_bytes + f->len > g_srv->cfg.send_queue) {
+        /* A slow consumer: cut it off rather than let it hold memory or anyone's time. What it
+         * already started receiving is finished so that the close frame parses. */
+        METRIC_INC(slow_consumers);
+        log_info("connection %llu: send queue over %llu bytes, closing with 1013",
+                 (unsigned long long)c->id, (unsigned long long)g_srv->cfg.send_queue);
+        sq_clear(c, true);
+        conn_close(c, 1013);
+        return;
+    }
+    sq_push(c, f);
 }
 
 void conn_send_enc(mu_conn *c, mu_enc *e)

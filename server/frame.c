@@ -55,3 +55,20 @@ void frame_unref(mu_frame *f)
         free(f);
     }
 }
+
+mu_frame *frame_close(int code)
+{
+    mu_frame *f = malloc(sizeof(*f));
+    char *buf = malloc(4);
+    if (!f || !buf)
+        abort();
+    buf[0] = (char)0x88; /* FIN + close */
+    buf[1] = 2;
+    buf[2] = (char)((code >> 8) & 0xff);
+    buf[3] = (char)(code & 0xff);
+    f->refs = 1;
+    f->base = buf;
+    f->data = buf;
+    f->len = 4;
+    return f;
+}

@@ -23,6 +23,8 @@ void frame_enc_init(mu_enc *e);
 /* Takes the encoder's buffer (the encoder is left empty) and frames it as one binary
  * message. The frame starts with one reference, the caller's. */
 mu_frame *frame_from_enc(mu_enc *e);
+/* A WebSocket close frame carrying `code`. */
+mu_frame *frame_close(int code);
 mu_frame *frame_ref(mu_frame *f);
 void frame_unref(mu_frame *f);
 

@@ -151,7 +151,14 @@ int server_run(mu_server *s)
     }
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);
-        goto fail_store;
+        /* A context that failed to create can leave handles on the loop whose callbacks live
+         * in the lws event-library plugin it has already unloaded: running the loop again to
+         * tidy up would jump into unmapped code. Exit without touching the loop. */
+        store_close(s->store);
+        s->store = NULL;
+        throttle_free(s->throttle);
+        s->throttle = NULL;
+        return 1;
     }
     uv_signal_init(s->loop, &s->sigint);
     uv_signal_init(s->loop, &s->sigterm);

@@ -178,7 +178,7 @@ void transport_flush(mu_conn *c)
         return; /* lws is still sending an earlier write; WRITEABLE comes when it is out */
     if (c->sq_len && write_some(c) != 0)
         return;
-    if (c->sq_len || c->close_code)
+    if (c->sq_len)
         lws_callback_on_writable(c->wsi);
 }
 
@@ -186,23 +186,14 @@ void transport_close_soon(mu_conn *c)
 {
     if (c->wsi && !c->close_armed) {
         c->close_armed = true;
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
     }
 }
 
 static int on_writable(mu_conn *c)
 {
-    if (c->sq_len) {
-        if (write_some(c) != 0)
-            return 0;
-        if (c->sq_len || c->close_code)
-            lws_callback_on_writable(c->wsi);
-        return 0;
-    }
-    if (c->close_code) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
-        return -1;
-    }
+    if (c->sq_len && write_some(c) == 0 && c->sq_len)
+        lws_callback_on_writable(c->wsi);
     return 0;
 }
 
@@ -250,6 +241,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         }
         return 0;
     }
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* Our own close frame already went out: the peer's is the answer, nothing to echo. */
+        return pss->c && pss->c->close_code && pss->c->sq_len == 0 ? -1 : 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return pss->c ? on_writable(pss->c) : 0;
     case LWS_CALLBACK_CLOSED:

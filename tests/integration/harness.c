@@ -1,0 +1,281 @@
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define CALL_TIMEOUT_MS 20000
+
+double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void spawn(srv_t *s)
+{
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);
+        int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (logfd >= 0)
+            dup2(logfd, STDERR_FILENO);
+        close(out[0]);
+        close(out[1]);
+        const char *argv[10];
+        int n = 0;
+        argv[n++] = MUTUALD_PATH;
+        argv[n++] = "serve";
+        argv[n++] = "--listen";
+        char listen[64];
+        snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
+        argv[n++] = listen;
+        argv[n++] = "--db";
+        argv[n++] = s->db;
+        argv[n++] = "--config";
+        argv[n++] = s->conf;
+        if (s->test_clock)
+            argv[n++] = "--test-clock";
+        argv[n] = NULL;
+        execv(MUTUALD_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    close(out[1]);
+    s->pid = pid;
+    /* Wait for "listening on HOST:PORT". */
+    FILE *f = fdopen(out[0], "r");
+    char line[256] = "";
+    if (!fgets(line, sizeof(line), f)) {
+        fprintf(stderr, "mutuald did not start; its log is %s\n", s->log);
+        fail();
+    }
+    fclose(f);
+    char *colon = strrchr(line, ':');
+    assert_non_null(colon);
+    assert_true(strncmp(line, "listening on ", 13) == 0);
+    s->port = atoi(colon + 1);
+    assert_true(s->port > 0);
+    snprintf(s->url, sizeof(s->url), "ws://127.0.0.1:%d/ws", s->port);
+}
+
+void srv_start(srv_t *s, const char *config, int test_clock)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->dir, sizeof(s->dir), "/tmp/mutual-test-XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->db, sizeof(s->db), "%s/mutual.db", s->dir);
+    snprintf(s->conf, sizeof(s->conf), "%s/mutual.conf", s->dir);
+    snprintf(s->log, sizeof(s->log), "%s/mutuald.log", s->dir);
+    FILE *f = fopen(s->conf, "w");
+    assert_non_null(f);
+    /* Tests talk fast; the rate limit has tests of its own with their own settings. */
+    fprintf(f, "log_level = info\nrate_per_s = 100000\nburst = 100000\n%s\n",
+            config ? config : "");
+    fclose(f);
+    s->test_clock = test_clock;
+    s->port = 0;
+    spawn(s);
+}
+
+void srv_restart(srv_t *s)
+{
+    s->port = 0;
+    spawn(s);
+}
+
+static void dump_log(const srv_t *s)
+{
+    FILE *f = fopen(s->log, "r");
+    if (!f)
+        return;
+    char line[1024];
+    fprintf(stderr, "---- %s ----\n", s->log);
+    while (fgets(line, sizeof(line), f))
+        fputs(line, stderr);
+    fclose(f);
+}
+
+void srv_stop(srv_t *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGTERM);
+    int status = 0;
+    assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+    s->pid = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        dump_log(s);
+        fprintf(stderr, "mutuald exited with status %d\n", status);
+        fail();
+    }
+}
+
+void srv_kill9(srv_t *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+}
+
+void srv_cleanup(srv_t *s)
+{
+    if (s->pid > 0)
+        srv_kill9(s);
+    char cmd[400];
+    if (getenv("MUTUAL_KEEP_TEST_DIRS"))
+        return;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+}
+
+mu_client *cl_connect(mu_sync *y, const srv_t *s)
+{
+    char err[256];
+    mu_client_opts o = {.url = s->url};
+    mu_client *c = mu_sync_connect(y, &o, CALL_TIMEOUT_MS, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "connect failed: %s\n", err);
+        fail();
+    }
+    return c;
+}
+
+mu_msg *cl_call(mu_sync *y, mu_client *c, mu_req *r)
+{
+    mu_msg *m = mu_sync_call(y, c, r, CALL_TIMEOUT_MS);
+    if (!m) {
+        fprintf(stderr, "no reply\n");
+        fail();
+    }
+    return m;
+}
+
+void expect_ok(const mu_msg *m)
+{
+    if (!mu_msg_ok(m)) {
+        fprintf(stderr, "expected ok, got %s: %s\n", mu_msg_code(m) ? mu_msg_code(m) : "?",
+                mu_msg_text(m) ? mu_msg_text(m) : "?");
+        fail();
+    }
+}
+
+void expect_err(const mu_msg *m, const char *code)
+{
+    assert_string_equal(mu_msg_op(m), "reply");
+    assert_false(mu_msg_ok(m));
+    const char *got = mu_msg_code(m);
+    if (!got || strcmp(got, code) != 0) {
+        fprintf(stderr, "expected %s, got %s (%s)\n", code, got ? got : "none",
+                mu_msg_text(m) ? mu_msg_text(m) : "");
+        fail();
+    }
+    /* Every error carries a human sentence. */
+    assert_non_null(mu_msg_text(m));
+    assert_true(strlen(mu_msg_text(m)) > 5);
+}
+
+void call_expect(mu_sync *y, mu_client *c, mu_req *r, const char *code)
+{
+    mu_msg *m = cl_call(y, c, r);
+    if (!strcmp(code, "ok"))
+        expect_ok(m);
+    else
+        expect_err(m, code);
+    mu_msg_free(m);
+}
+
+static char *signed_in_token(mu_msg *m)
+{
+    expect_ok(m);
+    const char *t = mu_value_get_str(mu_msg_root(m), "token");
+    assert_non_null(t);
+    char *tok = strdup(t);
+    mu_msg_free(m);
+    return tok;
+}
+
+char *cl_register(mu_sync *y, mu_client *c, const char *handle, const char *pw, const char *role)
+{
+    mu_req *r = mu_req_new("register");
+    mu_req_str(r, "handle", handle);
+    mu_req_str(r, "password", pw);
+    if (role)
+        mu_req_str(r, "role", role);
+    return signed_in_token(cl_call(y, c, r));
+}
+
+char *cl_login(mu_sync *y, mu_client *c, const char *handle, const char *pw)
+{
+    mu_req *r = mu_req_new("login");
+    mu_req_str(r, "handle", handle);
+    mu_req_str(r, "password", pw);
+    return signed_in_token(cl_call(y, c, r));
+}
+
+void srv_user_add(const srv_t *s, const char *handle, const char *pw, const char *role)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%s' | '%s' user add '%s' --role %s --db '%s' "
+                               ">/dev/null 2>>'%s'",
+             pw, MUTUALD_PATH, handle, role, s->db, s->log);
+    assert_int_equal(system(cmd), 0);
+}
+
+int http_get(int port, const char *path, char **body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    char req[512];
+    int n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        /* lws may keep the connection open: stop once the declared body is in. */
+        buf[len] = 0;
+        char *hdr_end = strstr(buf, "\r\n\r\n");
+        char *cl = strcasestr(buf, "content-length:");
+        if (hdr_end && cl && cl < hdr_end) {
+            size_t want = (size_t)atol(cl + 15);
+            if (len >= (size_t)(hdr_end + 4 - buf) + want)
+                break;
+        }
+    }
+    close(fd);
+    buf[len] = 0;
+    int status = 0;
+    sscanf(buf, "HTTP/1.%*d %d", &status);
+    char *b = strstr(buf, "\r\n\r\n");
+    *body = strdup(b ? b + 4 : "");
+    free(buf);
+    return status;
+}

@@ -1,0 +1,52 @@
+/* Integration test harness: starts the real mutuald on a free port with a temporary database
+ * and talks to it through libmutual over real WebSockets. */
+#ifndef MUTUAL_TEST_HARNESS_H
+#define MUTUAL_TEST_HARNESS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mutual/client.h"
+
+typedef struct {
+    pid_t pid;
+    int port;
+    char dir[256];
+    char db[320];
+    char conf[320];
+    char log[320];
+    char url[128];
+    int test_clock;
+} srv_t;
+
+/* Starts a server; `config` is extra settings file text (or NULL). Fails the test on error. */
+void srv_start(srv_t *s, const char *config, int test_clock);
+/* SIGTERM, and the server must exit 0 (a sanitizer or leak report makes it fail). */
+void srv_stop(srv_t *s);
+void srv_kill9(srv_t *s);
+/* Starts again on the same database and configuration. */
+void srv_restart(srv_t *s);
+/* Removes the temporary directory. */
+void srv_cleanup(srv_t *s);
+
+mu_client *cl_connect(mu_sync *y, const srv_t *s);
+/* A call that must get a reply. */
+mu_msg *cl_call(mu_sync *y, mu_client *c, mu_req *r);
+void expect_ok(const mu_msg *m);
+void expect_err(const mu_msg *m, const char *code);
+/* One call, checked for `code` ("ok" for success), freed. */
+void call_expect(mu_sync *y, mu_client *c, mu_req *r, const char *code);
+/* Registers and returns the token (malloc'd). */
+char *cl_register(mu_sync *y, mu_client *c, const char *handle, const char *pw, const char *role);
+char *cl_login(mu_sync *y, mu_client *c, const char *handle, const char *pw);
+/* Creates a user with mutuald user add (any role) against a stopped or running server's db. */
+void srv_user_add(const srv_t *s, const char *handle, const char *pw, const char *role);
+
+/* Plain HTTP GET on the server's port; returns the status and the body (malloc'd). */
+int http_get(int port, const char *path, char **body);
+
+double mono_ms(void);
+
+#endif

@@ -1,0 +1,187 @@
+/* The command lines: mutuald's subcommands and refusals, and the mutual CLI end to end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+
+/* Runs a shell command; returns its exit status and its output (stdout and stderr). */
+static int run(const char *cmd, char *out, size_t cap)
+{
+    char full[4096];
+    snprintf(full, sizeof(full), "(%s) 2>&1", cmd);
+    FILE *f = popen(full, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void test_mutuald_flags(void **st)
+{
+    char out[8192];
+    assert_int_equal(run(MUTUALD_PATH " --version", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "mutuald " MUTUAL_VERSION));
+    assert_int_equal(run(MUTUALD_PATH " --help", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "user add"));
+    assert_int_equal(run(MUTUALD_PATH " --frobnicate", out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "usage:"));
+    assert_int_equal(run(MUTUALD_PATH " serve --listen", out, sizeof(out)), 2);
+    assert_int_equal(run(MUTUALD_PATH " dance", out, sizeof(out)), 2);
+}
+
+static void test_user_add(void **st)
+{
+    srv_t s;
+    srv_start(&s, NULL, 0);
+    srv_stop(&s);
+    char cmd[1024], out[8192];
+    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s user add Root --role admin --db %s",
+             MUTUALD_PATH, s.db);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "root"));
+    assert_int_not_equal(run(cmd, out, sizeof(out)), 0); /* taken */
+    assert_non_null(strstr(out, "taken"));
+    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s user add sam --role boss --db %s",
+             MUTUALD_PATH, s.db);
+    assert_int_not_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "role"));
+    snprintf(cmd, sizeof(cmd), "printf 'short\\n' | %s user add sam --role mentor --db %s",
+             MUTUALD_PATH, s.db);
+    assert_int_not_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "password"));
+    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s user add sam --db %s",
+             MUTUALD_PATH, s.db);
+    assert_int_equal(run(cmd, out, sizeof(out)), 2);
+    /* the mentor made here signs in over the protocol */
+    snprintf(cmd, sizeof(cmd), "printf 'mentor password\\n' | %s user add Mentor.Kim --role mentor "
+                               "--db %s", MUTUALD_PATH, s.db);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    srv_restart(&s);
+    mu_sync *y = mu_sync_new();
+    mu_client *c = cl_connect(y, &s);
+    mu_req *r = mu_req_new("login");
+    mu_req_str(r, "handle", "mentor.kim");
+    mu_req_str(r, "password", "mentor password");
+    mu_msg *m = cl_call(y, c, r);
+    expect_ok(m);
+    assert_string_equal(mu_value_get_str(mu_msg_get(m, "user"), "role"), "mentor");
+    mu_msg_free(m);
+    mu_sync_free(y);
+    srv_stop(&s);
+    srv_cleanup(&s);
+}
+
+static void test_refuses_to_start(void **st)
+{
+    srv_t s;
+    srv_start(&s, NULL, 0);
+    srv_stop(&s);
+    char cmd[1024], out[8192];
+    /* a bad configuration names file, line and reason */
+    char conf[400];
+    snprintf(conf, sizeof(conf), "%s/bad.conf", s.dir);
+    FILE *f = fopen(conf, "w");
+    fprintf(f, "# fine\nlisten = 127.0.0.1:0\nmax_txet = 10\n");
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "timeout 10 %s serve --config %s --db %s", MUTUALD_PATH, conf, s.db);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "bad.conf:3: unknown setting 'max_txet'"));
+    snprintf(cmd, sizeof(cmd), "timeout 10 %s serve --config /no/such/file --db %s", MUTUALD_PATH,
+             s.db);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "/no/such/file"));
+    /* a port in use is a clean error, not a hang */
+    srv_restart(&s);
+    /* lws leaves its half-made context behind when it cannot bind; that is not ours to free */
+    snprintf(cmd, sizeof(cmd), "ASAN_OPTIONS=detect_leaks=0 timeout 10 %s serve --listen 127.0.0.1:%d --db %s/other.db",
+             MUTUALD_PATH, s.port, s.dir);
+    int rc = run(cmd, out, sizeof(out));
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "cannot listen"));
+    srv_stop(&s);
+    /* a database from a newer mutuald is refused */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(s.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    snprintf(cmd, sizeof(cmd), "timeout 10 %s serve --listen 127.0.0.1:0 --db %s", MUTUALD_PATH,
+             s.db);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "schema version 999"));
+    srv_cleanup(&s);
+}
+
+static void test_cli(void **st)
+{
+    srv_t s;
+    srv_start(&s, NULL, 0);
+    srv_user_add(&s, "root", "pw-long-enough", "admin");
+    char cmd[2048], out[8192], env[512];
+    snprintf(env, sizeof(env), "XDG_CONFIG_HOME=%s/xdg", s.dir);
+    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s %s --server ws://127.0.0.1:%d "
+                               "login root", env, MUTUAL_CLI_PATH, s.port);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "signed in as root (admin)"));
+    /* the session is saved, private to its owner */
+    char path[600];
+    snprintf(path, sizeof(path), "%s/xdg/mutual/session", s.dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* ping uses the saved server */
+    snprintf(cmd, sizeof(cmd), "%s %s ping", env, MUTUAL_CLI_PATH);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "round trip"));
+    assert_non_null(strstr(out, " ms"));
+    snprintf(cmd, sizeof(cmd), "%s %s whoami", env, MUTUAL_CLI_PATH);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "root"));
+    /* help works without signing in, and says what to do in an emergency */
+    snprintf(cmd, sizeof(cmd), "%s %s --server ws://127.0.0.1:%d help", "XDG_CONFIG_HOME=/nonexistent",
+             MUTUAL_CLI_PATH, s.port);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "116 123"));
+    assert_non_null(strstr(out, "emergency"));
+    /* a wrong password fails with the server's sentence */
+    snprintf(cmd, sizeof(cmd), "printf 'wrong-password\\n' | %s %s --server ws://127.0.0.1:%d "
+                               "login root", env, MUTUAL_CLI_PATH, s.port);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "Wrong handle or password"));
+    /* register, then logout ends the session on the server and locally */
+    snprintf(cmd, sizeof(cmd), "printf 'member password\\n' | %s %s --server ws://127.0.0.1:%d "
+                               "register Newcomer --role family", env, MUTUAL_CLI_PATH, s.port);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "newcomer (family)"));
+    snprintf(cmd, sizeof(cmd), "%s %s logout", env, MUTUAL_CLI_PATH);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_int_not_equal(stat(path, &sb), 0);
+    snprintf(cmd, sizeof(cmd), "%s %s logout", env, MUTUAL_CLI_PATH);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "not signed in"));
+    /* no server: a clear error */
+    srv_stop(&s);
+    snprintf(cmd, sizeof(cmd), "%s %s --server ws://127.0.0.1:%d ping", env, MUTUAL_CLI_PATH,
+             s.port);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "cannot connect"));
+    srv_cleanup(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mutuald_flags), cmocka_unit_test(test_user_add),
+        cmocka_unit_test(test_refuses_to_start), cmocka_unit_test(test_cli)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,172 @@
+/* Storage: migrations, the writer's batches and savepoints, draining on close. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "metrics.h"
+#include "store.h"
+#include "store_users.h"
+
+static char dir[64], db[128];
+
+static int setup(void **st)
+{
+    snprintf(dir, sizeof(dir), "/tmp/mutual-store-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/t.db", dir);
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static int scalar(sqlite3 *d, const char *sql)
+{
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(d, sql, -1, &s, NULL), SQLITE_OK);
+    int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+    sqlite3_finalize(s);
+    return v;
+}
+
+static void test_migrations(void **st)
+{
+    char err[256];
+    sqlite3 *d = store_open_direct(db, true, err, sizeof(err));
+    assert_non_null(d);
+    assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='users'"), 1);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='tokens'"), 1);
+    assert_int_equal(scalar(d, "PRAGMA foreign_keys"), 1);
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(d, "PRAGMA journal_mode", -1, &s, NULL);
+    sqlite3_step(s);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    /* migrating again changes nothing */
+    assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
+    assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version());
+    /* a database from a newer build is refused, with a reason */
+    sqlite3_exec(d, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(d);
+    d = store_open_direct(db, false, err, sizeof(err));
+    assert_null(d);
+    assert_non_null(strstr(err, "schema version 99"));
+}
+
+typedef struct {
+    mu_job job;
+    int n;
+    bool fail_after_insert;
+    mu_code result;
+    int *done_count;
+} test_job;
+
+static mu_code job_run(mu_job *j, mu_wtx *w)
+{
+    test_job *t = (test_job *)j;
+    char handle[40];
+    snprintf(handle, sizeof(handle), "user%d", t->n);
+    int64_t id;
+    mu_code c = users_insert(w, handle, ROLE_MEMBER, "$argon2id$x", 1, &id);
+    if (c != MU_OK)
+        return c;
+    return t->fail_after_insert ? MU_E_CONFLICT : MU_OK;
+}
+
+static void job_done(mu_job *j)
+{
+    test_job *t = (test_job *)j;
+    t->result = j->result;
+    (*t->done_count)++;
+}
+
+static void test_writer_batches(void **st)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char err[256];
+    mu_store_opts o = {db, true, 16};
+    mu_store *s = store_open(&loop, &o, err, sizeof(err));
+    assert_non_null(s);
+    enum { N = 300 };
+    test_job *jobs = calloc(N + 2, sizeof(*jobs));
+    int done = 0;
+    uint64_t batches0 = atomic_load(&g_metrics.writer_batches);
+    for (int i = 0; i < N + 2; i++) {
+        jobs[i].n = i < N ? i : (i == N ? 100000 : 5); /* the last duplicates user5 */
+        jobs[i].fail_after_insert = i == N;           /* inserts, then fails: rolled back */
+        jobs[i].done_count = &done;
+        jobs[i].job.run = job_run;
+        jobs[i].job.done = job_done;
+        store_submit(s, &jobs[i].job);
+    }
+    while (done < N + 2)
+        uv_run(&loop, UV_RUN_ONCE);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(jobs[i].result, MU_OK);
+    assert_int_equal(jobs[N].result, MU_E_CONFLICT);
+    assert_int_equal(jobs[N + 1].result, MU_E_CONFLICT); /* UNIQUE(handle) */
+    /* committed rows are visible to the loop's read connection; the failed job left none */
+    user_row u;
+    assert_int_equal(users_find_by_handle(s, "user299", &u), 1);
+    assert_int_equal(users_find_by_handle(s, "user100000", &u), 0);
+    uint64_t batches = atomic_load(&g_metrics.writer_batches) - batches0;
+    assert_true(batches >= (N + 2) / 16);
+    assert_true(batches <= N + 2);
+    store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    free(jobs);
+}
+
+static void test_close_drains(void **st)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char err[256];
+    mu_store_opts o = {db, false, 512};
+    mu_store *s = store_open(&loop, &o, err, sizeof(err));
+    assert_non_null(s);
+    enum { N = 50 };
+    test_job jobs[N];
+    memset(jobs, 0, sizeof(jobs));
+    int done = 0;
+    for (int i = 0; i < N; i++) {
+        jobs[i].n = 1000 + i;
+        jobs[i].done_count = &done;
+        jobs[i].job.run = job_run;
+        jobs[i].job.done = job_done;
+        store_submit(s, &jobs[i].job);
+    }
+    store_close(s); /* without running the loop: close itself finishes every job */
+    assert_int_equal(done, N);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    sqlite3 *d = store_open_direct(db, false, err, sizeof(err));
+    assert_non_null(d);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM users WHERE handle LIKE 'user10__'"), N);
+    sqlite3_close(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
