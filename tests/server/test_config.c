@@ -131,10 +131,36 @@ static void test_table_defaults_in_range(void **st)
         }
 }
 
+/* The example configuration shipped for operators loads, and documents every setting. */
+static void test_example_file(void **st)
+{
+    mu_config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(config_load(&c, MUTUAL_SOURCE_DIR "/deploy/mutual.conf", err, sizeof(err)), 0);
+    assert_int_equal(c.nhelp, 4);
+    config_free(&c);
+    FILE *f = fopen(MUTUAL_SOURCE_DIR "/deploy/mutual.conf", "r");
+    assert_non_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    fclose(f);
+    size_t nt;
+    const cfg_setting *t = config_table(&nt);
+    for (size_t i = 0; i < nt; i++) {
+        char key[80];
+        snprintf(key, sizeof(key), "\n%s =", t[i].name);
+        if (!strstr(text, key))
+            fail_msg("deploy/mutual.conf does not set %s", t[i].name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_defaults), cmocka_unit_test(test_file),
                                        cmocka_unit_test(test_errors),
-                                       cmocka_unit_test(test_table_defaults_in_range)};
+                                       cmocka_unit_test(test_table_defaults_in_range),
+                                       cmocka_unit_test(test_example_file)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
