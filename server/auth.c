@@ -4,6 +4,9 @@
  * reply waits for its commit. One auth_op carries a request through those steps. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "handlers.h"
@@ -67,9 +70,24 @@ static int64_t token_lifetime_ms(void)
 
 enum { WORK_HASH, WORK_VERIFY, WORK_VERIFY_THEN_HASH };
 
+/* Hashing is deliberately slow and uses a whole core for tens of milliseconds. Thread-pool
+ * threads that hash run at a lower priority than the loop, so that on a small machine a
+ * request that needs no hash (a ping, a message) is not kept waiting behind one. */
+static void lower_thread_priority(void)
+{
+#ifdef __linux__
+    static _Thread_local bool done;
+    if (!done) {
+        done = true;
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    }
+#endif
+}
+
 static void work_run(uv_work_t *w)
 {
     auth_op *a = w->data;
+    lower_thread_priority();
     switch (a->work_kind) {
     case WORK_HASH:
         a->ok = password_hash(a->pw, a->pw_len, a->hash) == 0;

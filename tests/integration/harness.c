@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +33,8 @@ static void spawn(srv_t *s)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* A test that dies must not leave its server behind. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(out[1], STDOUT_FILENO);
         int logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (logfd >= 0)
