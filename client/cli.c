@@ -258,7 +258,7 @@ static int cmd_auth(const char *server, int argc, char **argv, bool is_register)
             return 1;
         }
     }
-    conn k;
+    conn k = {0};
     if (open_conn(&k, server) != 0)
         return 1;
     mu_req *r = mu_req_new(is_register ? "register" : "login");
@@ -284,7 +284,7 @@ static int cmd_logout(const char *server_opt)
         fprintf(stderr, "mutual: not signed in\n");
         return 1;
     }
-    conn k;
+    conn k = {0};
     if (open_conn(&k, server_opt ? server_opt : s.server) != 0)
         return 1;
     int rc = 1;
@@ -315,7 +315,7 @@ static int cmd_whoami(void)
 
 static int cmd_ping(const char *server)
 {
-    conn k;
+    conn k = {0};
     if (open_conn(&k, server) != 0)
         return 1;
     const char *name = mu_value_get_str(mu_msg_root(mu_client_welcome(k.c)), "server");
@@ -343,7 +343,7 @@ cleanup:
 
 static int cmd_help(const char *server)
 {
-    conn k;
+    conn k = {0};
     if (open_conn(&k, server) != 0) {
         fprintf(stderr, "If you are in danger now, call your local emergency number.\n");
         return 1;
