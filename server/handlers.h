@@ -12,6 +12,18 @@ void auth_logout(mu_conn *c, mu_request *r);
 void auth_password_set(mu_conn *c, mu_request *r);
 void auth_ping(mu_conn *c, mu_request *r);
 
+/* dm.c */
+void dm_mentor_assign(mu_conn *c, mu_request *r);
+void dm_mentor_unassign(mu_conn *c, mu_request *r);
+void dm_mentor_get(mu_conn *c, mu_request *r);
+void dm_mentees_list(mu_conn *c, mu_request *r);
+void dm_send(mu_conn *c, mu_request *r);
+void dm_ack(mu_conn *c, mu_request *r);
+void dm_history_request(mu_conn *c, mu_request *r);
+void dm_inbox(mu_conn *c, mu_request *r);
+/* Pushes every unread message of the signed-in user, in id order. */
+void dm_push_unread(mu_conn *c);
+
 /* help.c */
 void help_request(mu_conn *c, mu_request *r);
 

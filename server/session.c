@@ -1,9 +1,10 @@
 #include "session.h"
 
+#include "handlers.h"
+
 void session_signed_in(mu_conn *c)
 {
-    /* Nothing waits for a user yet; direct messages and alerts push from here. */
-    (void)c;
+    dm_push_unread(c);
 }
 
 void session_signed_out(mu_conn *c)

@@ -22,6 +22,38 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX tokens_user ON tokens(user_id);"
     "CREATE INDEX tokens_expiry ON tokens(expires_ts);",
+
+    /* 2: peer-mentor messaging. A user has at most one mentor (the primary key). A thread is
+     * a pair that may read its history: made by an assignment or a first message, kept after
+     * the assignment ends. Thread columns are ordered (lo < hi) so one index serves both
+     * directions. */
+    "CREATE TABLE assignments ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  mentor_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  since_ts INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX assignments_mentor ON assignments(mentor_id);"
+    "CREATE TABLE dm_threads ("
+    "  lo_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  hi_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (lo_id, hi_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX dm_threads_hi ON dm_threads(hi_id);"
+    "CREATE TABLE dms ("
+    "  id INTEGER PRIMARY KEY,"
+    "  lo_id INTEGER NOT NULL,"
+    "  hi_id INTEGER NOT NULL,"
+    "  from_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  to_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  ts INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  cid TEXT,"
+    "  read INTEGER NOT NULL DEFAULT 0,"
+    "  FOREIGN KEY (lo_id, hi_id) REFERENCES dm_threads(lo_id, hi_id) ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX dms_thread ON dms(lo_id, hi_id, id);"
+    "CREATE INDEX dms_unread ON dms(to_id, from_id, id) WHERE read = 0;"
+    "CREATE UNIQUE INDEX dms_cid ON dms(from_id, to_id, cid) WHERE cid IS NOT NULL;",
 };
 
 int store_schema_version(void)

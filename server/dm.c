@@ -1,0 +1,519 @@
+/* Peer-mentor messaging: caseloads and direct messages.
+ *
+ * Messages pass only between a user and their current mentor, or between an admin and anyone.
+ * Every refusal about a person (unknown, oneself, not your pair) is the same `forbidden`, so
+ * that a handle's existence is never revealed. A message is committed before its reply and
+ * before anyone is shown it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "handlers.h"
+#include "log.h"
+#include "store_dm.h"
+
+#define NOT_YOUR_PAIR "You can message only your own mentor or mentees (or an admin)."
+
+typedef struct {
+    mu_job job;
+    mu_conn *c;
+    int64_t me, peer, id, ts, old_mentor;
+    char me_handle[MU_HANDLE_MAX + 1], peer_handle[MU_HANDLE_MAX + 1];
+    char *text, *cid;
+    size_t text_len, cid_len;
+    uint64_t up_to;
+} dm_op;
+
+static dm_op *op_new(mu_conn *c)
+{
+    dm_op *o = calloc(1, sizeof(*o));
+    if (!o)
+        abort();
+    o->c = conn_ref(c);
+    o->me = c->user_id;
+    memcpy(o->me_handle, c->handle, sizeof(o->me_handle));
+    return o;
+}
+
+static void op_free(dm_op *o)
+{
+    conn_unref(o->c);
+    free(o->text);
+    free(o->cid);
+    free(o);
+}
+
+static char *dup_val(const mu_val *v, size_t *len)
+{
+    char *p = malloc(v->v.s.n + 1);
+    if (!p)
+        abort();
+    memcpy(p, v->v.s.p, v->v.s.n);
+    p[v->v.s.n] = 0;
+    *len = v->v.s.n;
+    return p;
+}
+
+static void reply_store_error(mu_conn *c, mu_code code)
+{
+    if (code == MU_E_UNAVAILABLE)
+        conn_reply_err(c, code, "Storage cannot take writes right now; nothing was saved.");
+    else
+        conn_reply_err(c, MU_E_INTERNAL, "The change could not be saved.");
+}
+
+/* Whether `me` may send to `peer` now. */
+static bool pair_allowed(const mu_conn *c, const user_row *peer)
+{
+    if (peer->id == c->user_id)
+        return false;
+    if (c->role == ROLE_ADMIN || peer->role == ROLE_ADMIN)
+        return true;
+    int64_t m = 0;
+    if (assign_mentor_of(g_srv->store, peer->id, &m, NULL) == 1 && m == c->user_id)
+        return true;
+    if (assign_mentor_of(g_srv->store, c->user_id, &m, NULL) == 1 && m == peer->id)
+        return true;
+    return false;
+}
+
+/* Looks a person up by handle for messaging; on any refusal replies and returns false. */
+static bool find_person(mu_conn *c, const char *handle, user_row *u)
+{
+    int f = users_find_by_handle(g_srv->store, handle, u);
+    if (f < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        return false;
+    }
+    if (f == 0 || u->id == c->user_id) {
+        conn_reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+        return false;
+    }
+    return true;
+}
+
+static void enc_dm(mu_enc *e, int64_t id, const char *from, const char *to, const char *text,
+                   size_t n, int64_t ts)
+{
+    mu_enc_kint(e, "id", id);
+    mu_enc_kstr(e, "from", from);
+    mu_enc_kstr(e, "to", to);
+    mu_enc_kstrn(e, "text", text, n);
+    mu_enc_kint(e, "ts", ts);
+}
+
+typedef struct {
+    mu_frame *f;
+    mu_conn *except;
+} fan;
+
+static void send_to(mu_conn *c, void *ud)
+{
+    fan *x = ud;
+    if (c != x->except)
+        conn_send(c, x->f);
+}
+
+/* One frame, queued to every connection of each user (but `except`). */
+static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except)
+{
+    fan x = {frame_from_enc(e), except};
+    mu_enc_free(e);
+    conn_foreach_user(user_a, send_to, &x);
+    if (user_b && user_b != user_a)
+        conn_foreach_user(user_b, send_to, &x);
+    frame_unref(x.f);
+}
+
+/* ---- caseloads --------------------------------------------------------------------------- */
+
+static mu_code assign_run(mu_job *j, mu_wtx *w)
+{
+    dm_op *o = (dm_op *)j;
+    return assign_set(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
+                      &o->old_mentor);
+}
+
+static void assign_done(mu_job *j)
+{
+    dm_op *o = (dm_op *)j;
+    if (j->result == MU_E_CASELOAD_FULL)
+        conn_reply_err(o->c, MU_E_CASELOAD_FULL,
+                       "That mentor's caseload is full (%llu people); assign someone else or "
+                       "raise caseload_max.",
+                       (unsigned long long)g_srv->cfg.caseload_max);
+    else if (j->result != MU_OK)
+        reply_store_error(o->c, j->result);
+    else
+        conn_reply_empty(o->c);
+    op_free(o);
+}
+
+static bool admin_only(mu_conn *c)
+{
+    if (c->role != ROLE_ADMIN) {
+        conn_reply_err(c, MU_E_FORBIDDEN, "Only an admin may change who mentors whom.");
+        return false;
+    }
+    return true;
+}
+
+static int find_account(mu_conn *c, const char *handle, user_row *u)
+{
+    int f = users_find_by_handle(g_srv->store, handle, u);
+    if (f < 0)
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+    else if (f == 0)
+        conn_reply_err(c, MU_E_NOT_FOUND, "No account has the handle '%s'.", handle);
+    return f;
+}
+
+void dm_mentor_assign(mu_conn *c, mu_request *r)
+{
+    if (!admin_only(c))
+        return;
+    user_row mentor, user;
+    if (find_account(c, mu_req_field(r, "mentor")->v.h, &mentor) != 1 ||
+        find_account(c, mu_req_field(r, "user")->v.h, &user) != 1)
+        return;
+    if (mentor.role != ROLE_MENTOR) {
+        conn_reply_err(c, MU_E_BAD_REQUEST, "'%s' is not a peer mentor.", mentor.handle);
+        return;
+    }
+    if (user.role != ROLE_MEMBER && user.role != ROLE_FAMILY) {
+        conn_reply_err(c, MU_E_BAD_REQUEST,
+                       "Only members and family members have mentors; '%s' is %s.", user.handle,
+                       role_name(user.role));
+        return;
+    }
+    dm_op *o = op_new(c);
+    o->id = mentor.id;
+    o->peer = user.id;
+    o->ts = clock_now_ms();
+    o->job.run = assign_run;
+    o->job.done = assign_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+static mu_code unassign_run(mu_job *j, mu_wtx *w)
+{
+    dm_op *o = (dm_op *)j;
+    return assign_clear(w, o->peer, &o->old_mentor);
+}
+
+void dm_mentor_unassign(mu_conn *c, mu_request *r)
+{
+    if (!admin_only(c))
+        return;
+    user_row user;
+    if (find_account(c, mu_req_field(r, "user")->v.h, &user) != 1)
+        return;
+    dm_op *o = op_new(c);
+    o->peer = user.id;
+    o->job.run = unassign_run;
+    o->job.done = assign_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+void dm_mentor_get(mu_conn *c, mu_request *r)
+{
+    int64_t m;
+    char handle[MU_HANDLE_MAX + 1];
+    int f = assign_mentor_of(g_srv->store, c->user_id, &m, handle);
+    if (f < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read assignments.");
+        return;
+    }
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    if (f)
+        mu_enc_kstr(&e, "mentor", handle);
+    else
+        mu_enc_knil(&e, "mentor");
+    conn_reply(c, &e);
+}
+
+typedef struct {
+    mentee_row *v;
+    size_t n, cap;
+} mentee_list;
+
+static void collect_mentee(const mentee_row *m, void *ud)
+{
+    mentee_list *l = ud;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->v = realloc(l->v, l->cap * sizeof(*l->v));
+        if (!l->v)
+            abort();
+    }
+    l->v[l->n++] = *m;
+}
+
+void dm_mentees_list(mu_conn *c, mu_request *r)
+{
+    if (c->role != ROLE_MENTOR) {
+        conn_reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor has a caseload.");
+        return;
+    }
+    mentee_list l = {0};
+    if (assign_mentees(g_srv->store, c->user_id, collect_mentee, &l) < 0) {
+        free(l.v);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read the caseload.");
+        return;
+    }
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, "mentees");
+    mu_enc_array(&e, (uint32_t)l.n);
+    for (size_t i = 0; i < l.n; i++) {
+        mu_enc_map(&e, 5);
+        mu_enc_kstr(&e, "handle", l.v[i].handle);
+        mu_enc_kstr(&e, "role", role_name(l.v[i].role));
+        /* Consent and check-ins come with the check-in service: until a user chooses to share,
+         * the share is "none", and there is no check-in and no alert to count. */
+        mu_enc_kstr(&e, "share", "none");
+        mu_enc_knil(&e, "last_checkin");
+        mu_enc_kint(&e, "open_alerts", 0);
+    }
+    free(l.v);
+    conn_reply(c, &e);
+}
+
+/* ---- sending ---------------------------------------------------------------------------- */
+
+static void reply_sent(mu_conn *c, int64_t id, int64_t ts)
+{
+    mu_enc e;
+    conn_reply_begin(c, &e, 2);
+    mu_enc_kint(&e, "id", id);
+    mu_enc_kint(&e, "ts", ts);
+    conn_reply(c, &e);
+}
+
+static mu_code send_run(mu_job *j, mu_wtx *w)
+{
+    dm_op *o = (dm_op *)j;
+    return dm_insert(w, o->me, o->peer, o->ts, o->text, o->text_len, o->cid, o->cid_len, &o->id);
+}
+
+static void send_done(mu_job *j)
+{
+    dm_op *o = (dm_op *)j;
+    mu_conn *c = o->c;
+    if (j->result == MU_E_CONFLICT && o->cid) {
+        /* The same cid went in first from another request: that one is the message. */
+        int64_t id, ts;
+        if (dm_find_cid(g_srv->store, o->me, o->peer, o->cid, o->cid_len, &id, &ts) == 1)
+            reply_sent(c, id, ts);
+        else
+            conn_reply_err(c, MU_E_INTERNAL, "The message could not be saved.");
+    } else if (j->result != MU_OK) {
+        reply_store_error(c, j->result);
+    } else {
+        reply_sent(c, o->id, o->ts);
+        mu_enc e;
+        frame_enc_init(&e);
+        mu_enc_event(&e, MU_OP_EV_DM_MSG, 5);
+        enc_dm(&e, o->id, o->me_handle, o->peer_handle, o->text, o->text_len, o->ts);
+        fan_out(&e, o->peer, o->me, c);
+    }
+    op_free(o);
+}
+
+void dm_send(mu_conn *c, mu_request *r)
+{
+    user_row peer;
+    if (!find_person(c, mu_req_field(r, "to")->v.h, &peer))
+        return;
+    if (!pair_allowed(c, &peer)) {
+        conn_reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+        return;
+    }
+    const mu_val *cid = mu_req_field(r, "cid");
+    if (cid->present) {
+        int64_t id, ts;
+        int f = dm_find_cid(g_srv->store, c->user_id, peer.id, cid->v.s.p, cid->v.s.n, &id, &ts);
+        if (f < 0) {
+            conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+            return;
+        }
+        if (f == 1) {
+            reply_sent(c, id, ts); /* a retry: the first message stands, nobody is told again */
+            return;
+        }
+    }
+    dm_op *o = op_new(c);
+    o->peer = peer.id;
+    memcpy(o->peer_handle, peer.handle, sizeof(o->peer_handle));
+    o->text = dup_val(mu_req_field(r, "text"), &o->text_len);
+    if (cid->present)
+        o->cid = dup_val(cid, &o->cid_len);
+    o->ts = clock_now_ms();
+    o->job.run = send_run;
+    o->job.done = send_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+/* The thread with `handle`; replies forbidden (or internal) and returns false when there is
+ * none to read. */
+static bool find_thread(mu_conn *c, const char *handle, user_row *peer)
+{
+    if (!find_person(c, handle, peer))
+        return false;
+    int t = thread_exists(g_srv->store, c->user_id, peer->id);
+    if (t < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+        return false;
+    }
+    if (!t) {
+        conn_reply_err(c, MU_E_FORBIDDEN, "You have no conversation with that person.");
+        return false;
+    }
+    return true;
+}
+
+static mu_code ack_run(mu_job *j, mu_wtx *w)
+{
+    dm_op *o = (dm_op *)j;
+    return dm_mark_read(w, o->me, o->peer, o->up_to);
+}
+
+static void ack_done(mu_job *j)
+{
+    dm_op *o = (dm_op *)j;
+    if (j->result != MU_OK) {
+        reply_store_error(o->c, j->result);
+    } else {
+        conn_reply_empty(o->c);
+        mu_enc e;
+        frame_enc_init(&e);
+        mu_enc_event(&e, MU_OP_EV_DM_READ, 2);
+        mu_enc_kstr(&e, "with", o->me_handle);
+        mu_enc_kuint(&e, "up_to", o->up_to);
+        fan_out(&e, o->peer, o->me, o->c);
+    }
+    op_free(o);
+}
+
+void dm_ack(mu_conn *c, mu_request *r)
+{
+    user_row peer;
+    if (!find_thread(c, mu_req_field(r, "with")->v.h, &peer))
+        return;
+    dm_op *o = op_new(c);
+    o->peer = peer.id;
+    o->up_to = mu_req_field(r, "up_to")->v.u;
+    o->job.run = ack_run;
+    o->job.done = ack_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+typedef struct {
+    mu_enc *e;
+    uint32_t n;
+    mu_enc body;
+} rows_out;
+
+static void put_row(const dm_row *row, void *ud)
+{
+    rows_out *o = ud;
+    mu_enc_map(&o->body, 5);
+    enc_dm(&o->body, row->id, row->from, row->to, row->text, row->text_len, row->ts);
+    o->n++;
+}
+
+void dm_history_request(mu_conn *c, mu_request *r)
+{
+    user_row peer;
+    if (!find_thread(c, mu_req_field(r, "with")->v.h, &peer))
+        return;
+    const mu_val *before = mu_req_field(r, "before"), *limit = mu_req_field(r, "limit");
+    rows_out o = {0};
+    mu_enc_init(&o.body, 0);
+    int n = dm_history(g_srv->store, c->user_id, peer.id, before->present ? before->v.u : UINT64_MAX,
+                       limit->present ? (unsigned)limit->v.u : 50, put_row, &o);
+    if (n < 0) {
+        mu_enc_free(&o.body);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+        return;
+    }
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, "messages");
+    mu_enc_array(&e, o.n);
+    size_t len;
+    const char *p = mu_enc_payload(&o.body, &len);
+    msgpack_sbuffer_write(&e.sb, p, len);
+    mu_enc_free(&o.body);
+    conn_reply(c, &e);
+}
+
+typedef struct {
+    thread_row *v;
+    size_t n, cap;
+} thread_list;
+
+static void collect_thread(const thread_row *t, void *ud)
+{
+    thread_list *l = ud;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = realloc(l->v, l->cap * sizeof(*l->v));
+        if (!l->v)
+            abort();
+    }
+    l->v[l->n++] = *t;
+}
+
+static void put_last(const dm_row *row, void *ud)
+{
+    mu_enc *e = ud;
+    mu_enc_map(e, 5);
+    enc_dm(e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
+}
+
+void dm_inbox(mu_conn *c, mu_request *r)
+{
+    thread_list l = {0};
+    if (dm_threads_of(g_srv->store, c->user_id, collect_thread, &l) < 0) {
+        free(l.v);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+        return;
+    }
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, "threads");
+    mu_enc_array(&e, (uint32_t)l.n);
+    for (size_t i = 0; i < l.n; i++) {
+        mu_enc_map(&e, 3);
+        mu_enc_kstr(&e, "with", l.v[i].other);
+        mu_enc_key(&e, "last");
+        if (dm_last(g_srv->store, c->user_id, l.v[i].other_id, put_last, &e) <= 0)
+            mu_enc_nil(&e);
+        int64_t unread = dm_unread_count(g_srv->store, c->user_id, l.v[i].other_id);
+        mu_enc_kint(&e, "unread", unread < 0 ? 0 : unread);
+    }
+    free(l.v);
+    conn_reply(c, &e);
+}
+
+/* ---- after sign-in ---------------------------------------------------------------------- */
+
+static void push_row(const dm_row *row, void *ud)
+{
+    mu_enc e;
+    frame_enc_init(&e);
+    mu_enc_event(&e, MU_OP_EV_DM_MSG, 5);
+    enc_dm(&e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
+    conn_send_enc(ud, &e);
+    mu_enc_free(&e);
+}
+
+void dm_push_unread(mu_conn *c)
+{
+    if (dm_unread_for(g_srv->store, c->user_id, push_row, c) < 0)
+        log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
+}

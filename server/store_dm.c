@@ -1,0 +1,321 @@
+#include "store_dm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static void order(int64_t a, int64_t b, int64_t *lo, int64_t *hi)
+{
+    *lo = a < b ? a : b;
+    *hi = a < b ? b : a;
+}
+
+static int finish(sqlite3_stmt *st, int rc, int result)
+{
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        log_error("messaging read failed: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+    return result;
+}
+
+int assign_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle FROM assignments a "
+                                     "JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        *mentor_id = sqlite3_column_int64(st, 0);
+        if (handle)
+            snprintf(handle, MU_HANDLE_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
+        found = 1;
+    }
+    return finish(st, rc, found);
+}
+
+int thread_exists(mu_store *s, int64_t a, int64_t b)
+{
+    int64_t lo, hi;
+    order(a, b, &lo, &hi);
+    sqlite3_stmt *st = store_read(s, "SELECT 1 FROM dm_threads WHERE lo_id = ? AND hi_id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    int rc = sqlite3_step(st);
+    return finish(st, rc, rc == SQLITE_ROW);
+}
+
+int dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
+                int64_t *ts)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT id, ts FROM dms "
+                                     "WHERE from_id = ? AND to_id = ? AND cid = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    sqlite3_bind_text(st, 3, cid, (int)n, SQLITE_STATIC);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *ts = sqlite3_column_int64(st, 1);
+        found = 1;
+    }
+    return finish(st, rc, found);
+}
+
+#define DM_COLS                                                                                \
+    "SELECT d.id, d.from_id, d.to_id, d.ts, d.text, f.handle, t.handle FROM dms d "          \
+    "JOIN users f ON f.id = d.from_id JOIN users t ON t.id = d.to_id "
+
+static void read_row(sqlite3_stmt *st, dm_row *r)
+{
+    r->id = sqlite3_column_int64(st, 0);
+    r->from_id = sqlite3_column_int64(st, 1);
+    r->to_id = sqlite3_column_int64(st, 2);
+    r->ts = sqlite3_column_int64(st, 3);
+    r->text = (const char *)sqlite3_column_text(st, 4);
+    r->text_len = (size_t)sqlite3_column_bytes(st, 4);
+    snprintf(r->from, sizeof(r->from), "%s", (const char *)sqlite3_column_text(st, 5));
+    snprintf(r->to, sizeof(r->to), "%s", (const char *)sqlite3_column_text(st, 6));
+}
+
+static int each_row(sqlite3_stmt *st, dm_row_fn fn, void *ud)
+{
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        dm_row r;
+        read_row(st, &r);
+        fn(&r, ud);
+        n++;
+    }
+    return finish(st, rc, n);
+}
+
+int dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit, dm_row_fn fn,
+               void *ud)
+{
+    int64_t lo, hi;
+    order(a, b, &lo, &hi);
+    /* The newest `limit` below `before`, handed out oldest first. */
+    sqlite3_stmt *st = store_read(s, "SELECT * FROM (" DM_COLS
+                                     "WHERE d.lo_id = ? AND d.hi_id = ? AND d.id < ? "
+                                     "ORDER BY d.id DESC LIMIT ?) ORDER BY 1 ASC");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    sqlite3_bind_int64(st, 3, before > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)before);
+    sqlite3_bind_int(st, 4, (int)limit);
+    return each_row(st, fn, ud);
+}
+
+int dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, DM_COLS "WHERE d.to_id = ? AND d.read = 0 ORDER BY d.id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, to);
+    return each_row(st, fn, ud);
+}
+
+int dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
+{
+    int64_t lo, hi;
+    order(a, b, &lo, &hi);
+    sqlite3_stmt *st = store_read(s, DM_COLS "WHERE d.lo_id = ? AND d.hi_id = ? "
+                                             "ORDER BY d.id DESC LIMIT 1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    return each_row(st, fn, ud);
+}
+
+int64_t dm_unread_count(mu_store *s, int64_t to, int64_t from)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM dms "
+                                     "WHERE to_id = ? AND from_id = ? AND read = 0");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, to);
+    sqlite3_bind_int64(st, 2, from);
+    int rc = sqlite3_step(st);
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    finish(st, rc, 0);
+    return n;
+}
+
+int dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle FROM dm_threads t "
+                                     "JOIN users u ON u.id = t.hi_id WHERE t.lo_id = ?1 "
+                                     "UNION ALL "
+                                     "SELECT u.id, u.handle FROM dm_threads t "
+                                     "JOIN users u ON u.id = t.lo_id WHERE t.hi_id = ?1 "
+                                     "ORDER BY 2");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        thread_row t;
+        t.other_id = sqlite3_column_int64(st, 0);
+        snprintf(t.other, sizeof(t.other), "%s", (const char *)sqlite3_column_text(st, 1));
+        fn(&t, ud);
+        n++;
+    }
+    return finish(st, rc, n);
+}
+
+int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle, u.role FROM assignments a "
+                                     "JOIN users u ON u.id = a.user_id WHERE a.mentor_id = ? "
+                                     "ORDER BY u.handle");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, mentor_id);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mentee_row m;
+        m.id = sqlite3_column_int64(st, 0);
+        snprintf(m.handle, sizeof(m.handle), "%s", (const char *)sqlite3_column_text(st, 1));
+        const char *role = (const char *)sqlite3_column_text(st, 2);
+        int r = role_parse(role, strlen(role));
+        m.role = r < 0 ? ROLE_MEMBER : (mu_role)r;
+        fn(&m, ud);
+        n++;
+    }
+    return finish(st, rc, n);
+}
+
+/* ---- writer side ------------------------------------------------------------------------ */
+
+static mu_code step_done(sqlite3_stmt *st, sqlite3 *db)
+{
+    if (!st)
+        return MU_E_INTERNAL;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return MU_OK;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return MU_E_CONFLICT;
+    log_error("messaging write failed: %s", sqlite3_errmsg(db));
+    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
+                                                                    : MU_E_INTERNAL;
+}
+
+mu_code thread_ensure(mu_wtx *w, int64_t a, int64_t b)
+{
+    int64_t lo, hi;
+    order(a, b, &lo, &hi);
+    sqlite3_stmt *st = store_wstmt(w, "INSERT OR IGNORE INTO dm_threads (lo_id, hi_id) "
+                                      "VALUES (?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, hi);
+    }
+    return step_done(st, store_wdb(w));
+}
+
+static int64_t current_mentor(mu_wtx *w, int64_t user_id)
+{
+    sqlite3_stmt *st = store_wstmt(w, "SELECT mentor_id FROM assignments WHERE user_id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user_id);
+    int64_t m = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return m;
+}
+
+mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, int64_t now,
+                   int64_t *old_mentor)
+{
+    int64_t cur = current_mentor(w, user_id);
+    if (cur < 0)
+        return MU_E_INTERNAL;
+    *old_mentor = cur == mentor_id ? 0 : cur;
+    if (cur == mentor_id)
+        return MU_OK; /* already so: nothing changes */
+    /* Counted inside the writer's transaction, so two assignments cannot both take the last
+     * place on a caseload. */
+    sqlite3_stmt *st = store_wstmt(w, "SELECT count(*) FROM assignments WHERE mentor_id = ?");
+    if (!st)
+        return MU_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, mentor_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (n >= (int64_t)max)
+        return MU_E_CASELOAD_FULL;
+    st = store_wstmt(w, "INSERT INTO assignments (user_id, mentor_id, since_ts) VALUES (?, ?, ?) "
+                        "ON CONFLICT (user_id) DO UPDATE SET mentor_id = excluded.mentor_id, "
+                        "since_ts = excluded.since_ts");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user_id);
+        sqlite3_bind_int64(st, 2, mentor_id);
+        sqlite3_bind_int64(st, 3, now);
+    }
+    mu_code c = step_done(st, store_wdb(w));
+    return c == MU_OK ? thread_ensure(w, user_id, mentor_id) : c;
+}
+
+mu_code assign_clear(mu_wtx *w, int64_t user_id, int64_t *old_mentor)
+{
+    int64_t cur = current_mentor(w, user_id);
+    if (cur < 0)
+        return MU_E_INTERNAL;
+    *old_mentor = cur;
+    sqlite3_stmt *st = store_wstmt(w, "DELETE FROM assignments WHERE user_id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, user_id);
+    return step_done(st, store_wdb(w));
+}
+
+mu_code dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *text, size_t n,
+                  const char *cid, size_t cid_len, int64_t *id)
+{
+    mu_code c = thread_ensure(w, from, to);
+    if (c != MU_OK)
+        return c;
+    int64_t lo, hi;
+    order(from, to, &lo, &hi);
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO dms (lo_id, hi_id, from_id, to_id, ts, text, "
+                                      "cid) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, hi);
+        sqlite3_bind_int64(st, 3, from);
+        sqlite3_bind_int64(st, 4, to);
+        sqlite3_bind_int64(st, 5, ts);
+        sqlite3_bind_text(st, 6, text, (int)n, SQLITE_STATIC);
+        if (cid)
+            sqlite3_bind_text(st, 7, cid, (int)cid_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 7);
+    }
+    c = step_done(st, store_wdb(w));
+    if (c == MU_OK)
+        *id = sqlite3_last_insert_rowid(store_wdb(w));
+    return c;
+}
+
+mu_code dm_mark_read(mu_wtx *w, int64_t reader, int64_t from, uint64_t up_to)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE dms SET read = 1 WHERE to_id = ? AND from_id = ? "
+                                      "AND id <= ? AND read = 0");
+    if (st) {
+        sqlite3_bind_int64(st, 1, reader);
+        sqlite3_bind_int64(st, 2, from);
+        sqlite3_bind_int64(st, 3, up_to > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)up_to);
+    }
+    return step_done(st, store_wdb(w));
+}
