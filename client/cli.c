@@ -22,6 +22,10 @@ static const char usage[] =
     "  whoami                                    show the saved session's account\n"
     "  ping                                      measure the round trip to the server\n"
     "  help                                      crisis and support resources (no sign-in)\n"
+    "  dm HANDLE [TEXT]                          send TEXT, or open the conversation\n"
+    "  inbox                                     your conversations and what is unread\n"
+    "  mentees                                   your caseload (mentors)\n"
+    "  assign MENTOR USER | unassign USER        change who mentors whom (admins)\n"
     "The password is asked for without echo, or read from standard input when it is not a\n"
     "terminal. The session lives in $XDG_CONFIG_HOME/mutual/session (mode 0600).\n";
 
@@ -368,6 +372,302 @@ static int cmd_help(const char *server)
     return rc;
 }
 
+/* Connects to the saved session's server (or --server) and signs in with its token. */
+static int open_session(conn *k, const char *server_opt, session *s)
+{
+    if (session_load(s) != 0) {
+        fprintf(stderr, "mutual: not signed in; use 'mutual login HANDLE' first\n");
+        return -1;
+    }
+    if (open_conn(k, server_opt ? server_opt : s->server) != 0)
+        return -1;
+    if (resume(k, s) != 0) {
+        close_conn(k);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_time(int64_t ts_ms)
+{
+    time_t t = (time_t)(ts_ms / 1000);
+    struct tm tm;
+    char buf[32];
+    localtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm);
+    printf("%s", buf);
+}
+
+static void print_dm(const mu_value *m)
+{
+    printf("[");
+    print_time(mu_value_get_int(m, "ts", 0));
+    printf("] %s: %s\n", mu_value_get_str(m, "from") ? mu_value_get_str(m, "from") : "?",
+           mu_value_get_str(m, "text") ? mu_value_get_str(m, "text") : "");
+}
+
+/* Marks what was shown as read. */
+static void ack_upto(conn *k, const char *with, int64_t up_to)
+{
+    if (up_to <= 0)
+        return;
+    mu_req *r = mu_req_new("dm.ack");
+    mu_req_str(r, "with", with);
+    mu_req_int(r, "up_to", up_to);
+    mu_msg *m = call(k, r);
+    mu_msg_free(m);
+}
+
+typedef struct {
+    conn *k;
+    const char *with;
+    char line[8192];
+    size_t len;
+    bool eof;
+} dm_session;
+
+static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf)
+{
+    static char chunk[4096];
+    (void)h;
+    (void)want;
+    *buf = uv_buf_init(chunk, sizeof(chunk));
+}
+
+static void send_line(dm_session *d)
+{
+    d->line[d->len] = 0;
+    d->len = 0;
+    if (!d->line[0])
+        return;
+    mu_req *r = mu_req_new("dm.send");
+    mu_req_str(r, "to", d->with);
+    mu_req_str(r, "text", d->line);
+    mu_client_send(d->k->c, r, NULL, NULL); /* replies and errors arrive as events below */
+}
+
+static void on_stdin(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    dm_session *d = st->data;
+    if (n < 0) {
+        if (d->len)
+            send_line(d);
+        d->eof = true;
+        uv_read_stop(st);
+        return;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        char ch = buf->base[i];
+        if (ch == '\n')
+            send_line(d);
+        else if (ch != '\r' && d->len < sizeof(d->line) - 1)
+            d->line[d->len++] = ch;
+    }
+}
+
+static int dm_interactive(conn *k, const char *with)
+{
+    mu_req *r = mu_req_new("dm.history");
+    mu_req_str(r, "with", with);
+    mu_req_int(r, "limit", 20);
+    mu_msg *m = call(k, r);
+    if (!m)
+        return 1;
+    const mu_value *msgs = mu_msg_get(m, "messages");
+    int64_t last_in = 0;
+    for (size_t i = 0; i < mu_value_len(msgs); i++) {
+        const mu_value *one = mu_value_at(msgs, i);
+        print_dm(one);
+        if (mu_value_get_str(one, "from") && !strcmp(mu_value_get_str(one, "from"), with))
+            last_in = mu_value_get_int(one, "id", 0);
+    }
+    mu_msg_free(m);
+    ack_upto(k, with, last_in);
+    printf("-- talking with %s; type a line to send it, Ctrl-D to leave --\n", with);
+    fflush(stdout);
+
+    dm_session d = {.k = k, .with = with};
+    uv_loop_t *loop = mu_sync_loop(k->sync);
+    union {
+        uv_handle_t h;
+        uv_stream_t s;
+        uv_tty_t tty;
+        uv_pipe_t pipe;
+    } in;
+    uv_handle_type kind = uv_guess_handle(0);
+    if (kind == UV_TTY)
+        uv_tty_init(loop, &in.tty, 0, 1);
+    else if (kind == UV_NAMED_PIPE || kind == UV_TCP) {
+        uv_pipe_init(loop, &in.pipe, 0);
+        uv_pipe_open(&in.pipe, 0);
+    } else {
+        /* A file or nothing: send its lines as they are, then listen. */
+        while (fgets(d.line, sizeof(d.line), stdin)) {
+            d.line[strcspn(d.line, "\r\n")] = 0;
+            d.len = strlen(d.line);
+            send_line(&d);
+        }
+        uv_pipe_init(loop, &in.pipe, 0);
+        d.eof = true;
+    }
+    in.h.data = &d;
+    if (!d.eof)
+        uv_read_start(&in.s, on_alloc, on_stdin);
+    int rc = 0;
+    while (!d.eof || mu_sync_pending(k->c)) {
+        mu_msg *ev = mu_sync_event(k->sync, k->c, 200);
+        if (!ev) {
+            if (!mu_client_is_open(k->c)) {
+                fprintf(stderr, "mutual: the connection closed\n");
+                rc = 1;
+                break;
+            }
+            continue;
+        }
+        const char *op = mu_msg_op(ev);
+        if (!strcmp(op, "dm.msg")) {
+            const char *from = mu_value_get_str(mu_msg_root(ev), "from");
+            const char *to = mu_value_get_str(mu_msg_root(ev), "to");
+            bool in_thread = (from && !strcmp(from, with)) || (to && !strcmp(to, with));
+            if (in_thread) {
+                print_dm(mu_msg_root(ev));
+                if (from && !strcmp(from, with))
+                    ack_upto(k, with, mu_value_get_int(mu_msg_root(ev), "id", 0));
+            }
+        } else if (!strcmp(op, "dm.read")) {
+            if (mu_value_get_str(mu_msg_root(ev), "with") &&
+                !strcmp(mu_value_get_str(mu_msg_root(ev), "with"), with))
+                printf("   (%s has read up to here)\n", with);
+        } else if (!strcmp(op, "reply") && !mu_msg_ok(ev)) {
+            fprintf(stderr, "mutual: %s (%s)\n", mu_msg_text(ev) ? mu_msg_text(ev) : "failed",
+                    mu_msg_code(ev) ? mu_msg_code(ev) : "?");
+        }
+        fflush(stdout);
+        mu_msg_free(ev);
+    }
+    uv_close(&in.h, NULL);
+    mu_sync_run(k->sync, 50); /* let the last sends get their replies */
+    return rc;
+}
+
+static int cmd_dm(const char *server_opt, int argc, char **argv)
+{
+    if (argc < 1 || argc > 2) {
+        fprintf(stderr, "mutual: usage: mutual dm HANDLE [TEXT]\n");
+        return 2;
+    }
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0)
+        return 1;
+    int rc = 1;
+    if (argc == 2) {
+        mu_req *r = mu_req_new("dm.send");
+        mu_req_str(r, "to", argv[0]);
+        mu_req_str(r, "text", argv[1]);
+        mu_msg *m = call(&k, r);
+        if (m) {
+            printf("sent to %s (message %lld)\n", argv[0],
+                   (long long)mu_value_get_int(mu_msg_root(m), "id", 0));
+            mu_msg_free(m);
+            rc = 0;
+        }
+    } else {
+        rc = dm_interactive(&k, argv[0]);
+    }
+    close_conn(&k);
+    return rc;
+}
+
+static int cmd_inbox(const char *server_opt)
+{
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0)
+        return 1;
+    int rc = 1;
+    mu_msg *m = call(&k, mu_req_new("dm.inbox"));
+    if (m) {
+        const mu_value *th = mu_msg_get(m, "threads");
+        if (!mu_value_len(th))
+            printf("no conversations yet\n");
+        for (size_t i = 0; i < mu_value_len(th); i++) {
+            const mu_value *t = mu_value_at(th, i), *last = mu_value_get(t, "last");
+            printf("%-20s %3lld unread", mu_value_get_str(t, "with"),
+                   (long long)mu_value_get_int(t, "unread", 0));
+            if (mu_value_type(last) == MU_V_MAP) {
+                printf("   last: ");
+                print_time(mu_value_get_int(last, "ts", 0));
+                printf(" %s: %.60s", mu_value_get_str(last, "from"),
+                       mu_value_get_str(last, "text"));
+            }
+            printf("\n");
+        }
+        mu_msg_free(m);
+        rc = 0;
+    }
+    close_conn(&k);
+    return rc;
+}
+
+static int cmd_mentees(const char *server_opt)
+{
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0)
+        return 1;
+    int rc = 1;
+    mu_msg *m = call(&k, mu_req_new("mentees.list"));
+    if (m) {
+        const mu_value *list = mu_msg_get(m, "mentees");
+        printf("%-20s %-7s %-7s %-12s %s\n", "HANDLE", "ROLE", "SHARES", "LAST CHECK-IN",
+               "OPEN ALERTS");
+        for (size_t i = 0; i < mu_value_len(list); i++) {
+            const mu_value *e = mu_value_at(list, i);
+            const char *last = mu_value_get_str(e, "last_checkin");
+            printf("%-20s %-7s %-7s %-12s %lld\n", mu_value_get_str(e, "handle"),
+                   mu_value_get_str(e, "role"), mu_value_get_str(e, "share"), last ? last : "-",
+                   (long long)mu_value_get_int(e, "open_alerts", 0));
+        }
+        printf("%zu on the caseload\n", mu_value_len(list));
+        mu_msg_free(m);
+        rc = 0;
+    }
+    close_conn(&k);
+    return rc;
+}
+
+static int cmd_assign(const char *server_opt, int argc, char **argv, bool unassign)
+{
+    if (argc != (unassign ? 1 : 2)) {
+        fprintf(stderr, "mutual: usage: mutual %s\n",
+                unassign ? "unassign USER" : "assign MENTOR USER");
+        return 2;
+    }
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0)
+        return 1;
+    mu_req *r = mu_req_new(unassign ? "mentor.unassign" : "mentor.assign");
+    if (unassign) {
+        mu_req_str(r, "user", argv[0]);
+    } else {
+        mu_req_str(r, "mentor", argv[0]);
+        mu_req_str(r, "user", argv[1]);
+    }
+    mu_msg *m = call(&k, r);
+    int rc = m ? 0 : 1;
+    if (m) {
+        if (unassign)
+            printf("%s has no mentor now\n", argv[0]);
+        else
+            printf("%s now mentors %s\n", argv[0], argv[1]);
+    }
+    mu_msg_free(m);
+    close_conn(&k);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *server_opt = NULL;
@@ -406,6 +706,16 @@ int main(int argc, char **argv)
         return cmd_ping(server);
     if (!strcmp(cmd, "help"))
         return cmd_help(server);
+    if (!strcmp(cmd, "dm"))
+        return cmd_dm(server_opt, argc - i, argv + i);
+    if (!strcmp(cmd, "inbox"))
+        return cmd_inbox(server_opt);
+    if (!strcmp(cmd, "mentees"))
+        return cmd_mentees(server_opt);
+    if (!strcmp(cmd, "assign"))
+        return cmd_assign(server_opt, argc - i, argv + i, false);
+    if (!strcmp(cmd, "unassign"))
+        return cmd_assign(server_opt, argc - i, argv + i, true);
     fprintf(stderr, "mutual: unknown command '%s'\n%s", cmd, usage);
     return 2;
 }

@@ -178,10 +178,67 @@ static void test_cli(void **st)
     srv_cleanup(&s);
 }
 
+static void test_cli_messaging(void **st)
+{
+    srv_t s;
+    srv_start(&s, NULL, 0);
+    srv_user_add(&s, "root", "pw-long-enough", "admin");
+    srv_user_add(&s, "kim", "mentor password", "mentor");
+    char cmd[2048], out[16384], admin[600], mentor[600], memb[600];
+    snprintf(admin, sizeof(admin), "XDG_CONFIG_HOME=%s/xa %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
+    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d",
+             s.dir, MUTUAL_CLI_PATH, s.port);
+    snprintf(memb, sizeof(memb), "XDG_CONFIG_HOME=%s/xm %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
+    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s login root", admin);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "printf 'mentor password\\n' | %s login kim", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "printf 'member password\\n' | %s register alex", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    /* assign is for admins */
+    snprintf(cmd, sizeof(cmd), "%s assign kim alex", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "forbidden"));
+    snprintf(cmd, sizeof(cmd), "%s assign kim alex", admin);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "kim now mentors alex"));
+    /* one-shot send, then the conversation from a pipe */
+    snprintf(cmd, sizeof(cmd), "%s dm kim 'checking in before group'", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "sent to kim"));
+    snprintf(cmd, sizeof(cmd), "%s inbox", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "alex"));
+    assert_non_null(strstr(out, "1 unread"));
+    snprintf(cmd, sizeof(cmd), "printf 'glad you did\\nsee you there\\n' | %s dm alex", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "alex: checking in before group")); /* the history it showed */
+    /* what the conversation showed was acknowledged, and its lines were sent */
+    snprintf(cmd, sizeof(cmd), "%s inbox", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "0 unread"));
+    snprintf(cmd, sizeof(cmd), "%s inbox", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "2 unread"));
+    assert_non_null(strstr(out, "see you there"));
+    snprintf(cmd, sizeof(cmd), "%s mentees", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "alex"));
+    assert_non_null(strstr(out, "1 on the caseload"));
+    snprintf(cmd, sizeof(cmd), "%s dm someone-else hello", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "forbidden"));
+    srv_stop(&s);
+    srv_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mutuald_flags), cmocka_unit_test(test_user_add),
-        cmocka_unit_test(test_refuses_to_start), cmocka_unit_test(test_cli)};
+        cmocka_unit_test(test_refuses_to_start), cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_cli_messaging)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
