@@ -20,6 +20,13 @@ static const handler_fn handlers[MU_OP__COUNT] = {
     [MU_OP_DM_ACK] = dm_ack,
     [MU_OP_DM_HISTORY] = dm_history_request,
     [MU_OP_DM_INBOX] = dm_inbox,
+    [MU_OP_CHECKIN_SUBMIT] = checkin_submit,
+    [MU_OP_CHECKIN_LIST] = checkin_list,
+    [MU_OP_CHECKIN_SUMMARY] = checkin_summary,
+    [MU_OP_CONSENT_SET] = consent_set,
+    [MU_OP_MENTEE_CHECKINS] = checkin_mentee,
+    [MU_OP_ALERTS_LIST] = alerts_list,
+    [MU_OP_ALERT_ACK] = alerts_ack,
     [MU_OP_HELP] = help_request,
     [MU_OP_TEST_CLOCK] = admin_test_clock,
 };

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "handlers.h"
 #include "log.h"
+#include "store_checkins.h"
 #include "store_dm.h"
 
 #define NOT_YOUR_PAIR "You can message only your own mentor or mentees (or an admin)."
@@ -130,8 +131,12 @@ static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except)
 static mu_code assign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    return assign_set(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
-                      &o->old_mentor);
+    mu_code c = assign_set(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
+                           &o->old_mentor);
+    /* The old mentor's open alerts about the user close (they stay in the record). */
+    if (c == MU_OK && o->old_mentor > 0)
+        c = alerts_close_about(w, o->peer, o->old_mentor, o->ts);
+    return c;
 }
 
 static void assign_done(mu_job *j)
@@ -198,7 +203,10 @@ void dm_mentor_assign(mu_conn *c, mu_request *r)
 static mu_code unassign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    return assign_clear(w, o->peer, &o->old_mentor);
+    mu_code c = assign_clear(w, o->peer, &o->old_mentor);
+    if (c == MU_OK && o->old_mentor > 0)
+        c = alerts_close_about(w, o->peer, o->old_mentor, clock_now_ms());
+    return c;
 }
 
 void dm_mentor_unassign(mu_conn *c, mu_request *r)
@@ -270,11 +278,17 @@ void dm_mentees_list(mu_conn *c, mu_request *r)
         mu_enc_map(&e, 5);
         mu_enc_kstr(&e, "handle", l.v[i].handle);
         mu_enc_kstr(&e, "role", role_name(l.v[i].role));
-        /* Consent and check-ins come with the check-in service: until a user chooses to share,
-         * the share is "none", and there is no check-in and no alert to count. */
-        mu_enc_kstr(&e, "share", "none");
-        mu_enc_knil(&e, "last_checkin");
-        mu_enc_kint(&e, "open_alerts", 0);
+        mu_enc_kstr(&e, "share", share_name(consent_get(g_srv->store, l.v[i].id)));
+        int32_t day;
+        if (checkin_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
+            char date[11];
+            mu_date_format(day, date);
+            mu_enc_kstr(&e, "last_checkin", date);
+        } else {
+            mu_enc_knil(&e, "last_checkin");
+        }
+        int open = alerts_open_count(g_srv->store, c->user_id, l.v[i].id);
+        mu_enc_kint(&e, "open_alerts", open < 0 ? 0 : open);
     }
     free(l.v);
     conn_reply(c, &e);

@@ -24,6 +24,17 @@ void dm_inbox(mu_conn *c, mu_request *r);
 /* Pushes every unread message of the signed-in user, in id order. */
 void dm_push_unread(mu_conn *c);
 
+/* checkins.c */
+void checkin_submit(mu_conn *c, mu_request *r);
+void checkin_list(mu_conn *c, mu_request *r);
+void checkin_summary(mu_conn *c, mu_request *r);
+void consent_set(mu_conn *c, mu_request *r);
+void checkin_mentee(mu_conn *c, mu_request *r);
+
+/* alerts.c */
+void alerts_list(mu_conn *c, mu_request *r);
+void alerts_ack(mu_conn *c, mu_request *r);
+
 /* help.c */
 void help_request(mu_conn *c, mu_request *r);
 

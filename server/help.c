@@ -1,8 +1,15 @@
 /* help: the crisis and support resources this server is configured with. It works before
  * sign-in, because the moment someone needs it is not the moment to ask for a password. */
-#include "handlers.h"
+#include <stdlib.h>
+#include <string.h>
 
-void help_request(mu_conn *c, mu_request *r)
+#include "alerts.h"
+#include "clock.h"
+#include "handlers.h"
+#include "store_checkins.h"
+#include "store_dm.h"
+
+static void reply_resources(mu_conn *c)
 {
     const mu_config *cfg = &g_srv->cfg;
     mu_enc e;
@@ -22,4 +29,50 @@ void help_request(mu_conn *c, mu_request *r)
                 mu_enc_kstr(&e, keys[k], vals[k]);
     }
     conn_reply(c, &e);
+}
+
+/* A help request from a user with a mentor tells the mentor, whatever the user shares: the
+ * user asked. What they typed is not passed on. */
+typedef struct {
+    mu_job job;
+    mu_conn *c;
+    alert_out out;
+    bool raised;
+} help_op;
+
+static mu_code help_run(mu_job *j, mu_wtx *w)
+{
+    help_op *o = (help_op *)j;
+    int64_t mentor = mentor_of_w(w, o->c->user_id);
+    if (mentor <= 0)
+        return mentor < 0 ? MU_E_INTERNAL : MU_OK;
+    o->raised = true;
+    return alerts_raise(w, o->c->user_id, o->c->handle, mentor, "help_requested",
+                        "Asked for help.", clock_now_ms(), &o->out);
+}
+
+static void help_done(mu_job *j)
+{
+    help_op *o = (help_op *)j;
+    /* The resources matter more than the alert: they are answered even if storage failed. */
+    reply_resources(o->c);
+    if (j->result == MU_OK && o->raised)
+        alerts_deliver(&o->out);
+    conn_unref(o->c);
+    free(o);
+}
+
+void help_request(mu_conn *c, mu_request *r)
+{
+    if (c->state != CONN_AUTHENTICATED || c->role == ROLE_MENTOR || c->role == ROLE_ADMIN) {
+        reply_resources(c);
+        return;
+    }
+    help_op *o = calloc(1, sizeof(*o));
+    if (!o)
+        abort();
+    o->c = conn_ref(c);
+    o->job.run = help_run;
+    o->job.done = help_done;
+    store_submit(g_srv->store, &o->job);
 }

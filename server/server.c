@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -81,6 +82,7 @@ static void finalize(mu_server *s)
     uv_timer_stop(&s->stop_timer);
     uv_close((uv_handle_t *)&s->stop_timer, NULL);
     uv_close((uv_handle_t *)&purge_timer, NULL);
+    alerts_stop();
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
@@ -173,6 +175,7 @@ int server_run(mu_server *s)
     purge_timer.data = s;
     uv_timer_start(&purge_timer, on_purge_timer, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);
     clock_observe(purge_tokens, s);
+    alerts_start(s);
     signal(SIGPIPE, SIG_IGN);
 
     printf("listening on %s:%d\n", s->host[0] ? s->host : "0.0.0.0", s->port);

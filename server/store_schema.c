@@ -54,6 +54,51 @@ static const char *const migrations[] = {
     "CREATE INDEX dms_thread ON dms(lo_id, hi_id, id);"
     "CREATE INDEX dms_unread ON dms(to_id, from_id, id) WHERE read = 0;"
     "CREATE UNIQUE INDEX dms_cid ON dms(from_id, to_id, cid) WHERE cid IS NOT NULL;",
+
+    /* 3: daily check-ins, consent, alerts. One check-in per user per local day (`day` counts
+     * days since 1970-01-01); `alerted` keeps which flags of that day already raised an alert,
+     * across resubmissions. who5, barc10 and triggers are kept as their MessagePack arrays. */
+    "CREATE TABLE checkins ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  day INTEGER NOT NULL,"
+    "  tz INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  mood INTEGER NOT NULL,"
+    "  craving INTEGER, sleep INTEGER, use TEXT, stage TEXT,"
+    "  who5 BLOB, who5_pct INTEGER, barc10 BLOB, barc10_total INTEGER, triggers BLOB,"
+    "  note TEXT,"
+    "  flags INTEGER NOT NULL,"
+    "  alerted INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user_id, day)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE consent ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  share TEXT NOT NULL CHECK (share IN ('none','alerts','scores')),"
+    "  ts INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE consent_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  share TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX consent_history_user ON consent_history(user_id);"
+    "CREATE TABLE alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  mentor_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  open INTEGER NOT NULL DEFAULT 1,"
+    "  closed_ts INTEGER"
+    ");"
+    "CREATE INDEX alerts_mentor ON alerts(mentor_id, open, id);"
+    "CREATE INDEX alerts_user ON alerts(user_id, mentor_id, open);"
+    "CREATE TABLE missed_alerts ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  for_day INTEGER NOT NULL"
+    ");",
 };
 
 int store_schema_version(void)

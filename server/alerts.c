@@ -1,0 +1,269 @@
+#include "alerts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "handlers.h"
+#include "log.h"
+#include "scoring.h"
+#include "store_checkins.h"
+
+static void enc_alert(mu_enc *e, int64_t id, const char *kind, const char *handle, int64_t ts,
+                      const char *detail)
+{
+    mu_enc_kint(e, "id", id);
+    mu_enc_kstr(e, "kind", kind);
+    mu_enc_kstr(e, "handle", handle);
+    mu_enc_kint(e, "ts", ts);
+    mu_enc_kstr(e, "detail", detail);
+}
+
+mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor,
+                     const char *kind, const char *detail, int64_t ts, alert_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    mu_code c = alert_insert(w, user, mentor, kind, ts, detail, &out->id);
+    if (c != MU_OK)
+        return c;
+    out->mentor = mentor;
+    out->ts = ts;
+    snprintf(out->kind, sizeof(out->kind), "%s", kind);
+    snprintf(out->handle, sizeof(out->handle), "%s", handle);
+    snprintf(out->detail, sizeof(out->detail), "%s", detail);
+    return MU_OK;
+}
+
+static void send_frame(mu_conn *c, void *ud)
+{
+    if (c->role == ROLE_MENTOR)
+        conn_send(c, ud);
+}
+
+void alerts_deliver(const alert_out *a)
+{
+    mu_enc e;
+    frame_enc_init(&e);
+    mu_enc_event(&e, MU_OP_EV_ALERT, 5);
+    enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail);
+    mu_frame *f = frame_from_enc(&e);
+    mu_enc_free(&e);
+    conn_foreach_user(a->mentor, send_frame, f);
+    frame_unref(f);
+}
+
+static void push_one(const alert_row *a, void *ud)
+{
+    mu_enc e;
+    frame_enc_init(&e);
+    mu_enc_event(&e, MU_OP_EV_ALERT, 5);
+    enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail);
+    conn_send_enc(ud, &e);
+    mu_enc_free(&e);
+}
+
+void alerts_push_open(mu_conn *c)
+{
+    if (c->role == ROLE_MENTOR && alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c) < 0)
+        log_error("connection %llu: could not read open alerts", (unsigned long long)c->id);
+}
+
+/* ---- alerts.list, alert.ack ------------------------------------------------------------- */
+
+typedef struct {
+    mu_enc body;
+    uint32_t n;
+} list_out;
+
+static void list_one(const alert_row *a, void *ud)
+{
+    list_out *o = ud;
+    mu_enc_map(&o->body, 6);
+    enc_alert(&o->body, a->id, a->kind, a->handle, a->ts, a->detail);
+    mu_enc_kbool(&o->body, "open", a->open);
+    o->n++;
+}
+
+void alerts_list(mu_conn *c, mu_request *r)
+{
+    if (c->role != ROLE_MENTOR) {
+        conn_reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
+        return;
+    }
+    const mu_val *open = mu_req_field(r, "open");
+    list_out o = {0};
+    mu_enc_init(&o.body, 0);
+    if (alerts_of_mentor(g_srv->store, c->user_id, open->present ? open->v.b : true, list_one,
+                         &o) < 0) {
+        mu_enc_free(&o.body);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read alerts.");
+        return;
+    }
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, "alerts");
+    mu_enc_array(&e, o.n);
+    size_t len;
+    const char *p = mu_enc_payload(&o.body, &len);
+    msgpack_sbuffer_write(&e.sb, p, len);
+    mu_enc_free(&o.body);
+    conn_reply(c, &e);
+}
+
+typedef struct {
+    mu_job job;
+    mu_conn *c;
+    int64_t id, ts;
+} ack_op;
+
+static mu_code ack_run(mu_job *j, mu_wtx *w)
+{
+    ack_op *o = (ack_op *)j;
+    return alert_close(w, o->id, o->ts);
+}
+
+static void ack_done(mu_job *j)
+{
+    ack_op *o = (ack_op *)j;
+    if (j->result != MU_OK)
+        conn_reply_err(o->c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
+                       "The alert could not be closed.");
+    else
+        conn_reply_empty(o->c);
+    conn_unref(o->c);
+    free(o);
+}
+
+void alerts_ack(mu_conn *c, mu_request *r)
+{
+    if (c->role != ROLE_MENTOR) {
+        conn_reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
+        return;
+    }
+    int64_t id = (int64_t)mu_req_field(r, "id")->v.u, owner = 0;
+    int f = alert_owner(g_srv->store, id, &owner);
+    if (f < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read alerts.");
+        return;
+    }
+    if (!f || owner != c->user_id) {
+        conn_reply_err(c, MU_E_NOT_FOUND, "You have no alert with that id.");
+        return;
+    }
+    ack_op *o = calloc(1, sizeof(*o));
+    if (!o)
+        abort();
+    o->c = conn_ref(c);
+    o->id = id;
+    o->ts = clock_now_ms();
+    o->job.run = ack_run;
+    o->job.done = ack_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+/* ---- missed check-ins ------------------------------------------------------------------- */
+
+typedef struct {
+    mu_job job;
+    int64_t now;
+    alert_out *out;
+    size_t n, cap;
+    mu_wtx *w;
+    mu_code err;
+} scan_job;
+
+static void scan_candidate(const missed_candidate *m, void *ud)
+{
+    scan_job *s = ud;
+    int32_t today = local_day(s->now, m->tz);
+    int missed_days = (int)g_srv->cfg.missed_days;
+    /* A check-in on day D and none on D+1 .. D+missed_days raises it on D+missed_days+1. */
+    if (today < m->last_day + missed_days + 1 || s->err != MU_OK)
+        return;
+    sqlite3_stmt *st = store_wstmt(s->w, "SELECT handle FROM users WHERE id = ?");
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, m->user);
+    char handle[MU_HANDLE_MAX + 1] = "";
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(handle, sizeof(handle), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    char date[11], detail[200];
+    mu_date_format(m->last_day, date);
+    snprintf(detail, sizeof(detail), "No check-in for %d days; the last one was on %s.",
+             (int)(today - m->last_day - 1), date);
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->out = realloc(s->out, s->cap * sizeof(*s->out));
+        if (!s->out)
+            abort();
+    }
+    s->err = alerts_raise(s->w, m->user, handle, m->mentor, "missed_checkins", detail, s->now,
+                          &s->out[s->n]);
+    if (s->err == MU_OK)
+        s->err = missed_mark(s->w, m->user, m->last_day);
+    if (s->err == MU_OK)
+        s->n++;
+}
+
+static mu_code scan_run(mu_job *j, mu_wtx *w)
+{
+    scan_job *s = (scan_job *)j;
+    s->w = w;
+    mu_code c = missed_candidates_w(w, scan_candidate, s);
+    return c != MU_OK ? c : s->err;
+}
+
+static void scan_done(mu_job *j)
+{
+    scan_job *s = (scan_job *)j;
+    if (j->result == MU_OK)
+        for (size_t i = 0; i < s->n; i++)
+            alerts_deliver(&s->out[i]);
+    else
+        log_error("the missed check-in scan failed; it runs again at the next interval");
+    free(s->out);
+    free(s);
+}
+
+static uv_timer_t scan_timer;
+static bool scan_started;
+
+static void scan_now(void *ud)
+{
+    mu_server *srv = ud;
+    if (!srv->store || srv->stopping)
+        return;
+    scan_job *s = calloc(1, sizeof(*s));
+    if (!s)
+        abort();
+    s->now = clock_now_ms();
+    s->job.run = scan_run;
+    s->job.done = scan_done;
+    store_submit(srv->store, &s->job);
+}
+
+static void on_scan_timer(uv_timer_t *t)
+{
+    scan_now(t->data);
+}
+
+void alerts_start(mu_server *s)
+{
+    uv_timer_init(s->loop, &scan_timer);
+    scan_timer.data = s;
+    uint64_t every = s->cfg.missed_scan_s * 1000;
+    uv_timer_start(&scan_timer, on_scan_timer, every, every);
+    clock_observe(scan_now, s);
+    scan_started = true;
+}
+
+void alerts_stop(void)
+{
+    if (scan_started) {
+        uv_timer_stop(&scan_timer);
+        uv_close((uv_handle_t *)&scan_timer, NULL);
+        scan_started = false;
+    }
+}

@@ -1,0 +1,445 @@
+/* Daily wellbeing check-ins, their summary, and consent to share with a mentor.
+ *
+ * A note is private to its author: it is stored and returned to its author only; nothing that
+ * reaches anyone else (mentee.checkins, alerts) carries it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "clock.h"
+#include "handlers.h"
+#include "log.h"
+#include "scoring.h"
+#include "store_checkins.h"
+#include "store_dm.h"
+
+typedef struct {
+    mu_job job;
+    mu_conn *c;
+    checkin_in in;
+    char handle[MU_HANDLE_MAX + 1];
+    char use[24], stage[24];
+    char *note;
+    msgpack_sbuffer who5, barc10, triggers;
+    alert_out alerts[FLAG__COUNT];
+    int nalerts;
+} submit_op;
+
+static void pack_blob(msgpack_sbuffer *sb, const msgpack_object *o, const void **p, size_t *n)
+{
+    msgpack_sbuffer_init(sb);
+    if (!o)
+        return;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, *o);
+    *p = sb->data;
+    *n = sb->size;
+}
+
+static void ints_of(const msgpack_object *o, int *out, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = (int)o->via.array.ptr[i].via.i64;
+}
+
+static void op_free(submit_op *o)
+{
+    conn_unref(o->c);
+    msgpack_sbuffer_destroy(&o->who5);
+    msgpack_sbuffer_destroy(&o->barc10);
+    msgpack_sbuffer_destroy(&o->triggers);
+    if (o->note)
+        sodium_memzero(o->note, o->in.note_len);
+    free(o->note);
+    free(o);
+}
+
+static void flag_detail(unsigned bit, const checkin_in *in, char *out, size_t cap)
+{
+    switch (bit) {
+    case FLAG_HIGH_CRAVING:
+        snprintf(out, cap, "Craving at %d of 10 in today's check-in.", in->craving);
+        break;
+    case FLAG_LOW_MOOD:
+        snprintf(out, cap, "Mood at %d of 10 in today's check-in.", in->mood);
+        break;
+    case FLAG_USE_ABOVE_PLAN:
+        snprintf(out, cap, "Use was above their own plan today.");
+        break;
+    default:
+        snprintf(out, cap, "WHO-5 wellbeing is low today (%d%%).", in->who5_pct);
+        break;
+    }
+}
+
+static mu_code submit_run(mu_job *j, mu_wtx *w)
+{
+    submit_op *o = (submit_op *)j;
+    unsigned alerted = 0;
+    mu_code c = checkin_put(w, &o->in, &alerted);
+    if (c != MU_OK)
+        return c;
+    share_level share = consent_get_w(w, o->in.user);
+    int64_t mentor = mentor_of_w(w, o->in.user);
+    if (share == SHARE_NONE || mentor <= 0)
+        return MU_OK; /* flags raised without consent raise no alert, now or later */
+    unsigned fresh = o->in.flags & ~alerted;
+    for (unsigned i = 0; i < FLAG__COUNT; i++) {
+        unsigned bit = 1u << i;
+        if (!(fresh & bit))
+            continue;
+        char detail[200];
+        flag_detail(bit, &o->in, detail, sizeof(detail));
+        c = alerts_raise(w, o->in.user, o->handle, mentor, flag_name(i), detail, o->in.ts,
+                         &o->alerts[o->nalerts]);
+        if (c != MU_OK)
+            return c;
+        o->nalerts++;
+    }
+    return fresh ? checkin_set_alerted(w, o->in.user, o->in.day, alerted | fresh) : MU_OK;
+}
+
+static void enc_flags(mu_enc *e, unsigned flags)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < FLAG__COUNT; i++)
+        n += (flags >> i) & 1;
+    mu_enc_array(e, n);
+    for (unsigned i = 0; i < FLAG__COUNT; i++)
+        if (flags & (1u << i))
+            mu_enc_str(e, flag_name(i));
+}
+
+static int current_streak(int64_t user, int32_t today, int *best)
+{
+    int32_t *days;
+    size_t n;
+    if (checkin_days(g_srv->store, user, &days, &n) < 0)
+        return -1;
+    int s = streak_current(days, n, today);
+    if (best)
+        *best = streak_best(days, n);
+    free(days);
+    return s;
+}
+
+static void submit_done(mu_job *j)
+{
+    submit_op *o = (submit_op *)j;
+    mu_conn *c = o->c;
+    if (j->result == MU_E_CONFLICT) {
+        conn_reply_err(c, MU_E_CONFLICT,
+                       "You have a check-in on a later local date; check the time zone (tz).");
+    } else if (j->result != MU_OK) {
+        conn_reply_err(c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
+                       "The check-in could not be saved.");
+    } else {
+        char date[11];
+        mu_date_format(o->in.day, date);
+        int streak = current_streak(o->in.user, o->in.day, NULL);
+        mu_enc e;
+        conn_reply_begin(c, &e, 3 + (o->in.who5_pct >= 0) + (o->in.barc10_total >= 0));
+        mu_enc_kstr(&e, "date", date);
+        mu_enc_kint(&e, "streak", streak < 0 ? 0 : streak);
+        if (o->in.who5_pct >= 0)
+            mu_enc_kint(&e, "who5_pct", o->in.who5_pct);
+        if (o->in.barc10_total >= 0)
+            mu_enc_kint(&e, "barc10_total", o->in.barc10_total);
+        mu_enc_key(&e, "flags");
+        enc_flags(&e, o->in.flags);
+        conn_reply(c, &e);
+        for (int i = 0; i < o->nalerts; i++)
+            alerts_deliver(&o->alerts[i]);
+    }
+    op_free(o);
+}
+
+static int opt_int(const mu_request *r, const char *name)
+{
+    const mu_val *v = mu_req_field(r, name);
+    return v->present ? (int)v->v.i : -1;
+}
+
+static const char *opt_str(const mu_request *r, const char *name, char *buf, size_t cap)
+{
+    const mu_val *v = mu_req_field(r, name);
+    if (!v->present)
+        return NULL;
+    snprintf(buf, cap, "%.*s", (int)v->v.s.n, v->v.s.p);
+    return buf;
+}
+
+void checkin_submit(mu_conn *c, mu_request *r)
+{
+    submit_op *o = calloc(1, sizeof(*o));
+    if (!o)
+        abort();
+    o->c = conn_ref(c);
+    snprintf(o->handle, sizeof(o->handle), "%s", c->handle);
+    checkin_in *in = &o->in;
+    in->user = c->user_id;
+    in->tz = (int)mu_req_field(r, "tz")->v.i;
+    in->ts = clock_now_ms();
+    in->day = local_day(in->ts, in->tz);
+    in->mood = (int)mu_req_field(r, "mood")->v.i;
+    in->craving = opt_int(r, "craving");
+    in->sleep = opt_int(r, "sleep");
+    in->use = opt_str(r, "use", o->use, sizeof(o->use));
+    in->stage = opt_str(r, "stage", o->stage, sizeof(o->stage));
+    const mu_val *who5 = mu_req_field(r, "who5"), *barc = mu_req_field(r, "barc10");
+    const mu_val *trig = mu_req_field(r, "triggers"), *note = mu_req_field(r, "note");
+    pack_blob(&o->who5, who5->present ? who5->v.o : NULL, &in->who5, &in->who5_len);
+    pack_blob(&o->barc10, barc->present ? barc->v.o : NULL, &in->barc10, &in->barc10_len);
+    pack_blob(&o->triggers, trig->present ? trig->v.o : NULL, &in->triggers, &in->triggers_len);
+    checkin_scores sc = {in->mood, in->craving, in->use && !strcmp(in->use, "more_than_planned"),
+                         who5->present, {0}};
+    in->who5_pct = in->barc10_total = -1;
+    if (who5->present) {
+        ints_of(who5->v.o, sc.who5, 5);
+        in->who5_pct = who5_pct(sc.who5);
+    }
+    if (barc->present) {
+        int items[10];
+        ints_of(barc->v.o, items, 10);
+        in->barc10_total = barc10_total(items);
+    }
+    if (note->present) {
+        o->note = malloc(note->v.s.n + 1);
+        if (!o->note)
+            abort();
+        memcpy(o->note, note->v.s.p, note->v.s.n);
+        o->note[note->v.s.n] = 0;
+        in->note = o->note;
+        in->note_len = note->v.s.n;
+    }
+    thresholds t = {(unsigned)g_srv->cfg.craving_high, (unsigned)g_srv->cfg.mood_low,
+                    (unsigned)g_srv->cfg.who5_low_sum, (unsigned)g_srv->cfg.who5_item_low};
+    in->flags = checkin_flags(&sc, &t);
+    o->job.run = submit_run;
+    o->job.done = submit_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+typedef struct {
+    mu_enc body;
+    uint32_t n;
+    bool with_note;
+} items_out;
+
+static void put_opt_int(mu_enc *e, const char *k, int v)
+{
+    if (v >= 0)
+        mu_enc_kint(e, k, v);
+    else
+        mu_enc_knil(e, k);
+}
+
+static void put_blob(mu_enc *e, const char *k, const void *p, size_t n)
+{
+    mu_enc_key(e, k);
+    if (p)
+        msgpack_sbuffer_write(&e->sb, p, n);
+    else
+        mu_enc_nil(e);
+}
+
+static void put_item(const checkin_row *row, void *ud)
+{
+    items_out *o = ud;
+    mu_enc *e = &o->body;
+    char date[11];
+    mu_date_format(row->day, date);
+    mu_enc_map(e, 15);
+    mu_enc_kstr(e, "date", date);
+    mu_enc_kint(e, "tz", row->tz);
+    mu_enc_kint(e, "ts", row->ts);
+    mu_enc_kint(e, "mood", row->mood);
+    put_opt_int(e, "craving", row->craving);
+    put_opt_int(e, "sleep", row->sleep);
+    mu_enc_kstr(e, "use", row->use);
+    mu_enc_kstr(e, "stage", row->stage);
+    put_blob(e, "who5", row->who5, row->who5_len);
+    put_opt_int(e, "who5_pct", row->who5_pct);
+    put_blob(e, "barc10", row->barc10, row->barc10_len);
+    put_opt_int(e, "barc10_total", row->barc10_total);
+    put_blob(e, "triggers", row->triggers, row->triggers_len);
+    if (o->with_note && row->note)
+        mu_enc_kstrn(e, "note", row->note, row->note_len);
+    else
+        mu_enc_knil(e, "note");
+    mu_enc_key(e, "flags");
+    enc_flags(e, row->flags);
+    o->n++;
+}
+
+static void reply_items(mu_conn *c, int64_t user, int32_t from, int32_t to, bool with_note)
+{
+    items_out o = {.with_note = with_note};
+    mu_enc_init(&o.body, 0);
+    if (checkin_range(g_srv->store, user, from, to, put_item, &o) < 0) {
+        mu_enc_free(&o.body);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
+        return;
+    }
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, "checkins");
+    mu_enc_array(&e, o.n);
+    size_t len;
+    const char *p = mu_enc_payload(&o.body, &len);
+    msgpack_sbuffer_write(&e.sb, p, len);
+    mu_enc_free(&o.body);
+    conn_reply(c, &e);
+}
+
+void checkin_list(mu_conn *c, mu_request *r)
+{
+    int32_t from = -1000000, to = 1000000;
+    const mu_val *f = mu_req_field(r, "from"), *t = mu_req_field(r, "to");
+    if (f->present)
+        mu_date_parse(f->v.s.p, f->v.s.n, &from);
+    if (t->present)
+        mu_date_parse(t->v.s.p, t->v.s.n, &to);
+    reply_items(c, c->user_id, from, to, true);
+}
+
+/* "Today" for a user: the local date by the time zone of their latest check-in. */
+static int32_t user_today(int64_t user)
+{
+    int32_t day;
+    int tz = 0;
+    if (checkin_latest(g_srv->store, user, &day, &tz) != 1)
+        tz = 0;
+    return local_day(clock_now_ms(), tz);
+}
+
+typedef struct {
+    int count, mood_sum, craving_n, craving_sum;
+    int who5_last, barc10_last;
+    int32_t from;
+} summary_acc;
+
+static void sum_row(const checkin_row *row, void *ud)
+{
+    summary_acc *a = ud;
+    if (row->who5_pct >= 0)
+        a->who5_last = row->who5_pct;
+    if (row->barc10_total >= 0)
+        a->barc10_last = row->barc10_total;
+    if (row->day < a->from)
+        return;
+    a->count++;
+    a->mood_sum += row->mood;
+    if (row->craving >= 0) {
+        a->craving_n++;
+        a->craving_sum += row->craving;
+    }
+}
+
+void checkin_summary(mu_conn *c, mu_request *r)
+{
+    int days = (int)mu_req_field(r, "days")->v.u;
+    int32_t today = user_today(c->user_id), from = today - days + 1;
+    int32_t *all;
+    size_t n;
+    if (checkin_days(g_srv->store, c->user_id, &all, &n) < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
+        return;
+    }
+    summary_acc a = {.who5_last = -1, .barc10_last = -1, .from = from};
+    if (checkin_range(g_srv->store, c->user_id, -1000000, today, sum_row, &a) < 0) {
+        free(all);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
+        return;
+    }
+    int missed = n ? days_missed(all, n, all[0], from, today) : 0;
+    mu_enc e;
+    conn_reply_begin(c, &e, 9);
+    mu_enc_kint(&e, "days", days);
+    mu_enc_kint(&e, "count", a.count);
+    mu_enc_kint(&e, "streak", streak_current(all, n, today));
+    mu_enc_kint(&e, "best_streak", streak_best(all, n));
+    mu_enc_key(&e, "mood_avg");
+    if (a.count)
+        msgpack_pack_double(&e.pk, (double)a.mood_sum / a.count);
+    else
+        mu_enc_nil(&e);
+    mu_enc_key(&e, "craving_avg");
+    if (a.craving_n)
+        msgpack_pack_double(&e.pk, (double)a.craving_sum / a.craving_n);
+    else
+        mu_enc_nil(&e);
+    mu_enc_kint(&e, "missed", missed);
+    put_opt_int(&e, "who5_last", a.who5_last);
+    put_opt_int(&e, "barc10_last", a.barc10_last);
+    free(all);
+    conn_reply(c, &e);
+}
+
+/* ---- consent ---------------------------------------------------------------------------- */
+
+typedef struct {
+    mu_job job;
+    mu_conn *c;
+    share_level share;
+    int64_t ts;
+} consent_op;
+
+static mu_code consent_run(mu_job *j, mu_wtx *w)
+{
+    consent_op *o = (consent_op *)j;
+    return consent_put(w, o->c->user_id, o->share, o->ts);
+}
+
+static void consent_done(mu_job *j)
+{
+    consent_op *o = (consent_op *)j;
+    if (j->result != MU_OK)
+        conn_reply_err(o->c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
+                       "The choice could not be saved.");
+    else
+        conn_reply_empty(o->c);
+    conn_unref(o->c);
+    free(o);
+}
+
+void consent_set(mu_conn *c, mu_request *r)
+{
+    const mu_val *v = mu_req_field(r, "share");
+    consent_op *o = calloc(1, sizeof(*o));
+    if (!o)
+        abort();
+    o->c = conn_ref(c);
+    o->share = v->v.s.n == 6 && !memcmp(v->v.s.p, "alerts", 6)   ? SHARE_ALERTS
+               : v->v.s.n == 6 && !memcmp(v->v.s.p, "scores", 6) ? SHARE_SCORES
+                                                                 : SHARE_NONE;
+    o->ts = clock_now_ms();
+    o->job.run = consent_run;
+    o->job.done = consent_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+void checkin_mentee(mu_conn *c, mu_request *r)
+{
+    user_row u;
+    int f = users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
+    int64_t mentor = 0;
+    if (f < 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        return;
+    }
+    if (f == 0 || assign_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
+        mentor != c->user_id || consent_get(g_srv->store, u.id) != SHARE_SCORES) {
+        conn_reply_err(c, MU_E_FORBIDDEN,
+                       "Only a mentee's own mentor sees their check-ins, and only when they "
+                       "share their scores.");
+        return;
+    }
+    int days = (int)mu_req_field(r, "days")->v.u;
+    int32_t today = user_today(u.id);
+    reply_items(c, u.id, today - days + 1, today, false);
+}

@@ -1,0 +1,401 @@
+#include "store_checkins.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *const shares[] = {"none", "alerts", "scores"};
+
+const char *share_name(share_level s)
+{
+    return (unsigned)s < 3 ? shares[s] : "none";
+}
+
+static share_level share_parse(const char *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (s && !strcmp(s, shares[i]))
+            return (share_level)i;
+    return SHARE_NONE;
+}
+
+static int done_read(sqlite3_stmt *st, int rc, int result)
+{
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        log_error("check-in read failed: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+    return result;
+}
+
+static mu_code done_write(sqlite3_stmt *st, sqlite3 *db)
+{
+    if (!st)
+        return MU_E_INTERNAL;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return MU_OK;
+    log_error("check-in write failed: %s", sqlite3_errmsg(db));
+    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
+                                                                    : MU_E_INTERNAL;
+}
+
+static int latest(sqlite3_stmt *st, int64_t user, int32_t *day, int *tz)
+{
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        *day = sqlite3_column_int(st, 0);
+        if (tz)
+            *tz = sqlite3_column_int(st, 1);
+        found = 1;
+    }
+    return done_read(st, rc, found);
+}
+
+#define LATEST_SQL "SELECT day, tz FROM checkins WHERE user_id = ? ORDER BY day DESC LIMIT 1"
+
+int checkin_latest(mu_store *s, int64_t user, int32_t *day, int *tz)
+{
+    return latest(store_read(s, LATEST_SQL), user, day, tz);
+}
+
+int checkin_days(mu_store *s, int64_t user, int32_t **days, size_t *n)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT day FROM checkins WHERE user_id = ? ORDER BY day");
+    *days = NULL;
+    *n = 0;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            int32_t *v = realloc(*days, cap * sizeof(**days));
+            if (!v)
+                abort();
+            *days = v;
+        }
+        (*days)[(*n)++] = sqlite3_column_int(st, 0);
+    }
+    return done_read(st, rc, 0);
+}
+
+static int col_int(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int(st, i);
+}
+
+static const void *col_blob(sqlite3_stmt *st, int i, size_t *len)
+{
+    *len = (size_t)sqlite3_column_bytes(st, i);
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : sqlite3_column_blob(st, i);
+}
+
+int checkin_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(
+        s, "SELECT day, tz, ts, mood, craving, sleep, use, stage, who5, who5_pct, barc10, "
+           "barc10_total, triggers, note, flags FROM checkins "
+           "WHERE user_id = ? AND day >= ? AND day <= ? ORDER BY day");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_int(st, 2, from);
+    sqlite3_bind_int(st, 3, to);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        checkin_row r;
+        r.day = sqlite3_column_int(st, 0);
+        r.tz = sqlite3_column_int(st, 1);
+        r.ts = sqlite3_column_int64(st, 2);
+        r.mood = sqlite3_column_int(st, 3);
+        r.craving = col_int(st, 4);
+        r.sleep = col_int(st, 5);
+        r.use = (const char *)sqlite3_column_text(st, 6);
+        r.stage = (const char *)sqlite3_column_text(st, 7);
+        r.who5 = col_blob(st, 8, &r.who5_len);
+        r.who5_pct = col_int(st, 9);
+        r.barc10 = col_blob(st, 10, &r.barc10_len);
+        r.barc10_total = col_int(st, 11);
+        r.triggers = col_blob(st, 12, &r.triggers_len);
+        r.note = (const char *)sqlite3_column_text(st, 13);
+        r.note_len = (size_t)sqlite3_column_bytes(st, 13);
+        r.flags = (unsigned)sqlite3_column_int(st, 14);
+        fn(&r, ud);
+        n++;
+    }
+    return done_read(st, rc, n);
+}
+
+static share_level consent_from(sqlite3_stmt *st, int64_t user)
+{
+    if (!st)
+        return SHARE_NONE;
+    sqlite3_bind_int64(st, 1, user);
+    share_level s = SHARE_NONE;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        s = share_parse((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return s;
+}
+
+share_level consent_get(mu_store *s, int64_t user)
+{
+    return consent_from(store_read(s, "SELECT share FROM consent WHERE user_id = ?"), user);
+}
+
+share_level consent_get_w(mu_wtx *w, int64_t user)
+{
+    return consent_from(store_wstmt(w, "SELECT share FROM consent WHERE user_id = ?"), user);
+}
+
+int64_t mentor_of_w(mu_wtx *w, int64_t user)
+{
+    sqlite3_stmt *st = store_wstmt(w, "SELECT mentor_id FROM assignments WHERE user_id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    int64_t m = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return m;
+}
+
+int alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT a.id, a.user_id, a.ts, a.kind, u.handle, a.detail, "
+                                     "a.open FROM alerts a JOIN users u ON u.id = a.user_id "
+                                     "WHERE a.mentor_id = ? AND (a.open = 1 OR ? = 0) "
+                                     "ORDER BY a.id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, mentor);
+    sqlite3_bind_int(st, 2, open_only ? 1 : 0);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        alert_row a;
+        a.id = sqlite3_column_int64(st, 0);
+        a.user_id = sqlite3_column_int64(st, 1);
+        a.ts = sqlite3_column_int64(st, 2);
+        snprintf(a.kind, sizeof(a.kind), "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(a.handle, sizeof(a.handle), "%s", (const char *)sqlite3_column_text(st, 4));
+        snprintf(a.detail, sizeof(a.detail), "%s", (const char *)sqlite3_column_text(st, 5));
+        a.open = sqlite3_column_int(st, 6) != 0;
+        fn(&a, ud);
+        n++;
+    }
+    return done_read(st, rc, n);
+}
+
+int alerts_open_count(mu_store *s, int64_t mentor, int64_t user)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM alerts "
+                                     "WHERE user_id = ? AND mentor_id = ? AND open = 1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_int64(st, 2, mentor);
+    int rc = sqlite3_step(st);
+    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    done_read(st, rc, 0);
+    return n;
+}
+
+int alert_owner(mu_store *s, int64_t id, int64_t *mentor)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT mentor_id FROM alerts WHERE id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        *mentor = sqlite3_column_int64(st, 0);
+        found = 1;
+    }
+    return done_read(st, rc, found);
+}
+
+/* ---- writer ------------------------------------------------------------------------------ */
+
+static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    if (p)
+        sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *st, int i, int v)
+{
+    if (v >= 0)
+        sqlite3_bind_int(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+mu_code checkin_put(mu_wtx *w, const checkin_in *c, unsigned *alerted)
+{
+    int32_t last;
+    int f = latest(store_wstmt(w, LATEST_SQL), c->user, &last, NULL);
+    if (f < 0)
+        return MU_E_INTERNAL;
+    if (f && c->day < last)
+        return MU_E_CONFLICT;
+    *alerted = 0;
+    sqlite3_stmt *st = store_wstmt(w, "SELECT alerted FROM checkins WHERE user_id = ? AND day = ?");
+    if (!st)
+        return MU_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, c->user);
+    sqlite3_bind_int(st, 2, c->day);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *alerted = (unsigned)sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    st = store_wstmt(w, "INSERT OR REPLACE INTO checkins (user_id, day, tz, ts, mood, craving, "
+                        "sleep, use, stage, who5, who5_pct, barc10, barc10_total, triggers, note, "
+                        "flags, alerted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return MU_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, c->user);
+    sqlite3_bind_int(st, 2, c->day);
+    sqlite3_bind_int(st, 3, c->tz);
+    sqlite3_bind_int64(st, 4, c->ts);
+    sqlite3_bind_int(st, 5, c->mood);
+    bind_opt_int(st, 6, c->craving);
+    bind_opt_int(st, 7, c->sleep);
+    if (c->use)
+        sqlite3_bind_text(st, 8, c->use, -1, SQLITE_STATIC);
+    if (c->stage)
+        sqlite3_bind_text(st, 9, c->stage, -1, SQLITE_STATIC);
+    bind_blob(st, 10, c->who5, c->who5_len);
+    bind_opt_int(st, 11, c->who5_pct);
+    bind_blob(st, 12, c->barc10, c->barc10_len);
+    bind_opt_int(st, 13, c->barc10_total);
+    bind_blob(st, 14, c->triggers, c->triggers_len);
+    if (c->note)
+        sqlite3_bind_text(st, 15, c->note, (int)c->note_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 16, (int)c->flags);
+    sqlite3_bind_int(st, 17, (int)*alerted);
+    return done_write(st, store_wdb(w));
+}
+
+mu_code checkin_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE checkins SET alerted = ? WHERE user_id = ? AND day = ?");
+    if (st) {
+        sqlite3_bind_int(st, 1, (int)alerted);
+        sqlite3_bind_int64(st, 2, user);
+        sqlite3_bind_int(st, 3, day);
+    }
+    return done_write(st, store_wdb(w));
+}
+
+mu_code consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO consent (user_id, share, ts) VALUES (?, ?, ?) "
+                                      "ON CONFLICT (user_id) DO UPDATE SET share = excluded.share, "
+                                      "ts = excluded.ts");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_text(st, 2, share_name(s), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, ts);
+    }
+    mu_code c = done_write(st, store_wdb(w));
+    if (c != MU_OK)
+        return c;
+    st = store_wstmt(w, "INSERT INTO consent_history (user_id, share, ts) VALUES (?, ?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_text(st, 2, share_name(s), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, ts);
+    }
+    return done_write(st, store_wdb(w));
+}
+
+mu_code alert_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
+                     const char *detail, int64_t *id)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail) "
+                                      "VALUES (?, ?, ?, ?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_int64(st, 2, mentor);
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, ts);
+        sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    }
+    mu_code c = done_write(st, store_wdb(w));
+    if (c == MU_OK)
+        *id = sqlite3_last_insert_rowid(store_wdb(w));
+    return c;
+}
+
+mu_code alert_close(mu_wtx *w, int64_t id, int64_t ts)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE alerts SET open = 0, closed_ts = ? "
+                                      "WHERE id = ? AND open = 1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, ts);
+        sqlite3_bind_int64(st, 2, id);
+    }
+    return done_write(st, store_wdb(w));
+}
+
+mu_code alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE alerts SET open = 0, closed_ts = ? "
+                                      "WHERE user_id = ? AND mentor_id = ? AND open = 1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, ts);
+        sqlite3_bind_int64(st, 2, user);
+        sqlite3_bind_int64(st, 3, mentor);
+    }
+    return done_write(st, store_wdb(w));
+}
+
+mu_code missed_candidates_w(mu_wtx *w, missed_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_wstmt(
+        w, "SELECT a.user_id, a.mentor_id, "
+           "  (SELECT day FROM checkins c WHERE c.user_id = a.user_id ORDER BY day DESC LIMIT 1),"
+           "  (SELECT tz FROM checkins c WHERE c.user_id = a.user_id ORDER BY day DESC LIMIT 1) "
+           "FROM assignments a JOIN consent k ON k.user_id = a.user_id AND k.share <> 'none' "
+           "WHERE EXISTS (SELECT 1 FROM checkins c WHERE c.user_id = a.user_id)");
+    if (!st)
+        return MU_E_INTERNAL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        missed_candidate m = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                              sqlite3_column_int(st, 2), sqlite3_column_int(st, 3)};
+        /* already alerted for this gap? */
+        sqlite3_stmt *q = store_wstmt(w, "SELECT for_day FROM missed_alerts WHERE user_id = ?");
+        bool done = false;
+        if (q) {
+            sqlite3_bind_int64(q, 1, m.user);
+            done = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == m.last_day;
+            sqlite3_reset(q);
+        }
+        if (!done)
+            fn(&m, ud);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? MU_OK : MU_E_INTERNAL;
+}
+
+mu_code missed_mark(mu_wtx *w, int64_t user, int32_t day)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO missed_alerts (user_id, for_day) VALUES (?, ?) "
+                                      "ON CONFLICT (user_id) DO UPDATE SET for_day = excluded.for_day");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_int(st, 2, day);
+    }
+    return done_write(st, store_wdb(w));
+}
