@@ -1,0 +1,423 @@
+/* Daily check-ins over real WebSockets: validation, dates and streaks under a moved clock,
+ * consent, alerts live and after sign-in, missed check-ins, help requests, and the rule that a
+ * note never reaches anyone but its author. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "proto.h"
+
+#define PW "a good long password"
+#define SECRET "my secret note: the name of my dealer"
+
+typedef struct {
+    srv_t s;
+    mu_sync *y;
+    mu_client *admin, *mentor, *mem;
+} world;
+
+static mu_client *login_as(world *w, const char *h)
+{
+    mu_client *c = cl_connect(w->y, &w->s);
+    free(cl_login(w->y, c, h, PW));
+    return c;
+}
+
+static void up(world *w, const char *config)
+{
+    srv_start(&w->s, config, 1);
+    srv_user_add(&w->s, "admin", PW, "admin");
+    srv_user_add(&w->s, "mentor.sam", PW, "mentor");
+    w->y = mu_sync_new();
+    w->admin = login_as(w, "admin");
+    w->mentor = login_as(w, "mentor.sam");
+    w->mem = cl_connect(w->y, &w->s);
+    free(cl_register(w->y, w->mem, "riley", PW, NULL));
+    mu_req *r = mu_req_new("mentor.assign");
+    mu_req_str(r, "mentor", "mentor.sam");
+    mu_req_str(r, "user", "riley");
+    call_expect(w->y, w->admin, r, "ok");
+}
+
+static void down(world *w)
+{
+    mu_sync_free(w->y);
+    srv_stop(&w->s);
+    srv_cleanup(&w->s);
+}
+
+static void advance(world *w, int64_t secs)
+{
+    mu_req *r = mu_req_new("test.clock");
+    mu_req_int(r, "advance", secs);
+    mu_msg *m = cl_call(w->y, w->admin, r);
+    expect_ok(m);
+    mu_msg_free(m);
+}
+
+static mu_req *checkin(int tz, int mood, int craving)
+{
+    mu_req *r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", tz);
+    mu_req_int(r, "mood", mood);
+    if (craving >= 0)
+        mu_req_int(r, "craving", craving);
+    return r;
+}
+
+static void share(world *w, const char *level)
+{
+    mu_req *r = mu_req_new("consent.set");
+    mu_req_str(r, "share", level);
+    call_expect(w->y, w->mem, r, "ok");
+}
+
+static mu_msg *event(world *w, mu_client *c, const char *op)
+{
+    mu_msg *m = mu_sync_event(w->y, c, 5000);
+    if (!m)
+        fail_msg("no %s event", op);
+    if (strcmp(mu_msg_op(m), op) != 0)
+        fail_msg("expected %s, got %s", op, mu_msg_op(m));
+    return m;
+}
+
+static void no_event(world *w, mu_client *c)
+{
+    mu_msg *m = mu_sync_event(w->y, c, 200);
+    if (m)
+        fail_msg("unexpected event %s", mu_msg_op(m));
+}
+
+static int32_t today_at(world *w, int tz)
+{
+    mu_msg *m = cl_call(w->y, w->admin, mu_req_new("ping"));
+    int64_t ts = mu_value_get_int(mu_msg_root(m), "ts", 0);
+    mu_msg_free(m);
+    int64_t local = ts + (int64_t)tz * 60000;
+    return (int32_t)(local / 86400000);
+}
+
+static void test_submit_and_validation(void **st)
+{
+    world w;
+    up(&w, NULL);
+    int32_t d = today_at(&w, 60);
+    mu_msg *m = cl_call(w.y, w.mem, checkin(60, 6, -1));
+    expect_ok(m);
+    char want[11];
+    mu_date_format(d, want);
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "date"), want);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "streak", -1), 1);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "flags")), 0);
+    assert_null(mu_msg_get(m, "who5_pct"));
+    mu_msg_free(m);
+    /* everything, scored; resubmitting the same day replaces */
+    mu_req *r = checkin(60, 2, 9);
+    mu_req_int(r, "sleep", 4);
+    mu_req_str(r, "use", "more_than_planned");
+    mu_req_str(r, "stage", "action");
+    int64_t who5[5] = {1, 2, 3, 2, 2}, barc[10] = {5, 5, 5, 5, 5, 4, 4, 4, 5, 5};
+    mu_req_ints(r, "who5", who5, 5);
+    mu_req_ints(r, "barc10", barc, 10);
+    const char *trig[2] = {"payday", "old friends"};
+    mu_req_strs(r, "triggers", trig, 2);
+    mu_req_str(r, "note", SECRET);
+    m = cl_call(w.y, w.mem, r);
+    expect_ok(m);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "who5_pct", -1), 40);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "barc10_total", -1), 47);
+    const mu_value *flags = mu_msg_get(m, "flags");
+    assert_int_equal(mu_value_len(flags), 4);
+    assert_string_equal(mu_value_str(mu_value_at(flags, 0)), "high_craving");
+    assert_string_equal(mu_value_str(mu_value_at(flags, 1)), "low_mood");
+    assert_string_equal(mu_value_str(mu_value_at(flags, 2)), "use_above_plan");
+    assert_string_equal(mu_value_str(mu_value_at(flags, 3)), "low_wellbeing");
+    mu_msg_free(m);
+    m = cl_call(w.y, w.mem, mu_req_new("checkin.list"));
+    const mu_value *list = mu_msg_get(m, "checkins");
+    assert_int_equal(mu_value_len(list), 1);
+    const mu_value *it = mu_value_at(list, 0);
+    assert_int_equal(mu_value_get_int(it, "mood", -1), 2);
+    assert_int_equal(mu_value_get_int(it, "tz", 0), 60);
+    assert_string_equal(mu_value_get_str(it, "use"), "more_than_planned");
+    assert_string_equal(mu_value_get_str(it, "note"), SECRET); /* the author sees it */
+    assert_int_equal(mu_value_len(mu_value_get(it, "who5")), 5);
+    assert_string_equal(mu_value_str(mu_value_at(mu_value_get(it, "triggers"), 1)), "old friends");
+    assert_int_equal(mu_value_len(mu_value_get(it, "flags")), 4);
+    mu_msg_free(m);
+    /* a check-in on an earlier local date than the latest */
+    call_expect(w.y, w.mem, checkin(840, 5, -1), "ok");
+    call_expect(w.y, w.mem, checkin(-720, 5, -1), "conflict");
+    /* field checks */
+    call_expect(w.y, w.mem, checkin(0, 11, -1), "bad_request");
+    call_expect(w.y, w.mem, checkin(0, 5, 11), "bad_request");
+    call_expect(w.y, w.mem, checkin(841, 5, -1), "bad_request");
+    r = checkin(0, 5, -1);
+    mu_req_str(r, "use", "relapsed");
+    call_expect(w.y, w.mem, r, "bad_request");
+    r = checkin(0, 5, -1);
+    mu_req_str(r, "stage", "denial");
+    call_expect(w.y, w.mem, r, "bad_request");
+    r = checkin(0, 5, -1);
+    mu_req_ints(r, "who5", who5, 4);
+    call_expect(w.y, w.mem, r, "bad_request");
+    int64_t bad_barc[10] = {0, 5, 5, 5, 5, 5, 5, 5, 5, 5};
+    r = checkin(0, 5, -1);
+    mu_req_ints(r, "barc10", bad_barc, 10);
+    call_expect(w.y, w.mem, r, "bad_request");
+    char longtrig[42];
+    memset(longtrig, 't', 41);
+    longtrig[41] = 0;
+    const char *lt[1] = {longtrig};
+    r = checkin(0, 5, -1);
+    mu_req_strs(r, "triggers", lt, 1);
+    call_expect(w.y, w.mem, r, "bad_request");
+    char *note = malloc(2002);
+    memset(note, 'n', 2001);
+    note[2001] = 0;
+    r = checkin(0, 5, -1);
+    mu_req_str(r, "note", note);
+    call_expect(w.y, w.mem, r, "too_large");
+    free(note);
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    call_expect(w.y, w.mem, r, "bad_request"); /* mood is required */
+    /* any role may check in: mentors look after themselves too */
+    call_expect(w.y, w.mentor, checkin(0, 7, 0), "ok");
+    down(&w);
+}
+
+static void test_streaks_and_summary(void **st)
+{
+    world w;
+    up(&w, NULL);
+    mu_msg *m;
+    int moods[] = {4, 6, 8};
+    for (int i = 0; i < 3; i++) {
+        m = cl_call(w.y, w.mem, checkin(0, moods[i], 2 * i));
+        expect_ok(m);
+        assert_int_equal(mu_value_get_int(mu_msg_root(m), "streak", -1), i + 1);
+        mu_msg_free(m);
+        advance(&w, 86400);
+    }
+    /* today has none yet: the streak still counts through yesterday */
+    mu_req *r = mu_req_new("checkin.summary");
+    mu_req_int(r, "days", 7);
+    m = cl_call(w.y, w.mem, r);
+    expect_ok(m);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "streak", -1), 3);
+    mu_msg_free(m);
+    advance(&w, 86400); /* a day without one */
+    m = cl_call(w.y, w.mem, checkin(0, 5, 4));
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "streak", -1), 1);
+    mu_msg_free(m);
+    r = mu_req_new("checkin.summary");
+    mu_req_int(r, "days", 7);
+    m = cl_call(w.y, w.mem, r);
+    expect_ok(m);
+    const mu_value *s = mu_msg_root(m);
+    assert_int_equal(mu_value_get_int(s, "days", 0), 7);
+    assert_int_equal(mu_value_get_int(s, "count", 0), 4);
+    assert_int_equal(mu_value_get_int(s, "streak", 0), 1);
+    assert_int_equal(mu_value_get_int(s, "best_streak", 0), 3);
+    assert_int_equal(mu_value_get_int(s, "missed", -1), 1);
+    char *json = mu_value_to_json(s, 0);
+    assert_non_null(strstr(json, "\"mood_avg\":5.75"));   /* (4+6+8+5)/4 */
+    assert_non_null(strstr(json, "\"craving_avg\":2.5")); /* (0+2+4+4)/4 */
+    assert_non_null(strstr(json, "\"who5_last\":null"));
+    free(json);
+    mu_msg_free(m);
+    r = mu_req_new("checkin.summary");
+    mu_req_int(r, "days", 6);
+    call_expect(w.y, w.mem, r, "bad_request");
+    /* list bounds are inclusive */
+    int32_t today = today_at(&w, 0);
+    char from[11], to[11];
+    mu_date_format(today - 4, from);
+    mu_date_format(today - 3, to);
+    r = mu_req_new("checkin.list");
+    mu_req_str(r, "from", from);
+    mu_req_str(r, "to", to);
+    m = cl_call(w.y, w.mem, r);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "checkins")), 2);
+    mu_msg_free(m);
+    down(&w);
+}
+
+static void test_consent_alerts_and_privacy(void **st)
+{
+    world w;
+    up(&w, NULL);
+    mu_req *r;
+    /* share none: nothing reaches the mentor, and scores are not theirs to read */
+    mu_req *c = checkin(0, 5, 9);
+    mu_req_str(c, "note", SECRET);
+    call_expect(w.y, w.mem, c, "ok");
+    no_event(&w, w.mentor);
+    r = mu_req_new("mentee.checkins");
+    mu_req_str(r, "handle", "riley");
+    mu_req_int(r, "days", 7);
+    call_expect(w.y, w.mentor, r, "forbidden");
+    /* share alerts: the flag that raised none so far raises one now; scores still closed */
+    share(&w, "alerts");
+    c = checkin(0, 5, 9);
+    mu_req_str(c, "note", SECRET);
+    call_expect(w.y, w.mem, c, "ok");
+    mu_msg *a = event(&w, w.mentor, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "high_craving");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "handle"), "riley");
+    int64_t alert_id = mu_value_get_int(mu_msg_root(a), "id", 0);
+    mu_msg_free(a);
+    /* once per flag per local day */
+    c = checkin(0, 1, 9);
+    mu_req_str(c, "note", SECRET);
+    call_expect(w.y, w.mem, c, "ok");
+    a = event(&w, w.mentor, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "low_mood");
+    mu_msg_free(a);
+    no_event(&w, w.mentor);
+    r = mu_req_new("mentee.checkins");
+    mu_req_str(r, "handle", "riley");
+    mu_req_int(r, "days", 7);
+    call_expect(w.y, w.mentor, r, "forbidden");
+    /* share scores: the mentor reads check-ins, never the note */
+    share(&w, "scores");
+    r = mu_req_new("mentee.checkins");
+    mu_req_str(r, "handle", "riley");
+    mu_req_int(r, "days", 7);
+    mu_msg *m = cl_call(w.y, w.mentor, r);
+    expect_ok(m);
+    const mu_value *list = mu_msg_get(m, "checkins");
+    assert_int_equal(mu_value_len(list), 1);
+    assert_int_equal(mu_value_get_int(mu_value_at(list, 0), "craving", 0), 9);
+    assert_int_equal(mu_value_type(mu_value_get(mu_value_at(list, 0), "note")), MU_V_NIL);
+    char *json = mu_value_to_json(mu_msg_root(m), 0);
+    assert_null(strstr(json, "dealer"));
+    free(json);
+    mu_msg_free(m);
+    /* someone else's mentee, an unknown handle, a member asking: forbidden */
+    r = mu_req_new("mentee.checkins");
+    mu_req_str(r, "handle", "nobody-here");
+    mu_req_int(r, "days", 7);
+    call_expect(w.y, w.mentor, r, "forbidden");
+    r = mu_req_new("mentee.checkins");
+    mu_req_str(r, "handle", "riley");
+    mu_req_int(r, "days", 7);
+    call_expect(w.y, w.mem, r, "forbidden");
+    /* the caseload view */
+    m = cl_call(w.y, w.mentor, mu_req_new("mentees.list"));
+    const mu_value *e = mu_value_at(mu_msg_get(m, "mentees"), 0);
+    assert_string_equal(mu_value_get_str(e, "share"), "scores");
+    assert_non_null(mu_value_get_str(e, "last_checkin"));
+    assert_int_equal(mu_value_get_int(e, "open_alerts", -1), 2);
+    mu_msg_free(m);
+    /* alerts.list, alert.ack */
+    m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 2);
+    mu_msg_free(m);
+    r = mu_req_new("alert.ack");
+    mu_req_int(r, "id", alert_id);
+    call_expect(w.y, w.mentor, r, "ok");
+    r = mu_req_new("alert.ack");
+    mu_req_int(r, "id", 999999);
+    call_expect(w.y, w.mentor, r, "not_found");
+    m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 1);
+    mu_msg_free(m);
+    r = mu_req_new("alerts.list");
+    mu_req_bool(r, "open", false);
+    m = cl_call(w.y, w.mentor, r);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 2);
+    mu_msg_free(m);
+    call_expect(w.y, w.mem, mu_req_new("alerts.list"), "forbidden");
+    /* the mentor signs in again: open alerts are pushed, in id order */
+    mu_client *again = login_as(&w, "mentor.sam");
+    a = event(&w, again, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "low_mood");
+    json = mu_value_to_json(mu_msg_root(a), 0);
+    assert_null(strstr(json, "dealer"));
+    free(json);
+    mu_msg_free(a);
+    no_event(&w, again);
+    /* nothing the mentor's connections ever received carries the note */
+    while ((m = mu_sync_event(w.y, w.mentor, 100))) {
+        json = mu_value_to_json(mu_msg_root(m), 0);
+        assert_null(strstr(json, "dealer"));
+        free(json);
+        mu_msg_free(m);
+    }
+    /* reassignment closes the old mentor's open alerts about the user */
+    srv_user_add(&w.s, "mentor.two", PW, "mentor");
+    r = mu_req_new("mentor.assign");
+    mu_req_str(r, "mentor", "mentor.two");
+    mu_req_str(r, "user", "riley");
+    call_expect(w.y, w.admin, r, "ok");
+    m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 0);
+    mu_msg_free(m);
+    down(&w);
+}
+
+static void test_missed_and_help(void **st)
+{
+    world w;
+    up(&w, NULL);
+    share(&w, "alerts");
+    call_expect(w.y, w.mem, checkin(0, 6, 1), "ok"); /* day D */
+    advance(&w, 3 * 86400);                          /* D+3: not yet */
+    no_event(&w, w.mentor);
+    advance(&w, 86400); /* D+4 */
+    mu_msg *a = event(&w, w.mentor, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "missed_checkins");
+    assert_non_null(strstr(mu_value_get_str(mu_msg_root(a), "detail"), "3 days"));
+    mu_msg_free(a);
+    advance(&w, 86400); /* once per gap */
+    no_event(&w, w.mentor);
+    call_expect(w.y, w.mem, checkin(0, 6, 1), "ok");
+    advance(&w, 4 * 86400);
+    a = event(&w, w.mentor, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "missed_checkins");
+    mu_msg_free(a);
+    /* help: whatever the share, the mentor is told; the resources come back */
+    share(&w, "none");
+    mu_req *r = mu_req_new("help");
+    mu_req_str(r, "text", "struggling tonight");
+    mu_msg *m = cl_call(w.y, w.mem, r);
+    expect_ok(m);
+    assert_true(mu_value_len(mu_msg_get(m, "resources")) >= 1);
+    mu_msg_free(m);
+    a = event(&w, w.mentor, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "help_requested");
+    assert_null(strstr(mu_value_get_str(mu_msg_root(a), "detail"), "struggling"));
+    mu_msg_free(a);
+    /* with share none, no missed_checkins either */
+    advance(&w, 10 * 86400);
+    no_event(&w, w.mentor);
+    /* help before sign-in, and from someone with no mentor */
+    mu_client *anon = cl_connect(w.y, &w.s);
+    call_expect(w.y, anon, mu_req_new("help"), "ok");
+    free(cl_register(w.y, anon, "solo", PW, "family"));
+    call_expect(w.y, anon, mu_req_new("help"), "ok");
+    no_event(&w, w.mentor);
+    down(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_submit_and_validation),
+        cmocka_unit_test(test_streaks_and_summary),
+        cmocka_unit_test(test_consent_alerts_and_privacy),
+        cmocka_unit_test(test_missed_and_help),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
