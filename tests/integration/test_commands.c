@@ -234,11 +234,71 @@ static void test_cli_messaging(void **st)
     srv_cleanup(&s);
 }
 
+static void test_cli_checkins(void **st)
+{
+    srv_t s;
+    srv_start(&s, NULL, 0);
+    srv_user_add(&s, "root", "pw-long-enough", "admin");
+    srv_user_add(&s, "kim", "mentor password", "mentor");
+    char cmd[2048], out[16384], admin[600], mentor[600], memb[600];
+    snprintf(admin, sizeof(admin), "XDG_CONFIG_HOME=%s/xa %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
+    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d",
+             s.dir, MUTUAL_CLI_PATH, s.port);
+    snprintf(memb, sizeof(memb), "XDG_CONFIG_HOME=%s/xm %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
+    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s login root", admin);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "printf 'mentor password\\n' | %s login kim", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "printf 'member password\\n' | %s register jodie", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "%s assign kim jodie", admin);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "%s consent alerts", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "alerts"));
+    /* answers to the plain-words questions, from a pipe: mood, craving, sleep, use, stage,
+     * WHO-5, triggers, note */
+    snprintf(cmd, sizeof(cmd), "printf '6\\n9\\n7\\nas_planned\\n\\n4,4,3,4,4\\npayday\\n"
+                               "private words\\n' | %s checkin --tz 0", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "streak 1 day"));
+    assert_non_null(strstr(out, "WHO-5 76%"));
+    assert_non_null(strstr(out, "high_craving"));
+    snprintf(cmd, sizeof(cmd), "%s checkin --tz 0 --mood 7 --craving 2 --use none", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "%s checkins --days 7", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "1 check-ins in the last 7 days"));
+    assert_non_null(strstr(out, "mood    \u2585"));
+    snprintf(cmd, sizeof(cmd), "%s summary --days 7", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "streak 1 days"));
+    snprintf(cmd, sizeof(cmd), "%s alerts", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "high_craving"));
+    assert_null(strstr(out, "private words"));
+    char *hash = strchr(out, '#');
+    assert_non_null(hash);
+    int id = atoi(hash + 1);
+    snprintf(cmd, sizeof(cmd), "%s ack %d", mentor, id);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "%s alerts", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "no open alerts"));
+    snprintf(cmd, sizeof(cmd), "%s consent everything", memb);
+    assert_int_equal(run(cmd, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "bad_request"));
+    srv_stop(&s);
+    srv_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mutuald_flags), cmocka_unit_test(test_user_add),
         cmocka_unit_test(test_refuses_to_start), cmocka_unit_test(test_cli),
-        cmocka_unit_test(test_cli_messaging)};
+        cmocka_unit_test(test_cli_messaging), cmocka_unit_test(test_cli_checkins)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
