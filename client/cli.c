@@ -713,6 +713,7 @@ static int cmd_checkin(const char *server_opt, int argc, char **argv)
     int tz = local_tz_minutes();
     bool have_mood = false;
     const char *triggers[10];
+    char trigger_text[10][64]; /* answers typed at the prompt */
     int ntrig = 0;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -773,8 +774,11 @@ static int cmd_checkin(const char *server_opt, int argc, char **argv)
             for (char *t = strtok_r(a, ",", &save); t && ntrig < 10; t = strtok_r(NULL, ",", &save)) {
                 while (*t == ' ')
                     t++;
-                if (*t)
-                    triggers[ntrig++] = strdup(t);
+                if (*t) {
+                    snprintf(trigger_text[ntrig], sizeof(trigger_text[0]), "%s", t);
+                    triggers[ntrig] = trigger_text[ntrig];
+                    ntrig++;
+                }
             }
         }
         char note[2100];
