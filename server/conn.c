@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "session.h"
 #include "log.h"
 #include "metrics.h"
 #include "transport.h"
@@ -176,6 +177,7 @@ void conn_unref(mu_conn *c)
     }
     mu_request_free(&c->req);
     free(c->cur_msg);
+    free(c->rooms);
     free(c);
 }
 
@@ -206,6 +208,7 @@ void conn_authenticate(mu_conn *c, int64_t user_id, const char *handle, mu_role 
 
 void conn_gone(mu_conn *c)
 {
+    session_conn_gone(c);
     conn_deauthenticate(c);
     c->state = CONN_CLOSING;
     c->wsi = NULL;

@@ -59,6 +59,10 @@ struct mu_conn {
     bool close_armed;
     bool want_flush, want_pump;
 
+    /* Rooms this connection has joined or waits at (rooms.c owns the entries). */
+    struct room **rooms;
+    unsigned nrooms, caprooms;
+
     /* Index by user. */
     mu_conn *u_next, *u_prev;
     /* All connections. */

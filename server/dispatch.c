@@ -1,6 +1,7 @@
 #include "dispatch.h"
 
 #include "handlers.h"
+#include "rooms.h"
 #include "log.h"
 
 /* The handler of each op. An op of the protocol with no handler here is not served by this
@@ -12,6 +13,28 @@ static const handler_fn handlers[MU_OP__COUNT] = {
     [MU_OP_LOGOUT] = auth_logout,
     [MU_OP_PASSWORD_SET] = auth_password_set,
     [MU_OP_PING] = auth_ping,
+    [MU_OP_ROOMS_LIST] = rooms_list,
+    [MU_OP_ROOM_CREATE] = room_create,
+    [MU_OP_ROOM_UPDATE] = room_update,
+    [MU_OP_ROOM_DELETE] = room_delete,
+    [MU_OP_ROOM_OPEN] = room_open,
+    [MU_OP_ROOM_CLOSE] = room_close,
+    [MU_OP_ROOM_JOIN] = room_join,
+    [MU_OP_ROOM_LEAVE] = room_leave,
+    [MU_OP_ROOM_SAY] = room_say,
+    [MU_OP_ROOM_HISTORY] = room_history,
+    [MU_OP_ROOM_MUTE] = room_mute,
+    [MU_OP_ROOM_UNMUTE] = room_unmute,
+    [MU_OP_ROOM_REMOVE] = room_remove,
+    [MU_OP_ROOM_UNBAN] = room_unban,
+    [MU_OP_ROOM_LOCK] = room_lock,
+    [MU_OP_ROOM_LOBBY] = room_lobby,
+    [MU_OP_ROOM_ADMIT] = room_admit,
+    [MU_OP_ROOM_DENY] = room_deny,
+    [MU_OP_ROOM_FLOOR] = room_floor,
+    [MU_OP_ROOM_GIVE] = room_give,
+    [MU_OP_HAND_RAISE] = hand_raise,
+    [MU_OP_HAND_LOWER] = hand_lower,
     [MU_OP_MENTOR_ASSIGN] = dm_mentor_assign,
     [MU_OP_MENTOR_UNASSIGN] = dm_mentor_unassign,
     [MU_OP_MENTOR_GET] = dm_mentor_get,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "rooms.h"
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -151,6 +152,10 @@ int server_run(mu_server *s)
             goto fail_store;
         }
     }
+    if (rooms_init(s) != 0) {
+        log_error("cannot load the rooms from %s", s->cfg.db);
+        goto fail_store;
+    }
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);
         /* A context that failed to create can leave handles on the loop whose callbacks live
@@ -194,6 +199,7 @@ fail_store:
     s->store = NULL;
     transport_destroy(s);
 done:
+    rooms_shutdown();
     conn_shutdown();
     throttle_free(s->throttle);
     s->throttle = NULL;

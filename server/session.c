@@ -2,6 +2,7 @@
 
 #include "alerts.h"
 #include "handlers.h"
+#include "rooms.h"
 
 void session_signed_in(mu_conn *c)
 {
@@ -11,5 +12,11 @@ void session_signed_in(mu_conn *c)
 
 void session_signed_out(mu_conn *c)
 {
+    rooms_leave_all(c);
     conn_deauthenticate(c);
+}
+
+void session_conn_gone(mu_conn *c)
+{
+    rooms_leave_all(c);
 }

@@ -10,5 +10,7 @@ void session_signed_in(mu_conn *c);
 /* logout, a resume into another session: the connection leaves what it had joined and is
  * unauthenticated again. */
 void session_signed_out(mu_conn *c);
+/* The socket is gone: before the connection forgets who it was. */
+void session_conn_gone(mu_conn *c);
 
 #endif

@@ -70,6 +70,7 @@ static void cache_free(stmt_cache *c)
 sqlite3_stmt *store_read(mu_store *s, const char *sql) { return cache_get(&s->rcache, s->rdb, sql); }
 sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql) { return cache_get(&w->cache, w->db, sql); }
 sqlite3 *store_wdb(mu_wtx *w) { return w->db; }
+sqlite3 *store_rdb(mu_store *s) { return s->rdb; }
 
 mu_wtx *store_wtx_direct(sqlite3 *db)
 {

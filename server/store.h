@@ -48,6 +48,8 @@ sqlite3_stmt *store_read(mu_store *s, const char *sql);
 /* The same on the writer connection, for job run functions. */
 sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql);
 sqlite3 *store_wdb(mu_wtx *w);
+/* The loop's read connection itself, for loading state at startup. */
+sqlite3 *store_rdb(mu_store *s);
 
 /* A writer context over a connection of the caller's, for command-line tools that run the
  * same store functions on their own thread. */

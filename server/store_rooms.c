@@ -1,0 +1,269 @@
+#include "store_rooms.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static mu_code step(sqlite3_stmt *st, sqlite3 *db)
+{
+    if (!st)
+        return MU_E_INTERNAL;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return MU_OK;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return MU_E_CONFLICT;
+    log_error("room write failed: %s", sqlite3_errmsg(db));
+    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
+                                                                    : MU_E_INTERNAL;
+}
+
+int rstore_load(sqlite3 *db, room_def_fn fn, void *ud)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT slug, name, audience, format, schedule, capacity, persistent, "
+                           "is_open, max(seq_floor, coalesce((SELECT max(seq) FROM room_messages "
+                           "m WHERE m.room = r.slug), 0)) + 1 FROM rooms r",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        room_def d = {(const char *)sqlite3_column_text(st, 0),
+                      (const char *)sqlite3_column_text(st, 1),
+                      (const char *)sqlite3_column_text(st, 2),
+                      (const char *)sqlite3_column_text(st, 3),
+                      sqlite3_column_blob(st, 4),
+                      (size_t)sqlite3_column_bytes(st, 4),
+                      sqlite3_column_int(st, 5),
+                      sqlite3_column_int(st, 6) != 0,
+                      sqlite3_column_int(st, 7) != 0,
+                      sqlite3_column_int64(st, 8)};
+        fn(&d, ud);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int load_pairs(sqlite3 *db, const char *sql, room_user_fn fn, void *ud)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), ud);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int rstore_load_bans(sqlite3 *db, room_user_fn fn, void *ud)
+{
+    return load_pairs(db, "SELECT room, user_id FROM room_bans", fn, ud);
+}
+
+int rstore_load_mutes(sqlite3 *db, room_user_fn fn, void *ud)
+{
+    return load_pairs(db, "SELECT room, user_id FROM room_mutes", fn, ud);
+}
+
+int rstore_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
+              room_msg_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT * FROM (SELECT seq, ts, from_handle, text "
+                                     "FROM room_messages WHERE room = ? AND seq > ? AND seq < ? "
+                                     "ORDER BY seq DESC LIMIT ?) ORDER BY seq");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, before);
+    sqlite3_bind_int(st, 4, limit);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        room_msg_row m = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                          (const char *)sqlite3_column_text(st, 2),
+                          (const char *)sqlite3_column_text(st, 3),
+                          (size_t)sqlite3_column_bytes(st, 3)};
+        fn(&m, ud);
+        n++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int64_t rstore_msgs_count_after(mu_store *s, const char *room, int64_t after, int64_t *min_seq)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT count(*), min(seq) FROM room_messages "
+                                     "WHERE room = ? AND seq > ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after);
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        *min_seq = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
+int rstore_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
+                  int64_t *seq, int64_t *ts)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT seq, ts FROM room_messages "
+                                     "WHERE room = ? AND user_id = ? AND cid = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user);
+    sqlite3_bind_text(st, 3, cid, (int)n, SQLITE_STATIC);
+    int found = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        *ts = sqlite3_column_int64(st, 1);
+        found = 1;
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+static void bind_def(sqlite3_stmt *st, const room_def *d)
+{
+    sqlite3_bind_text(st, 1, d->slug, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->audience, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->format, -1, SQLITE_STATIC);
+    if (d->schedule)
+        sqlite3_bind_blob(st, 5, d->schedule, (int)d->schedule_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int(st, 6, d->capacity);
+    sqlite3_bind_int(st, 7, d->persistent);
+}
+
+mu_code rstore_insert(mu_wtx *w, const room_def *d, int64_t now)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO rooms (slug, name, audience, format, schedule, "
+                                      "capacity, persistent, created_ts) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (st) {
+        bind_def(st, d);
+        sqlite3_bind_int64(st, 8, now);
+    }
+    return step(st, store_wdb(w));
+}
+
+mu_code rstore_update(mu_wtx *w, const room_def *d)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE rooms SET slug = ?1, name = ?2, audience = ?3, "
+                                      "format = ?4, schedule = ?5, capacity = ?6, persistent = ?7 "
+                                      "WHERE slug = ?1");
+    if (st)
+        bind_def(st, d);
+    return step(st, store_wdb(w));
+}
+
+mu_code rstore_remove(mu_wtx *w, const char *slug)
+{
+    sqlite3_stmt *st = store_wstmt(w, "DELETE FROM rooms WHERE slug = ?");
+    if (st)
+        sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+    return step(st, store_wdb(w));
+}
+
+mu_code rstore_set_open(mu_wtx *w, const char *slug, bool open)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE rooms SET is_open = ? WHERE slug = ?");
+    if (st) {
+        sqlite3_bind_int(st, 1, open);
+        sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
+    }
+    return step(st, store_wdb(w));
+}
+
+mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq)
+{
+    sqlite3_stmt *st = store_wstmt(w, "DELETE FROM room_mutes WHERE room = ?");
+    if (st)
+        sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+    mu_code c = step(st, store_wdb(w));
+    if (c != MU_OK || !erase)
+        return c;
+    st = store_wstmt(w, "UPDATE rooms SET seq_floor = max(seq_floor, ?) WHERE slug = ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, last_seq);
+        sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
+    }
+    if ((c = step(st, store_wdb(w))) != MU_OK)
+        return c;
+    st = store_wstmt(w, "DELETE FROM room_messages WHERE room = ?");
+    if (st)
+        sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+    return step(st, store_wdb(w));
+}
+
+mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
+                        const char *from, const char *text, size_t n, const char *cid,
+                        size_t cid_len)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO room_messages (room, seq, ts, user_id, "
+                                      "from_handle, text, cid) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (st) {
+        sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, seq);
+        sqlite3_bind_int64(st, 3, ts);
+        sqlite3_bind_int64(st, 4, user);
+        sqlite3_bind_text(st, 5, from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, text, (int)n, SQLITE_STATIC);
+        if (cid)
+            sqlite3_bind_text(st, 7, cid, (int)cid_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 7);
+    }
+    return step(st, store_wdb(w));
+}
+
+mu_code rstore_user_set(mu_wtx *w, const char *table, const char *room, int64_t user, bool on)
+{
+    bool bans = !strcmp(table, "room_bans");
+    const char *sql = on ? (bans ? "INSERT OR IGNORE INTO room_bans (room, user_id) VALUES (?, ?)"
+                                 : "INSERT OR IGNORE INTO room_mutes (room, user_id) VALUES (?, ?)")
+                         : (bans ? "DELETE FROM room_bans WHERE room = ? AND user_id = ?"
+                                 : "DELETE FROM room_mutes WHERE room = ? AND user_id = ?");
+    sqlite3_stmt *st = store_wstmt(w, sql);
+    if (st) {
+        sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, user);
+    }
+    return step(st, store_wdb(w));
+}
+
+mu_code audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
+                  const char *action, int64_t target_id, const char *target, const char *room)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO audit (ts, actor_id, actor, action, "
+                                      "target_id, target, room) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, ts);
+        sqlite3_bind_int64(st, 2, actor_id);
+        sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+        if (target_id)
+            sqlite3_bind_int64(st, 5, target_id);
+        else
+            sqlite3_bind_null(st, 5);
+        if (target)
+            sqlite3_bind_text(st, 6, target, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 6);
+        if (room)
+            sqlite3_bind_text(st, 7, room, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 7);
+    }
+    return step(st, store_wdb(w));
+}
