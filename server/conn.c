@@ -122,7 +122,6 @@ mu_conn *conn_new(struct lws *wsi)
     c->refs = 1; /* the socket's */
     c->id = next_id++;
     c->state = CONN_UNAUTHENTICATED;
-    mu_request_init(&c->req);
     bucket_init(&c->bucket, (double)g_srv->cfg.rate_per_s, (double)g_srv->cfg.burst,
                 uv_now(g_srv->loop));
     c->a_next = all_head;
@@ -175,7 +174,10 @@ void conn_unref(mu_conn *c)
         n = m->next;
         free(m);
     }
-    mu_request_free(&c->req);
+    if (c->req) {
+        mu_request_free(c->req);
+        free(c->req);
+    }
     free(c->cur_msg);
     free(c->rooms);
     free(c);
@@ -334,7 +336,11 @@ void conn_on_message(mu_conn *c, const char *data, size_t len, bool text)
 
 static void finish_call(mu_conn *c)
 {
-    mu_request_free(&c->req);
+    if (c->req) {
+        mu_request_free(c->req);
+        free(c->req);
+        c->req = NULL;
+    }
     free(c->cur_msg);
     c->cur_msg = NULL;
     if (c->busy) {
@@ -353,7 +359,7 @@ static void count_reply(mu_code code)
 void conn_reply_begin(mu_conn *c, mu_enc *e, uint32_t nfields)
 {
     frame_enc_init(e);
-    mu_enc_reply_ok(e, c->req.rid, nfields);
+    mu_enc_reply_ok(e, c->req->rid, nfields);
 }
 
 void conn_reply(mu_conn *c, mu_enc *e)
@@ -390,8 +396,8 @@ void conn_reply_err(mu_conn *c, mu_code code, const char *fmt, ...)
     va_end(ap);
     if (code == MU_E_INTERNAL)
         log_error("connection %llu: internal error in %s: %s", (unsigned long long)c->id,
-                  c->req.op ? c->req.op->name : "?", msg);
-    send_error(c, c->req.has_rid, c->req.rid, code, msg);
+                  c->req->op ? c->req->op->name : "?", msg);
+    send_error(c, c->req->has_rid, c->req->rid, code, msg);
     finish_call(c);
 }
 
@@ -405,6 +411,10 @@ static void pump(mu_conn *c)
             c->in_tail = NULL;
         c->in_len--;
         c->cur_msg = m;
+        c->req = malloc(sizeof(*c->req));
+        if (!c->req)
+            abort();
+        mu_request_init(c->req);
         c->busy = true;
         dispatch_call_started();
         conn_ref(c); /* the call's: the socket may go while the call waits */
@@ -421,7 +431,7 @@ void conn_malformed(mu_conn *c, const mu_error *err)
 {
     METRIC_INC(malformed_frames);
     c->bad_frames++;
-    send_error(c, c->req.has_rid, c->req.rid, MU_E_BAD_REQUEST, err->msg);
+    send_error(c, c->req->has_rid, c->req->rid, MU_E_BAD_REQUEST, err->msg);
     finish_call(c);
     if (c->bad_frames >= 5) {
         log_info("connection %llu: 5 malformed frames, closing with 1008",

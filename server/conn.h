@@ -48,7 +48,7 @@ struct mu_conn {
     unsigned in_len;
     bool busy;
     mu_inmsg *cur_msg;
-    mu_request req;
+    mu_request *req; /* while busy: the request being handled (owned) */
     unsigned bad_frames;
     mu_bucket bucket;
 

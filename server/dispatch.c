@@ -64,7 +64,7 @@ void conn_malformed(mu_conn *c, const mu_error *err);
 
 void dispatch_request(mu_conn *c, mu_inmsg *m)
 {
-    mu_request *r = &c->req;
+    mu_request *r = c->req;
     mu_error err = {0};
 
     if (m->text) {

@@ -127,13 +127,11 @@ static int rx_append(mu_conn *c, const void *in, size_t len)
 
 static void rx_release(mu_conn *c)
 {
-    /* Keep small buffers for the next message; give back what a large one grew. */
+    /* Most connections sit idle between messages: an idle one holds no receive buffer. */
     c->rx_len = 0;
-    if (c->rx_cap > 4096) {
-        free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = 0;
-    }
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = 0;
 }
 
 static size_t take_output(mu_conn *c, unsigned char *dst, size_t cap)
