@@ -1,5 +1,7 @@
 /* mutual: the command-line client. */
 #include <errno.h>
+#include <msgpack.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,11 @@ static const char usage[] =
     "  summary [--days N]                        streaks, averages, missed days\n"
     "  consent none|alerts|scores                what your mentor may see\n"
     "  alerts [--all] | ack ID                   alerts about your mentees (mentors)\n"
+    "  rooms                                     meetings you may join\n"
+    "  room create SLUG --name N --audience open|recovery|carers|mentors [--format F]\n"
+    "       [--capacity N] [--persistent] [--slot 'DAY HH:MM[-HH:MM] [Area/City]']...\n"
+    "  room open|close|delete SLUG               facilitators (delete: admins)\n"
+    "  join ROOM                                 take part; type to speak, /help for more\n"
     "The password is asked for without echo, or read from standard input when it is not a\n"
     "terminal. The session lives in $XDG_CONFIG_HOME/mutual/session (mode 0600).\n";
 
@@ -969,6 +976,441 @@ static int cmd_alerts(const char *server_opt, int argc, char **argv)
     return rc;
 }
 
+static void print_room_line(const mu_value *r)
+{
+    bool open = false;
+    mu_value_bool(mu_value_get(r, "is_open"), &open);
+    printf("%-20s %-8s %-9s %-4s %3lld here  %s", mu_value_get_str(r, "room"),
+           mu_value_get_str(r, "format"), mu_value_get_str(r, "audience"), open ? "OPEN" : "-",
+           (long long)mu_value_get_int(r, "present", 0), mu_value_get_str(r, "name"));
+    const mu_value *sched = mu_value_get(r, "schedule");
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    for (size_t i = 0; i < mu_value_len(sched); i++) {
+        const mu_value *slot = mu_value_at(sched, i);
+        int64_t d = mu_value_get_int(slot, "day", 0);
+        printf("%s%s %s", i ? ", " : "  [", days[d % 7], mu_value_get_str(slot, "time"));
+        if (mu_value_get_str(slot, "end_time"))
+            printf("-%s", mu_value_get_str(slot, "end_time"));
+        if (mu_value_get_str(slot, "timezone"))
+            printf(" %s", mu_value_get_str(slot, "timezone"));
+    }
+    printf("%s\n", mu_value_len(sched) ? "]" : "");
+}
+
+static int cmd_rooms(const char *server_opt)
+{
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0)
+        return 1;
+    mu_msg *m = call(&k, mu_req_new("rooms.list"));
+    int rc = 1;
+    if (m) {
+        const mu_value *list = mu_msg_get(m, "rooms");
+        if (!mu_value_len(list))
+            printf("no rooms yet\n");
+        for (size_t i = 0; i < mu_value_len(list); i++)
+            print_room_line(mu_value_at(list, i));
+        mu_msg_free(m);
+        rc = 0;
+    }
+    close_conn(&k);
+    return rc;
+}
+
+/* "Tue 19:00-20:30 Europe/London" as a schedule slot. */
+static int pack_slot(msgpack_packer *pk, const char *text)
+{
+    static const char *const days[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+    char day[8] = "", time_s[16] = "", tz[64] = "";
+    if (sscanf(text, "%7s %15s %63s", day, time_s, tz) < 2)
+        return -1;
+    int d = -1;
+    for (int i = 0; i < 7; i++)
+        if (!strncasecmp(day, days[i], 3))
+            d = i;
+    if (d < 0)
+        return -1;
+    char *dash = strchr(time_s, '-');
+    if (dash)
+        *dash++ = 0;
+    msgpack_pack_map(pk, 2 + (dash != NULL) + (tz[0] != 0));
+    msgpack_pack_str(pk, 3);
+    msgpack_pack_str_body(pk, "day", 3);
+    msgpack_pack_int(pk, d);
+    const char *keys[3] = {"time", "end_time", "timezone"}, *vals[3] = {time_s, dash, tz};
+    for (int i = 0; i < 3; i++) {
+        if (!vals[i] || !vals[i][0])
+            continue;
+        msgpack_pack_str(pk, strlen(keys[i]));
+        msgpack_pack_str_body(pk, keys[i], strlen(keys[i]));
+        msgpack_pack_str(pk, strlen(vals[i]));
+        msgpack_pack_str_body(pk, vals[i], strlen(vals[i]));
+    }
+    return 0;
+}
+
+static int cmd_room(const char *server_opt, int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "%s", usage);
+        return 2;
+    }
+    const char *verb = argv[0], *slug = argv[1];
+    mu_req *r;
+    if (!strcmp(verb, "create")) {
+        r = mu_req_new("room.create");
+        mu_req_str(r, "room", slug);
+        const char *slots[14];
+        int nslots = 0;
+        for (int i = 2; i < argc; i++) {
+            const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+            if (!strcmp(o, "--persistent")) {
+                mu_req_bool(r, "persistent", true);
+                continue;
+            }
+            if (!v) {
+                fprintf(stderr, "mutual: %s needs a value\n", o);
+                mu_req_free(r);
+                return 2;
+            }
+            i++;
+            if (!strcmp(o, "--name") || !strcmp(o, "--audience") || !strcmp(o, "--format"))
+                mu_req_str(r, o + 2, v);
+            else if (!strcmp(o, "--capacity"))
+                mu_req_int(r, "capacity", atoi(v));
+            else if (!strcmp(o, "--slot") && nslots < 14)
+                slots[nslots++] = v;
+            else {
+                fprintf(stderr, "mutual: unknown option '%s'\n", o);
+                mu_req_free(r);
+                return 2;
+            }
+        }
+        if (nslots) {
+            msgpack_sbuffer sb;
+            msgpack_sbuffer_init(&sb);
+            msgpack_packer pk;
+            msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+            msgpack_pack_array(&pk, (size_t)nslots);
+            for (int i = 0; i < nslots; i++)
+                if (pack_slot(&pk, slots[i]) != 0) {
+                    fprintf(stderr, "mutual: a slot is 'DAY HH:MM[-HH:MM] [Area/City]', not '%s'\n",
+                            slots[i]);
+                    msgpack_sbuffer_destroy(&sb);
+                    mu_req_free(r);
+                    return 2;
+                }
+            mu_req_raw(r, "schedule", sb.data, sb.size);
+            msgpack_sbuffer_destroy(&sb);
+        }
+    } else if (!strcmp(verb, "open") || !strcmp(verb, "close") || !strcmp(verb, "delete")) {
+        char op[32];
+        snprintf(op, sizeof(op), "room.%s", verb);
+        r = mu_req_new(op);
+        mu_req_str(r, "room", slug);
+    } else {
+        fprintf(stderr, "mutual: room takes create, open, close or delete\n");
+        return 2;
+    }
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0) {
+        mu_req_free(r);
+        return 1;
+    }
+    mu_msg *m = call(&k, r);
+    int rc = m ? 0 : 1;
+    if (m && mu_msg_get(m, "room"))
+        print_room_line(mu_msg_get(m, "room"));
+    else if (m)
+        printf("room %s: %s done\n", slug, verb);
+    mu_msg_free(m);
+    close_conn(&k);
+    return rc;
+}
+
+/* ---- the meeting, interactively ------------------------------------------------------- */
+
+typedef struct {
+    conn *k;
+    const char *room;
+    char line[8192];
+    size_t len;
+    bool eof, left;
+    int64_t last_seq;
+    char who[256][40];
+    int nwho;
+} meeting;
+
+static void who_set(meeting *mt, const char *h, bool in)
+{
+    for (int i = 0; i < mt->nwho; i++)
+        if (!strcmp(mt->who[i], h)) {
+            if (!in)
+                memmove(mt->who[i], mt->who[i + 1], (size_t)(--mt->nwho - i) * sizeof(mt->who[0]));
+            return;
+        }
+    if (in && mt->nwho < 256)
+        snprintf(mt->who[mt->nwho++], sizeof(mt->who[0]), "%s", h);
+}
+
+static void show_msg(meeting *mt, const mu_value *m)
+{
+    int64_t seq = mu_value_get_int(m, "seq", 0);
+    if (seq <= mt->last_seq)
+        return; /* already shown before a reconnect */
+    mt->last_seq = seq;
+    printf("[");
+    print_time(mu_value_get_int(m, "ts", 0));
+    printf("] %s: %s\n", mu_value_get_str(m, "from"), mu_value_get_str(m, "text"));
+}
+
+static void show_state(const mu_value *st)
+{
+    bool b;
+    printf("   -- ");
+    if (mu_value_bool(mu_value_get(st, "is_open"), &b))
+        printf("%s", b ? "open" : "closed");
+    if (mu_value_bool(mu_value_get(st, "locked"), &b) && b)
+        printf(", locked");
+    if (mu_value_bool(mu_value_get(st, "lobby"), &b) && b)
+        printf(", lobby on");
+    if (mu_value_bool(mu_value_get(st, "floor_mode"), &b) && b)
+        printf(", floor mode");
+    if (mu_value_get_str(st, "floor"))
+        printf(", %s has the floor", mu_value_get_str(st, "floor"));
+    const mu_value *hands = mu_value_get(st, "hands");
+    if (mu_value_len(hands)) {
+        printf(", hands:");
+        for (size_t i = 0; i < mu_value_len(hands); i++)
+            printf(" %s", mu_value_str(mu_value_at(hands, i)));
+    }
+    printf(" --\n");
+}
+
+static void joined(meeting *mt, const mu_msg *m, bool resumed)
+{
+    mt->nwho = 0;
+    const mu_value *mem = mu_msg_get(m, "members");
+    for (size_t i = 0; i < mu_value_len(mem); i++)
+        who_set(mt, mu_value_get_str(mu_value_at(mem, i), "handle"), true);
+    const mu_value *h = mu_msg_get(m, "history");
+    for (size_t i = 0; i < mu_value_len(h); i++)
+        show_msg(mt, mu_value_at(h, i));
+    bool rec = true;
+    if (resumed && mu_value_bool(mu_msg_get(m, "recovered"), &rec))
+        printf(rec ? "   -- back; nothing was missed --\n"
+                   : "   -- back; some messages were missed while away --\n");
+    show_state(mu_msg_get(m, "state"));
+}
+
+static void room_cmd(meeting *mt, const char *op, const char *handle, const char *key, int on)
+{
+    mu_req *r = mu_req_new(op);
+    mu_req_str(r, "room", mt->room);
+    if (handle)
+        mu_req_str(r, "handle", handle);
+    if (key)
+        mu_req_bool(r, key, on);
+    mu_client_send(mt->k->c, r, NULL, NULL);
+}
+
+static void meeting_line(meeting *mt)
+{
+    mt->line[mt->len] = 0;
+    mt->len = 0;
+    char *l = mt->line;
+    if (!l[0])
+        return;
+    if (l[0] != '/') {
+        mu_req *r = mu_req_new("room.say");
+        mu_req_str(r, "room", mt->room);
+        mu_req_str(r, "text", l);
+        mu_client_send(mt->k->c, r, NULL, NULL);
+        return;
+    }
+    char cmd[32] = "", a1[64] = "", a2[64] = "";
+    sscanf(l, "/%31s %63s %63s", cmd, a1, a2);
+    const char *h = a1[0] ? a1 : NULL;
+    if (!strcmp(cmd, "hand")) room_cmd(mt, "hand.raise", NULL, NULL, 0);
+    else if (!strcmp(cmd, "lower")) room_cmd(mt, "hand.lower", NULL, NULL, 0);
+    else if (!strcmp(cmd, "who")) {
+        printf("   -- here:");
+        for (int i = 0; i < mt->nwho; i++)
+            printf(" %s", mt->who[i]);
+        printf(" --\n");
+    } else if (!strcmp(cmd, "leave")) {
+        room_cmd(mt, "room.leave", NULL, NULL, 0);
+        mt->left = true;
+    } else if (!strcmp(cmd, "open")) room_cmd(mt, "room.open", NULL, NULL, 0);
+    else if (!strcmp(cmd, "close")) room_cmd(mt, "room.close", NULL, NULL, 0);
+    else if (!strcmp(cmd, "mute") && h) room_cmd(mt, "room.mute", h, NULL, 0);
+    else if (!strcmp(cmd, "unmute") && h) room_cmd(mt, "room.unmute", h, NULL, 0);
+    else if (!strcmp(cmd, "remove") && h) room_cmd(mt, "room.remove", h, "ban", !strcmp(a2, "ban"));
+    else if (!strcmp(cmd, "unban") && h) room_cmd(mt, "room.unban", h, NULL, 0);
+    else if (!strcmp(cmd, "lock")) room_cmd(mt, "room.lock", NULL, "locked", 1);
+    else if (!strcmp(cmd, "unlock")) room_cmd(mt, "room.lock", NULL, "locked", 0);
+    else if (!strcmp(cmd, "lobby")) room_cmd(mt, "room.lobby", NULL, "on", !strcmp(a1, "on"));
+    else if (!strcmp(cmd, "admit") && h) room_cmd(mt, "room.admit", h, NULL, 0);
+    else if (!strcmp(cmd, "deny") && h) room_cmd(mt, "room.deny", h, NULL, 0);
+    else if (!strcmp(cmd, "floor")) room_cmd(mt, "room.floor", NULL, "on", !strcmp(a1, "on"));
+    else if (!strcmp(cmd, "give")) {
+        mu_req *r = mu_req_new("room.give");
+        mu_req_str(r, "room", mt->room);
+        if (h)
+            mu_req_str(r, "handle", h);
+        if (a2[0])
+            mu_req_int(r, "secs", atoi(a2));
+        mu_client_send(mt->k->c, r, NULL, NULL);
+    } else
+        printf("   -- /hand /lower /who /leave; facilitators: /open /close /mute H /unmute H "
+               "/remove H [ban] /unban H /lock /unlock /lobby on|off /admit H /deny H "
+               "/floor on|off /give H [SECS] --\n");
+}
+
+static void meeting_stdin(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    meeting *mt = st->data;
+    if (n < 0) {
+        if (mt->len)
+            meeting_line(mt);
+        mt->eof = true;
+        uv_read_stop(st);
+        return;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        char ch = buf->base[i];
+        if (ch == '\n')
+            meeting_line(mt);
+        else if (ch != '\r' && mt->len < sizeof(mt->line) - 1)
+            mt->line[mt->len++] = ch;
+    }
+}
+
+static void show_event(meeting *mt, const mu_msg *ev)
+{
+    const char *op = mu_msg_op(ev);
+    const mu_value *v = mu_msg_root(ev);
+    if (!strcmp(op, "room.msg"))
+        show_msg(mt, v);
+    else if (!strcmp(op, "room.presence")) {
+        bool in = !strcmp(mu_value_get_str(v, "state"), "joined");
+        who_set(mt, mu_value_get_str(v, "handle"), in);
+        printf("   -- %s %s --\n", mu_value_get_str(v, "handle"), in ? "joined" : "left");
+    } else if (!strcmp(op, "room.state"))
+        show_state(v);
+    else if (!strcmp(op, "room.moderation"))
+        printf("   -- %s: %s (by %s) --\n", mu_value_get_str(v, "action"),
+               mu_value_get_str(v, "handle"), mu_value_get_str(v, "by"));
+    else if (!strcmp(op, "room.knock"))
+        printf("   -- %s is waiting in the lobby (/admit %s or /deny %s) --\n",
+               mu_value_get_str(v, "handle"), mu_value_get_str(v, "handle"),
+               mu_value_get_str(v, "handle"));
+    else if (!strcmp(op, "room.admitted")) {
+        printf("   -- you were let in --\n");
+        joined(mt, ev, false);
+    } else if (!strcmp(op, "room.denied") || !strcmp(op, "room.closed") ||
+               !strcmp(op, "room.removed")) {
+        printf("   -- %s --\n", !strcmp(op, "room.denied")   ? "you were not let in"
+                                : !strcmp(op, "room.closed") ? "the meeting has closed"
+                                                             : "a facilitator removed you");
+        mt->left = true;
+    } else if (!strcmp(op, "reply") && !mu_msg_ok(ev))
+        printf("   -- %s --\n", mu_msg_text(ev) ? mu_msg_text(ev) : "refused");
+    else if (!strcmp(op, "dm.msg"))
+        printf("   -- direct message from %s: %s --\n", mu_value_get_str(v, "from"),
+               mu_value_get_str(v, "text"));
+    fflush(stdout);
+}
+
+static int meeting_join(meeting *mt, bool resumed)
+{
+    mu_req *r = mu_req_new("room.join");
+    mu_req_str(r, "room", mt->room);
+    if (resumed)
+        mu_req_int(r, "since", mt->last_seq);
+    mu_msg *m = call(mt->k, r);
+    if (!m)
+        return -1;
+    bool waiting = false;
+    if (mu_value_bool(mu_msg_get(m, "waiting"), &waiting) && waiting)
+        printf("   -- waiting in the lobby for a facilitator to let you in --\n");
+    else
+        joined(mt, m, resumed);
+    mu_msg_free(m);
+    fflush(stdout);
+    return 0;
+}
+
+static int cmd_join(const char *server_opt, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "mutual: usage: mutual join ROOM\n");
+        return 2;
+    }
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0)
+        return 1;
+    meeting mt = {.k = &k, .room = argv[0]};
+    if (meeting_join(&mt, false) != 0) {
+        close_conn(&k);
+        return 1;
+    }
+    printf("-- in %s; type to speak, /help for commands, Ctrl-D to leave --\n", mt.room);
+    fflush(stdout);
+    int backoff = 1;
+    for (;;) {
+        uv_loop_t *loop = mu_sync_loop(k.sync);
+        union {
+            uv_handle_t h;
+            uv_stream_t s;
+            uv_tty_t tty;
+            uv_pipe_t pipe;
+        } in;
+        if (uv_guess_handle(0) == UV_TTY)
+            uv_tty_init(loop, &in.tty, 0, 1);
+        else {
+            uv_pipe_init(loop, &in.pipe, 0);
+            uv_pipe_open(&in.pipe, 0);
+        }
+        in.h.data = &mt;
+        if (!mt.eof)
+            uv_read_start(&in.s, on_alloc, meeting_stdin);
+        bool dropped = false;
+        while (!mt.left && (!mt.eof || mu_sync_pending(k.c))) {
+            mu_msg *ev = mu_sync_event(k.sync, k.c, 200);
+            if (ev) {
+                show_event(&mt, ev);
+                mu_msg_free(ev);
+                backoff = 1;
+            } else if (!mu_client_is_open(k.c)) {
+                dropped = true;
+                break;
+            }
+        }
+        uv_read_stop(&in.s);
+        uv_close(&in.h, NULL);
+        mu_sync_run(k.sync, 50);
+        if (!dropped || mt.eof)
+            break;
+        /* The connection dropped: come back with growing pauses and pick up where we were. */
+        close_conn(&k);
+        for (;;) {
+            printf("   -- connection lost; trying again in %d s --\n", backoff);
+            fflush(stdout);
+            sleep((unsigned)backoff);
+            backoff = backoff < 30 ? backoff * 2 : 30;
+            if (open_session(&k, server_opt, &s) == 0 && meeting_join(&mt, true) == 0)
+                break;
+            close_conn(&k);
+        }
+    }
+    close_conn(&k);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *server_opt = NULL;
@@ -1017,6 +1459,12 @@ int main(int argc, char **argv)
         return cmd_assign(server_opt, argc - i, argv + i, false);
     if (!strcmp(cmd, "unassign"))
         return cmd_assign(server_opt, argc - i, argv + i, true);
+    if (!strcmp(cmd, "rooms"))
+        return cmd_rooms(server_opt);
+    if (!strcmp(cmd, "room"))
+        return cmd_room(server_opt, argc - i, argv + i);
+    if (!strcmp(cmd, "join"))
+        return cmd_join(server_opt, argc - i, argv + i);
     if (!strcmp(cmd, "checkin"))
         return cmd_checkin(server_opt, argc - i, argv + i);
     if (!strcmp(cmd, "checkins"))

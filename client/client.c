@@ -100,21 +100,21 @@ static void deliver(mu_client *c, mu_msg *m)
                     c->p_tail = prev;
                 break;
             }
-    if (p) {
-        if (p->cb && !c->freed)
+    if (p && p->cb) {
+        if (!c->freed)
             p->cb(c, m, p->ud);
-        free(p);
     } else if (!c->welcome && strcmp(op, "welcome") == 0) {
         c->welcome = m;
         c->stolen = true;
         if (c->on_state && !c->freed)
             c->on_state(c, MU_STATE_OPEN, 0, c->ud);
     } else if (c->on_event && !c->freed) {
-        c->on_event(c, m, c->ud);
+        c->on_event(c, m, c->ud); /* events, and replies nobody asked to be called for */
     } else if (c->sync) {
         evq_push(c, m);
         c->stolen = true;
     }
+    free(p);
     c->delivering = NULL;
     if (!c->stolen)
         mu_msg_free(m);

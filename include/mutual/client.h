@@ -89,7 +89,7 @@ typedef void (*mu_state_fn)(mu_client *c, mu_state st, int close_code, void *ud)
 
 typedef struct {
     const char *url;          /* ws://host:port[/path] or wss://...; path defaults to /ws */
-    mu_event_fn on_event;     /* events, and replies that match no request */
+    mu_event_fn on_event;     /* events, and replies to requests sent without a callback */
     mu_state_fn on_state;
     void *ud;
     bool insecure_tls;        /* accept a self-signed certificate (testing) */

@@ -102,6 +102,11 @@ void srv_restart(srv_t *s)
     spawn(s);
 }
 
+void srv_restart_same_port(srv_t *s)
+{
+    spawn(s);
+}
+
 static void dump_log(const srv_t *s)
 {
     FILE *f = fopen(s->log, "r");

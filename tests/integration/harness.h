@@ -28,6 +28,8 @@ void srv_stop(srv_t *s);
 void srv_kill9(srv_t *s);
 /* Starts again on the same database and configuration. */
 void srv_restart(srv_t *s);
+/* Starts again on the same port as before. */
+void srv_restart_same_port(srv_t *s);
 /* Removes the temporary directory. */
 void srv_cleanup(srv_t *s);
 

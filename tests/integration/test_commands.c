@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -294,11 +295,73 @@ static void test_cli_checkins(void **st)
     srv_cleanup(&s);
 }
 
+static void test_cli_rooms(void **st)
+{
+    srv_t s;
+    srv_start(&s, NULL, 0);
+    srv_user_add(&s, "kim", "mentor password", "mentor");
+    char cmd[3000], out[16384], mentor[600], a[600], b[600];
+    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d",
+             s.dir, MUTUAL_CLI_PATH, s.port);
+    snprintf(a, sizeof(a), "XDG_CONFIG_HOME=%s/xa %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
+    snprintf(b, sizeof(b), "XDG_CONFIG_HOME=%s/xb %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
+    snprintf(cmd, sizeof(cmd), "printf 'mentor password\\n' | %s login kim", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "printf 'member password\\n' | %s register alex", a);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "printf 'member password\\n' | %s register blair", b);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "%s room create smart-tue --name 'SMART Tuesday' --audience "
+                               "recovery --format SMART --slot 'Tue 19:00-20:30 Europe/London'",
+             mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "%s room open smart-tue", mentor);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    snprintf(cmd, sizeof(cmd), "%s rooms", a);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "smart-tue"));
+    assert_non_null(strstr(out, "OPEN"));
+    assert_non_null(strstr(out, "[Tue 19:00-20:30 Europe/London]"));
+    /* typed lines are said; the next person sees them in the history */
+    snprintf(cmd, sizeof(cmd), "(printf 'hello everyone\\n/hand\\n'; sleep 1) | %s join smart-tue", a);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "alex: hello everyone"));
+    assert_non_null(strstr(out, "hands: alex"));
+    /* a facilitator mutes from the line mode; the muted person is told */
+    snprintf(cmd, sizeof(cmd), "(sleep 0.5; printf '/mute blair\\n'; sleep 1) | %s join smart-tue",
+             mentor);
+    char bg[3100];
+    snprintf(bg, sizeof(bg), "%s > %s/mentor.out 2>&1 &", cmd, s.dir);
+    assert_int_equal(system(bg), 0);
+    snprintf(cmd, sizeof(cmd), "(sleep 1.2; printf 'can I speak\\n'; sleep 0.5) | %s join smart-tue", b);
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "alex: hello everyone")); /* history */
+    assert_non_null(strstr(out, "mute: blair (by kim)"));
+    assert_non_null(strstr(out, "muted"));
+    /* the connection drops and comes back, saying whether anything was missed */
+    snprintf(bg, sizeof(bg), "(sleep 7) | %s join smart-tue > %s/alex.out 2>&1 &", a, s.dir);
+    assert_int_equal(system(bg), 0);
+    sleep(1);
+    srv_kill9(&s);
+    srv_restart_same_port(&s);
+    sleep(3);
+    snprintf(cmd, sizeof(cmd), "cat %s/alex.out", s.dir);
+    run(cmd, out, sizeof(out));
+    assert_non_null(strstr(out, "connection lost"));
+    assert_non_null(strstr(out, "back; nothing was missed"));
+    sleep(4);
+    srv_stop(&s);
+    srv_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mutuald_flags), cmocka_unit_test(test_user_add),
         cmocka_unit_test(test_refuses_to_start), cmocka_unit_test(test_cli),
-        cmocka_unit_test(test_cli_messaging), cmocka_unit_test(test_cli_checkins)};
+        cmocka_unit_test(test_cli_messaging), cmocka_unit_test(test_cli_checkins),
+        cmocka_unit_test(test_cli_rooms)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
