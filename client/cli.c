@@ -41,6 +41,7 @@ static const char usage[] =
     "       [--capacity N] [--persistent] [--slot 'DAY HH:MM[-HH:MM] [Area/City]']...\n"
     "  room open|close|delete SLUG               facilitators (delete: admins)\n"
     "  join ROOM                                 take part; type to speak, /help for more\n"
+    "  export                                    everything stored about you, as JSON\n"
     "The password is asked for without echo, or read from standard input when it is not a\n"
     "terminal. The session lives in $XDG_CONFIG_HOME/mutual/session (mode 0600).\n";
 
@@ -1459,6 +1460,23 @@ int main(int argc, char **argv)
         return cmd_assign(server_opt, argc - i, argv + i, false);
     if (!strcmp(cmd, "unassign"))
         return cmd_assign(server_opt, argc - i, argv + i, true);
+    if (!strcmp(cmd, "export")) {
+        conn k = {0};
+        session ses;
+        if (open_session(&k, server_opt, &ses) != 0)
+            return 1;
+        mu_msg *m = call(&k, mu_req_new("me.export"));
+        int rc = 1;
+        if (m) {
+            char *json = mu_value_to_json(mu_msg_root(m), 2);
+            printf("%s\n", json);
+            free(json);
+            mu_msg_free(m);
+            rc = 0;
+        }
+        close_conn(&k);
+        return rc;
+    }
     if (!strcmp(cmd, "rooms"))
         return cmd_rooms(server_opt);
     if (!strcmp(cmd, "room"))

@@ -17,3 +17,313 @@ void admin_test_clock(mu_conn *c, mu_request *r)
     mu_enc_kint(&e, "ts", clock_now_ms());
     conn_reply(c, &e);
 }
+
+/* ---- data rights --------------------------------------------------------------------------- */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "password.h"
+#include "rooms.h"
+#include "store_admin.h"
+#include "store_users.h"
+
+void admin_me_export(mu_conn *c, mu_request *r)
+{
+    mu_enc e;
+    conn_reply_begin(c, &e, 1 + EXPORT_PARTS);
+    mu_enc_key(&e, "user");
+    enc_user(&e, c->handle, c->role);
+    if (export_user(g_srv->store, c->user_id, &e) != 0) {
+        mu_enc_free(&e);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read your data.");
+        return;
+    }
+    conn_reply(c, &e);
+}
+
+typedef struct {
+    mu_job job;
+    uv_work_t work;
+    mu_conn *c;
+    int64_t user;
+    char handle[MU_HANDLE_MAX + 1], role[16];
+    char pw[129];
+    size_t pw_len;
+    char hash[crypto_pwhash_STRBYTES];
+    bool ok;
+    int64_t unassigned;
+} admin_op;
+
+static admin_op *aop_new(mu_conn *c)
+{
+    admin_op *o = calloc(1, sizeof(*o));
+    if (!o)
+        abort();
+    o->c = conn_ref(c);
+    return o;
+}
+
+static void aop_free(admin_op *o)
+{
+    conn_unref(o->c);
+    sodium_memzero(o, sizeof(*o));
+    free(o);
+}
+
+static void close_1000(mu_conn *c, void *ud)
+{
+    (void)ud;
+    conn_close(c, 1000);
+}
+
+static mu_code erase_run(mu_job *j, mu_wtx *w)
+{
+    admin_op *o = (admin_op *)j;
+    return user_erase(w, o->user);
+}
+
+static void erase_done(mu_job *j)
+{
+    admin_op *o = (admin_op *)j;
+    if (j->result != MU_OK) {
+        conn_reply_err(o->c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
+                       "The account could not be erased; nothing was changed.");
+    } else {
+        log_info("an account was erased at its owner's request");
+        conn_reply_empty(o->c);
+        rooms_forget_user(o->user);
+        conn_foreach_user(o->user, close_1000, NULL);
+        conn_close(o->c, 1000);
+    }
+    aop_free(o);
+}
+
+static void verify_run(uv_work_t *w)
+{
+    admin_op *o = w->data;
+    o->ok = password_verify(o->hash, o->pw, o->pw_len);
+}
+
+static void verify_done(uv_work_t *w, int status)
+{
+    admin_op *o = w->data;
+    if (status != 0 || !o->ok) {
+        conn_reply_err(o->c, MU_E_FORBIDDEN, "That password is not right; nothing was erased.");
+        aop_free(o);
+        return;
+    }
+    o->job.run = erase_run;
+    o->job.done = erase_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+void admin_me_delete(mu_conn *c, mu_request *r)
+{
+    if (c->role == ROLE_ADMIN && admin_count(g_srv->store) <= 1) {
+        conn_reply_err(c, MU_E_CONFLICT,
+                       "You are the last admin; make another admin before erasing this account.");
+        return;
+    }
+    user_row u;
+    if (users_find_by_id(g_srv->store, c->user_id, &u) != 1) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read the account.");
+        return;
+    }
+    admin_op *o = aop_new(c);
+    o->user = c->user_id;
+    memcpy(o->hash, u.pwhash, sizeof(o->hash));
+    sodium_memzero(&u, sizeof(u));
+    const mu_val *pw = mu_req_field(r, "password");
+    o->pw_len = pw->v.s.n < 128 ? pw->v.s.n : 128;
+    memcpy(o->pw, pw->v.s.p, o->pw_len);
+    o->work.data = o;
+    if (uv_queue_work(g_srv->loop, &o->work, verify_run, verify_done) != 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not check the password.");
+        aop_free(o);
+    }
+}
+
+/* ---- administration ------------------------------------------------------------------------ */
+
+static bool admin_only(mu_conn *c)
+{
+    if (c->role != ROLE_ADMIN) {
+        conn_reply_err(c, MU_E_FORBIDDEN, "Only an admin may do that.");
+        return false;
+    }
+    return true;
+}
+
+static mu_code create_run(mu_job *j, mu_wtx *w)
+{
+    admin_op *o = (admin_op *)j;
+    int role = role_parse(o->role, strlen(o->role));
+    return users_insert(w, o->handle, (mu_role)role, o->hash, clock_now_ms(), &o->user);
+}
+
+static void create_done(mu_job *j)
+{
+    admin_op *o = (admin_op *)j;
+    if (j->result == MU_E_CONFLICT) {
+        conn_reply_err(o->c, MU_E_CONFLICT, "That handle is taken.");
+    } else if (j->result != MU_OK) {
+        conn_reply_err(o->c, MU_E_INTERNAL, "The account could not be created.");
+    } else {
+        mu_enc e;
+        conn_reply_begin(o->c, &e, 1);
+        mu_enc_key(&e, "user");
+        enc_user(&e, o->handle, (mu_role)role_parse(o->role, strlen(o->role)));
+        conn_reply(o->c, &e);
+    }
+    aop_free(o);
+}
+
+static void hash_run(uv_work_t *w)
+{
+    admin_op *o = w->data;
+    o->ok = password_hash(o->pw, o->pw_len, o->hash) == 0;
+}
+
+static void hash_done(uv_work_t *w, int status)
+{
+    admin_op *o = w->data;
+    if (status != 0 || !o->ok) {
+        conn_reply_err(o->c, MU_E_INTERNAL, "Password hashing failed.");
+        aop_free(o);
+        return;
+    }
+    o->job.run = create_run;
+    o->job.done = create_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+void admin_user_create(mu_conn *c, mu_request *r)
+{
+    if (!admin_only(c))
+        return;
+    const char *h = mu_req_field(r, "handle")->v.h;
+    user_row u;
+    if (users_find_by_handle(g_srv->store, h, &u) == 1) {
+        conn_reply_err(c, MU_E_CONFLICT, "That handle is taken.");
+        return;
+    }
+    admin_op *o = aop_new(c);
+    snprintf(o->handle, sizeof(o->handle), "%s", h);
+    const mu_val *role = mu_req_field(r, "role"), *pw = mu_req_field(r, "password");
+    snprintf(o->role, sizeof(o->role), "%.*s", (int)role->v.s.n, role->v.s.p);
+    o->pw_len = pw->v.s.n;
+    memcpy(o->pw, pw->v.s.p, o->pw_len);
+    o->work.data = o;
+    if (uv_queue_work(g_srv->loop, &o->work, hash_run, hash_done) != 0) {
+        conn_reply_err(c, MU_E_INTERNAL, "Could not start password hashing.");
+        aop_free(o);
+    }
+}
+
+static mu_code role_run(mu_job *j, mu_wtx *w)
+{
+    admin_op *o = (admin_op *)j;
+    return user_set_role(w, o->user, o->role, &o->unassigned);
+}
+
+static void set_live_role(mu_conn *c, void *ud)
+{
+    c->role = *(mu_role *)ud;
+}
+
+static void role_done(mu_job *j)
+{
+    admin_op *o = (admin_op *)j;
+    if (j->result != MU_OK) {
+        conn_reply_err(o->c, MU_E_INTERNAL, "The role could not be changed.");
+    } else {
+        /* At once: the user's open connections act with the new role from now on. */
+        mu_role role = (mu_role)role_parse(o->role, strlen(o->role));
+        conn_foreach_user(o->user, set_live_role, &role);
+        rooms_role_changed(o->user);
+        conn_reply_empty(o->c);
+    }
+    aop_free(o);
+}
+
+void admin_user_role(mu_conn *c, mu_request *r)
+{
+    if (!admin_only(c))
+        return;
+    user_row u;
+    int f = users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
+    if (f != 1) {
+        conn_reply_err(c, f < 0 ? MU_E_INTERNAL : MU_E_NOT_FOUND, "No account has that handle.");
+        return;
+    }
+    const mu_val *role = mu_req_field(r, "role");
+    if (u.role == ROLE_ADMIN && !(role->v.s.n == 5 && !memcmp(role->v.s.p, "admin", 5)) &&
+        admin_count(g_srv->store) <= 1) {
+        conn_reply_err(c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
+        return;
+    }
+    admin_op *o = aop_new(c);
+    o->user = u.id;
+    snprintf(o->role, sizeof(o->role), "%.*s", (int)role->v.s.n, role->v.s.p);
+    o->job.run = role_run;
+    o->job.done = role_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+typedef struct {
+    mu_enc body;
+    uint32_t n;
+} audit_out;
+
+static void put_audit(int64_t ts, const char *actor, const char *action, const char *target,
+                      const char *room, void *ud)
+{
+    audit_out *o = ud;
+    mu_enc_map(&o->body, 4 + (room != NULL));
+    mu_enc_kint(&o->body, "ts", ts);
+    mu_enc_kstr(&o->body, "actor", actor);
+    mu_enc_kstr(&o->body, "action", action);
+    mu_enc_kstr(&o->body, "target", target);
+    if (room)
+        mu_enc_kstr(&o->body, "room", room);
+    o->n++;
+}
+
+void admin_audit_list(mu_conn *c, mu_request *r)
+{
+    if (!admin_only(c))
+        return;
+    const mu_val *since = mu_req_field(r, "since"), *limit = mu_req_field(r, "limit");
+    audit_out o = {0};
+    mu_enc_init(&o.body, 0);
+    if (audit_read(store_rdb(g_srv->store), since->present ? (int64_t)since->v.u : 0,
+                   limit->present ? (int)limit->v.u : 100, true, put_audit, &o) < 0) {
+        mu_enc_free(&o.body);
+        conn_reply_err(c, MU_E_INTERNAL, "Could not read the audit log.");
+        return;
+    }
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, "entries");
+    mu_enc_array(&e, o.n);
+    size_t len;
+    const char *p = mu_enc_payload(&o.body, &len);
+    msgpack_sbuffer_write(&e.sb, p, len);
+    mu_enc_free(&o.body);
+    conn_reply(c, &e);
+}
+
+void admin_stats(mu_conn *c, mu_request *r)
+{
+    if (!admin_only(c))
+        return;
+    int64_t now = clock_now_ms();
+    mu_enc e;
+    conn_reply_begin(c, &e, 4);
+    mu_enc_kint(&e, "connections", (int64_t)conn_count());
+    mu_enc_kint(&e, "users", users_count(g_srv->store));
+    mu_enc_kint(&e, "rooms_open", rooms_open_count());
+    mu_enc_kint(&e, "checkins_today", checkins_since(g_srv->store, now - now % 86400000));
+    conn_reply(c, &e);
+}

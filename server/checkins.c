@@ -13,6 +13,7 @@
 #include "scoring.h"
 #include "store_checkins.h"
 #include "store_dm.h"
+#include "store_rooms.h"
 
 typedef struct {
     mu_job job;
@@ -423,6 +424,34 @@ void consent_set(mu_conn *c, mu_request *r)
     store_submit(g_srv->store, &o->job);
 }
 
+typedef struct {
+    mu_job job;
+    mu_conn *c;
+    int64_t user;
+    char handle[MU_HANDLE_MAX + 1];
+    int days;
+} read_op;
+
+static mu_code read_run(mu_job *j, mu_wtx *w)
+{
+    read_op *o = (read_op *)j;
+    return audit_add(w, clock_now_ms(), o->c->user_id, o->c->handle, "read_checkins", o->user,
+                     o->handle, NULL);
+}
+
+static void read_done(mu_job *j)
+{
+    read_op *o = (read_op *)j;
+    if (j->result != MU_OK) {
+        conn_reply_err(o->c, MU_E_UNAVAILABLE, "Storage cannot take writes right now.");
+    } else {
+        int32_t today = user_today(o->user);
+        reply_items(o->c, o->user, today - o->days + 1, today, false);
+    }
+    conn_unref(o->c);
+    free(o);
+}
+
 void checkin_mentee(mu_conn *c, mu_request *r)
 {
     user_row u;
@@ -439,7 +468,15 @@ void checkin_mentee(mu_conn *c, mu_request *r)
                        "share their scores.");
         return;
     }
-    int days = (int)mu_req_field(r, "days")->v.u;
-    int32_t today = user_today(u.id);
-    reply_items(c, u.id, today - days + 1, today, false);
+    /* Every read of someone's check-ins is on the record before the data goes out. */
+    read_op *o = calloc(1, sizeof(*o));
+    if (!o)
+        abort();
+    o->c = conn_ref(c);
+    o->user = u.id;
+    snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
+    o->days = (int)mu_req_field(r, "days")->v.u;
+    o->job.run = read_run;
+    o->job.done = read_done;
+    store_submit(g_srv->store, &o->job);
 }

@@ -38,6 +38,9 @@ static const cfg_setting table[] = {
     {"writer_batch_max", CFG_UINT, OFF(writer_batch_max), "512", 1, 100000, NULL},
     {"max_connections", CFG_UINT, OFF(max_connections), "10000", 1, 1000000, NULL},
     {"shutdown_grace_ms", CFG_UINT, OFF(shutdown_grace_ms), "3000", 0, 60000, NULL},
+    {"retain_read_dms_days", CFG_UINT, OFF(retain_read_dms_days), "0", 0, 36500, NULL},
+    {"retain_closed_alerts_days", CFG_UINT, OFF(retain_closed_alerts_days), "0", 0, 36500, NULL},
+    {"retain_notes_days", CFG_UINT, OFF(retain_notes_days), "0", 0, 36500, NULL},
     {"help", CFG_RESOURCE, 0, NULL, 0, 0, NULL},
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))

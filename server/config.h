@@ -29,6 +29,7 @@ typedef struct {
     uint64_t writer_batch_max;
     uint64_t max_connections;
     uint64_t shutdown_grace_ms;
+    uint64_t retain_read_dms_days, retain_closed_alerts_days, retain_notes_days;
     mu_resource *help;
     size_t nhelp;
     bool help_set;      /* a `help` line was read: the built-in list is replaced */

@@ -51,6 +51,12 @@ static const handler_fn handlers[MU_OP__COUNT] = {
     [MU_OP_ALERTS_LIST] = alerts_list,
     [MU_OP_ALERT_ACK] = alerts_ack,
     [MU_OP_HELP] = help_request,
+    [MU_OP_ME_EXPORT] = admin_me_export,
+    [MU_OP_ME_DELETE] = admin_me_delete,
+    [MU_OP_USER_CREATE] = admin_user_create,
+    [MU_OP_USER_ROLE] = admin_user_role,
+    [MU_OP_AUDIT_LIST] = admin_audit_list,
+    [MU_OP_STATS] = admin_stats,
     [MU_OP_TEST_CLOCK] = admin_test_clock,
 };
 

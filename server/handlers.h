@@ -40,5 +40,11 @@ void help_request(mu_conn *c, mu_request *r);
 
 /* admin.c */
 void admin_test_clock(mu_conn *c, mu_request *r);
+void admin_me_export(mu_conn *c, mu_request *r);
+void admin_me_delete(mu_conn *c, mu_request *r);
+void admin_user_create(mu_conn *c, mu_request *r);
+void admin_user_role(mu_conn *c, mu_request *r);
+void admin_audit_list(mu_conn *c, mu_request *r);
+void admin_stats(mu_conn *c, mu_request *r);
 
 #endif

@@ -1457,6 +1457,36 @@ static void hand(mu_conn *c, mu_request *req, bool up)
 void hand_raise(mu_conn *c, mu_request *r) { hand(c, r, true); }
 void hand_lower(mu_conn *c, mu_request *r) { hand(c, r, false); }
 
+void rooms_forget_user(int64_t user)
+{
+    for (room *r = rooms; r; r = r->next) {
+        ids_del(&r->bans, user);
+        ids_del(&r->mutes, user);
+        if (ids_del(&r->hands, user))
+            send_state(r);
+    }
+}
+
+void rooms_role_changed(int64_t user)
+{
+    user_row u;
+    if (users_find_by_id(srv->store, user, &u) != 1)
+        return;
+    for (room *r = rooms; r; r = r->next) {
+        member *m = members_find(&r->members, user);
+        if (m)
+            m->role = u.role;
+    }
+}
+
+int64_t rooms_open_count(void)
+{
+    int64_t n = 0;
+    for (room *r = rooms; r; r = r->next)
+        n += r->is_open;
+    return n;
+}
+
 /* ---- startup and shutdown ----------------------------------------------------------------- */
 
 static void load_one(const room_def *d, void *ud)

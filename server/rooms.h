@@ -11,6 +11,11 @@ int rooms_init(mu_server *s);
 void rooms_shutdown(void);
 /* The connection leaves every room it joined or waited at. */
 void rooms_leave_all(mu_conn *c);
+/* An erased user: out of every ban, mute and hand. */
+void rooms_forget_user(int64_t user);
+/* A user's role changed: their membership entries follow. */
+void rooms_role_changed(int64_t user);
+int64_t rooms_open_count(void);
 
 void rooms_list(mu_conn *c, mu_request *r);
 void room_create(mu_conn *c, mu_request *r);

@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "password.h"
+#include "store_admin.h"
 #include "store_users.h"
 #include "transport.h"
 
@@ -31,7 +32,13 @@ typedef struct {
 
 static mu_code purge_run(mu_job *j, mu_wtx *w)
 {
-    return tokens_purge_expired(w, ((purge_job *)j)->now);
+    purge_job *p = (purge_job *)j;
+    mu_code c = tokens_purge_expired(w, p->now);
+    const mu_config *cfg = &g_srv->cfg;
+    retention r = {(int64_t)cfg->retain_read_dms_days * 86400000,
+                   (int64_t)cfg->retain_closed_alerts_days * 86400000,
+                   (int64_t)cfg->retain_notes_days * 86400000};
+    return c == MU_OK ? retention_apply(w, p->now, &r) : c;
 }
 
 static void purge_done(mu_job *j)

@@ -1,0 +1,212 @@
+#include "store_admin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "scoring.h"
+
+static int64_t scalar(sqlite3_stmt *st)
+{
+    if (!st)
+        return -1;
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+int64_t admin_count(mu_store *s)
+{
+    return scalar(store_read(s, "SELECT count(*) FROM users WHERE role = 'admin'"));
+}
+
+int64_t users_count(mu_store *s)
+{
+    return scalar(store_read(s, "SELECT count(*) FROM users"));
+}
+
+int64_t checkins_since(mu_store *s, int64_t ts)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM checkins WHERE ts >= ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, ts);
+    return scalar(st);
+}
+
+static mu_code exec_id(mu_wtx *w, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = store_wstmt(w, sql);
+    if (!st)
+        return MU_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return MU_OK;
+    log_error("admin write failed: %s", sqlite3_errmsg(store_wdb(w)));
+    return MU_E_INTERNAL;
+}
+
+mu_code user_erase(mu_wtx *w, int64_t user)
+{
+    /* The audit log has no foreign keys: replace the person before the row goes. */
+    mu_code c = exec_id(w, "UPDATE audit SET actor = '(erased)', actor_id = NULL "
+                           "WHERE actor_id = ?", user);
+    if (c == MU_OK)
+        c = exec_id(w, "UPDATE audit SET target = '(erased)', target_id = NULL "
+                       "WHERE target_id = ?", user);
+    /* Everything else goes with the account through ON DELETE CASCADE: tokens, assignments
+     * either way, threads and their messages, check-ins, consent, alerts, bans, mutes and
+     * messages in stored room history. */
+    if (c == MU_OK)
+        c = exec_id(w, "DELETE FROM users WHERE id = ?", user);
+    return c;
+}
+
+mu_code user_set_role(mu_wtx *w, int64_t user, const char *role, int64_t *unassigned)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE users SET role = ? WHERE id = ?");
+    if (!st)
+        return MU_E_INTERNAL;
+    sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return MU_E_INTERNAL;
+    sqlite3 *db = store_wdb(w);
+    mu_code c = MU_OK;
+    *unassigned = 0;
+    if (strcmp(role, "mentor") != 0) {
+        /* no longer a mentor: the caseload is unassigned */
+        c = exec_id(w, "DELETE FROM assignments WHERE mentor_id = ?", user);
+        *unassigned += sqlite3_changes(db);
+    }
+    if (c == MU_OK && (!strcmp(role, "mentor") || !strcmp(role, "admin"))) {
+        /* mentors and admins have no mentor */
+        c = exec_id(w, "DELETE FROM assignments WHERE user_id = ?", user);
+        *unassigned += sqlite3_changes(db);
+    }
+    return c;
+}
+
+int audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn, void *ud)
+{
+    sqlite3_stmt *st;
+    const char *sql = newest_first
+                          ? "SELECT ts, actor, action, target, room FROM audit WHERE ts >= ? "
+                            "ORDER BY ts DESC, id DESC LIMIT ?"
+                          : "SELECT ts, actor, action, target, room FROM audit WHERE ts >= ? "
+                            "ORDER BY ts, id LIMIT ?";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int(st, 2, limit);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+           (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+           (const char *)sqlite3_column_text(st, 4), ud);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+static mu_code exec_ts(mu_wtx *w, const char *sql, int64_t cutoff)
+{
+    return exec_id(w, sql, cutoff);
+}
+
+mu_code retention_apply(mu_wtx *w, int64_t now, const retention *r)
+{
+    mu_code c = MU_OK;
+    if (r->read_dms_ms)
+        c = exec_ts(w, "DELETE FROM dms WHERE read = 1 AND ts < ?", now - r->read_dms_ms);
+    if (c == MU_OK && r->closed_alerts_ms)
+        c = exec_ts(w, "DELETE FROM alerts WHERE open = 0 AND closed_ts < ?",
+                    now - r->closed_alerts_ms);
+    if (c == MU_OK && r->notes_ms)
+        c = exec_ts(w, "UPDATE checkins SET note = NULL WHERE note IS NOT NULL AND ts < ?",
+                    now - r->notes_ms);
+    return c;
+}
+
+/* ---- export ------------------------------------------------------------------------------ */
+
+/* Runs a query with the user id bound to ?1 and writes each row as a map with the column
+ * names as keys; blobs are MessagePack values written as they are. */
+static int rows(mu_store *s, const char *sql, int64_t user, mu_enc *e)
+{
+    sqlite3_stmt *st = store_read(s, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    uint32_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int cols = sqlite3_column_count(st);
+        mu_enc_map(&body, (uint32_t)cols);
+        for (int i = 0; i < cols; i++) {
+            mu_enc_key(&body, sqlite3_column_name(st, i));
+            switch (sqlite3_column_type(st, i)) {
+            case SQLITE_INTEGER: mu_enc_int(&body, sqlite3_column_int64(st, i)); break;
+            case SQLITE_TEXT:
+                mu_enc_strn(&body, (const char *)sqlite3_column_text(st, i),
+                            (size_t)sqlite3_column_bytes(st, i));
+                break;
+            case SQLITE_BLOB:
+                msgpack_sbuffer_write(&body.sb, sqlite3_column_blob(st, i),
+                                      (size_t)sqlite3_column_bytes(st, i));
+                break;
+            default: mu_enc_nil(&body); break;
+            }
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        mu_enc_free(&body);
+        return -1;
+    }
+    mu_enc_array(e, n);
+    size_t len;
+    const char *p = mu_enc_payload(&body, &len);
+    msgpack_sbuffer_write(&e->sb, p, len);
+    mu_enc_free(&body);
+    return 0;
+}
+
+int export_user(mu_store *s, int64_t user, mu_enc *e)
+{
+    static const struct {
+        const char *key, *sql;
+    } parts[] = {
+        {"checkins", "SELECT date(day * 86400, 'unixepoch') AS date, tz, ts, mood, craving, sleep, "
+                     "use, stage, who5, who5_pct, barc10, barc10_total, triggers, note, flags "
+                     "FROM checkins WHERE user_id = ?1 ORDER BY day"},
+        {"dms", "SELECT d.id, f.handle AS \"from\", t.handle AS \"to\", d.text, d.ts, "
+                "d.read FROM dms d JOIN users f ON f.id = d.from_id JOIN users t ON t.id = d.to_id "
+                "WHERE d.from_id = ?1 OR d.to_id = ?1 ORDER BY d.id"},
+        {"alerts", "SELECT a.id, a.kind, u.handle AS mentor, a.ts, a.detail, a.open FROM alerts a "
+                   "JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?1 ORDER BY a.id"},
+        {"rooms", "SELECT room, seq, ts, text FROM room_messages WHERE user_id = ?1 "
+                  "ORDER BY room, seq"},
+        {"consent", "SELECT share, ts FROM consent_history WHERE user_id = ?1 ORDER BY id"},
+        {"mentor", "SELECT u.handle, a.since_ts FROM assignments a JOIN users u ON "
+                   "u.id = a.mentor_id WHERE a.user_id = ?1"},
+        {"mentees", "SELECT u.handle, a.since_ts FROM assignments a JOIN users u ON "
+                    "u.id = a.user_id WHERE a.mentor_id = ?1"},
+        {"bans", "SELECT room FROM room_bans WHERE user_id = ?1"},
+        {"mutes", "SELECT room FROM room_mutes WHERE user_id = ?1"},
+    };
+    _Static_assert(sizeof(parts) / sizeof(parts[0]) == EXPORT_PARTS, "EXPORT_PARTS is wrong");
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        mu_enc_key(e, parts[i].key);
+        if (rows(s, parts[i].sql, user, e) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,432 @@
+/* Data rights and administration over real WebSockets: export, erasure from every viewpoint,
+ * admin-only ops, the audit log, online backup and retention. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+
+#define PW "a good long password"
+
+typedef struct {
+    srv_t s;
+    mu_sync *y;
+    mu_client *admin, *mentor, *mem;
+} world;
+
+static mu_client *as(world *w, const char *h)
+{
+    mu_client *c = cl_connect(w->y, &w->s);
+    free(cl_login(w->y, c, h, PW));
+    return c;
+}
+
+static void up(world *w, const char *config)
+{
+    srv_start(&w->s, config, 1);
+    srv_user_add(&w->s, "admin", PW, "admin");
+    srv_user_add(&w->s, "mentor.ana", PW, "mentor");
+    w->y = mu_sync_new();
+    w->admin = as(w, "admin");
+    w->mentor = as(w, "mentor.ana");
+    w->mem = cl_connect(w->y, &w->s);
+    free(cl_register(w->y, w->mem, "riley", PW, NULL));
+    mu_req *r = mu_req_new("mentor.assign");
+    mu_req_str(r, "mentor", "mentor.ana");
+    mu_req_str(r, "user", "riley");
+    call_expect(w->y, w->admin, r, "ok");
+}
+
+static void down(world *w)
+{
+    mu_sync_free(w->y);
+    srv_stop(&w->s);
+    srv_cleanup(&w->s);
+}
+
+static void dm(world *w, mu_client *c, const char *to, const char *text)
+{
+    mu_req *r = mu_req_new("dm.send");
+    mu_req_str(r, "to", to);
+    mu_req_str(r, "text", text);
+    call_expect(w->y, c, r, "ok");
+}
+
+static mu_req *rreq(const char *op, const char *room)
+{
+    mu_req *r = mu_req_new(op);
+    mu_req_str(r, "room", room);
+    return r;
+}
+
+/* Fills the world with one of every kind of data about riley. */
+static void populate(world *w)
+{
+    mu_req *r = mu_req_new("consent.set");
+    mu_req_str(r, "share", "scores");
+    call_expect(w->y, w->mem, r, "ok");
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    mu_req_int(r, "mood", 3);
+    mu_req_int(r, "craving", 9);
+    mu_req_str(r, "note", "riley's private words");
+    call_expect(w->y, w->mem, r, "ok");
+    dm(w, w->mem, "mentor.ana", "riley to mentor");
+    dm(w, w->mentor, "riley", "mentor to riley");
+    r = rreq("room.create", "grp");
+    mu_req_str(r, "name", "Group");
+    mu_req_str(r, "audience", "open");
+    mu_req_bool(r, "persistent", true);
+    call_expect(w->y, w->mentor, r, "ok");
+    call_expect(w->y, w->mentor, rreq("room.open", "grp"), "ok");
+    call_expect(w->y, w->mem, rreq("room.join", "grp"), "ok");
+    r = rreq("room.say", "grp");
+    mu_req_str(r, "text", "riley in the room");
+    call_expect(w->y, w->mem, r, "ok");
+    r = rreq("room.mute", "grp");
+    mu_req_str(r, "handle", "riley");
+    call_expect(w->y, w->mentor, r, "ok");
+    r = mu_req_new("mentee.checkins");
+    mu_req_str(r, "handle", "riley");
+    mu_req_int(r, "days", 7);
+    call_expect(w->y, w->mentor, r, "ok");
+}
+
+static void test_export(void **st)
+{
+    world w;
+    up(&w, NULL);
+    populate(&w);
+    mu_msg *m = cl_call(w.y, w.mem, mu_req_new("me.export"));
+    expect_ok(m);
+    assert_string_equal(mu_value_get_str(mu_msg_get(m, "user"), "handle"), "riley");
+    const char *kinds[] = {"checkins", "dms", "alerts", "rooms", "consent", "mentor", "mutes"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (mu_value_len(mu_msg_get(m, kinds[i])) == 0)
+            fail_msg("export has no %s", kinds[i]);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "dms")), 2); /* both ways */
+    assert_string_equal(mu_value_get_str(mu_value_at(mu_msg_get(m, "checkins"), 0), "note"),
+                        "riley's private words");
+    assert_string_equal(mu_value_get_str(mu_value_at(mu_msg_get(m, "rooms"), 0), "text"),
+                        "riley in the room");
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 1); /* high craving */
+    mu_msg_free(m);
+    /* the CLI writes it as JSON */
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd),
+             "export XDG_CONFIG_HOME=%s/x; printf '%s\\n' | %s --server ws://127.0.0.1:%d login "
+             "riley >/dev/null && %s export > %s/mydata.json && grep -q \"riley's private words\" "
+             "%s/mydata.json",
+             w.s.dir, PW, MUTUAL_CLI_PATH, w.s.port, MUTUAL_CLI_PATH, w.s.dir, w.s.dir);
+    assert_int_equal(system(cmd), 0);
+    down(&w);
+}
+
+static void test_erasure(void **st)
+{
+    world w;
+    up(&w, NULL);
+    populate(&w);
+    mu_req *r = mu_req_new("me.delete");
+    mu_req_str(r, "password", "not the password");
+    call_expect(w.y, w.mem, r, "forbidden");
+    mu_client *second = as(&w, "riley");
+    r = mu_req_new("me.delete");
+    mu_req_str(r, "password", PW);
+    call_expect(w.y, w.mem, r, "ok");
+    assert_int_equal(mu_sync_wait_closed(w.y, w.mem, 5000), 1000);
+    assert_int_equal(mu_sync_wait_closed(w.y, second, 5000), 1000);
+    /* nothing about riley is readable by anyone */
+    mu_client *c = cl_connect(w.y, &w.s);
+    r = mu_req_new("login");
+    mu_req_str(r, "handle", "riley");
+    mu_req_str(r, "password", PW);
+    call_expect(w.y, c, r, "unauthenticated");
+    mu_msg *m = cl_call(w.y, w.mentor, mu_req_new("mentees.list"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "mentees")), 0);
+    mu_msg_free(m);
+    m = cl_call(w.y, w.mentor, mu_req_new("dm.inbox"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "threads")), 0);
+    mu_msg_free(m);
+    r = mu_req_new("alerts.list");
+    mu_req_bool(r, "open", false);
+    m = cl_call(w.y, w.mentor, r);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 0);
+    mu_msg_free(m);
+    m = cl_call(w.y, w.mentor, rreq("room.history", "grp"));
+    expect_err(m, "forbidden"); /* the mentor is not joined: join, then look */
+    mu_msg_free(m);
+    call_expect(w.y, w.mentor, rreq("room.join", "grp"), "ok");
+    m = cl_call(w.y, w.mentor, rreq("room.history", "grp"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "messages")), 0);
+    mu_msg_free(m);
+    m = cl_call(w.y, w.mentor, mu_req_new("me.export"));
+    char *json = mu_value_to_json(mu_msg_root(m), 0);
+    assert_null(strstr(json, "riley"));
+    free(json);
+    mu_msg_free(m);
+    /* the audit keeps the facts, not the person */
+    m = cl_call(w.y, w.admin, mu_req_new("audit.list"));
+    json = mu_value_to_json(mu_msg_root(m), 0);
+    assert_null(strstr(json, "riley"));
+    assert_non_null(strstr(json, "\"target\":\"(erased)\""));
+    assert_non_null(strstr(json, "\"action\":\"mute\""));
+    assert_non_null(strstr(json, "\"action\":\"read_checkins\""));
+    free(json);
+    mu_msg_free(m);
+    /* and the handle is free again */
+    free(cl_register(w.y, c, "riley", PW, NULL));
+    m = cl_call(w.y, c, mu_req_new("me.export"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "dms")), 0);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "checkins")), 0);
+    mu_msg_free(m);
+    /* the last admin cannot erase themselves */
+    r = mu_req_new("me.delete");
+    mu_req_str(r, "password", PW);
+    call_expect(w.y, w.admin, r, "conflict");
+    down(&w);
+}
+
+static void test_admin_ops(void **st)
+{
+    world w;
+    up(&w, NULL);
+    const char *ops[] = {"stats", "audit.list"};
+    for (int i = 0; i < 2; i++) {
+        call_expect(w.y, w.mem, mu_req_new(ops[i]), "forbidden");
+        call_expect(w.y, w.mentor, mu_req_new(ops[i]), "forbidden");
+    }
+    mu_req *r = mu_req_new("user.create");
+    mu_req_str(r, "handle", "new.mentor");
+    mu_req_str(r, "password", PW);
+    mu_req_str(r, "role", "mentor");
+    call_expect(w.y, w.mem, r, "forbidden");
+    r = mu_req_new("user.create");
+    mu_req_str(r, "handle", "new.mentor");
+    mu_req_str(r, "password", PW);
+    mu_req_str(r, "role", "mentor");
+    mu_msg *m = cl_call(w.y, w.admin, r);
+    expect_ok(m);
+    assert_string_equal(mu_value_get_str(mu_msg_get(m, "user"), "role"), "mentor");
+    mu_msg_free(m);
+    r = mu_req_new("user.create");
+    mu_req_str(r, "handle", "new.mentor");
+    mu_req_str(r, "password", PW);
+    mu_req_str(r, "role", "member");
+    call_expect(w.y, w.admin, r, "conflict");
+    free(cl_login(w.y, cl_connect(w.y, &w.s), "new.mentor", PW));
+    /* user.role: a demoted mentor loses the caseload, at once */
+    r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "mentor.ana");
+    mu_req_str(r, "role", "member");
+    call_expect(w.y, w.mem, r, "forbidden");
+    r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "mentor.ana");
+    mu_req_str(r, "role", "member");
+    call_expect(w.y, w.admin, r, "ok");
+    m = cl_call(w.y, w.mem, mu_req_new("mentor.get"));
+    assert_int_equal(mu_value_type(mu_msg_get(m, "mentor")), MU_V_NIL);
+    mu_msg_free(m);
+    call_expect(w.y, w.mentor, mu_req_new("mentees.list"), "forbidden"); /* live connection */
+    /* a member who becomes a mentor leaves their own mentor */
+    r = mu_req_new("mentor.assign");
+    mu_req_str(r, "mentor", "new.mentor");
+    mu_req_str(r, "user", "riley");
+    call_expect(w.y, w.admin, r, "ok");
+    r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "riley");
+    mu_req_str(r, "role", "mentor");
+    call_expect(w.y, w.admin, r, "ok");
+    m = cl_call(w.y, w.mem, mu_req_new("mentor.get"));
+    assert_int_equal(mu_value_type(mu_msg_get(m, "mentor")), MU_V_NIL);
+    mu_msg_free(m);
+    r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "nobody-at-all");
+    mu_req_str(r, "role", "mentor");
+    call_expect(w.y, w.admin, r, "not_found");
+    r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "admin");
+    mu_req_str(r, "role", "member");
+    call_expect(w.y, w.admin, r, "conflict"); /* the last admin */
+    /* stats */
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    mu_req_int(r, "mood", 7);
+    call_expect(w.y, w.mem, r, "ok");
+    m = cl_call(w.y, w.admin, mu_req_new("stats"));
+    expect_ok(m);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "users", 0), 4);
+    assert_true(mu_value_get_int(mu_msg_root(m), "connections", 0) >= 4);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "checkins_today", 0), 1);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "rooms_open", -1), 0);
+    mu_msg_free(m);
+    down(&w);
+}
+
+static void test_audit(void **st)
+{
+    world w;
+    up(&w, NULL);
+    populate(&w);
+    mu_req *r = rreq("room.lock", "grp");
+    mu_req_bool(r, "locked", true);
+    call_expect(w.y, w.mentor, r, "ok");
+    r = rreq("room.remove", "grp");
+    mu_req_str(r, "handle", "riley");
+    mu_req_bool(r, "ban", true);
+    call_expect(w.y, w.mentor, r, "ok");
+    r = mu_req_new("audit.list");
+    mu_req_int(r, "limit", 2);
+    mu_msg *m = cl_call(w.y, w.admin, r);
+    const mu_value *e = mu_msg_get(m, "entries");
+    assert_int_equal(mu_value_len(e), 2);
+    assert_string_equal(mu_value_get_str(mu_value_at(e, 0), "action"), "ban"); /* newest first */
+    assert_string_equal(mu_value_get_str(mu_value_at(e, 0), "target"), "riley");
+    assert_string_equal(mu_value_get_str(mu_value_at(e, 0), "actor"), "mentor.ana");
+    assert_string_equal(mu_value_get_str(mu_value_at(e, 0), "room"), "grp");
+    assert_string_equal(mu_value_get_str(mu_value_at(e, 1), "action"), "lock");
+    mu_msg_free(m);
+    char cmd[800], out[8192];
+    snprintf(cmd, sizeof(cmd), "%s audit --db %s 2>&1", MUTUALD_PATH, w.s.db);
+    FILE *f = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = 0;
+    assert_int_equal(pclose(f), 0);
+    const char *want[] = {"open", "mute", "read_checkins", "lock", "ban", "mentor.ana"};
+    for (int i = 0; i < 6; i++)
+        if (!strstr(out, want[i]))
+            fail_msg("mutuald audit lacks %s", want[i]);
+    down(&w);
+}
+
+typedef struct {
+    int acked;
+    int64_t ids[4096];
+} acks;
+
+static void on_sent(mu_client *c, const mu_msg *m, void *ud)
+{
+    acks *a = ud;
+    if (m && mu_msg_ok(m) && a->acked < 4096)
+        a->ids[a->acked++] = mu_value_get_int(mu_msg_root(m), "id", 0);
+}
+
+static void test_backup_while_writing(void **st)
+{
+    world w;
+    up(&w, NULL);
+    static acks a;
+    memset(&a, 0, sizeof(a));
+    for (int i = 0; i < 1500; i++) {
+        mu_req *r = mu_req_new("dm.send");
+        mu_req_str(r, "to", "mentor.ana");
+        mu_req_str(r, "text", "a message written while the backup runs");
+        mu_client_send(w.mem, r, on_sent, &a);
+    }
+    while (a.acked < 300)
+        mu_sync_run(w.y, 2);
+    int acked_before = a.acked;
+    int64_t last_before = a.ids[acked_before - 1];
+    char cmd[800], backup[400];
+    snprintf(backup, sizeof(backup), "%s/backup.db", w.s.dir);
+    snprintf(cmd, sizeof(cmd), "%s backup --db %s %s > /dev/null 2>&1 &", MUTUALD_PATH, w.s.db,
+             backup);
+    assert_int_equal(system(cmd), 0);
+    while (a.acked < 1500)
+        mu_sync_run(w.y, 5);
+    mu_sync_run(w.y, 500);
+    snprintf(cmd, sizeof(cmd), "%s check --db %s > /dev/null 2>&1", MUTUALD_PATH, backup);
+    for (int i = 0; i < 50 && system(cmd) != 0; i++)
+        mu_sync_run(w.y, 100);
+    assert_int_equal(system(cmd), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(backup, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM dms WHERE id <= ?", -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(q, 1, last_before);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), acked_before); /* every write acked before it */
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    down(&w);
+}
+
+static void test_retention(void **st)
+{
+    world w;
+    up(&w, "retain_read_dms_days = 2\nretain_notes_days = 3\nretain_closed_alerts_days = 2");
+    mu_req *r = mu_req_new("consent.set");
+    mu_req_str(r, "share", "alerts");
+    call_expect(w.y, w.mem, r, "ok");
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    mu_req_int(r, "mood", 1);
+    mu_req_str(r, "note", "short-lived words");
+    call_expect(w.y, w.mem, r, "ok");
+    dm(&w, w.mem, "mentor.ana", "read soon");
+    dm(&w, w.mem, "mentor.ana", "never read");
+    r = mu_req_new("dm.history");
+    mu_req_str(r, "with", "riley");
+    mu_msg *m = cl_call(w.y, w.mentor, r);
+    int64_t first = mu_value_get_int(mu_value_at(mu_msg_get(m, "messages"), 0), "id", 0);
+    mu_msg_free(m);
+    r = mu_req_new("dm.ack");
+    mu_req_str(r, "with", "riley");
+    mu_req_int(r, "up_to", first);
+    call_expect(w.y, w.mentor, r, "ok");
+    m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+    int64_t alert = mu_value_get_int(mu_value_at(mu_msg_get(m, "alerts"), 0), "id", 0);
+    mu_msg_free(m);
+    r = mu_req_new("alert.ack");
+    mu_req_int(r, "id", alert);
+    call_expect(w.y, w.mentor, r, "ok");
+    r = mu_req_new("test.clock");
+    mu_req_int(r, "advance", 2 * 86400 + 60);
+    call_expect(w.y, w.admin, r, "ok");
+    mu_sync_run(w.y, 300);
+    r = mu_req_new("dm.history");
+    mu_req_str(r, "with", "riley");
+    m = cl_call(w.y, w.mentor, r);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "messages")), 1); /* the unread one stays */
+    assert_string_equal(mu_value_get_str(mu_value_at(mu_msg_get(m, "messages"), 0), "text"),
+                        "never read");
+    mu_msg_free(m);
+    r = mu_req_new("alerts.list");
+    mu_req_bool(r, "open", false);
+    m = cl_call(w.y, w.mentor, r);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 0);
+    mu_msg_free(m);
+    m = cl_call(w.y, w.mem, mu_req_new("checkin.list"));
+    assert_string_equal(mu_value_get_str(mu_value_at(mu_msg_get(m, "checkins"), 0), "note"),
+                        "short-lived words"); /* 3 days for notes */
+    mu_msg_free(m);
+    r = mu_req_new("test.clock");
+    mu_req_int(r, "advance", 86400);
+    call_expect(w.y, w.admin, r, "ok");
+    mu_sync_run(w.y, 300);
+    m = cl_call(w.y, w.mem, mu_req_new("checkin.list"));
+    const mu_value *c = mu_value_at(mu_msg_get(m, "checkins"), 0);
+    assert_int_equal(mu_value_type(mu_value_get(c, "note")), MU_V_NIL);
+    assert_int_equal(mu_value_get_int(c, "mood", -1), 1); /* the check-in itself stays */
+    mu_msg_free(m);
+    down(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_export),    cmocka_unit_test(test_erasure),
+        cmocka_unit_test(test_admin_ops), cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_backup_while_writing), cmocka_unit_test(test_retention),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
