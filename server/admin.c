@@ -31,9 +31,11 @@ void admin_test_clock(mu_conn *c, mu_request *r)
 void admin_me_export(mu_conn *c, mu_request *r)
 {
     mu_enc e;
-    conn_reply_begin(c, &e, 1 + EXPORT_PARTS);
+    conn_reply_begin(c, &e, 2 + EXPORT_PARTS);
     mu_enc_key(&e, "user");
     enc_user(&e, c->handle, c->role);
+    mu_enc_key(&e, "joined");
+    rooms_enc_joined(&e, c->user_id);
     if (export_user(g_srv->store, c->user_id, &e) != 0) {
         mu_enc_free(&e);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read your data.");

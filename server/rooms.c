@@ -1479,6 +1479,17 @@ void rooms_role_changed(int64_t user)
     }
 }
 
+void rooms_enc_joined(mu_enc *e, int64_t user)
+{
+    uint32_t n = 0;
+    for (room *r = rooms; r; r = r->next)
+        n += members_find(&r->members, user) != NULL;
+    mu_enc_array(e, n);
+    for (room *r = rooms; r; r = r->next)
+        if (members_find(&r->members, user))
+            mu_enc_str(e, r->slug);
+}
+
 int64_t rooms_open_count(void)
 {
     int64_t n = 0;

@@ -16,6 +16,8 @@ void rooms_forget_user(int64_t user);
 /* A user's role changed: their membership entries follow. */
 void rooms_role_changed(int64_t user);
 int64_t rooms_open_count(void);
+/* The slugs of the rooms a user is in now, as a MessagePack array. */
+void rooms_enc_joined(mu_enc *e, int64_t user);
 
 void rooms_list(mu_conn *c, mu_request *r);
 void room_create(mu_conn *c, mu_request *r);

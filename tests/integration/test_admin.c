@@ -108,7 +108,8 @@ static void test_export(void **st)
     mu_msg *m = cl_call(w.y, w.mem, mu_req_new("me.export"));
     expect_ok(m);
     assert_string_equal(mu_value_get_str(mu_msg_get(m, "user"), "handle"), "riley");
-    const char *kinds[] = {"checkins", "dms", "alerts", "rooms", "consent", "mentor", "mutes"};
+    const char *kinds[] = {"checkins", "dms", "alerts", "rooms", "consent", "mentor", "mutes",
+                           "joined"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (mu_value_len(mu_msg_get(m, kinds[i])) == 0)
             fail_msg("export has no %s", kinds[i]);
