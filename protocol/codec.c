@@ -357,6 +357,13 @@ void mu_enc_bool(mu_enc *e, bool v)
 void mu_enc_nil(mu_enc *e) { msgpack_pack_nil(&e->pk); }
 void mu_enc_obj(mu_enc *e, const msgpack_object *o) { msgpack_pack_object(&e->pk, *o); }
 void mu_enc_key(mu_enc *e, const char *k) { mu_enc_str(e, k); }
+void mu_enc_append(mu_enc *e, mu_enc *part)
+{
+    size_t len;
+    const char *p = mu_enc_payload(part, &len);
+    msgpack_sbuffer_write(&e->sb, p, len);
+    mu_enc_free(part);
+}
 void mu_enc_kstr(mu_enc *e, const char *k, const char *v)
 {
     mu_enc_str(e, k);

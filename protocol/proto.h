@@ -191,6 +191,8 @@ void mu_enc_int(mu_enc *e, int64_t v);
 void mu_enc_bool(mu_enc *e, bool v);
 void mu_enc_nil(mu_enc *e);
 void mu_enc_obj(mu_enc *e, const msgpack_object *o);
+/* Appends what another encoder holds (its payload) as they are, and frees that encoder. */
+void mu_enc_append(mu_enc *e, mu_enc *part);
 /* key then value */
 void mu_enc_kstr(mu_enc *e, const char *k, const char *v); /* v NULL: nil */
 void mu_enc_kstrn(mu_enc *e, const char *k, const char *v, size_t n);

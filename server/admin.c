@@ -305,15 +305,7 @@ void admin_audit_list(mu_conn *c, mu_request *r)
         conn_reply_err(c, MU_E_INTERNAL, "Could not read the audit log.");
         return;
     }
-    mu_enc e;
-    conn_reply_begin(c, &e, 1);
-    mu_enc_key(&e, "entries");
-    mu_enc_array(&e, o.n);
-    size_t len;
-    const char *p = mu_enc_payload(&o.body, &len);
-    msgpack_sbuffer_write(&e.sb, p, len);
-    mu_enc_free(&o.body);
-    conn_reply(c, &e);
+    conn_reply_list(c, "entries", o.n, &o.body);
 }
 
 void admin_stats(mu_conn *c, mu_request *r)

@@ -100,15 +100,7 @@ void alerts_list(mu_conn *c, mu_request *r)
         conn_reply_err(c, MU_E_INTERNAL, "Could not read alerts.");
         return;
     }
-    mu_enc e;
-    conn_reply_begin(c, &e, 1);
-    mu_enc_key(&e, "alerts");
-    mu_enc_array(&e, o.n);
-    size_t len;
-    const char *p = mu_enc_payload(&o.body, &len);
-    msgpack_sbuffer_write(&e.sb, p, len);
-    mu_enc_free(&o.body);
-    conn_reply(c, &e);
+    conn_reply_list(c, "alerts", o.n, &o.body);
 }
 
 typedef struct {

@@ -286,15 +286,7 @@ static void reply_items(mu_conn *c, int64_t user, int32_t from, int32_t to, bool
         conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
         return;
     }
-    mu_enc e;
-    conn_reply_begin(c, &e, 1);
-    mu_enc_key(&e, "checkins");
-    mu_enc_array(&e, o.n);
-    size_t len;
-    const char *p = mu_enc_payload(&o.body, &len);
-    msgpack_sbuffer_write(&e.sb, p, len);
-    mu_enc_free(&o.body);
-    conn_reply(c, &e);
+    conn_reply_list(c, "checkins", o.n, &o.body);
 }
 
 void checkin_list(mu_conn *c, mu_request *r)

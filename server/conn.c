@@ -362,6 +362,16 @@ void conn_reply_begin(mu_conn *c, mu_enc *e, uint32_t nfields)
     mu_enc_reply_ok(e, c->req->rid, nfields);
 }
 
+void conn_reply_list(mu_conn *c, const char *key, uint32_t n, mu_enc *items)
+{
+    mu_enc e;
+    conn_reply_begin(c, &e, 1);
+    mu_enc_key(&e, key);
+    mu_enc_array(&e, n);
+    mu_enc_append(&e, items);
+    conn_reply(c, &e);
+}
+
 void conn_reply(mu_conn *c, mu_enc *e)
 {
     count_reply(MU_OK);

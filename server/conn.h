@@ -95,6 +95,8 @@ void conn_reply_err(mu_conn *c, mu_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Starts a success reply with room for nfields pairs after op, rid and ok. */
 void conn_reply_begin(mu_conn *c, mu_enc *e, uint32_t nfields);
+/* Replies {key: [n items]} where `items` holds the n encoded items (it is freed). */
+void conn_reply_list(mu_conn *c, const char *key, uint32_t n, mu_enc *items);
 
 void conn_authenticate(mu_conn *c, int64_t user_id, const char *handle, mu_role role,
                        const uint8_t token_hash[32]);

@@ -295,10 +295,7 @@ static int enc_history(mu_enc *e, const room *r, bool has_since, int64_t since, 
         return -1;
     }
     mu_enc_array(e, (uint32_t)n);
-    size_t len;
-    const char *p = mu_enc_payload(&body, &len);
-    msgpack_sbuffer_write(&e->sb, p, len);
-    mu_enc_free(&body);
+    mu_enc_append(e, &body);
     return 0;
 }
 
@@ -1256,15 +1253,7 @@ void room_history(mu_conn *c, mu_request *req)
         conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
         return;
     }
-    mu_enc e;
-    conn_reply_begin(c, &e, 1);
-    mu_enc_key(&e, "messages");
-    mu_enc_array(&e, (uint32_t)n);
-    size_t len;
-    const char *p = mu_enc_payload(&body, &len);
-    msgpack_sbuffer_write(&e.sb, p, len);
-    mu_enc_free(&body);
-    conn_reply(c, &e);
+    conn_reply_list(c, "messages", (uint32_t)n, &body);
 }
 
 /* A moderation target: an account that is not a facilitator. */

@@ -72,6 +72,22 @@ sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql) { return cache_get(&w->cac
 sqlite3 *store_wdb(mu_wtx *w) { return w->db; }
 sqlite3 *store_rdb(mu_store *s) { return s->rdb; }
 
+mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
+{
+    if (!st)
+        return MU_E_INTERNAL;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return MU_OK;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY ? MU_E_NOT_FOUND
+                                                                            : MU_E_CONFLICT;
+    log_error("write failed: %s", sqlite3_errmsg(db));
+    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
+                                                                    : MU_E_INTERNAL;
+}
+
 mu_wtx *store_wtx_direct(sqlite3 *db)
 {
     mu_wtx *w = calloc(1, sizeof(*w));

@@ -172,10 +172,7 @@ static int rows(mu_store *s, const char *sql, int64_t user, mu_enc *e)
         return -1;
     }
     mu_enc_array(e, n);
-    size_t len;
-    const char *p = mu_enc_payload(&body, &len);
-    msgpack_sbuffer_write(&e->sb, p, len);
-    mu_enc_free(&body);
+    mu_enc_append(e, &body);
     return 0;
 }
 

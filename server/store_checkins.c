@@ -31,19 +31,6 @@ static int done_read(sqlite3_stmt *st, int rc, int result)
     return result;
 }
 
-static mu_code done_write(sqlite3_stmt *st, sqlite3 *db)
-{
-    if (!st)
-        return MU_E_INTERNAL;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return MU_OK;
-    log_error("check-in write failed: %s", sqlite3_errmsg(db));
-    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
-                                                                    : MU_E_INTERNAL;
-}
-
 static int latest(sqlite3_stmt *st, int64_t user, int32_t *day, int *tz)
 {
     if (!st)
@@ -283,7 +270,7 @@ mu_code checkin_put(mu_wtx *w, const checkin_in *c, unsigned *alerted)
         sqlite3_bind_text(st, 15, c->note, (int)c->note_len, SQLITE_STATIC);
     sqlite3_bind_int(st, 16, (int)c->flags);
     sqlite3_bind_int(st, 17, (int)*alerted);
-    return done_write(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code checkin_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted)
@@ -294,7 +281,7 @@ mu_code checkin_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alert
         sqlite3_bind_int64(st, 2, user);
         sqlite3_bind_int(st, 3, day);
     }
-    return done_write(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts)
@@ -307,7 +294,7 @@ mu_code consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts)
         sqlite3_bind_text(st, 2, share_name(s), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, ts);
     }
-    mu_code c = done_write(st, store_wdb(w));
+    mu_code c = store_step(st, store_wdb(w));
     if (c != MU_OK)
         return c;
     st = store_wstmt(w, "INSERT INTO consent_history (user_id, share, ts) VALUES (?, ?, ?)");
@@ -316,7 +303,7 @@ mu_code consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts)
         sqlite3_bind_text(st, 2, share_name(s), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, ts);
     }
-    return done_write(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code alert_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
@@ -331,7 +318,7 @@ mu_code alert_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, 
         sqlite3_bind_int64(st, 4, ts);
         sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
     }
-    mu_code c = done_write(st, store_wdb(w));
+    mu_code c = store_step(st, store_wdb(w));
     if (c == MU_OK)
         *id = sqlite3_last_insert_rowid(store_wdb(w));
     return c;
@@ -345,7 +332,7 @@ mu_code alert_close(mu_wtx *w, int64_t id, int64_t ts)
         sqlite3_bind_int64(st, 1, ts);
         sqlite3_bind_int64(st, 2, id);
     }
-    return done_write(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts)
@@ -357,7 +344,7 @@ mu_code alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts)
         sqlite3_bind_int64(st, 2, user);
         sqlite3_bind_int64(st, 3, mentor);
     }
-    return done_write(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code missed_candidates_w(mu_wtx *w, missed_fn fn, void *ud)
@@ -397,5 +384,5 @@ mu_code missed_mark(mu_wtx *w, int64_t user, int32_t day)
         sqlite3_bind_int64(st, 1, user);
         sqlite3_bind_int(st, 2, day);
     }
-    return done_write(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }

@@ -198,21 +198,6 @@ int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
 
 /* ---- writer side ------------------------------------------------------------------------ */
 
-static mu_code step_done(sqlite3_stmt *st, sqlite3 *db)
-{
-    if (!st)
-        return MU_E_INTERNAL;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return MU_OK;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return MU_E_CONFLICT;
-    log_error("messaging write failed: %s", sqlite3_errmsg(db));
-    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
-                                                                    : MU_E_INTERNAL;
-}
-
 mu_code thread_ensure(mu_wtx *w, int64_t a, int64_t b)
 {
     int64_t lo, hi;
@@ -223,7 +208,7 @@ mu_code thread_ensure(mu_wtx *w, int64_t a, int64_t b)
         sqlite3_bind_int64(st, 1, lo);
         sqlite3_bind_int64(st, 2, hi);
     }
-    return step_done(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 static int64_t current_mentor(mu_wtx *w, int64_t user_id)
@@ -264,7 +249,7 @@ mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, 
         sqlite3_bind_int64(st, 2, mentor_id);
         sqlite3_bind_int64(st, 3, now);
     }
-    mu_code c = step_done(st, store_wdb(w));
+    mu_code c = store_step(st, store_wdb(w));
     return c == MU_OK ? thread_ensure(w, user_id, mentor_id) : c;
 }
 
@@ -277,7 +262,7 @@ mu_code assign_clear(mu_wtx *w, int64_t user_id, int64_t *old_mentor)
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM assignments WHERE user_id = ?");
     if (st)
         sqlite3_bind_int64(st, 1, user_id);
-    return step_done(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *text, size_t n,
@@ -302,7 +287,7 @@ mu_code dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *t
         else
             sqlite3_bind_null(st, 7);
     }
-    c = step_done(st, store_wdb(w));
+    c = store_step(st, store_wdb(w));
     if (c == MU_OK)
         *id = sqlite3_last_insert_rowid(store_wdb(w));
     return c;
@@ -317,5 +302,5 @@ mu_code dm_mark_read(mu_wtx *w, int64_t reader, int64_t from, uint64_t up_to)
         sqlite3_bind_int64(st, 2, from);
         sqlite3_bind_int64(st, 3, up_to > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)up_to);
     }
-    return step_done(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }

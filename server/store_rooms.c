@@ -5,21 +5,6 @@
 
 #include "log.h"
 
-static mu_code step(sqlite3_stmt *st, sqlite3 *db)
-{
-    if (!st)
-        return MU_E_INTERNAL;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return MU_OK;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return MU_E_CONFLICT;
-    log_error("room write failed: %s", sqlite3_errmsg(db));
-    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
-                                                                    : MU_E_INTERNAL;
-}
-
 int rstore_load(sqlite3 *db, room_def_fn fn, void *ud)
 {
     sqlite3_stmt *st;
@@ -154,7 +139,7 @@ mu_code rstore_insert(mu_wtx *w, const room_def *d, int64_t now)
         bind_def(st, d);
         sqlite3_bind_int64(st, 8, now);
     }
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code rstore_update(mu_wtx *w, const room_def *d)
@@ -164,7 +149,7 @@ mu_code rstore_update(mu_wtx *w, const room_def *d)
                                       "WHERE slug = ?1");
     if (st)
         bind_def(st, d);
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code rstore_remove(mu_wtx *w, const char *slug)
@@ -172,7 +157,7 @@ mu_code rstore_remove(mu_wtx *w, const char *slug)
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM rooms WHERE slug = ?");
     if (st)
         sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code rstore_set_open(mu_wtx *w, const char *slug, bool open)
@@ -182,7 +167,7 @@ mu_code rstore_set_open(mu_wtx *w, const char *slug, bool open)
         sqlite3_bind_int(st, 1, open);
         sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
     }
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq)
@@ -190,7 +175,7 @@ mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM room_mutes WHERE room = ?");
     if (st)
         sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-    mu_code c = step(st, store_wdb(w));
+    mu_code c = store_step(st, store_wdb(w));
     if (c != MU_OK || !erase)
         return c;
     st = store_wstmt(w, "UPDATE rooms SET seq_floor = max(seq_floor, ?) WHERE slug = ?");
@@ -198,12 +183,12 @@ mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last
         sqlite3_bind_int64(st, 1, last_seq);
         sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
     }
-    if ((c = step(st, store_wdb(w))) != MU_OK)
+    if ((c = store_step(st, store_wdb(w))) != MU_OK)
         return c;
     st = store_wstmt(w, "DELETE FROM room_messages WHERE room = ?");
     if (st)
         sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
@@ -224,7 +209,7 @@ mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, 
         else
             sqlite3_bind_null(st, 7);
     }
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code rstore_user_set(mu_wtx *w, const char *table, const char *room, int64_t user, bool on)
@@ -239,7 +224,7 @@ mu_code rstore_user_set(mu_wtx *w, const char *table, const char *room, int64_t 
         sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, user);
     }
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
@@ -265,5 +250,5 @@ mu_code audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
         else
             sqlite3_bind_null(st, 7);
     }
-    return step(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }

@@ -83,22 +83,6 @@ int tokens_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *exp
     return step_user(st, out, expires_ms);
 }
 
-static mu_code done(sqlite3_stmt *st, sqlite3 *db)
-{
-    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
-    if (st)
-        sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return MU_OK;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        int ext = sqlite3_extended_errcode(db);
-        return ext == SQLITE_CONSTRAINT_FOREIGNKEY ? MU_E_NOT_FOUND : MU_E_CONFLICT;
-    }
-    log_error("write failed: %s", sqlite3_errmsg(db));
-    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
-                                                                    : MU_E_INTERNAL;
-}
-
 mu_code users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
                      int64_t now_ms, int64_t *id)
 {
@@ -110,7 +94,7 @@ mu_code users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pw
         sqlite3_bind_text(st, 3, pwhash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, now_ms);
     }
-    mu_code c = done(st, store_wdb(w));
+    mu_code c = store_step(st, store_wdb(w));
     if (c == MU_OK)
         *id = sqlite3_last_insert_rowid(store_wdb(w));
     return c;
@@ -127,7 +111,7 @@ mu_code tokens_insert(mu_wtx *w, const uint8_t hash[32], int64_t user_id, int64_
         sqlite3_bind_int64(st, 3, now_ms);
         sqlite3_bind_int64(st, 4, expires_ms);
     }
-    return done(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code tokens_delete(mu_wtx *w, const uint8_t hash[32])
@@ -135,7 +119,7 @@ mu_code tokens_delete(mu_wtx *w, const uint8_t hash[32])
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM tokens WHERE hash = ?");
     if (st)
         sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    return done(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash, const uint8_t keep[32])
@@ -145,7 +129,7 @@ mu_code users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash, const
         sqlite3_bind_text(st, 1, pwhash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, user_id);
     }
-    mu_code c = done(st, store_wdb(w));
+    mu_code c = store_step(st, store_wdb(w));
     if (c != MU_OK)
         return c;
     if (sqlite3_changes(store_wdb(w)) == 0)
@@ -155,7 +139,7 @@ mu_code users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash, const
         sqlite3_bind_int64(st, 1, user_id);
         sqlite3_bind_blob(st, 2, keep, 32, SQLITE_STATIC);
     }
-    return done(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
 
 mu_code tokens_purge_expired(mu_wtx *w, int64_t now_ms)
@@ -163,5 +147,5 @@ mu_code tokens_purge_expired(mu_wtx *w, int64_t now_ms)
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM tokens WHERE expires_ts <= ?");
     if (st)
         sqlite3_bind_int64(st, 1, now_ms);
-    return done(st, store_wdb(w));
+    return store_step(st, store_wdb(w));
 }
