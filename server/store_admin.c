@@ -78,9 +78,11 @@ mu_code user_set_role(mu_wtx *w, int64_t user, const char *role, int64_t *unassi
     mu_code c = MU_OK;
     *unassigned = 0;
     if (strcmp(role, "mentor") != 0) {
-        /* no longer a mentor: the caseload is unassigned */
+        /* no longer a mentor: the caseload is unassigned and its open alerts close */
         c = exec_id(w, "DELETE FROM assignments WHERE mentor_id = ?", user);
         *unassigned += sqlite3_changes(db);
+        if (c == MU_OK)
+            c = exec_id(w, "UPDATE alerts SET open = 0 WHERE mentor_id = ? AND open = 1", user);
     }
     if (c == MU_OK && (!strcmp(role, "mentor") || !strcmp(role, "admin"))) {
         /* mentors and admins have no mentor */

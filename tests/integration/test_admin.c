@@ -224,7 +224,18 @@ static void test_admin_ops(void **st)
     mu_req_str(r, "role", "member");
     call_expect(w.y, w.admin, r, "conflict");
     free(cl_login(w.y, cl_connect(w.y, &w.s), "new.mentor", PW));
-    /* user.role: a demoted mentor loses the caseload, at once */
+    /* user.role: a demoted mentor loses the caseload, and its open alerts, at once */
+    r = mu_req_new("consent.set");
+    mu_req_str(r, "share", "alerts");
+    call_expect(w.y, w.mem, r, "ok");
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    mu_req_int(r, "mood", 5);
+    mu_req_int(r, "craving", 9);
+    call_expect(w.y, w.mem, r, "ok");
+    m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 1);
+    mu_msg_free(m);
     r = mu_req_new("user.role");
     mu_req_str(r, "handle", "mentor.ana");
     mu_req_str(r, "role", "member");
@@ -237,6 +248,13 @@ static void test_admin_ops(void **st)
     assert_int_equal(mu_value_type(mu_msg_get(m, "mentor")), MU_V_NIL);
     mu_msg_free(m);
     call_expect(w.y, w.mentor, mu_req_new("mentees.list"), "forbidden"); /* live connection */
+    r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "mentor.ana");
+    mu_req_str(r, "role", "mentor");
+    call_expect(w.y, w.admin, r, "ok");
+    m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 0);
+    mu_msg_free(m);
     /* a member who becomes a mentor leaves their own mentor */
     r = mu_req_new("mentor.assign");
     mu_req_str(r, "mentor", "new.mentor");
@@ -258,10 +276,6 @@ static void test_admin_ops(void **st)
     mu_req_str(r, "role", "member");
     call_expect(w.y, w.admin, r, "conflict"); /* the last admin */
     /* stats */
-    r = mu_req_new("checkin.submit");
-    mu_req_int(r, "tz", 0);
-    mu_req_int(r, "mood", 7);
-    call_expect(w.y, w.mem, r, "ok");
     m = cl_call(w.y, w.admin, mu_req_new("stats"));
     expect_ok(m);
     assert_int_equal(mu_value_get_int(mu_msg_root(m), "users", 0), 4);
