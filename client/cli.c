@@ -434,13 +434,23 @@ static void ack_upto(conn *k, const char *with, int64_t up_to)
     mu_msg_free(m);
 }
 
+/* Standard input as lines, on the loop, for the interactive modes: a terminal or a pipe is
+ * read as it comes; a file is read whole at the start. */
+typedef void (*line_fn)(void *ud, char *line);
+
 typedef struct {
-    conn *k;
-    const char *with;
+    union {
+        uv_handle_t h;
+        uv_stream_t s;
+        uv_tty_t tty;
+        uv_pipe_t pipe;
+    } in;
     char line[8192];
     size_t len;
-    bool eof;
-} dm_session;
+    bool eof, reading;
+    line_fn on_line;
+    void *ud;
+} line_reader;
 
 static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf)
 {
@@ -450,35 +460,78 @@ static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf)
     *buf = uv_buf_init(chunk, sizeof(chunk));
 }
 
-static void send_line(dm_session *d)
+static void reader_line(line_reader *lr)
 {
-    d->line[d->len] = 0;
-    d->len = 0;
-    if (!d->line[0])
-        return;
-    mu_req *r = mu_req_new("dm.send");
-    mu_req_str(r, "to", d->with);
-    mu_req_str(r, "text", d->line);
-    mu_client_send(d->k->c, r, NULL, NULL); /* replies and errors arrive as events below */
+    lr->line[lr->len] = 0;
+    lr->len = 0;
+    if (lr->line[0])
+        lr->on_line(lr->ud, lr->line);
 }
 
 static void on_stdin(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
-    dm_session *d = st->data;
+    line_reader *lr = st->data;
     if (n < 0) {
-        if (d->len)
-            send_line(d);
-        d->eof = true;
+        if (lr->len)
+            reader_line(lr);
+        lr->eof = true;
         uv_read_stop(st);
         return;
     }
     for (ssize_t i = 0; i < n; i++) {
         char ch = buf->base[i];
         if (ch == '\n')
-            send_line(d);
-        else if (ch != '\r' && d->len < sizeof(d->line) - 1)
-            d->line[d->len++] = ch;
+            reader_line(lr);
+        else if (ch != '\r' && lr->len < sizeof(lr->line) - 1)
+            lr->line[lr->len++] = ch;
     }
+}
+
+static void reader_start(line_reader *lr, uv_loop_t *loop, line_fn fn, void *ud)
+{
+    lr->on_line = fn;
+    lr->ud = ud;
+    lr->len = 0;
+    uv_handle_type kind = uv_guess_handle(0);
+    if (kind == UV_TTY) {
+        uv_tty_init(loop, &lr->in.tty, 0, 1);
+    } else if (kind == UV_NAMED_PIPE || kind == UV_TCP) {
+        uv_pipe_init(loop, &lr->in.pipe, 0);
+        uv_pipe_open(&lr->in.pipe, 0);
+    } else {
+        uv_pipe_init(loop, &lr->in.pipe, 0);
+        while (!lr->eof && fgets(lr->line, sizeof(lr->line), stdin)) {
+            lr->line[strcspn(lr->line, "\r\n")] = 0;
+            lr->len = strlen(lr->line);
+            reader_line(lr);
+        }
+        lr->eof = true;
+    }
+    lr->in.h.data = lr;
+    lr->reading = !lr->eof;
+    if (lr->reading)
+        uv_read_start(&lr->in.s, on_alloc, on_stdin);
+}
+
+static void reader_stop(line_reader *lr)
+{
+    if (lr->reading && !lr->eof)
+        uv_read_stop(&lr->in.s);
+    uv_close(&lr->in.h, NULL);
+}
+
+typedef struct {
+    conn *k;
+    const char *with;
+} dm_session;
+
+static void send_line(void *ud, char *line)
+{
+    dm_session *d = ud;
+    mu_req *r = mu_req_new("dm.send");
+    mu_req_str(r, "to", d->with);
+    mu_req_str(r, "text", line);
+    mu_client_send(d->k->c, r, NULL, NULL); /* replies and errors arrive as events below */
 }
 
 static int dm_interactive(conn *k, const char *with)
@@ -503,34 +556,10 @@ static int dm_interactive(conn *k, const char *with)
     fflush(stdout);
 
     dm_session d = {.k = k, .with = with};
-    uv_loop_t *loop = mu_sync_loop(k->sync);
-    union {
-        uv_handle_t h;
-        uv_stream_t s;
-        uv_tty_t tty;
-        uv_pipe_t pipe;
-    } in;
-    uv_handle_type kind = uv_guess_handle(0);
-    if (kind == UV_TTY)
-        uv_tty_init(loop, &in.tty, 0, 1);
-    else if (kind == UV_NAMED_PIPE || kind == UV_TCP) {
-        uv_pipe_init(loop, &in.pipe, 0);
-        uv_pipe_open(&in.pipe, 0);
-    } else {
-        /* A file or nothing: send its lines as they are, then listen. */
-        while (fgets(d.line, sizeof(d.line), stdin)) {
-            d.line[strcspn(d.line, "\r\n")] = 0;
-            d.len = strlen(d.line);
-            send_line(&d);
-        }
-        uv_pipe_init(loop, &in.pipe, 0);
-        d.eof = true;
-    }
-    in.h.data = &d;
-    if (!d.eof)
-        uv_read_start(&in.s, on_alloc, on_stdin);
+    line_reader lr = {0};
+    reader_start(&lr, mu_sync_loop(k->sync), send_line, &d);
     int rc = 0;
-    while (!d.eof || mu_sync_pending(k->c)) {
+    while (!lr.eof || mu_sync_pending(k->c)) {
         mu_msg *ev = mu_sync_event(k->sync, k->c, 200);
         if (!ev) {
             if (!mu_client_is_open(k->c)) {
@@ -561,7 +590,7 @@ static int dm_interactive(conn *k, const char *with)
         fflush(stdout);
         mu_msg_free(ev);
     }
-    uv_close(&in.h, NULL);
+    reader_stop(&lr);
     mu_sync_run(k->sync, 50); /* let the last sends get their replies */
     return rc;
 }
@@ -1136,9 +1165,7 @@ static int cmd_room(const char *server_opt, int argc, char **argv)
 typedef struct {
     conn *k;
     const char *room;
-    char line[8192];
-    size_t len;
-    bool eof, left;
+    bool left;
     int64_t last_seq;
     char who[256][40];
     int nwho;
@@ -1217,13 +1244,9 @@ static void room_cmd(meeting *mt, const char *op, const char *handle, const char
     mu_client_send(mt->k->c, r, NULL, NULL);
 }
 
-static void meeting_line(meeting *mt)
+static void meeting_line(void *ud, char *l)
 {
-    mt->line[mt->len] = 0;
-    mt->len = 0;
-    char *l = mt->line;
-    if (!l[0])
-        return;
+    meeting *mt = ud;
     if (l[0] != '/') {
         mu_req *r = mu_req_new("room.say");
         mu_req_str(r, "room", mt->room);
@@ -1268,25 +1291,6 @@ static void meeting_line(meeting *mt)
         printf("   -- /hand /lower /who /leave; facilitators: /open /close /mute H /unmute H "
                "/remove H [ban] /unban H /lock /unlock /lobby on|off /admit H /deny H "
                "/floor on|off /give H [SECS] --\n");
-}
-
-static void meeting_stdin(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
-{
-    meeting *mt = st->data;
-    if (n < 0) {
-        if (mt->len)
-            meeting_line(mt);
-        mt->eof = true;
-        uv_read_stop(st);
-        return;
-    }
-    for (ssize_t i = 0; i < n; i++) {
-        char ch = buf->base[i];
-        if (ch == '\n')
-            meeting_line(mt);
-        else if (ch != '\r' && mt->len < sizeof(mt->line) - 1)
-            mt->line[mt->len++] = ch;
-    }
 }
 
 static void show_event(meeting *mt, const mu_msg *ev)
@@ -1362,25 +1366,12 @@ static int cmd_join(const char *server_opt, int argc, char **argv)
     printf("-- in %s; type to speak, /help for commands, Ctrl-D to leave --\n", mt.room);
     fflush(stdout);
     int backoff = 1;
+    bool eof = false;
     for (;;) {
-        uv_loop_t *loop = mu_sync_loop(k.sync);
-        union {
-            uv_handle_t h;
-            uv_stream_t s;
-            uv_tty_t tty;
-            uv_pipe_t pipe;
-        } in;
-        if (uv_guess_handle(0) == UV_TTY)
-            uv_tty_init(loop, &in.tty, 0, 1);
-        else {
-            uv_pipe_init(loop, &in.pipe, 0);
-            uv_pipe_open(&in.pipe, 0);
-        }
-        in.h.data = &mt;
-        if (!mt.eof)
-            uv_read_start(&in.s, on_alloc, meeting_stdin);
+        line_reader lr = {.eof = eof};
+        reader_start(&lr, mu_sync_loop(k.sync), meeting_line, &mt);
         bool dropped = false;
-        while (!mt.left && (!mt.eof || mu_sync_pending(k.c))) {
+        while (!mt.left && (!lr.eof || mu_sync_pending(k.c))) {
             mu_msg *ev = mu_sync_event(k.sync, k.c, 200);
             if (ev) {
                 show_event(&mt, ev);
@@ -1391,10 +1382,10 @@ static int cmd_join(const char *server_opt, int argc, char **argv)
                 break;
             }
         }
-        uv_read_stop(&in.s);
-        uv_close(&in.h, NULL);
+        eof = lr.eof;
+        reader_stop(&lr);
         mu_sync_run(k.sync, 50);
-        if (!dropped || mt.eof)
+        if (!dropped || eof)
             break;
         /* The connection dropped: come back with growing pauses and pick up where we were. */
         close_conn(&k);
