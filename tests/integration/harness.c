@@ -239,6 +239,30 @@ char *cl_login(mu_sync *y, mu_client *c, const char *handle, const char *pw)
     return signed_in_token(cl_call(y, c, r));
 }
 
+mu_client *cl_signed_in(mu_sync *y, const srv_t *s, const char *handle, const char *pw)
+{
+    mu_client *c = cl_connect(y, s);
+    free(cl_login(y, c, handle, pw));
+    return c;
+}
+
+mu_msg *cl_event(mu_sync *y, mu_client *c, const char *op)
+{
+    mu_msg *m = mu_sync_event(y, c, 5000);
+    if (!m)
+        fail_msg("no %s event", op);
+    if (strcmp(mu_msg_op(m), op) != 0)
+        fail_msg("expected %s, got %s", op, mu_msg_op(m));
+    return m;
+}
+
+void cl_no_event(mu_sync *y, mu_client *c)
+{
+    mu_msg *m = mu_sync_event(y, c, 200);
+    if (m)
+        fail_msg("unexpected event %s", mu_msg_op(m));
+}
+
 void srv_user_add(const srv_t *s, const char *handle, const char *pw, const char *role)
 {
     char cmd[1024];

@@ -43,6 +43,12 @@ void call_expect(mu_sync *y, mu_client *c, mu_req *r, const char *code);
 /* Registers and returns the token (malloc'd). */
 char *cl_register(mu_sync *y, mu_client *c, const char *handle, const char *pw, const char *role);
 char *cl_login(mu_sync *y, mu_client *c, const char *handle, const char *pw);
+/* A new connection signed in as an existing account. */
+mu_client *cl_signed_in(mu_sync *y, const srv_t *s, const char *handle, const char *pw);
+/* The next event of the connection, which must be `op` (fails the test otherwise). */
+mu_msg *cl_event(mu_sync *y, mu_client *c, const char *op);
+/* No event arrives within a short while. */
+void cl_no_event(mu_sync *y, mu_client *c);
 /* Creates a user with mutuald user add (any role) against a stopped or running server's db. */
 void srv_user_add(const srv_t *s, const char *handle, const char *pw, const char *role);
 

@@ -26,9 +26,7 @@ typedef struct {
 
 static mu_client *login_as(world *w, const char *h)
 {
-    mu_client *c = cl_connect(w->y, &w->s);
-    free(cl_login(w->y, c, h, PW));
-    return c;
+    return cl_signed_in(w->y, &w->s, h, PW);
 }
 
 static void up(world *w, const char *config)
@@ -82,19 +80,12 @@ static void share(world *w, const char *level)
 
 static mu_msg *event(world *w, mu_client *c, const char *op)
 {
-    mu_msg *m = mu_sync_event(w->y, c, 5000);
-    if (!m)
-        fail_msg("no %s event", op);
-    if (strcmp(mu_msg_op(m), op) != 0)
-        fail_msg("expected %s, got %s", op, mu_msg_op(m));
-    return m;
+    return cl_event(w->y, c, op);
 }
 
 static void no_event(world *w, mu_client *c)
 {
-    mu_msg *m = mu_sync_event(w->y, c, 200);
-    if (m)
-        fail_msg("unexpected event %s", mu_msg_op(m));
+    cl_no_event(w->y, c);
 }
 
 static int32_t today_at(world *w, int tz)

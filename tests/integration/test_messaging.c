@@ -20,11 +20,9 @@ typedef struct {
     mu_client *admin;
 } world;
 
-static mu_client *signed_in(world *w, const char *handle)
+static mu_client *signed_in(world *w, const char *h)
 {
-    mu_client *c = cl_connect(w->y, &w->s);
-    free(cl_login(w->y, c, handle, PW));
-    return c;
+    return cl_signed_in(w->y, &w->s, h, PW);
 }
 
 static mu_client *member(world *w, const char *handle, const char *role)
@@ -82,19 +80,12 @@ static void dm_expect(world *w, mu_client *c, const char *to, const char *code)
 /* The next event, which must be `op`. */
 static mu_msg *event(world *w, mu_client *c, const char *op)
 {
-    mu_msg *m = mu_sync_event(w->y, c, 5000);
-    if (!m)
-        fail_msg("no %s event", op);
-    if (strcmp(mu_msg_op(m), op) != 0)
-        fail_msg("expected %s, got %s", op, mu_msg_op(m));
-    return m;
+    return cl_event(w->y, c, op);
 }
 
 static void no_event(world *w, mu_client *c)
 {
-    mu_msg *m = mu_sync_event(w->y, c, 150);
-    if (m)
-        fail_msg("unexpected event %s", mu_msg_op(m));
+    cl_no_event(w->y, c);
 }
 
 static void test_assignments(void **st)

@@ -26,9 +26,7 @@ typedef struct {
 
 static mu_client *as(world *w, const char *h)
 {
-    mu_client *c = cl_connect(w->y, &w->s);
-    free(cl_login(w->y, c, h, PW));
-    return c;
+    return cl_signed_in(w->y, &w->s, h, PW);
 }
 
 static mu_client *newcomer(world *w, const char *h, const char *role)
