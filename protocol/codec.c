@@ -303,15 +303,25 @@ bool mu_req_has(const mu_request *r, const char *name)
 
 /* ---- encoding -------------------------------------------------------------------------- */
 
+/* msgpack-c's own writer reports a failed allocation by a return value that its packers
+ * ignore: the message would go out with a part missing. */
+static int enc_write(void *data, const char *buf, size_t len)
+{
+    if (msgpack_sbuffer_write(data, buf, len) != 0) {
+        fprintf(stderr, "mutual: out of memory while encoding a message (%zu bytes)\n", len);
+        abort();
+    }
+    return 0;
+}
+
 void mu_enc_init(mu_enc *e, size_t reserve)
 {
+    static const char zeros[16];
     msgpack_sbuffer_init(&e->sb);
-    msgpack_packer_init(&e->pk, &e->sb, msgpack_sbuffer_write);
+    msgpack_packer_init(&e->pk, &e->sb, enc_write);
     e->reserve = reserve;
-    if (reserve) {
-        static const char zeros[16];
-        msgpack_sbuffer_write(&e->sb, zeros, reserve);
-    }
+    if (reserve)
+        enc_write(&e->sb, zeros, reserve);
 }
 
 void mu_enc_free(mu_enc *e)
@@ -355,13 +365,15 @@ void mu_enc_bool(mu_enc *e, bool v)
         msgpack_pack_false(&e->pk);
 }
 void mu_enc_nil(mu_enc *e) { msgpack_pack_nil(&e->pk); }
+void mu_enc_double(mu_enc *e, double v) { msgpack_pack_double(&e->pk, v); }
 void mu_enc_obj(mu_enc *e, const msgpack_object *o) { msgpack_pack_object(&e->pk, *o); }
+void mu_enc_raw(mu_enc *e, const void *p, size_t n) { enc_write(&e->sb, p, n); }
 void mu_enc_key(mu_enc *e, const char *k) { mu_enc_str(e, k); }
 void mu_enc_append(mu_enc *e, mu_enc *part)
 {
     size_t len;
     const char *p = mu_enc_payload(part, &len);
-    msgpack_sbuffer_write(&e->sb, p, len);
+    enc_write(&e->sb, p, len);
     mu_enc_free(part);
 }
 void mu_enc_kstr(mu_enc *e, const char *k, const char *v)

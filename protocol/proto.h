@@ -169,7 +169,8 @@ bool mu_obj_str_eq(const msgpack_object *o, const char *s);
 /* ---- encoding -------------------------------------------------------------------------- */
 
 /* An encoder writes one MessagePack map into a growable buffer. `reserve` bytes are kept free
- * at the front so the server can put a WebSocket header there without copying. */
+ * at the front so the server can put a WebSocket header there without copying. An encoder
+ * never drops bytes: when its buffer cannot grow, the process stops with a message. */
 typedef struct {
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -190,7 +191,10 @@ void mu_enc_uint(mu_enc *e, uint64_t v);
 void mu_enc_int(mu_enc *e, int64_t v);
 void mu_enc_bool(mu_enc *e, bool v);
 void mu_enc_nil(mu_enc *e);
+void mu_enc_double(mu_enc *e, double v);
 void mu_enc_obj(mu_enc *e, const msgpack_object *o);
+/* Appends bytes that are already one MessagePack value (a stored blob), as they are. */
+void mu_enc_raw(mu_enc *e, const void *p, size_t n);
 /* Appends what another encoder holds (its payload) as they are, and frees that encoder. */
 void mu_enc_append(mu_enc *e, mu_enc *part);
 /* key then value */

@@ -27,6 +27,7 @@ void admin_test_clock(mu_conn *c, mu_request *r)
 #include "rooms.h"
 #include "store_admin.h"
 #include "store_users.h"
+#include "xalloc.h"
 
 void admin_me_export(mu_conn *c, mu_request *r)
 {
@@ -59,9 +60,7 @@ typedef struct {
 
 static admin_op *aop_new(mu_conn *c)
 {
-    admin_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    admin_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     return o;
 }

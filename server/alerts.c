@@ -9,6 +9,7 @@
 #include "log.h"
 #include "scoring.h"
 #include "store_checkins.h"
+#include "xalloc.h"
 
 static void enc_alert(mu_enc *e, int64_t id, const char *kind, const char *handle, int64_t ts,
                       const char *detail)
@@ -143,9 +144,7 @@ void alerts_ack(mu_conn *c, mu_request *r)
         conn_reply_err(c, MU_E_NOT_FOUND, "You have no alert with that id.");
         return;
     }
-    ack_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    ack_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->id = id;
     o->ts = clock_now_ms();
@@ -187,9 +186,7 @@ static void scan_candidate(const missed_candidate *m, void *ud)
              (int)(today - m->last_day - 1), date);
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 16;
-        s->out = realloc(s->out, s->cap * sizeof(*s->out));
-        if (!s->out)
-            abort();
+        s->out = xrealloc(s->out, s->cap * sizeof(*s->out));
     }
     s->err = alerts_raise(s->w, m->user, handle, m->mentor, "missed_checkins", detail, s->now,
                           &s->out[s->n]);
@@ -227,9 +224,7 @@ static void scan_now(void *ud)
     mu_server *srv = ud;
     if (!srv->store || srv->stopping)
         return;
-    scan_job *s = calloc(1, sizeof(*s));
-    if (!s)
-        abort();
+    scan_job *s = xcalloc(1, sizeof(*s));
     s->now = clock_now_ms();
     s->job.run = scan_run;
     s->job.done = scan_done;

@@ -14,6 +14,7 @@
 #include "password.h"
 #include "session.h"
 #include "store_users.h"
+#include "xalloc.h"
 
 typedef struct auth_op auth_op;
 typedef void (*auth_step)(auth_op *a);
@@ -38,9 +39,7 @@ struct auth_op {
 
 static auth_op *op_new(mu_conn *c)
 {
-    auth_op *a = calloc(1, sizeof(*a));
-    if (!a)
-        abort();
+    auth_op *a = xcalloc(1, sizeof(*a));
     a->c = conn_ref(c);
     return a;
 }

@@ -14,6 +14,7 @@
 #include "store_checkins.h"
 #include "store_dm.h"
 #include "store_rooms.h"
+#include "xalloc.h"
 
 typedef struct {
     mu_job job;
@@ -22,21 +23,18 @@ typedef struct {
     char handle[MU_HANDLE_MAX + 1];
     char use[24], stage[24];
     char *note;
-    msgpack_sbuffer who5, barc10, triggers;
+    mu_enc who5, barc10, triggers;
     alert_out alerts[FLAG__COUNT];
     int nalerts;
 } submit_op;
 
-static void pack_blob(msgpack_sbuffer *sb, const msgpack_object *o, const void **p, size_t *n)
+static void pack_blob(mu_enc *e, const msgpack_object *o, const void **p, size_t *n)
 {
-    msgpack_sbuffer_init(sb);
+    mu_enc_init(e, 0);
     if (!o)
         return;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    msgpack_pack_object(&pk, *o);
-    *p = sb->data;
-    *n = sb->size;
+    mu_enc_obj(e, o);
+    *p = mu_enc_payload(e, n);
 }
 
 static void ints_of(const msgpack_object *o, int *out, int n)
@@ -48,9 +46,9 @@ static void ints_of(const msgpack_object *o, int *out, int n)
 static void op_free(submit_op *o)
 {
     conn_unref(o->c);
-    msgpack_sbuffer_destroy(&o->who5);
-    msgpack_sbuffer_destroy(&o->barc10);
-    msgpack_sbuffer_destroy(&o->triggers);
+    mu_enc_free(&o->who5);
+    mu_enc_free(&o->barc10);
+    mu_enc_free(&o->triggers);
     if (o->note)
         sodium_memzero(o->note, o->in.note_len);
     free(o->note);
@@ -174,9 +172,7 @@ static const char *opt_str(const mu_request *r, const char *name, char *buf, siz
 
 void checkin_submit(mu_conn *c, mu_request *r)
 {
-    submit_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    submit_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     snprintf(o->handle, sizeof(o->handle), "%s", c->handle);
     checkin_in *in = &o->in;
@@ -207,11 +203,7 @@ void checkin_submit(mu_conn *c, mu_request *r)
         in->barc10_total = barc10_total(items);
     }
     if (note->present) {
-        o->note = malloc(note->v.s.n + 1);
-        if (!o->note)
-            abort();
-        memcpy(o->note, note->v.s.p, note->v.s.n);
-        o->note[note->v.s.n] = 0;
+        o->note = xmemdup0(note->v.s.p, note->v.s.n);
         in->note = o->note;
         in->note_len = note->v.s.n;
     }
@@ -243,7 +235,7 @@ static void put_blob(mu_enc *e, const char *k, const void *p, size_t n)
 {
     mu_enc_key(e, k);
     if (p)
-        msgpack_sbuffer_write(&e->sb, p, n);
+        mu_enc_raw(e, p, n);
     else
         mu_enc_nil(e);
 }
@@ -358,12 +350,12 @@ void checkin_summary(mu_conn *c, mu_request *r)
     mu_enc_kint(&e, "best_streak", streak_best(all, n));
     mu_enc_key(&e, "mood_avg");
     if (a.count)
-        msgpack_pack_double(&e.pk, (double)a.mood_sum / a.count);
+        mu_enc_double(&e, (double)a.mood_sum / a.count);
     else
         mu_enc_nil(&e);
     mu_enc_key(&e, "craving_avg");
     if (a.craving_n)
-        msgpack_pack_double(&e.pk, (double)a.craving_sum / a.craving_n);
+        mu_enc_double(&e, (double)a.craving_sum / a.craving_n);
     else
         mu_enc_nil(&e);
     mu_enc_kint(&e, "missed", missed);
@@ -403,9 +395,7 @@ static void consent_done(mu_job *j)
 void consent_set(mu_conn *c, mu_request *r)
 {
     const mu_val *v = mu_req_field(r, "share");
-    consent_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    consent_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->share = v->v.s.n == 6 && !memcmp(v->v.s.p, "alerts", 6)   ? SHARE_ALERTS
                : v->v.s.n == 6 && !memcmp(v->v.s.p, "scores", 6) ? SHARE_SCORES
@@ -461,9 +451,7 @@ void checkin_mentee(mu_conn *c, mu_request *r)
         return;
     }
     /* Every read of someone's check-ins is on the record before the data goes out. */
-    read_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    read_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->user = u.id;
     snprintf(o->handle, sizeof(o->handle), "%s", u.handle);

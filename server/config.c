@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xalloc.h"
+
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const sync_modes[] = {"full", "normal", NULL};
 
@@ -73,14 +75,6 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
 static void resources_free(mu_config *c)
 {
     for (size_t i = 0; i < c->nhelp; i++) {
@@ -97,9 +91,7 @@ static void resources_free(mu_config *c)
 
 static void resource_add(mu_config *c, const char *const parts[5])
 {
-    mu_resource *n = realloc(c->help, (c->nhelp + 1) * sizeof(*n));
-    if (!n)
-        abort();
+    mu_resource *n = xrealloc(c->help, (c->nhelp + 1) * sizeof(*n));
     c->help = n;
     mu_resource *r = &c->help[c->nhelp++];
     char **dst[5] = {&r->name, &r->phone, &r->url, &r->hours, &r->region};

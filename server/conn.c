@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "transport.h"
+#include "xalloc.h"
 
 /* Past this many queued requests a connection stops being read until it catches up. */
 #define INQ_PAUSE 256
@@ -31,9 +32,7 @@ static void list_push(conn_list *l, mu_conn *c)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        mu_conn **v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            abort();
+        mu_conn **v = xrealloc(l->v, cap * sizeof(*v));
         l->v = v;
         l->cap = cap;
     }
@@ -64,9 +63,7 @@ static void uindex_add(mu_conn *c)
 {
     if (ucount + 1 > unbuckets * 2) {
         size_t n = unbuckets ? unbuckets * 4 : 256;
-        mu_conn **b = calloc(n, sizeof(*b));
-        if (!b)
-            abort();
+        mu_conn **b = xcalloc(n, sizeof(*b));
         for (size_t i = 0; i < unbuckets; i++)
             for (mu_conn *x = ubuckets[i], *nx; x; x = nx) {
                 nx = x->u_next;
@@ -115,9 +112,7 @@ void conn_foreach(conn_visit_fn fn, void *ud)
 
 mu_conn *conn_new(struct lws *wsi)
 {
-    mu_conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
+    mu_conn *c = xcalloc(1, sizeof(*c));
     c->wsi = wsi;
     c->refs = 1; /* the socket's */
     c->id = next_id++;
@@ -240,9 +235,7 @@ static void sq_push(mu_conn *c, mu_frame *f)
 {
     if (c->sq_len == c->sq_cap) {
         size_t cap = c->sq_cap ? c->sq_cap * 2 : 8;
-        mu_frame **v = malloc(cap * sizeof(*v));
-        if (!v)
-            abort();
+        mu_frame **v = xmalloc(cap * sizeof(*v));
         for (size_t i = 0; i < c->sq_len; i++)
             v[i] = c->sq[(c->sq_head + i) % c->sq_cap];
         free(c->sq);
@@ -313,9 +306,7 @@ void conn_on_message(mu_conn *c, const char *data, size_t len, bool text)
     METRIC_ADD(bytes_in, len);
     if (c->close_code)
         return; /* closing: nothing more is read */
-    mu_inmsg *m = malloc(sizeof(*m) + len);
-    if (!m)
-        abort();
+    mu_inmsg *m = xmalloc(sizeof(*m) + len);
     m->next = NULL;
     m->text = text;
     m->len = len;
@@ -421,9 +412,7 @@ static void pump(mu_conn *c)
             c->in_tail = NULL;
         c->in_len--;
         c->cur_msg = m;
-        c->req = malloc(sizeof(*c->req));
-        if (!c->req)
-            abort();
+        c->req = xmalloc(sizeof(*c->req));
         mu_request_init(c->req);
         c->busy = true;
         dispatch_call_started();

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "store_checkins.h"
 #include "store_dm.h"
+#include "xalloc.h"
 
 #define NOT_YOUR_PAIR "You can message only your own mentor or mentees (or an admin)."
 
@@ -27,9 +28,7 @@ typedef struct {
 
 static dm_op *op_new(mu_conn *c)
 {
-    dm_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    dm_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->me = c->user_id;
     memcpy(o->me_handle, c->handle, sizeof(o->me_handle));
@@ -46,13 +45,8 @@ static void op_free(dm_op *o)
 
 static char *dup_val(const mu_val *v, size_t *len)
 {
-    char *p = malloc(v->v.s.n + 1);
-    if (!p)
-        abort();
-    memcpy(p, v->v.s.p, v->v.s.n);
-    p[v->v.s.n] = 0;
     *len = v->v.s.n;
-    return p;
+    return xmemdup0(v->v.s.p, v->v.s.n);
 }
 
 static void reply_store_error(mu_conn *c, mu_code code)
@@ -251,9 +245,7 @@ static void collect_mentee(const mentee_row *m, void *ud)
     mentee_list *l = ud;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 32;
-        l->v = realloc(l->v, l->cap * sizeof(*l->v));
-        if (!l->v)
-            abort();
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     l->v[l->n++] = *m;
 }
@@ -467,9 +459,7 @@ static void collect_thread(const thread_row *t, void *ud)
     thread_list *l = ud;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
-        l->v = realloc(l->v, l->cap * sizeof(*l->v));
-        if (!l->v)
-            abort();
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     l->v[l->n++] = *t;
 }

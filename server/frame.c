@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 void frame_enc_init(mu_enc *e)
 {
     mu_enc_init(e, FRAME_RESERVE);
@@ -12,6 +14,8 @@ mu_frame *frame_from_enc(mu_enc *e)
 {
     size_t total;
     char *buf = mu_enc_release(e, &total);
+    if (!buf)
+        xalloc_die(total); /* the encoder could not grow its buffer */
     size_t n = total - FRAME_RESERVE;
     unsigned char hdr[FRAME_RESERVE];
     size_t h;
@@ -31,9 +35,7 @@ mu_frame *frame_from_enc(mu_enc *e)
             hdr[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
         h = 10;
     }
-    mu_frame *f = malloc(sizeof(*f));
-    if (!f || !buf)
-        abort();
+    mu_frame *f = xmalloc(sizeof(*f));
     memcpy(buf + FRAME_RESERVE - h, hdr, h);
     f->refs = 1;
     f->base = buf;
@@ -58,10 +60,8 @@ void frame_unref(mu_frame *f)
 
 mu_frame *frame_close(int code)
 {
-    mu_frame *f = malloc(sizeof(*f));
-    char *buf = malloc(4);
-    if (!f || !buf)
-        abort();
+    mu_frame *f = xmalloc(sizeof(*f));
+    char *buf = xmalloc(4);
     buf[0] = (char)0x88; /* FIN + close */
     buf[1] = 2;
     buf[2] = (char)((code >> 8) & 0xff);

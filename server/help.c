@@ -8,6 +8,7 @@
 #include "handlers.h"
 #include "store_checkins.h"
 #include "store_dm.h"
+#include "xalloc.h"
 
 static void reply_resources(mu_conn *c)
 {
@@ -68,9 +69,7 @@ void help_request(mu_conn *c, mu_request *r)
         reply_resources(c);
         return;
     }
-    help_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    help_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->job.run = help_run;
     o->job.done = help_done;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 mu_metrics g_metrics;
 
 /* Commit latency buckets in microseconds, batch size buckets in jobs. */
@@ -63,9 +65,7 @@ static void put(sbuf *b, const char *fmt, ...)
             return;
         }
         size_t cap = b->cap * 2 + (size_t)n;
-        char *nb = realloc(b->buf, cap);
-        if (!nb)
-            abort();
+        char *nb = xrealloc(b->buf, cap);
         b->buf = nb;
         b->cap = cap;
     }
@@ -94,9 +94,7 @@ static void histogram(sbuf *b, const char *name, const char *help,
 
 char *metrics_render(size_t *len)
 {
-    sbuf b = {malloc(4096), 0, 4096};
-    if (!b.buf)
-        abort();
+    sbuf b = {xmalloc(4096), 0, 4096};
     b.buf[0] = 0;
     put(&b, "# HELP mutual_connections Open WebSocket connections.\n"
             "# TYPE mutual_connections gauge\nmutual_connections %llu\n",

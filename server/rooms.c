@@ -9,6 +9,7 @@
 #include "log.h"
 #include "store_rooms.h"
 #include "store_users.h"
+#include "xalloc.h"
 
 /* ---- the registry and live state --------------------------------------------------------- */
 
@@ -97,9 +98,7 @@ static void ids_add(id_list *l, int64_t id)
         return;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
-        l->v = realloc(l->v, l->cap * sizeof(*l->v));
-        if (!l->v)
-            abort();
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     l->v[l->n++] = id;
 }
@@ -127,9 +126,7 @@ static member *members_add(member_list *l, int64_t user, const char *handle, mu_
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
-        l->v = realloc(l->v, l->cap * sizeof(*l->v));
-        if (!l->v)
-            abort();
+        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
     }
     member *m = &l->v[l->n++];
     memset(m, 0, sizeof(*m));
@@ -162,9 +159,7 @@ static void conn_track(mu_conn *c, room *r)
             return;
     if (c->nrooms == c->caprooms) {
         c->caprooms = c->caprooms ? c->caprooms * 2 : 4;
-        c->rooms = realloc(c->rooms, c->caprooms * sizeof(*c->rooms));
-        if (!c->rooms)
-            abort();
+        c->rooms = xrealloc(c->rooms, c->caprooms * sizeof(*c->rooms));
     }
     c->rooms[c->nrooms++] = r;
 }
@@ -184,9 +179,7 @@ static void member_add_conn(member *m, mu_conn *c)
         return;
     if (m->nconns == m->capconns) {
         m->capconns = m->capconns ? m->capconns * 2 : 2;
-        m->conns = realloc(m->conns, m->capconns * sizeof(*m->conns));
-        if (!m->conns)
-            abort();
+        m->conns = xrealloc(m->conns, m->capconns * sizeof(*m->conns));
     }
     m->conns[m->nconns++] = c;
 }
@@ -211,7 +204,7 @@ static void enc_room(mu_enc *e, const room *r)
     mu_enc_kstr(e, "format", r->format);
     mu_enc_key(e, "schedule");
     if (r->schedule)
-        msgpack_sbuffer_write(&e->sb, r->schedule, r->schedule_len);
+        mu_enc_raw(e, r->schedule, r->schedule_len);
     else
         mu_enc_array(e, 0);
     mu_enc_kint(e, "capacity", r->capacity);
@@ -502,9 +495,7 @@ typedef struct {
 
 static room_op *op_new(mu_conn *c, op_kind kind, const char *slug)
 {
-    room_op *o = calloc(1, sizeof(*o));
-    if (!o)
-        abort();
+    room_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->kind = kind;
     snprintf(o->slug, sizeof(o->slug), "%s", slug);
@@ -582,9 +573,7 @@ static void set_def(room *r, const room_op *o)
     r->schedule = NULL;
     r->schedule_len = 0;
     if (o->def.schedule) {
-        r->schedule = malloc(o->def.schedule_len);
-        if (!r->schedule)
-            abort();
+        r->schedule = xmalloc(o->def.schedule_len);
         memcpy(r->schedule, o->def.schedule, o->def.schedule_len);
         r->schedule_len = o->def.schedule_len;
     }
@@ -644,9 +633,7 @@ static void op_done(mu_job *j)
         return;
     }
     if (o->kind == OP_CREATE) {
-        room *n = calloc(1, sizeof(*n));
-        if (!n)
-            abort();
+        room *n = xcalloc(1, sizeof(*n));
         snprintf(n->slug, sizeof(n->slug), "%s", o->slug);
         for (int a = 0; a < 4; a++)
             if (!strcmp(audience_names[a], o->def.audience))
@@ -956,9 +943,7 @@ static bool read_def(mu_conn *c, mu_request *req, room_op *o, const room *existi
         }
         pack_schedule(sched->v.o, &o->schedule, &o->schedule_len);
     } else if (existing && existing->schedule) {
-        o->schedule = malloc(existing->schedule_len);
-        if (!o->schedule)
-            abort();
+        o->schedule = xmalloc(existing->schedule_len);
         memcpy(o->schedule, existing->schedule, existing->schedule_len);
         o->schedule_len = existing->schedule_len;
     }
@@ -1208,20 +1193,14 @@ void room_say(mu_conn *c, mu_request *req)
     }
     room_op *o = op_new(c, OP_SAY, r->slug);
     o->seq = r->next_seq++;
-    o->text = malloc(text->v.s.n + 1);
-    if (!o->text)
-        abort();
+    o->text = xmalloc(text->v.s.n + 1);
     memcpy(o->text, text->v.s.p, text->v.s.n);
     o->text_len = text->v.s.n;
     if (cid->present) {
-        o->cid = malloc(cid->v.s.n + 1);
-        if (!o->cid)
-            abort();
+        o->cid = xmalloc(cid->v.s.n + 1);
         memcpy(o->cid, cid->v.s.p, cid->v.s.n);
         o->cid_len = cid->v.s.n;
-        pending_cid *p = calloc(1, sizeof(*p));
-        if (!p)
-            abort();
+        pending_cid *p = xcalloc(1, sizeof(*p));
         p->user = c->user_id;
         p->seq = o->seq;
         p->ts = o->ts;
@@ -1414,9 +1393,7 @@ void room_give(mu_conn *c, mu_request *req)
     r->floor_ends = secs->present ? clock_now_ms() + (int64_t)secs->v.u * 1000 : 0;
     if (secs->present) {
         if (!r->floor_timer) {
-            r->floor_timer = malloc(sizeof(uv_timer_t));
-            if (!r->floor_timer)
-                abort();
+            r->floor_timer = xmalloc(sizeof(uv_timer_t));
             uv_timer_init(srv->loop, r->floor_timer);
             r->floor_timer->data = r;
         }
@@ -1492,9 +1469,7 @@ int64_t rooms_open_count(void)
 static void load_one(const room_def *d, void *ud)
 {
     (void)ud;
-    room *r = calloc(1, sizeof(*r));
-    if (!r)
-        abort();
+    room *r = xcalloc(1, sizeof(*r));
     snprintf(r->slug, sizeof(r->slug), "%s", d->slug);
     snprintf(r->name, sizeof(r->name), "%s", d->name);
     snprintf(r->format, sizeof(r->format), "%s", d->format);
@@ -1502,9 +1477,7 @@ static void load_one(const room_def *d, void *ud)
         if (!strcmp(audience_names[a], d->audience))
             r->aud = (audience)a;
     if (d->schedule && d->schedule_len) {
-        r->schedule = malloc(d->schedule_len);
-        if (!r->schedule)
-            abort();
+        r->schedule = xmalloc(d->schedule_len);
         memcpy(r->schedule, d->schedule, d->schedule_len);
         r->schedule_len = d->schedule_len;
     }

@@ -16,6 +16,7 @@
 #include "store_admin.h"
 #include "store_users.h"
 #include "transport.h"
+#include "xalloc.h"
 
 mu_server *g_srv;
 
@@ -51,9 +52,7 @@ static void purge_tokens(void *ud)
     mu_server *s = ud;
     if (!s->store || s->stopping)
         return;
-    purge_job *p = calloc(1, sizeof(*p));
-    if (!p)
-        return;
+    purge_job *p = xcalloc(1, sizeof(*p));
     p->job.run = purge_run;
     p->job.done = purge_done;
     p->now = clock_now_ms();

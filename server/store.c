@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "xalloc.h"
 
 #define STMT_CACHE 96
 
@@ -90,9 +91,7 @@ mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
 
 mu_wtx *store_wtx_direct(sqlite3 *db)
 {
-    mu_wtx *w = calloc(1, sizeof(*w));
-    if (!w)
-        abort();
+    mu_wtx *w = xcalloc(1, sizeof(*w));
     w->db = db;
     return w;
 }
@@ -248,11 +247,7 @@ static void on_async(uv_async_t *a)
 
 mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t errlen)
 {
-    mu_store *s = calloc(1, sizeof(*s));
-    if (!s) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    mu_store *s = xcalloc(1, sizeof(*s));
     s->loop = loop;
     s->batch_max = o->batch_max ? o->batch_max : 512;
     s->w.db = store_open_direct(o->path, true, err, errlen);

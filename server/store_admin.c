@@ -160,8 +160,7 @@ static int rows(mu_store *s, const char *sql, int64_t user, mu_enc *e)
                             (size_t)sqlite3_column_bytes(st, i));
                 break;
             case SQLITE_BLOB:
-                msgpack_sbuffer_write(&body.sb, sqlite3_column_blob(st, i),
-                                      (size_t)sqlite3_column_bytes(st, i));
+                mu_enc_raw(&body, sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
                 break;
             default: mu_enc_nil(&body); break;
             }

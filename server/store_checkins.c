@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 static const char *const shares[] = {"none", "alerts", "scores"};
 
@@ -66,9 +67,7 @@ int checkin_days(mu_store *s, int64_t user, int32_t **days, size_t *n)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
-            int32_t *v = realloc(*days, cap * sizeof(**days));
-            if (!v)
-                abort();
+            int32_t *v = xrealloc(*days, cap * sizeof(**days));
             *days = v;
         }
         (*days)[(*n)++] = sqlite3_column_int(st, 0);

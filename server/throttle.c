@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "xalloc.h"
 
 typedef struct entry {
     struct entry *next;
@@ -29,18 +30,12 @@ static size_t hash(const char *s)
 
 mu_throttle *throttle_new(unsigned max, int64_t window_ms, size_t capacity)
 {
-    mu_throttle *t = calloc(1, sizeof(*t));
-    if (!t)
-        return NULL;
+    mu_throttle *t = xcalloc(1, sizeof(*t));
     t->max = max;
     t->window_ms = window_ms;
     t->capacity = capacity;
     t->nbuckets = 1024;
-    t->buckets = calloc(t->nbuckets, sizeof(entry *));
-    if (!t->buckets) {
-        free(t);
-        return NULL;
-    }
+    t->buckets = xcalloc(t->nbuckets, sizeof(entry *));
     return t;
 }
 
@@ -114,9 +109,9 @@ void throttle_fail(mu_throttle *t, const char *handle, int64_t now_ms)
             make_room(t, now_ms);
             pp = find(t, handle);
         }
-        entry *e = calloc(1, sizeof(*e) + t->max * sizeof(int64_t));
-        if (!e)
-            return;
+        /* Never dropped for want of memory: a failure that went unrecorded would be a free
+         * guess at someone's password. */
+        entry *e = xcalloc(1, sizeof(*e) + t->max * sizeof(int64_t));
         strncpy(e->handle, handle, MU_HANDLE_MAX);
         e->next = *pp;
         *pp = e;

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "xalloc.h"
 
 /* Most bytes handed to one raw write. lws keeps whatever the kernel does not take and tells us
  * when it has gone, so the bound is on what lws holds per connection, not on a message. */
@@ -32,9 +33,7 @@ static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const
                                     (const unsigned char *)"no-store", 8, &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
-    unsigned char *buf = malloc(LWS_PRE + n + 1);
-    if (!buf)
-        return -1;
+    unsigned char *buf = xmalloc(LWS_PRE + n + 1);
     memcpy(buf + LWS_PRE, body, n);
     int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL);
     free(buf);
@@ -108,21 +107,17 @@ static void send_welcome(mu_conn *c)
     mu_enc_free(&e);
 }
 
-static int rx_append(mu_conn *c, const void *in, size_t len)
+static void rx_append(mu_conn *c, const void *in, size_t len)
 {
     if (c->rx_len + len > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 1024;
         while (cap < c->rx_len + len)
             cap *= 2;
-        char *n = realloc(c->rx, cap);
-        if (!n)
-            return -1;
-        c->rx = n;
+        c->rx = xrealloc(c->rx, cap);
         c->rx_cap = cap;
     }
     memcpy(c->rx + c->rx_len, in, len);
     c->rx_len += len;
-    return 0;
 }
 
 static void rx_release(mu_conn *c)
@@ -206,8 +201,6 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         mu_conn *c = conn_new(wsi);
-        if (!c)
-            return -1;
         pss->c = c;
         send_welcome(c);
         if (g_srv->stopping)
@@ -231,8 +224,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
             return -1;
         }
-        if (rx_append(c, in, len) != 0)
-            return -1;
+        rx_append(c, in, len);
         if (lws_is_final_fragment(wsi)) {
             conn_on_message(c, c->rx, c->rx_len, c->rx_text);
             rx_release(c);
@@ -301,11 +293,7 @@ int transport_start(mu_server *s, char *err, size_t errlen)
         snprintf(err, errlen, "listen address '%s' is not HOST:PORT", s->cfg.listen);
         return -1;
     }
-    scratch = malloc(LWS_PRE + FLUSH_MAX);
-    if (!scratch) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    scratch = xmalloc(LWS_PRE + FLUSH_MAX);
     int levels = LLL_ERR | LLL_WARN;
     if (log_get_level() >= LOG_DEBUG)
         levels |= LLL_NOTICE;
