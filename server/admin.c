@@ -72,10 +72,10 @@ static void aop_free(admin_op *o)
     free(o);
 }
 
-static void close_1000(mu_conn *c, void *ud)
+static void close_erased(mu_conn *c, void *ud)
 {
     (void)ud;
-    conn_close(c, 1000);
+    conn_close(c, CLOSE_NORMAL);
 }
 
 static mu_code erase_run(mu_job *j, mu_wtx *w)
@@ -94,8 +94,8 @@ static void erase_done(mu_job *j)
         log_info("an account was erased at its owner's request");
         conn_reply_empty(o->c);
         rooms_forget_user(o->user);
-        conn_foreach_user(o->user, close_1000, NULL);
-        conn_close(o->c, 1000);
+        conn_foreach_user(o->user, close_erased, NULL);
+        conn_close(o->c, CLOSE_NORMAL);
     }
     aop_free(o);
 }

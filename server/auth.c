@@ -362,7 +362,7 @@ static mu_code pwset_run(mu_job *j, mu_wtx *w)
 static void close_other(mu_conn *other, void *ud)
 {
     if (other != ud)
-        conn_close(other, 1008);
+        conn_close(other, CLOSE_POLICY);
 }
 
 static void pwset_done(mu_job *j)

@@ -250,7 +250,7 @@ static void sq_push(mu_conn *c, mu_frame *f)
     want_flush(c);
 }
 
-void conn_close(mu_conn *c, int code)
+void conn_close(mu_conn *c, mu_close_code code)
 {
     if (!conn_alive(c) || c->close_code)
         return;
@@ -277,7 +277,7 @@ void conn_send(mu_conn *c, mu_frame *f)
         log_info("connection %llu: send queue over %llu bytes, closing with 1013",
                  (unsigned long long)c->id, (unsigned long long)g_srv->cfg.send_queue);
         sq_clear(c, true);
-        conn_close(c, 1013);
+        conn_close(c, CLOSE_TRY_LATER);
         return;
     }
     sq_push(c, f);
@@ -435,7 +435,7 @@ void conn_malformed(mu_conn *c, const mu_error *err)
     if (c->bad_frames >= 5) {
         log_info("connection %llu: 5 malformed frames, closing with 1008",
                  (unsigned long long)c->id);
-        conn_close(c, 1008);
+        conn_close(c, CLOSE_POLICY);
     }
 }
 

@@ -55,7 +55,7 @@ struct mu_conn {
     /* Sending: a ring of frames; head_off bytes of the head frame are already written. */
     mu_frame **sq;
     size_t sq_head, sq_len, sq_cap, sq_bytes, head_off;
-    int close_code; /* non-zero: close with it once the queue is out */
+    mu_close_code close_code; /* non-zero: close with it once the queue is out */
     bool close_armed;
     bool want_flush, want_pump;
 
@@ -78,12 +78,12 @@ bool conn_alive(const mu_conn *c);
 size_t conn_count(void);
 
 /* Queues a frame (taking its own reference). Past the send-queue bound the connection is cut
- * off with 1013 and the frame dropped. */
+ * off with CLOSE_TRY_LATER and the frame dropped. */
 void conn_send(mu_conn *c, mu_frame *f);
 /* Frames the encoder's message and queues it; the encoder is left empty. */
 void conn_send_enc(mu_conn *c, mu_enc *e);
 /* Closes after what is queued has gone out. */
-void conn_close(mu_conn *c, int code);
+void conn_close(mu_conn *c, mu_close_code code);
 
 /* A whole message arrived. */
 void conn_on_message(mu_conn *c, const char *data, size_t len, bool text);

@@ -58,7 +58,7 @@ void frame_unref(mu_frame *f)
     }
 }
 
-mu_frame *frame_close(int code)
+mu_frame *frame_close(mu_close_code code)
 {
     mu_frame *f = xmalloc(sizeof(*f));
     char *buf = xmalloc(4);

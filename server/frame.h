@@ -8,6 +8,15 @@
 
 #include "proto.h"
 
+/* The WebSocket close codes the server sends (RFC 6455, 7.4.1), and why it sends each. */
+typedef enum {
+    CLOSE_NORMAL = 1000,     /* the account was erased at its owner's request */
+    CLOSE_GOING_AWAY = 1001, /* the server is shutting down */
+    CLOSE_POLICY = 1008,     /* too many malformed frames; the password changed elsewhere */
+    CLOSE_TOO_BIG = 1009,    /* a message over max_frame (sent by lws, at the transport's word) */
+    CLOSE_TRY_LATER = 1013,  /* a slow consumer past its send queue; the server is full */
+} mu_close_code;
+
 /* Room an encoder keeps in front of the payload for the largest WebSocket header. */
 #define FRAME_RESERVE 10
 
@@ -24,7 +33,7 @@ void frame_enc_init(mu_enc *e);
  * message. The frame starts with one reference, the caller's. */
 mu_frame *frame_from_enc(mu_enc *e);
 /* A WebSocket close frame carrying `code`. */
-mu_frame *frame_close(int code);
+mu_frame *frame_close(mu_close_code code);
 mu_frame *frame_ref(mu_frame *f);
 void frame_unref(mu_frame *f);
 

@@ -78,10 +78,10 @@ static void on_check(uv_check_t *h)
 
 static uint64_t stop_started, stop_phase_started;
 
-static void close_1001(mu_conn *c, void *ud)
+static void close_going_away(mu_conn *c, void *ud)
 {
     (void)ud;
-    conn_close(c, 1001);
+    conn_close(c, CLOSE_GOING_AWAY);
 }
 
 static void finalize(mu_server *s)
@@ -107,7 +107,7 @@ static void on_stop_tick(uv_timer_t *t)
     if (s->stop_phase == 1) {
         /* Let calls in progress finish and send their replies first. */
         if (dispatch_inflight() == 0 || now - stop_started > STOP_CALLS_MAX_MS) {
-            conn_foreach(close_1001, NULL);
+            conn_foreach(close_going_away, NULL);
             s->stop_phase = 2;
             stop_phase_started = now;
         }

@@ -204,9 +204,9 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         pss->c = c;
         send_welcome(c);
         if (g_srv->stopping)
-            conn_close(c, 1001);
+            conn_close(c, CLOSE_GOING_AWAY);
         else if (conn_count() > g_srv->cfg.max_connections)
-            conn_close(c, 1013);
+            conn_close(c, CLOSE_TRY_LATER);
         return 0;
     }
     case LWS_CALLBACK_RECEIVE: {
