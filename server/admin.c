@@ -34,7 +34,7 @@ void admin_me_export(mu_conn *c, mu_request *r)
     mu_enc e;
     conn_reply_begin(c, &e, 2 + EXPORT_PARTS);
     mu_enc_key(&e, "user");
-    enc_user(&e, c->handle, c->role);
+    role_enc_user(&e, c->handle, c->role);
     mu_enc_key(&e, "joined");
     rooms_enc_joined(&e, c->user_id);
     if (export_user(g_srv->store, c->user_id, &e) != 0) {
@@ -174,7 +174,7 @@ static void create_done(mu_job *j)
         mu_enc e;
         conn_reply_begin(o->c, &e, 1);
         mu_enc_key(&e, "user");
-        enc_user(&e, o->handle, (mu_role)role_parse(o->role, strlen(o->role)));
+        role_enc_user(&e, o->handle, (mu_role)role_parse(o->role, strlen(o->role)));
         conn_reply(o->c, &e);
     }
     aop_free(o);

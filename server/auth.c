@@ -135,7 +135,7 @@ static void reply_signed_in(auth_op *a, bool with_token)
     mu_enc e;
     conn_reply_begin(c, &e, with_token ? 2 : 1);
     mu_enc_key(&e, "user");
-    enc_user(&e, a->handle, a->role);
+    role_enc_user(&e, a->handle, a->role);
     if (with_token)
         mu_enc_kstr(&e, "token", a->token);
     conn_reply(c, &e);
@@ -319,7 +319,7 @@ void auth_resume(mu_conn *c, mu_request *r)
     mu_enc e;
     conn_reply_begin(c, &e, 1);
     mu_enc_key(&e, "user");
-    enc_user(&e, u.handle, u.role);
+    role_enc_user(&e, u.handle, u.role);
     conn_reply(c, &e);
     sodium_memzero(&u, sizeof(u));
     session_signed_in(c);

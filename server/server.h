@@ -9,14 +9,11 @@
 
 #include "config.h"
 #include "proto.h"
+#include "roles.h"
 #include "store.h"
 #include "throttle.h"
 
 struct lws_context;
-
-typedef enum { ROLE_MEMBER = 0, ROLE_FAMILY, ROLE_MENTOR, ROLE_ADMIN, ROLE__COUNT } mu_role;
-const char *role_name(mu_role r);
-int role_parse(const char *s, size_t n); /* -1 when unknown */
 
 typedef struct mu_server {
     uv_loop_t *loop;

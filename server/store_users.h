@@ -31,7 +31,4 @@ mu_code users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash,
                            const uint8_t keep[32]);
 mu_code tokens_purge_expired(mu_wtx *w, int64_t now_ms);
 
-/* {handle, role} */
-void enc_user(mu_enc *e, const char *handle, mu_role role);
-
 #endif
