@@ -8,7 +8,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "scoring.h"
-#include "store_checkins.h"
+#include "store_alerts.h"
 #include "xalloc.h"
 
 static void enc_alert(mu_enc *e, int64_t id, const char *kind, const char *handle, int64_t ts,
@@ -25,7 +25,7 @@ mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor
                      const char *kind, const char *detail, int64_t ts, alert_out *out)
 {
     memset(out, 0, sizeof(*out));
-    mu_code c = alert_insert(w, user, mentor, kind, ts, detail, &out->id);
+    mu_code c = store_alerts_insert(w, user, mentor, kind, ts, detail, &out->id);
     if (c != MU_OK)
         return c;
     out->mentor = mentor;
@@ -66,7 +66,7 @@ static void push_one(const alert_row *a, void *ud)
 
 void alerts_push_open(mu_conn *c)
 {
-    if (c->role == ROLE_MENTOR && alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c) < 0)
+    if (c->role == ROLE_MENTOR && store_alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c) < 0)
         log_error("connection %llu: could not read open alerts", (unsigned long long)c->id);
 }
 
@@ -95,7 +95,7 @@ void alerts_list(mu_conn *c, mu_request *r)
     const mu_val *open = mu_req_field(r, "open");
     list_out o = {0};
     mu_enc_init(&o.body, 0);
-    if (alerts_of_mentor(g_srv->store, c->user_id, open->present ? open->v.b : true, list_one,
+    if (store_alerts_of_mentor(g_srv->store, c->user_id, open->present ? open->v.b : true, list_one,
                          &o) < 0) {
         mu_enc_free(&o.body);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read alerts.");
@@ -113,7 +113,7 @@ typedef struct {
 static mu_code ack_run(mu_job *j, mu_wtx *w)
 {
     ack_op *o = (ack_op *)j;
-    return alert_close(w, o->id, o->ts);
+    return store_alerts_close(w, o->id, o->ts);
 }
 
 static void ack_done(mu_job *j)
@@ -135,7 +135,7 @@ void alerts_ack(mu_conn *c, mu_request *r)
         return;
     }
     int64_t id = (int64_t)mu_req_field(r, "id")->v.u, owner = 0;
-    int f = alert_owner(g_srv->store, id, &owner);
+    int f = store_alerts_owner(g_srv->store, id, &owner);
     if (f < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read alerts.");
         return;
@@ -172,14 +172,6 @@ static void scan_candidate(const missed_candidate *m, void *ud)
     /* A check-in on day D and none on D+1 .. D+missed_days raises it on D+missed_days+1. */
     if (today < m->last_day + missed_days + 1 || s->err != MU_OK)
         return;
-    sqlite3_stmt *st = store_wstmt(s->w, "SELECT handle FROM users WHERE id = ?");
-    if (!st)
-        return;
-    sqlite3_bind_int64(st, 1, m->user);
-    char handle[MU_HANDLE_MAX + 1] = "";
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(handle, sizeof(handle), "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
     char date[11], detail[200];
     mu_date_format(m->last_day, date);
     snprintf(detail, sizeof(detail), "No check-in for %d days; the last one was on %s.",
@@ -188,10 +180,10 @@ static void scan_candidate(const missed_candidate *m, void *ud)
         s->cap = s->cap ? s->cap * 2 : 16;
         s->out = xrealloc(s->out, s->cap * sizeof(*s->out));
     }
-    s->err = alerts_raise(s->w, m->user, handle, m->mentor, "missed_checkins", detail, s->now,
+    s->err = alerts_raise(s->w, m->user, m->handle, m->mentor, "missed_checkins", detail, s->now,
                           &s->out[s->n]);
     if (s->err == MU_OK)
-        s->err = missed_mark(s->w, m->user, m->last_day);
+        s->err = store_alerts_missed_mark(s->w, m->user, m->last_day);
     if (s->err == MU_OK)
         s->n++;
 }
@@ -200,7 +192,7 @@ static mu_code scan_run(mu_job *j, mu_wtx *w)
 {
     scan_job *s = (scan_job *)j;
     s->w = w;
-    mu_code c = missed_candidates_w(w, scan_candidate, s);
+    mu_code c = store_alerts_missed_candidates(w, scan_candidate, s);
     return c != MU_OK ? c : s->err;
 }
 

@@ -6,6 +6,7 @@
 
 #include "conn.h"
 #include "store.h"
+#include "store_alerts.h"
 
 typedef struct {
     int64_t id, mentor, ts;

@@ -13,7 +13,7 @@
 #include "scoring.h"
 #include "store_checkins.h"
 #include "store_dm.h"
-#include "store_rooms.h"
+#include "store_admin.h"
 #include "xalloc.h"
 
 typedef struct {
@@ -81,7 +81,7 @@ static mu_code submit_run(mu_job *j, mu_wtx *w)
     if (c != MU_OK)
         return c;
     share_level share = consent_get_w(w, o->in.user);
-    int64_t mentor = mentor_of_w(w, o->in.user);
+    int64_t mentor = store_dm_mentor_of_w(w, o->in.user);
     if (share == SHARE_NONE || mentor <= 0)
         return MU_OK; /* flags raised without consent raise no alert, now or later */
     unsigned fresh = o->in.flags & ~alerted;
@@ -417,7 +417,7 @@ typedef struct {
 static mu_code read_run(mu_job *j, mu_wtx *w)
 {
     read_op *o = (read_op *)j;
-    return audit_add(w, clock_now_ms(), o->c->user_id, o->c->handle, "read_checkins", o->user,
+    return store_admin_audit_add(w, clock_now_ms(), o->c->user_id, o->c->handle, "read_checkins", o->user,
                      o->handle, NULL);
 }
 

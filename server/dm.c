@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "handlers.h"
 #include "log.h"
+#include "store_alerts.h"
 #include "store_checkins.h"
 #include "store_dm.h"
 #include "xalloc.h"
@@ -129,7 +130,7 @@ static mu_code assign_run(mu_job *j, mu_wtx *w)
                            &o->old_mentor);
     /* The old mentor's open alerts about the user close (they stay in the record). */
     if (c == MU_OK && o->old_mentor > 0)
-        c = alerts_close_about(w, o->peer, o->old_mentor, o->ts);
+        c = store_alerts_close_about(w, o->peer, o->old_mentor, o->ts);
     return c;
 }
 
@@ -199,7 +200,7 @@ static mu_code unassign_run(mu_job *j, mu_wtx *w)
     dm_op *o = (dm_op *)j;
     mu_code c = assign_clear(w, o->peer, &o->old_mentor);
     if (c == MU_OK && o->old_mentor > 0)
-        c = alerts_close_about(w, o->peer, o->old_mentor, clock_now_ms());
+        c = store_alerts_close_about(w, o->peer, o->old_mentor, clock_now_ms());
     return c;
 }
 
@@ -279,7 +280,7 @@ void dm_mentees_list(mu_conn *c, mu_request *r)
         } else {
             mu_enc_knil(&e, "last_checkin");
         }
-        int open = alerts_open_count(g_srv->store, c->user_id, l.v[i].id);
+        int open = store_alerts_open_count(g_srv->store, c->user_id, l.v[i].id);
         mu_enc_kint(&e, "open_alerts", open < 0 ? 0 : open);
     }
     free(l.v);

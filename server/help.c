@@ -6,7 +6,6 @@
 #include "alerts.h"
 #include "clock.h"
 #include "handlers.h"
-#include "store_checkins.h"
 #include "store_dm.h"
 #include "xalloc.h"
 
@@ -44,7 +43,7 @@ typedef struct {
 static mu_code help_run(mu_job *j, mu_wtx *w)
 {
     help_op *o = (help_op *)j;
-    int64_t mentor = mentor_of_w(w, o->c->user_id);
+    int64_t mentor = store_dm_mentor_of_w(w, o->c->user_id);
     if (mentor <= 0)
         return mentor < 0 ? MU_E_INTERNAL : MU_OK;
     o->raised = true;

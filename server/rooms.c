@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "store_admin.h"
 #include "store_rooms.h"
 #include "store_users.h"
 #include "xalloc.h"
@@ -532,16 +533,16 @@ static mu_code op_run(mu_job *j, mu_wtx *w)
         return rstore_msg_insert(w, o->slug, o->seq, o->ts, o->actor_id, o->actor, o->text,
                                o->text_len, o->cid, o->cid_len);
     case OP_MUTE:
-    case OP_UNMUTE: c = rstore_user_set(w, "room_mutes", o->slug, o->target_id, o->kind == OP_MUTE); break;
+    case OP_UNMUTE: c = rstore_user_set(w, ROOM_MUTES, o->slug, o->target_id, o->kind == OP_MUTE); break;
     case OP_REMOVE:
         if (o->flag)
-            c = rstore_user_set(w, "room_bans", o->slug, o->target_id, true);
+            c = rstore_user_set(w, ROOM_BANS, o->slug, o->target_id, true);
         break;
-    case OP_UNBAN: c = rstore_user_set(w, "room_bans", o->slug, o->target_id, false); break;
+    case OP_UNBAN: c = rstore_user_set(w, ROOM_BANS, o->slug, o->target_id, false); break;
     default: break;
     }
     if (c == MU_OK && o->audit_action)
-        c = audit_add(w, o->ts, o->actor_id, o->actor, o->audit_action, o->target_id,
+        c = store_admin_audit_add(w, o->ts, o->actor_id, o->actor, o->audit_action, o->target_id,
                       o->target[0] ? o->target : NULL, o->slug);
     return c;
 }

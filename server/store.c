@@ -89,6 +89,25 @@ mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
                                                                     : MU_E_INTERNAL;
 }
 
+int store_read_done(sqlite3_stmt *st, int rc, int result)
+{
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        log_error("read failed: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+    return result;
+}
+
+int64_t store_count(sqlite3_stmt *st)
+{
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    return store_read_done(st, rc, 0) < 0 ? -1 : v;
+}
+
 mu_wtx *store_wtx_direct(sqlite3 *db)
 {
     mu_wtx *w = xcalloc(1, sizeof(*w));

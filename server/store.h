@@ -52,6 +52,12 @@ sqlite3 *store_wdb(mu_wtx *w);
  * constraint (MU_E_NOT_FOUND for a foreign key), MU_E_UNAVAILABLE when the disk refused,
  * MU_E_INTERNAL otherwise (logged). A NULL statement (failed to prepare) is internal. */
 mu_code store_step(sqlite3_stmt *st, sqlite3 *db);
+/* Ends a read: resets the statement and, when `rc` (the last step's) is an error, logs it and
+ * returns -1; otherwise returns `result`. */
+int store_read_done(sqlite3_stmt *st, int rc, int result);
+/* Steps a statement whose first column is a count (or any single integer): the value, -1 when
+ * there is no row or the statement failed (a NULL statement failed to prepare). */
+int64_t store_count(sqlite3_stmt *st);
 /* The loop's read connection itself, for loading state at startup. */
 sqlite3 *store_rdb(mu_store *s);
 

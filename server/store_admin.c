@@ -6,23 +6,14 @@
 #include "log.h"
 #include "scoring.h"
 
-static int64_t scalar(sqlite3_stmt *st)
-{
-    if (!st)
-        return -1;
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
 int64_t admin_count(mu_store *s)
 {
-    return scalar(store_read(s, "SELECT count(*) FROM users WHERE role = 'admin'"));
+    return store_count(store_read(s, "SELECT count(*) FROM users WHERE role = 'admin'"));
 }
 
 int64_t users_count(mu_store *s)
 {
-    return scalar(store_read(s, "SELECT count(*) FROM users"));
+    return store_count(store_read(s, "SELECT count(*) FROM users"));
 }
 
 int64_t checkins_since(mu_store *s, int64_t ts)
@@ -30,21 +21,16 @@ int64_t checkins_since(mu_store *s, int64_t ts)
     sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM checkins WHERE ts >= ?");
     if (st)
         sqlite3_bind_int64(st, 1, ts);
-    return scalar(st);
+    return store_count(st);
 }
 
+/* A write whose one parameter is an id (or a time). */
 static mu_code exec_id(mu_wtx *w, const char *sql, int64_t id)
 {
     sqlite3_stmt *st = store_wstmt(w, sql);
-    if (!st)
-        return MU_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return MU_OK;
-    log_error("admin write failed: %s", sqlite3_errmsg(store_wdb(w)));
-    return MU_E_INTERNAL;
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return store_step(st, store_wdb(w));
 }
 
 mu_code user_erase(mu_wtx *w, int64_t user)
@@ -115,21 +101,16 @@ int audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_f
     return rc == SQLITE_DONE ? n : -1;
 }
 
-static mu_code exec_ts(mu_wtx *w, const char *sql, int64_t cutoff)
-{
-    return exec_id(w, sql, cutoff);
-}
-
 mu_code retention_apply(mu_wtx *w, int64_t now, const retention *r)
 {
     mu_code c = MU_OK;
     if (r->read_dms_ms)
-        c = exec_ts(w, "DELETE FROM dms WHERE read = 1 AND ts < ?", now - r->read_dms_ms);
+        c = exec_id(w, "DELETE FROM dms WHERE read = 1 AND ts < ?", now - r->read_dms_ms);
     if (c == MU_OK && r->closed_alerts_ms)
-        c = exec_ts(w, "DELETE FROM alerts WHERE open = 0 AND closed_ts < ?",
+        c = exec_id(w, "DELETE FROM alerts WHERE open = 0 AND closed_ts < ?",
                     now - r->closed_alerts_ms);
     if (c == MU_OK && r->notes_ms)
-        c = exec_ts(w, "UPDATE checkins SET note = NULL WHERE note IS NOT NULL AND ts < ?",
+        c = exec_id(w, "UPDATE checkins SET note = NULL WHERE note IS NOT NULL AND ts < ?",
                     now - r->notes_ms);
     return c;
 }
@@ -207,4 +188,30 @@ int export_user(mu_store *s, int64_t user, mu_enc *e)
             return -1;
     }
     return 0;
+}
+
+mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
+                  const char *action, int64_t target_id, const char *target, const char *room)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO audit (ts, actor_id, actor, action, "
+                                      "target_id, target, room) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, ts);
+        sqlite3_bind_int64(st, 2, actor_id);
+        sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+        if (target_id)
+            sqlite3_bind_int64(st, 5, target_id);
+        else
+            sqlite3_bind_null(st, 5);
+        if (target)
+            sqlite3_bind_text(st, 6, target, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 6);
+        if (room)
+            sqlite3_bind_text(st, 7, room, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 7);
+    }
+    return store_step(st, store_wdb(w));
 }

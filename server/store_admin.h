@@ -17,6 +17,10 @@ mu_code user_erase(mu_wtx *w, int64_t user);
 /* Sets the role and its consequences for caseloads. */
 mu_code user_set_role(mu_wtx *w, int64_t user, const char *role, int64_t *unassigned);
 
+/* One entry of the audit log; target and room may be NULL (target_id 0: none). */
+mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
+                              const char *action, int64_t target_id, const char *target,
+                              const char *room);
 typedef void (*audit_fn)(int64_t ts, const char *actor, const char *action, const char *target,
                          const char *room, void *ud);
 int audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn, void *ud);

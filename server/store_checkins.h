@@ -1,4 +1,4 @@
-/* The SQL of check-ins, consent and alerts. */
+/* The SQL of check-ins and consent. Layer: storage. */
 #ifndef MUTUAL_STORE_CHECKINS_H
 #define MUTUAL_STORE_CHECKINS_H
 
@@ -34,17 +34,6 @@ int checkin_days(mu_store *s, int64_t user, int32_t **days, size_t *n);
 int checkin_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn, void *ud);
 share_level consent_get(mu_store *s, int64_t user);
 
-typedef struct {
-    int64_t id, user_id, ts;
-    char kind[24], handle[MU_HANDLE_MAX + 1], detail[200];
-    bool open;
-} alert_row;
-typedef void (*alert_fn)(const alert_row *a, void *ud);
-int alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud);
-int alerts_open_count(mu_store *s, int64_t mentor, int64_t user);
-/* 1 found (owner in *mentor), 0 none. */
-int alert_owner(mu_store *s, int64_t id, int64_t *mentor);
-
 /* Writer. */
 typedef struct {
     int64_t user;
@@ -66,21 +55,6 @@ typedef struct {
 mu_code checkin_put(mu_wtx *w, const checkin_in *c, unsigned *alerted);
 mu_code checkin_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted);
 share_level consent_get_w(mu_wtx *w, int64_t user);
-int64_t mentor_of_w(mu_wtx *w, int64_t user); /* 0 none, -1 error */
 mu_code consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts);
-mu_code alert_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
-                     const char *detail, int64_t *id);
-mu_code alert_close(mu_wtx *w, int64_t id, int64_t ts);
-mu_code alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts);
-
-/* Users with a mentor, consent and a latest check-in, not yet alerted for that gap. */
-typedef struct {
-    int64_t user, mentor;
-    int32_t last_day;
-    int tz;
-} missed_candidate;
-typedef void (*missed_fn)(const missed_candidate *m, void *ud);
-mu_code missed_candidates_w(mu_wtx *w, missed_fn fn, void *ud);
-mu_code missed_mark(mu_wtx *w, int64_t user, int32_t day);
 
 #endif

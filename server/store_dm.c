@@ -11,16 +11,6 @@ static void order(int64_t a, int64_t b, int64_t *lo, int64_t *hi)
     *hi = a < b ? b : a;
 }
 
-static int finish(sqlite3_stmt *st, int rc, int result)
-{
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        log_error("messaging read failed: %s", sqlite3_errstr(rc));
-        return -1;
-    }
-    return result;
-}
-
 int assign_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle)
 {
     sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle FROM assignments a "
@@ -35,7 +25,7 @@ int assign_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *han
             snprintf(handle, MU_HANDLE_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
         found = 1;
     }
-    return finish(st, rc, found);
+    return store_read_done(st, rc, found);
 }
 
 int thread_exists(mu_store *s, int64_t a, int64_t b)
@@ -48,7 +38,7 @@ int thread_exists(mu_store *s, int64_t a, int64_t b)
     sqlite3_bind_int64(st, 1, lo);
     sqlite3_bind_int64(st, 2, hi);
     int rc = sqlite3_step(st);
-    return finish(st, rc, rc == SQLITE_ROW);
+    return store_read_done(st, rc, rc == SQLITE_ROW);
 }
 
 int dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
@@ -67,7 +57,7 @@ int dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n
         *ts = sqlite3_column_int64(st, 1);
         found = 1;
     }
-    return finish(st, rc, found);
+    return store_read_done(st, rc, found);
 }
 
 #define DM_COLS                                                                                \
@@ -95,7 +85,7 @@ static int each_row(sqlite3_stmt *st, dm_row_fn fn, void *ud)
         fn(&r, ud);
         n++;
     }
-    return finish(st, rc, n);
+    return store_read_done(st, rc, n);
 }
 
 int dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit, dm_row_fn fn,
@@ -142,14 +132,11 @@ int64_t dm_unread_count(mu_store *s, int64_t to, int64_t from)
 {
     sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM dms "
                                      "WHERE to_id = ? AND from_id = ? AND read = 0");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, to);
-    sqlite3_bind_int64(st, 2, from);
-    int rc = sqlite3_step(st);
-    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    finish(st, rc, 0);
-    return n;
+    if (st) {
+        sqlite3_bind_int64(st, 1, to);
+        sqlite3_bind_int64(st, 2, from);
+    }
+    return store_count(st);
 }
 
 int dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
@@ -171,7 +158,7 @@ int dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
         fn(&t, ud);
         n++;
     }
-    return finish(st, rc, n);
+    return store_read_done(st, rc, n);
 }
 
 int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
@@ -193,7 +180,7 @@ int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
         fn(&m, ud);
         n++;
     }
-    return finish(st, rc, n);
+    return store_read_done(st, rc, n);
 }
 
 /* ---- writer side ------------------------------------------------------------------------ */
@@ -211,7 +198,7 @@ mu_code thread_ensure(mu_wtx *w, int64_t a, int64_t b)
     return store_step(st, store_wdb(w));
 }
 
-static int64_t current_mentor(mu_wtx *w, int64_t user_id)
+int64_t store_dm_mentor_of_w(mu_wtx *w, int64_t user_id)
 {
     sqlite3_stmt *st = store_wstmt(w, "SELECT mentor_id FROM assignments WHERE user_id = ?");
     if (!st)
@@ -225,7 +212,7 @@ static int64_t current_mentor(mu_wtx *w, int64_t user_id)
 mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, int64_t now,
                    int64_t *old_mentor)
 {
-    int64_t cur = current_mentor(w, user_id);
+    int64_t cur = store_dm_mentor_of_w(w, user_id);
     if (cur < 0)
         return MU_E_INTERNAL;
     *old_mentor = cur == mentor_id ? 0 : cur;
@@ -234,11 +221,11 @@ mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, 
     /* Counted inside the writer's transaction, so two assignments cannot both take the last
      * place on a caseload. */
     sqlite3_stmt *st = store_wstmt(w, "SELECT count(*) FROM assignments WHERE mentor_id = ?");
-    if (!st)
+    if (st)
+        sqlite3_bind_int64(st, 1, mentor_id);
+    int64_t n = store_count(st);
+    if (n < 0)
         return MU_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, mentor_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
     if (n >= (int64_t)max)
         return MU_E_CASELOAD_FULL;
     st = store_wstmt(w, "INSERT INTO assignments (user_id, mentor_id, since_ts) VALUES (?, ?, ?) "
@@ -255,7 +242,7 @@ mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, 
 
 mu_code assign_clear(mu_wtx *w, int64_t user_id, int64_t *old_mentor)
 {
-    int64_t cur = current_mentor(w, user_id);
+    int64_t cur = store_dm_mentor_of_w(w, user_id);
     if (cur < 0)
         return MU_E_INTERNAL;
     *old_mentor = cur;

@@ -49,6 +49,8 @@ typedef void (*mentee_row_fn)(const mentee_row *m, void *ud);
 int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud);
 
 /* Writer side. */
+/* The user's mentor read inside a job: its id, 0 none, -1 error. */
+int64_t store_dm_mentor_of_w(mu_wtx *w, int64_t user_id);
 /* Assigns (or reassigns) a user; CASELOAD_FULL when the mentor has `max` others already. The
  * old mentor's id, when it changed, goes to *old_mentor (0 when none). */
 mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, int64_t now,

@@ -212,9 +212,11 @@ mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, 
     return store_step(st, store_wdb(w));
 }
 
-mu_code rstore_user_set(mu_wtx *w, const char *table, const char *room, int64_t user, bool on)
+mu_code rstore_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
+                        bool on)
 {
-    bool bans = !strcmp(table, "room_bans");
+    bool bans = list == ROOM_BANS;
+    /* Four literals: the statement cache is keyed by the text's address. */
     const char *sql = on ? (bans ? "INSERT OR IGNORE INTO room_bans (room, user_id) VALUES (?, ?)"
                                  : "INSERT OR IGNORE INTO room_mutes (room, user_id) VALUES (?, ?)")
                          : (bans ? "DELETE FROM room_bans WHERE room = ? AND user_id = ?"
@@ -223,32 +225,6 @@ mu_code rstore_user_set(mu_wtx *w, const char *table, const char *room, int64_t 
     if (st) {
         sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, user);
-    }
-    return store_step(st, store_wdb(w));
-}
-
-mu_code audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
-                  const char *action, int64_t target_id, const char *target, const char *room)
-{
-    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO audit (ts, actor_id, actor, action, "
-                                      "target_id, target, room) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (st) {
-        sqlite3_bind_int64(st, 1, ts);
-        sqlite3_bind_int64(st, 2, actor_id);
-        sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
-        if (target_id)
-            sqlite3_bind_int64(st, 5, target_id);
-        else
-            sqlite3_bind_null(st, 5);
-        if (target)
-            sqlite3_bind_text(st, 6, target, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 6);
-        if (room)
-            sqlite3_bind_text(st, 7, room, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 7);
     }
     return store_step(st, store_wdb(w));
 }

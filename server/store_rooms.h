@@ -1,4 +1,4 @@
-/* The SQL of rooms, their messages, bans and mutes, and the audit log. */
+/* The SQL of rooms, their messages, bans and mutes. Layer: storage. */
 #ifndef MUTUAL_STORE_ROOMS_H
 #define MUTUAL_STORE_ROOMS_H
 
@@ -46,9 +46,10 @@ mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last
 mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
                         const char *from, const char *text, size_t n, const char *cid,
                         size_t cid_len);
-mu_code rstore_user_set(mu_wtx *w, const char *table_bans_or_mutes, const char *room, int64_t user,
-                      bool on);
-mu_code audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
-                  const char *action, int64_t target_id, const char *target, const char *room);
+/* The two per-room lists of users that outlive a connection. */
+typedef enum { ROOM_BANS, ROOM_MUTES } room_user_list;
+/* Puts the user on the list (on) or takes them off; both are idempotent. */
+mu_code rstore_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
+                        bool on);
 
 #endif

@@ -1,0 +1,140 @@
+#include "store_alerts.h"
+
+#include <stdio.h>
+
+int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT a.id, a.user_id, a.ts, a.kind, u.handle, a.detail, "
+                                     "a.open FROM alerts a JOIN users u ON u.id = a.user_id "
+                                     "WHERE a.mentor_id = ? AND (a.open = 1 OR ? = 0) "
+                                     "ORDER BY a.id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, mentor);
+    sqlite3_bind_int(st, 2, open_only ? 1 : 0);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        alert_row a;
+        a.id = sqlite3_column_int64(st, 0);
+        a.user_id = sqlite3_column_int64(st, 1);
+        a.ts = sqlite3_column_int64(st, 2);
+        snprintf(a.kind, sizeof(a.kind), "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(a.handle, sizeof(a.handle), "%s", (const char *)sqlite3_column_text(st, 4));
+        snprintf(a.detail, sizeof(a.detail), "%s", (const char *)sqlite3_column_text(st, 5));
+        a.open = sqlite3_column_int(st, 6) != 0;
+        fn(&a, ud);
+        n++;
+    }
+    return store_read_done(st, rc, n);
+}
+
+int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM alerts "
+                                     "WHERE user_id = ? AND mentor_id = ? AND open = 1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_int64(st, 2, mentor);
+    }
+    return (int)store_count(st);
+}
+
+int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT mentor_id FROM alerts WHERE id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        *mentor = sqlite3_column_int64(st, 0);
+        found = 1;
+    }
+    return store_read_done(st, rc, found);
+}
+
+/* ---- writer ------------------------------------------------------------------------------ */
+
+mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind,
+                            int64_t ts, const char *detail, int64_t *id)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail) "
+                                      "VALUES (?, ?, ?, ?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_int64(st, 2, mentor);
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, ts);
+        sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    }
+    mu_code c = store_step(st, store_wdb(w));
+    if (c == MU_OK)
+        *id = sqlite3_last_insert_rowid(store_wdb(w));
+    return c;
+}
+
+mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE alerts SET open = 0, closed_ts = ? "
+                                      "WHERE id = ? AND open = 1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, ts);
+        sqlite3_bind_int64(st, 2, id);
+    }
+    return store_step(st, store_wdb(w));
+}
+
+mu_code store_alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts)
+{
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE alerts SET open = 0, closed_ts = ? "
+                                      "WHERE user_id = ? AND mentor_id = ? AND open = 1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, ts);
+        sqlite3_bind_int64(st, 2, user);
+        sqlite3_bind_int64(st, 3, mentor);
+    }
+    return store_step(st, store_wdb(w));
+}
+
+mu_code store_alerts_missed_candidates(mu_wtx *w, missed_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_wstmt(
+        w, "SELECT a.user_id, a.mentor_id, "
+           "  (SELECT day FROM checkins c WHERE c.user_id = a.user_id ORDER BY day DESC LIMIT 1),"
+           "  (SELECT tz FROM checkins c WHERE c.user_id = a.user_id ORDER BY day DESC LIMIT 1), "
+           "  u.handle "
+           "FROM assignments a JOIN consent k ON k.user_id = a.user_id AND k.share <> 'none' "
+           "JOIN users u ON u.id = a.user_id "
+           "WHERE EXISTS (SELECT 1 FROM checkins c WHERE c.user_id = a.user_id)");
+    if (!st)
+        return MU_E_INTERNAL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        missed_candidate m = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                              sqlite3_column_int(st, 2), sqlite3_column_int(st, 3), ""};
+        snprintf(m.handle, sizeof(m.handle), "%s", (const char *)sqlite3_column_text(st, 4));
+        /* already alerted for this gap? */
+        sqlite3_stmt *q = store_wstmt(w, "SELECT for_day FROM missed_alerts WHERE user_id = ?");
+        bool done = false;
+        if (q) {
+            sqlite3_bind_int64(q, 1, m.user);
+            done = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == m.last_day;
+            sqlite3_reset(q);
+        }
+        if (!done)
+            fn(&m, ud);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? MU_OK : MU_E_INTERNAL;
+}
+
+mu_code store_alerts_missed_mark(mu_wtx *w, int64_t user, int32_t day)
+{
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO missed_alerts (user_id, for_day) VALUES (?, ?) "
+                                      "ON CONFLICT (user_id) DO UPDATE SET for_day = excluded.for_day");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_int(st, 2, day);
+    }
+    return store_step(st, store_wdb(w));
+}

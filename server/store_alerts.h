@@ -1,0 +1,45 @@
+/* The SQL of alerts to peer mentors and of the missed check-in scan. Reads run on the loop's
+ * read connection; the rest inside writer jobs. Layer: storage. */
+#ifndef MUTUAL_STORE_ALERTS_H
+#define MUTUAL_STORE_ALERTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "store.h"
+
+typedef struct {
+    int64_t id, user_id, ts;
+    char kind[24], handle[MU_HANDLE_MAX + 1], detail[200];
+    bool open;
+} alert_row;
+typedef void (*alert_fn)(const alert_row *a, void *ud);
+
+/* A mentor's alerts in id order, open ones only or all: rows seen, -1 on error. */
+int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud);
+/* Open alerts of one mentor about one user; -1 on error. */
+int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user);
+/* 1 found (its mentor in *mentor), 0 none, -1 error. */
+int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor);
+
+/* Writer. */
+mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind,
+                            int64_t ts, const char *detail, int64_t *id);
+mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts);
+/* Every open alert of `mentor` about `user` (the mentor no longer has the user). */
+mu_code store_alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts);
+
+/* Users with a mentor, consent and a latest check-in, not yet alerted for that gap. */
+typedef struct {
+    int64_t user, mentor;
+    int32_t last_day;
+    int tz;
+    char handle[MU_HANDLE_MAX + 1];
+} missed_candidate;
+typedef void (*missed_fn)(const missed_candidate *m, void *ud);
+mu_code store_alerts_missed_candidates(mu_wtx *w, missed_fn fn, void *ud);
+/* Records that the gap after `day` has raised its alert. */
+mu_code store_alerts_missed_mark(mu_wtx *w, int64_t user, int32_t day);
+
+#endif
