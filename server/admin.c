@@ -37,7 +37,7 @@ void admin_me_export(mu_conn *c, mu_request *r)
     role_enc_user(&e, c->handle, c->role);
     mu_enc_key(&e, "joined");
     rooms_enc_joined(&e, c->user_id);
-    if (export_user(g_srv->store, c->user_id, &e) != 0) {
+    if (store_admin_export(g_srv->store, c->user_id, &e) != 0) {
         mu_enc_free(&e);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read your data.");
         return;
@@ -50,7 +50,8 @@ typedef struct {
     uv_work_t work;
     mu_conn *c;
     int64_t user;
-    char handle[MU_HANDLE_MAX + 1], role[16];
+    char handle[MU_HANDLE_MAX + 1];
+    mu_role role;
     char pw[129];
     size_t pw_len;
     char hash[crypto_pwhash_STRBYTES];
@@ -81,7 +82,7 @@ static void close_erased(mu_conn *c, void *ud)
 static mu_code erase_run(mu_job *j, mu_wtx *w)
 {
     admin_op *o = (admin_op *)j;
-    return user_erase(w, o->user);
+    return store_admin_erase_user(w, o->user);
 }
 
 static void erase_done(mu_job *j)
@@ -121,13 +122,13 @@ static void verify_done(uv_work_t *w, int status)
 
 void admin_me_delete(mu_conn *c, mu_request *r)
 {
-    if (c->role == ROLE_ADMIN && admin_count(g_srv->store) <= 1) {
+    if (c->role == ROLE_ADMIN && store_admin_count_admins(g_srv->store) <= 1) {
         conn_reply_err(c, MU_E_CONFLICT,
                        "You are the last admin; make another admin before erasing this account.");
         return;
     }
     user_row u;
-    if (users_find_by_id(g_srv->store, c->user_id, &u) != 1) {
+    if (store_users_find_by_id(g_srv->store, c->user_id, &u) != 1) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read the account.");
         return;
     }
@@ -159,8 +160,7 @@ static bool admin_only(mu_conn *c)
 static mu_code create_run(mu_job *j, mu_wtx *w)
 {
     admin_op *o = (admin_op *)j;
-    int role = role_parse(o->role, strlen(o->role));
-    return users_insert(w, o->handle, (mu_role)role, o->hash, clock_now_ms(), &o->user);
+    return store_users_insert(w, o->handle, o->role, o->hash, clock_now_ms(), &o->user);
 }
 
 static void create_done(mu_job *j)
@@ -174,7 +174,7 @@ static void create_done(mu_job *j)
         mu_enc e;
         conn_reply_begin(o->c, &e, 1);
         mu_enc_key(&e, "user");
-        role_enc_user(&e, o->handle, (mu_role)role_parse(o->role, strlen(o->role)));
+        role_enc_user(&e, o->handle, o->role);
         conn_reply(o->c, &e);
     }
     aop_free(o);
@@ -205,14 +205,14 @@ void admin_user_create(mu_conn *c, mu_request *r)
         return;
     const char *h = mu_req_field(r, "handle")->v.h;
     user_row u;
-    if (users_find_by_handle(g_srv->store, h, &u) == 1) {
+    if (store_users_find_by_handle(g_srv->store, h, &u) == 1) {
         conn_reply_err(c, MU_E_CONFLICT, "That handle is taken.");
         return;
     }
     admin_op *o = aop_new(c);
     snprintf(o->handle, sizeof(o->handle), "%s", h);
     const mu_val *role = mu_req_field(r, "role"), *pw = mu_req_field(r, "password");
-    snprintf(o->role, sizeof(o->role), "%.*s", (int)role->v.s.n, role->v.s.p);
+    o->role = (mu_role)role_parse(role->v.s.p, role->v.s.n); /* the op table checked it */
     o->pw_len = pw->v.s.n;
     memcpy(o->pw, pw->v.s.p, o->pw_len);
     o->work.data = o;
@@ -225,7 +225,7 @@ void admin_user_create(mu_conn *c, mu_request *r)
 static mu_code role_run(mu_job *j, mu_wtx *w)
 {
     admin_op *o = (admin_op *)j;
-    return user_set_role(w, o->user, o->role, &o->unassigned);
+    return store_admin_set_role(w, o->user, o->role, &o->unassigned);
 }
 
 static void set_live_role(mu_conn *c, void *ud)
@@ -240,8 +240,7 @@ static void role_done(mu_job *j)
         conn_reply_err(o->c, MU_E_INTERNAL, "The role could not be changed.");
     } else {
         /* At once: the user's open connections act with the new role from now on. */
-        mu_role role = (mu_role)role_parse(o->role, strlen(o->role));
-        conn_foreach_user(o->user, set_live_role, &role);
+        conn_foreach_user(o->user, set_live_role, &o->role);
         rooms_role_changed(o->user);
         conn_reply_empty(o->c);
     }
@@ -253,20 +252,20 @@ void admin_user_role(mu_conn *c, mu_request *r)
     if (!admin_only(c))
         return;
     user_row u;
-    int f = users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
+    int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
     if (f != 1) {
         conn_reply_err(c, f < 0 ? MU_E_INTERNAL : MU_E_NOT_FOUND, "No account has that handle.");
         return;
     }
-    const mu_val *role = mu_req_field(r, "role");
-    if (u.role == ROLE_ADMIN && !(role->v.s.n == 5 && !memcmp(role->v.s.p, "admin", 5)) &&
-        admin_count(g_srv->store) <= 1) {
+    const mu_val *rv = mu_req_field(r, "role");
+    mu_role role = (mu_role)role_parse(rv->v.s.p, rv->v.s.n); /* the op table checked it */
+    if (u.role == ROLE_ADMIN && role != ROLE_ADMIN && store_admin_count_admins(g_srv->store) <= 1) {
         conn_reply_err(c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
         return;
     }
     admin_op *o = aop_new(c);
     o->user = u.id;
-    snprintf(o->role, sizeof(o->role), "%.*s", (int)role->v.s.n, role->v.s.p);
+    o->role = role;
     o->job.run = role_run;
     o->job.done = role_done;
     store_submit(g_srv->store, &o->job);
@@ -298,8 +297,8 @@ void admin_audit_list(mu_conn *c, mu_request *r)
     const mu_val *since = mu_req_field(r, "since"), *limit = mu_req_field(r, "limit");
     audit_out o = {0};
     mu_enc_init(&o.body, 0);
-    if (audit_read(store_rdb(g_srv->store), since->present ? (int64_t)since->v.u : 0,
-                   limit->present ? (int)limit->v.u : 100, true, put_audit, &o) < 0) {
+    if (store_admin_audit_read(store_rdb(g_srv->store), since->present ? (int64_t)since->v.u : 0,
+                               limit->present ? (int)limit->v.u : 100, true, put_audit, &o) < 0) {
         mu_enc_free(&o.body);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read the audit log.");
         return;
@@ -315,8 +314,9 @@ void admin_stats(mu_conn *c, mu_request *r)
     mu_enc e;
     conn_reply_begin(c, &e, 4);
     mu_enc_kint(&e, "connections", (int64_t)conn_count());
-    mu_enc_kint(&e, "users", users_count(g_srv->store));
+    mu_enc_kint(&e, "users", store_admin_count_users(g_srv->store));
     mu_enc_kint(&e, "rooms_open", rooms_open_count());
-    mu_enc_kint(&e, "checkins_today", checkins_since(g_srv->store, now - now % 86400000));
+    mu_enc_kint(&e, "checkins_today",
+                store_admin_count_checkins_since(g_srv->store, now - now % 86400000));
     conn_reply(c, &e);
 }

@@ -155,10 +155,10 @@ static void reply_job_error(mu_conn *c, mu_code code)
 static mu_code register_run(mu_job *j, mu_wtx *w)
 {
     auth_op *a = (auth_op *)j;
-    mu_code c = users_insert(w, a->handle, a->role, a->hash, a->now, &a->user_id);
+    mu_code c = store_users_insert(w, a->handle, a->role, a->hash, a->now, &a->user_id);
     if (c != MU_OK)
         return c;
-    return tokens_insert(w, a->token_hash, a->user_id, a->now, a->expires);
+    return store_users_token_insert(w, a->token_hash, a->user_id, a->now, a->expires);
 }
 
 static void register_done(mu_job *j)
@@ -205,7 +205,7 @@ void auth_register(mu_conn *c, mu_request *r)
     const mu_val *role = mu_req_field(r, "role");
     const char *handle = mu_req_field(r, "handle")->v.h;
     user_row u;
-    int found = users_find_by_handle(g_srv->store, handle, &u);
+    int found = store_users_find_by_handle(g_srv->store, handle, &u);
     if (found < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
         return;
@@ -226,7 +226,7 @@ void auth_register(mu_conn *c, mu_request *r)
 static mu_code login_run(mu_job *j, mu_wtx *w)
 {
     auth_op *a = (auth_op *)j;
-    return tokens_insert(w, a->token_hash, a->user_id, a->now, a->expires);
+    return store_users_token_insert(w, a->token_hash, a->user_id, a->now, a->expires);
 }
 
 static void login_done(mu_job *j)
@@ -274,7 +274,7 @@ void auth_login(mu_conn *c, mu_request *r)
         return;
     }
     user_row u;
-    int found = users_find_by_handle(g_srv->store, handle, &u);
+    int found = store_users_find_by_handle(g_srv->store, handle, &u);
     if (found < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
         return;
@@ -303,7 +303,7 @@ void auth_resume(mu_conn *c, mu_request *r)
     token_hash(t->v.s.p, t->v.s.n, hash);
     user_row u;
     int64_t expires = 0;
-    int found = tokens_find(g_srv->store, hash, &u, &expires);
+    int found = store_users_token_find(g_srv->store, hash, &u, &expires);
     if (found < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read sessions.");
         return;
@@ -329,7 +329,7 @@ void auth_resume(mu_conn *c, mu_request *r)
 
 static mu_code logout_run(mu_job *j, mu_wtx *w)
 {
-    return tokens_delete(w, ((auth_op *)j)->token_hash);
+    return store_users_token_delete(w, ((auth_op *)j)->token_hash);
 }
 
 static void logout_done(mu_job *j)
@@ -356,7 +356,7 @@ void auth_logout(mu_conn *c, mu_request *r)
 static mu_code pwset_run(mu_job *j, mu_wtx *w)
 {
     auth_op *a = (auth_op *)j;
-    return users_set_password(w, a->user_id, a->hash, a->token_hash);
+    return store_users_set_password(w, a->user_id, a->hash, a->token_hash);
 }
 
 static void close_other(mu_conn *other, void *ud)
@@ -390,7 +390,7 @@ static void pwset_hashed(auth_op *a)
 void auth_password_set(mu_conn *c, mu_request *r)
 {
     user_row u;
-    int found = users_find_by_id(g_srv->store, c->user_id, &u);
+    int found = store_users_find_by_id(g_srv->store, c->user_id, &u);
     if (found <= 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read the account.");
         return;

@@ -77,10 +77,10 @@ static mu_code submit_run(mu_job *j, mu_wtx *w)
 {
     submit_op *o = (submit_op *)j;
     unsigned alerted = 0;
-    mu_code c = checkin_put(w, &o->in, &alerted);
+    mu_code c = store_checkins_put(w, &o->in, &alerted);
     if (c != MU_OK)
         return c;
-    share_level share = consent_get_w(w, o->in.user);
+    share_level share = store_checkins_consent_w(w, o->in.user);
     int64_t mentor = store_dm_mentor_of_w(w, o->in.user);
     if (share == SHARE_NONE || mentor <= 0)
         return MU_OK; /* flags raised without consent raise no alert, now or later */
@@ -97,7 +97,7 @@ static mu_code submit_run(mu_job *j, mu_wtx *w)
             return c;
         o->nalerts++;
     }
-    return fresh ? checkin_set_alerted(w, o->in.user, o->in.day, alerted | fresh) : MU_OK;
+    return fresh ? store_checkins_set_alerted(w, o->in.user, o->in.day, alerted | fresh) : MU_OK;
 }
 
 static void enc_flags(mu_enc *e, unsigned flags)
@@ -115,7 +115,7 @@ static int current_streak(int64_t user, int32_t today, int *best)
 {
     int32_t *days;
     size_t n;
-    if (checkin_days(g_srv->store, user, &days, &n) < 0)
+    if (store_checkins_days(g_srv->store, user, &days, &n) < 0)
         return -1;
     int s = streak_current(days, n, today);
     if (best)
@@ -273,7 +273,7 @@ static void reply_items(mu_conn *c, int64_t user, int32_t from, int32_t to, bool
 {
     items_out o = {.with_note = with_note};
     mu_enc_init(&o.body, 0);
-    if (checkin_range(g_srv->store, user, from, to, put_item, &o) < 0) {
+    if (store_checkins_range(g_srv->store, user, from, to, put_item, &o) < 0) {
         mu_enc_free(&o.body);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
         return;
@@ -297,7 +297,7 @@ static int32_t user_today(int64_t user)
 {
     int32_t day;
     int tz = 0;
-    if (checkin_latest(g_srv->store, user, &day, &tz) != 1)
+    if (store_checkins_latest(g_srv->store, user, &day, &tz) != 1)
         tz = 0;
     return local_day(clock_now_ms(), tz);
 }
@@ -331,12 +331,12 @@ void checkin_summary(mu_conn *c, mu_request *r)
     int32_t today = user_today(c->user_id), from = today - days + 1;
     int32_t *all;
     size_t n;
-    if (checkin_days(g_srv->store, c->user_id, &all, &n) < 0) {
+    if (store_checkins_days(g_srv->store, c->user_id, &all, &n) < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
         return;
     }
     summary_acc a = {.who5_last = -1, .barc10_last = -1, .from = from};
-    if (checkin_range(g_srv->store, c->user_id, -1000000, today, sum_row, &a) < 0) {
+    if (store_checkins_range(g_srv->store, c->user_id, -1000000, today, sum_row, &a) < 0) {
         free(all);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
         return;
@@ -377,7 +377,7 @@ typedef struct {
 static mu_code consent_run(mu_job *j, mu_wtx *w)
 {
     consent_op *o = (consent_op *)j;
-    return consent_put(w, o->c->user_id, o->share, o->ts);
+    return store_checkins_consent_put(w, o->c->user_id, o->share, o->ts);
 }
 
 static void consent_done(mu_job *j)
@@ -437,14 +437,14 @@ static void read_done(mu_job *j)
 void checkin_mentee(mu_conn *c, mu_request *r)
 {
     user_row u;
-    int f = users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
+    int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
     int64_t mentor = 0;
     if (f < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
         return;
     }
-    if (f == 0 || assign_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
-        mentor != c->user_id || consent_get(g_srv->store, u.id) != SHARE_SCORES) {
+    if (f == 0 || store_dm_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
+        mentor != c->user_id || store_checkins_consent(g_srv->store, u.id) != SHARE_SCORES) {
         conn_reply_err(c, MU_E_FORBIDDEN,
                        "Only a mentee's own mentor sees their check-ins, and only when they "
                        "share their scores.");

@@ -66,9 +66,9 @@ static bool pair_allowed(const mu_conn *c, const user_row *peer)
     if (c->role == ROLE_ADMIN || peer->role == ROLE_ADMIN)
         return true;
     int64_t m = 0;
-    if (assign_mentor_of(g_srv->store, peer->id, &m, NULL) == 1 && m == c->user_id)
+    if (store_dm_mentor_of(g_srv->store, peer->id, &m, NULL) == 1 && m == c->user_id)
         return true;
-    if (assign_mentor_of(g_srv->store, c->user_id, &m, NULL) == 1 && m == peer->id)
+    if (store_dm_mentor_of(g_srv->store, c->user_id, &m, NULL) == 1 && m == peer->id)
         return true;
     return false;
 }
@@ -76,7 +76,7 @@ static bool pair_allowed(const mu_conn *c, const user_row *peer)
 /* Looks a person up by handle for messaging; on any refusal replies and returns false. */
 static bool find_person(mu_conn *c, const char *handle, user_row *u)
 {
-    int f = users_find_by_handle(g_srv->store, handle, u);
+    int f = store_users_find_by_handle(g_srv->store, handle, u);
     if (f < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
         return false;
@@ -126,8 +126,8 @@ static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except)
 static mu_code assign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    mu_code c = assign_set(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
-                           &o->old_mentor);
+    mu_code c = store_dm_assign(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
+                                &o->old_mentor);
     /* The old mentor's open alerts about the user close (they stay in the record). */
     if (c == MU_OK && o->old_mentor > 0)
         c = store_alerts_close_about(w, o->peer, o->old_mentor, o->ts);
@@ -160,7 +160,7 @@ static bool admin_only(mu_conn *c)
 
 static int find_account(mu_conn *c, const char *handle, user_row *u)
 {
-    int f = users_find_by_handle(g_srv->store, handle, u);
+    int f = store_users_find_by_handle(g_srv->store, handle, u);
     if (f < 0)
         conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
     else if (f == 0)
@@ -198,7 +198,7 @@ void dm_mentor_assign(mu_conn *c, mu_request *r)
 static mu_code unassign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    mu_code c = assign_clear(w, o->peer, &o->old_mentor);
+    mu_code c = store_dm_unassign(w, o->peer, &o->old_mentor);
     if (c == MU_OK && o->old_mentor > 0)
         c = store_alerts_close_about(w, o->peer, o->old_mentor, clock_now_ms());
     return c;
@@ -222,7 +222,7 @@ void dm_mentor_get(mu_conn *c, mu_request *r)
 {
     int64_t m;
     char handle[MU_HANDLE_MAX + 1];
-    int f = assign_mentor_of(g_srv->store, c->user_id, &m, handle);
+    int f = store_dm_mentor_of(g_srv->store, c->user_id, &m, handle);
     if (f < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read assignments.");
         return;
@@ -258,7 +258,7 @@ void dm_mentees_list(mu_conn *c, mu_request *r)
         return;
     }
     mentee_list l = {0};
-    if (assign_mentees(g_srv->store, c->user_id, collect_mentee, &l) < 0) {
+    if (store_dm_mentees(g_srv->store, c->user_id, collect_mentee, &l) < 0) {
         free(l.v);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read the caseload.");
         return;
@@ -271,9 +271,9 @@ void dm_mentees_list(mu_conn *c, mu_request *r)
         mu_enc_map(&e, 5);
         mu_enc_kstr(&e, "handle", l.v[i].handle);
         mu_enc_kstr(&e, "role", role_name(l.v[i].role));
-        mu_enc_kstr(&e, "share", share_name(consent_get(g_srv->store, l.v[i].id)));
+        mu_enc_kstr(&e, "share", share_name(store_checkins_consent(g_srv->store, l.v[i].id)));
         int32_t day;
-        if (checkin_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
+        if (store_checkins_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
             char date[11];
             mu_date_format(day, date);
             mu_enc_kstr(&e, "last_checkin", date);
@@ -301,7 +301,8 @@ static void reply_sent(mu_conn *c, int64_t id, int64_t ts)
 static mu_code send_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    return dm_insert(w, o->me, o->peer, o->ts, o->text, o->text_len, o->cid, o->cid_len, &o->id);
+    return store_dm_insert(w, o->me, o->peer, o->ts, o->text, o->text_len, o->cid, o->cid_len,
+                           &o->id);
 }
 
 static void send_done(mu_job *j)
@@ -311,7 +312,7 @@ static void send_done(mu_job *j)
     if (j->result == MU_E_CONFLICT && o->cid) {
         /* The same cid went in first from another request: that one is the message. */
         int64_t id, ts;
-        if (dm_find_cid(g_srv->store, o->me, o->peer, o->cid, o->cid_len, &id, &ts) == 1)
+        if (store_dm_find_cid(g_srv->store, o->me, o->peer, o->cid, o->cid_len, &id, &ts) == 1)
             reply_sent(c, id, ts);
         else
             conn_reply_err(c, MU_E_INTERNAL, "The message could not be saved.");
@@ -340,7 +341,8 @@ void dm_send(mu_conn *c, mu_request *r)
     const mu_val *cid = mu_req_field(r, "cid");
     if (cid->present) {
         int64_t id, ts;
-        int f = dm_find_cid(g_srv->store, c->user_id, peer.id, cid->v.s.p, cid->v.s.n, &id, &ts);
+        int f =
+            store_dm_find_cid(g_srv->store, c->user_id, peer.id, cid->v.s.p, cid->v.s.n, &id, &ts);
         if (f < 0) {
             conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
             return;
@@ -370,7 +372,7 @@ static bool find_thread(mu_conn *c, const char *handle, user_row *peer)
 {
     if (!find_person(c, handle, peer))
         return false;
-    int t = thread_exists(g_srv->store, c->user_id, peer->id);
+    int t = store_dm_thread_exists(g_srv->store, c->user_id, peer->id);
     if (t < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
         return false;
@@ -385,7 +387,7 @@ static bool find_thread(mu_conn *c, const char *handle, user_row *peer)
 static mu_code ack_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    return dm_mark_read(w, o->me, o->peer, o->up_to);
+    return store_dm_mark_read(w, o->me, o->peer, o->up_to);
 }
 
 static void ack_done(mu_job *j)
@@ -440,8 +442,9 @@ void dm_history_request(mu_conn *c, mu_request *r)
     const mu_val *before = mu_req_field(r, "before"), *limit = mu_req_field(r, "limit");
     rows_out o = {0};
     mu_enc_init(&o.body, 0);
-    int n = dm_history(g_srv->store, c->user_id, peer.id, before->present ? before->v.u : UINT64_MAX,
-                       limit->present ? (unsigned)limit->v.u : 50, put_row, &o);
+    int n = store_dm_history(g_srv->store, c->user_id, peer.id,
+                             before->present ? before->v.u : UINT64_MAX,
+                             limit->present ? (unsigned)limit->v.u : 50, put_row, &o);
     if (n < 0) {
         mu_enc_free(&o.body);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
@@ -475,7 +478,7 @@ static void put_last(const dm_row *row, void *ud)
 void dm_inbox(mu_conn *c, mu_request *r)
 {
     thread_list l = {0};
-    if (dm_threads_of(g_srv->store, c->user_id, collect_thread, &l) < 0) {
+    if (store_dm_threads_of(g_srv->store, c->user_id, collect_thread, &l) < 0) {
         free(l.v);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
         return;
@@ -488,9 +491,9 @@ void dm_inbox(mu_conn *c, mu_request *r)
         mu_enc_map(&e, 3);
         mu_enc_kstr(&e, "with", l.v[i].other);
         mu_enc_key(&e, "last");
-        if (dm_last(g_srv->store, c->user_id, l.v[i].other_id, put_last, &e) <= 0)
+        if (store_dm_last(g_srv->store, c->user_id, l.v[i].other_id, put_last, &e) <= 0)
             mu_enc_nil(&e);
-        int64_t unread = dm_unread_count(g_srv->store, c->user_id, l.v[i].other_id);
+        int64_t unread = store_dm_unread_count(g_srv->store, c->user_id, l.v[i].other_id);
         mu_enc_kint(&e, "unread", unread < 0 ? 0 : unread);
     }
     free(l.v);
@@ -511,6 +514,6 @@ static void push_row(const dm_row *row, void *ud)
 
 void dm_push_unread(mu_conn *c)
 {
-    if (dm_unread_for(g_srv->store, c->user_id, push_row, c) < 0)
+    if (store_dm_unread_for(g_srv->store, c->user_id, push_row, c) < 0)
         log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
 }

@@ -160,7 +160,7 @@ static int cmd_user_add(const args *a)
     }
     w = store_wtx_direct(db);
     int64_t id = 0;
-    mu_code c = users_insert(w, handle, (mu_role)role, hash, clock_now_ms(), &id);
+    mu_code c = store_users_insert(w, handle, (mu_role)role, hash, clock_now_ms(), &id);
     if (c == MU_E_CONFLICT) {
         fprintf(stderr, "mutuald: handle '%s' is taken\n", handle);
         goto cleanup;
@@ -221,7 +221,8 @@ static int cmd_audit(const args *a)
         goto cleanup;
     }
     printf("%-20s  %-16s %-14s %-16s %s\n", "WHEN (UTC)", "WHO", "WHAT", "WHOM", "ROOM");
-    if (audit_read(db, (int64_t)since_day * 86400000, 1000000, false, print_audit, NULL) < 0) {
+    if (store_admin_audit_read(db, (int64_t)since_day * 86400000, 1000000, false, print_audit,
+                               NULL) < 0) {
         fprintf(stderr, "mutuald: cannot read the audit log: %s\n", sqlite3_errmsg(db));
         goto cleanup;
     }

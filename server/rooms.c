@@ -276,13 +276,13 @@ static int enc_history(mu_enc *e, const room *r, bool has_since, int64_t since, 
     mu_enc_init(&body, 0);
     int n;
     if (!has_since) {
-        n = rstore_msgs(srv->store, r->slug, 0, INT64_MAX, 50, put_msg, &body);
+        n = store_rooms_msgs(srv->store, r->slug, 0, INT64_MAX, 50, put_msg, &body);
     } else {
         int64_t min_seq = 0;
-        int64_t held = rstore_msgs_count_after(srv->store, r->slug, since, &min_seq);
+        int64_t held = store_rooms_msgs_count_after(srv->store, r->slug, since, &min_seq);
         int64_t expected = r->done_seq > since ? r->done_seq - since : 0;
         *recovered = held >= 0 && held <= 500 && held >= expected;
-        n = rstore_msgs(srv->store, r->slug, since, INT64_MAX, 500, put_msg, &body);
+        n = store_rooms_msgs(srv->store, r->slug, since, INT64_MAX, 500, put_msg, &body);
     }
     if (n < 0) {
         mu_enc_free(&body);
@@ -520,25 +520,27 @@ static mu_code op_run(mu_job *j, mu_wtx *w)
     room_op *o = (room_op *)j;
     mu_code c = MU_OK;
     switch (o->kind) {
-    case OP_CREATE: c = rstore_insert(w, &o->def, o->ts); break;
-    case OP_UPDATE: c = rstore_update(w, &o->def); break;
-    case OP_DELETE: c = rstore_remove(w, o->slug); break;
-    case OP_OPEN: c = rstore_set_open(w, o->slug, true); break;
+    case OP_CREATE: c = store_rooms_insert(w, &o->def, o->ts); break;
+    case OP_UPDATE: c = store_rooms_update(w, &o->def); break;
+    case OP_DELETE: c = store_rooms_remove(w, o->slug); break;
+    case OP_OPEN: c = store_rooms_set_open(w, o->slug, true); break;
     case OP_CLOSE:
-        c = rstore_set_open(w, o->slug, false);
+        c = store_rooms_set_open(w, o->slug, false);
         if (c == MU_OK)
-            c = rstore_end_meeting(w, o->slug, o->erase, o->last_seq);
+            c = store_rooms_end_meeting(w, o->slug, o->erase, o->last_seq);
         break;
     case OP_SAY:
-        return rstore_msg_insert(w, o->slug, o->seq, o->ts, o->actor_id, o->actor, o->text,
-                               o->text_len, o->cid, o->cid_len);
+        return store_rooms_msg_insert(w, o->slug, o->seq, o->ts, o->actor_id, o->actor, o->text,
+                                      o->text_len, o->cid, o->cid_len);
     case OP_MUTE:
-    case OP_UNMUTE: c = rstore_user_set(w, ROOM_MUTES, o->slug, o->target_id, o->kind == OP_MUTE); break;
+    case OP_UNMUTE:
+        c = store_rooms_user_set(w, ROOM_MUTES, o->slug, o->target_id, o->kind == OP_MUTE);
+        break;
     case OP_REMOVE:
         if (o->flag)
-            c = rstore_user_set(w, ROOM_BANS, o->slug, o->target_id, true);
+            c = store_rooms_user_set(w, ROOM_BANS, o->slug, o->target_id, true);
         break;
-    case OP_UNBAN: c = rstore_user_set(w, ROOM_BANS, o->slug, o->target_id, false); break;
+    case OP_UNBAN: c = store_rooms_user_set(w, ROOM_BANS, o->slug, o->target_id, false); break;
     default: break;
     }
     if (c == MU_OK && o->audit_action)
@@ -1182,7 +1184,8 @@ void room_say(mu_conn *c, mu_request *req)
                 return;
             }
         int64_t seq, ts;
-        int f = rstore_find_cid(srv->store, r->slug, c->user_id, cid->v.s.p, cid->v.s.n, &seq, &ts);
+        int f = store_rooms_find_cid(srv->store, r->slug, c->user_id, cid->v.s.p, cid->v.s.n, &seq,
+                                     &ts);
         if (f < 0) {
             conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
             return;
@@ -1226,8 +1229,8 @@ void room_history(mu_conn *c, mu_request *req)
     int64_t b = before->present && before->v.u < (uint64_t)INT64_MAX ? (int64_t)before->v.u : INT64_MAX;
     mu_enc body;
     mu_enc_init(&body, 0);
-    int n = rstore_msgs(srv->store, r->slug, 0, b, limit->present ? (int)limit->v.u : 50, put_msg,
-                      &body);
+    int n = store_rooms_msgs(srv->store, r->slug, 0, b, limit->present ? (int)limit->v.u : 50,
+                             put_msg, &body);
     if (n < 0) {
         mu_enc_free(&body);
         conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
@@ -1240,7 +1243,7 @@ void room_history(mu_conn *c, mu_request *req)
 static bool target(mu_conn *c, mu_request *req, room_op *o)
 {
     user_row u;
-    int f = users_find_by_handle(srv->store, mu_req_field(req, "handle")->v.h, &u);
+    int f = store_users_find_by_handle(srv->store, mu_req_field(req, "handle")->v.h, &u);
     if (f < 0) {
         conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
         return false;
@@ -1437,7 +1440,7 @@ void rooms_forget_user(int64_t user)
 void rooms_role_changed(int64_t user)
 {
     user_row u;
-    if (users_find_by_id(srv->store, user, &u) != 1)
+    if (store_users_find_by_id(srv->store, user, &u) != 1)
         return;
     for (room *r = rooms; r; r = r->next) {
         member *m = members_find(&r->members, user);
@@ -1502,8 +1505,9 @@ int rooms_init(mu_server *s)
 {
     srv = s;
     sqlite3 *db = store_rdb(s->store);
-    if (rstore_load(db, load_one, NULL) != 0 || rstore_load_bans(db, load_ban, NULL) != 0 ||
-        rstore_load_mutes(db, load_ban, (void *)1) != 0)
+    if (store_rooms_load(db, load_one, NULL) != 0 ||
+        store_rooms_load_bans(db, load_ban, NULL) != 0 ||
+        store_rooms_load_mutes(db, load_ban, (void *)1) != 0)
         return -1;
     clock_observe(rooms_on_clock, NULL);
     return 0;

@@ -34,12 +34,12 @@ typedef struct {
 static mu_code purge_run(mu_job *j, mu_wtx *w)
 {
     purge_job *p = (purge_job *)j;
-    mu_code c = tokens_purge_expired(w, p->now);
+    mu_code c = store_users_tokens_purge(w, p->now);
     const mu_config *cfg = &g_srv->cfg;
     retention r = {(int64_t)cfg->retain_read_dms_days * 86400000,
                    (int64_t)cfg->retain_closed_alerts_days * 86400000,
                    (int64_t)cfg->retain_notes_days * 86400000};
-    return c == MU_OK ? retention_apply(w, p->now, &r) : c;
+    return c == MU_OK ? store_admin_retention(w, p->now, &r) : c;
 }
 
 static void purge_done(mu_job *j)

@@ -6,17 +6,17 @@
 #include "log.h"
 #include "scoring.h"
 
-int64_t admin_count(mu_store *s)
+int64_t store_admin_count_admins(mu_store *s)
 {
     return store_count(store_read(s, "SELECT count(*) FROM users WHERE role = 'admin'"));
 }
 
-int64_t users_count(mu_store *s)
+int64_t store_admin_count_users(mu_store *s)
 {
     return store_count(store_read(s, "SELECT count(*) FROM users"));
 }
 
-int64_t checkins_since(mu_store *s, int64_t ts)
+int64_t store_admin_count_checkins_since(mu_store *s, int64_t ts)
 {
     sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM checkins WHERE ts >= ?");
     if (st)
@@ -33,7 +33,7 @@ static mu_code exec_id(mu_wtx *w, const char *sql, int64_t id)
     return store_step(st, store_wdb(w));
 }
 
-mu_code user_erase(mu_wtx *w, int64_t user)
+mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
 {
     /* The audit log has no foreign keys: replace the person before the row goes. */
     mu_code c = exec_id(w, "UPDATE audit SET actor = '(erased)', actor_id = NULL "
@@ -49,28 +49,24 @@ mu_code user_erase(mu_wtx *w, int64_t user)
     return c;
 }
 
-mu_code user_set_role(mu_wtx *w, int64_t user, const char *role, int64_t *unassigned)
+mu_code store_admin_set_role(mu_wtx *w, int64_t user, mu_role role, int64_t *unassigned)
 {
     sqlite3_stmt *st = store_wstmt(w, "UPDATE users SET role = ? WHERE id = ?");
-    if (!st)
-        return MU_E_INTERNAL;
-    sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, user);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return MU_E_INTERNAL;
+    if (st) {
+        sqlite3_bind_text(st, 1, role_name(role), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, user);
+    }
     sqlite3 *db = store_wdb(w);
-    mu_code c = MU_OK;
+    mu_code c = store_step(st, db);
     *unassigned = 0;
-    if (strcmp(role, "mentor") != 0) {
+    if (c == MU_OK && role != ROLE_MENTOR) {
         /* no longer a mentor: the caseload is unassigned and its open alerts close */
         c = exec_id(w, "DELETE FROM assignments WHERE mentor_id = ?", user);
         *unassigned += sqlite3_changes(db);
         if (c == MU_OK)
             c = exec_id(w, "UPDATE alerts SET open = 0 WHERE mentor_id = ? AND open = 1", user);
     }
-    if (c == MU_OK && (!strcmp(role, "mentor") || !strcmp(role, "admin"))) {
+    if (c == MU_OK && (role == ROLE_MENTOR || role == ROLE_ADMIN)) {
         /* mentors and admins have no mentor */
         c = exec_id(w, "DELETE FROM assignments WHERE user_id = ?", user);
         *unassigned += sqlite3_changes(db);
@@ -78,7 +74,8 @@ mu_code user_set_role(mu_wtx *w, int64_t user, const char *role, int64_t *unassi
     return c;
 }
 
-int audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn, void *ud)
+int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn,
+                           void *ud)
 {
     sqlite3_stmt *st;
     const char *sql = newest_first
@@ -101,7 +98,7 @@ int audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_f
     return rc == SQLITE_DONE ? n : -1;
 }
 
-mu_code retention_apply(mu_wtx *w, int64_t now, const retention *r)
+mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r)
 {
     mu_code c = MU_OK;
     if (r->read_dms_ms)
@@ -158,7 +155,7 @@ static int rows(mu_store *s, const char *sql, int64_t user, mu_enc *e)
     return 0;
 }
 
-int export_user(mu_store *s, int64_t user, mu_enc *e)
+int store_admin_export(mu_store *s, int64_t user, mu_enc *e)
 {
     static const struct {
         const char *key, *sql;

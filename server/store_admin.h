@@ -5,17 +5,18 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "roles.h"
 #include "store.h"
 
-int64_t admin_count(mu_store *s);
-int64_t users_count(mu_store *s);
-int64_t checkins_since(mu_store *s, int64_t ts);
+int64_t store_admin_count_admins(mu_store *s);
+int64_t store_admin_count_users(mu_store *s);
+int64_t store_admin_count_checkins_since(mu_store *s, int64_t ts);
 
 /* Erases a user and everything about them; the audit log keeps the facts with a
  * placeholder for the person. */
-mu_code user_erase(mu_wtx *w, int64_t user);
+mu_code store_admin_erase_user(mu_wtx *w, int64_t user);
 /* Sets the role and its consequences for caseloads. */
-mu_code user_set_role(mu_wtx *w, int64_t user, const char *role, int64_t *unassigned);
+mu_code store_admin_set_role(mu_wtx *w, int64_t user, mu_role role, int64_t *unassigned);
 
 /* One entry of the audit log; target and room may be NULL (target_id 0: none). */
 mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
@@ -23,15 +24,16 @@ mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const cha
                               const char *room);
 typedef void (*audit_fn)(int64_t ts, const char *actor, const char *action, const char *target,
                          const char *room, void *ud);
-int audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn, void *ud);
+int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn,
+                           void *ud);
 
 typedef struct {
     int64_t read_dms_ms, closed_alerts_ms, notes_ms; /* 0: keep forever */
 } retention;
-mu_code retention_apply(mu_wtx *w, int64_t now, const retention *r);
+mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r);
 
 /* The caller's data as MessagePack key/value pairs, for me.export: EXPORT_PARTS of them. */
 #define EXPORT_PARTS 9
-int export_user(mu_store *s, int64_t user, mu_enc *e);
+int store_admin_export(mu_store *s, int64_t user, mu_enc *e);
 
 #endif

@@ -39,12 +39,12 @@ static int latest(sqlite3_stmt *st, int64_t user, int32_t *day, int *tz)
 
 #define LATEST_SQL "SELECT day, tz FROM checkins WHERE user_id = ? ORDER BY day DESC LIMIT 1"
 
-int checkin_latest(mu_store *s, int64_t user, int32_t *day, int *tz)
+int store_checkins_latest(mu_store *s, int64_t user, int32_t *day, int *tz)
 {
     return latest(store_read(s, LATEST_SQL), user, day, tz);
 }
 
-int checkin_days(mu_store *s, int64_t user, int32_t **days, size_t *n)
+int store_checkins_days(mu_store *s, int64_t user, int32_t **days, size_t *n)
 {
     sqlite3_stmt *st = store_read(s, "SELECT day FROM checkins WHERE user_id = ? ORDER BY day");
     *days = NULL;
@@ -76,7 +76,8 @@ static const void *col_blob(sqlite3_stmt *st, int i, size_t *len)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : sqlite3_column_blob(st, i);
 }
 
-int checkin_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn, void *ud)
+int store_checkins_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+                         void *ud)
 {
     sqlite3_stmt *st = store_read(
         s, "SELECT day, tz, ts, mood, craving, sleep, use, stage, who5, who5_pct, barc10, "
@@ -124,12 +125,12 @@ static share_level consent_from(sqlite3_stmt *st, int64_t user)
     return s;
 }
 
-share_level consent_get(mu_store *s, int64_t user)
+share_level store_checkins_consent(mu_store *s, int64_t user)
 {
     return consent_from(store_read(s, "SELECT share FROM consent WHERE user_id = ?"), user);
 }
 
-share_level consent_get_w(mu_wtx *w, int64_t user)
+share_level store_checkins_consent_w(mu_wtx *w, int64_t user)
 {
     return consent_from(store_wstmt(w, "SELECT share FROM consent WHERE user_id = ?"), user);
 }
@@ -152,7 +153,7 @@ static void bind_opt_int(sqlite3_stmt *st, int i, int v)
         sqlite3_bind_null(st, i);
 }
 
-mu_code checkin_put(mu_wtx *w, const checkin_in *c, unsigned *alerted)
+mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted)
 {
     int32_t last;
     int f = latest(store_wstmt(w, LATEST_SQL), c->user, &last, NULL);
@@ -197,7 +198,7 @@ mu_code checkin_put(mu_wtx *w, const checkin_in *c, unsigned *alerted)
     return store_step(st, store_wdb(w));
 }
 
-mu_code checkin_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted)
+mu_code store_checkins_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted)
 {
     sqlite3_stmt *st = store_wstmt(w, "UPDATE checkins SET alerted = ? WHERE user_id = ? AND day = ?");
     if (st) {
@@ -208,7 +209,7 @@ mu_code checkin_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alert
     return store_step(st, store_wdb(w));
 }
 
-mu_code consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts)
+mu_code store_checkins_consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts)
 {
     sqlite3_stmt *st = store_wstmt(w, "INSERT INTO consent (user_id, share, ts) VALUES (?, ?, ?) "
                                       "ON CONFLICT (user_id) DO UPDATE SET share = excluded.share, "

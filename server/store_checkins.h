@@ -28,11 +28,12 @@ typedef struct {
 typedef void (*checkin_fn)(const checkin_row *r, void *ud);
 
 /* Reader. 1 found, 0 none, -1 error. */
-int checkin_latest(mu_store *s, int64_t user, int32_t *day, int *tz);
+int store_checkins_latest(mu_store *s, int64_t user, int32_t *day, int *tz);
 /* Every check-in day of the user, ascending (malloc'd). -1 on error. */
-int checkin_days(mu_store *s, int64_t user, int32_t **days, size_t *n);
-int checkin_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn, void *ud);
-share_level consent_get(mu_store *s, int64_t user);
+int store_checkins_days(mu_store *s, int64_t user, int32_t **days, size_t *n);
+int store_checkins_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+                         void *ud);
+share_level store_checkins_consent(mu_store *s, int64_t user);
 
 /* Writer. */
 typedef struct {
@@ -52,9 +53,9 @@ typedef struct {
 
 /* CONFLICT when the user already has a later day. *alerted gets the flags of that day that
  * had raised alerts before this submission. */
-mu_code checkin_put(mu_wtx *w, const checkin_in *c, unsigned *alerted);
-mu_code checkin_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted);
-share_level consent_get_w(mu_wtx *w, int64_t user);
-mu_code consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts);
+mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted);
+mu_code store_checkins_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted);
+share_level store_checkins_consent_w(mu_wtx *w, int64_t user);
+mu_code store_checkins_consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts);
 
 #endif

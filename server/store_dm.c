@@ -11,7 +11,7 @@ static void order(int64_t a, int64_t b, int64_t *lo, int64_t *hi)
     *hi = a < b ? b : a;
 }
 
-int assign_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle)
+int store_dm_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle)
 {
     sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle FROM assignments a "
                                      "JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?");
@@ -28,7 +28,7 @@ int assign_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *han
     return store_read_done(st, rc, found);
 }
 
-int thread_exists(mu_store *s, int64_t a, int64_t b)
+int store_dm_thread_exists(mu_store *s, int64_t a, int64_t b)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
@@ -41,8 +41,8 @@ int thread_exists(mu_store *s, int64_t a, int64_t b)
     return store_read_done(st, rc, rc == SQLITE_ROW);
 }
 
-int dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
-                int64_t *ts)
+int store_dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
+                      int64_t *ts)
 {
     sqlite3_stmt *st = store_read(s, "SELECT id, ts FROM dms "
                                      "WHERE from_id = ? AND to_id = ? AND cid = ?");
@@ -88,8 +88,8 @@ static int each_row(sqlite3_stmt *st, dm_row_fn fn, void *ud)
     return store_read_done(st, rc, n);
 }
 
-int dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit, dm_row_fn fn,
-               void *ud)
+int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit,
+                     dm_row_fn fn, void *ud)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
@@ -106,7 +106,7 @@ int dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limi
     return each_row(st, fn, ud);
 }
 
-int dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud)
+int store_dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud)
 {
     sqlite3_stmt *st = store_read(s, DM_COLS "WHERE d.to_id = ? AND d.read = 0 ORDER BY d.id");
     if (!st)
@@ -115,7 +115,7 @@ int dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud)
     return each_row(st, fn, ud);
 }
 
-int dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
+int store_dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
@@ -128,7 +128,7 @@ int dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
     return each_row(st, fn, ud);
 }
 
-int64_t dm_unread_count(mu_store *s, int64_t to, int64_t from)
+int64_t store_dm_unread_count(mu_store *s, int64_t to, int64_t from)
 {
     sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM dms "
                                      "WHERE to_id = ? AND from_id = ? AND read = 0");
@@ -139,7 +139,7 @@ int64_t dm_unread_count(mu_store *s, int64_t to, int64_t from)
     return store_count(st);
 }
 
-int dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
+int store_dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
 {
     sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle FROM dm_threads t "
                                      "JOIN users u ON u.id = t.hi_id WHERE t.lo_id = ?1 "
@@ -161,7 +161,7 @@ int dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
     return store_read_done(st, rc, n);
 }
 
-int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
+int store_dm_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
 {
     sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle, u.role FROM assignments a "
                                      "JOIN users u ON u.id = a.user_id WHERE a.mentor_id = ? "
@@ -185,7 +185,7 @@ int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
 
 /* ---- writer side ------------------------------------------------------------------------ */
 
-mu_code thread_ensure(mu_wtx *w, int64_t a, int64_t b)
+mu_code store_dm_thread_ensure(mu_wtx *w, int64_t a, int64_t b)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
@@ -209,8 +209,8 @@ int64_t store_dm_mentor_of_w(mu_wtx *w, int64_t user_id)
     return m;
 }
 
-mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, int64_t now,
-                   int64_t *old_mentor)
+mu_code store_dm_assign(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, int64_t now,
+                        int64_t *old_mentor)
 {
     int64_t cur = store_dm_mentor_of_w(w, user_id);
     if (cur < 0)
@@ -237,10 +237,10 @@ mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, 
         sqlite3_bind_int64(st, 3, now);
     }
     mu_code c = store_step(st, store_wdb(w));
-    return c == MU_OK ? thread_ensure(w, user_id, mentor_id) : c;
+    return c == MU_OK ? store_dm_thread_ensure(w, user_id, mentor_id) : c;
 }
 
-mu_code assign_clear(mu_wtx *w, int64_t user_id, int64_t *old_mentor)
+mu_code store_dm_unassign(mu_wtx *w, int64_t user_id, int64_t *old_mentor)
 {
     int64_t cur = store_dm_mentor_of_w(w, user_id);
     if (cur < 0)
@@ -252,10 +252,10 @@ mu_code assign_clear(mu_wtx *w, int64_t user_id, int64_t *old_mentor)
     return store_step(st, store_wdb(w));
 }
 
-mu_code dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *text, size_t n,
-                  const char *cid, size_t cid_len, int64_t *id)
+mu_code store_dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *text, size_t n,
+                        const char *cid, size_t cid_len, int64_t *id)
 {
-    mu_code c = thread_ensure(w, from, to);
+    mu_code c = store_dm_thread_ensure(w, from, to);
     if (c != MU_OK)
         return c;
     int64_t lo, hi;
@@ -280,7 +280,7 @@ mu_code dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *t
     return c;
 }
 
-mu_code dm_mark_read(mu_wtx *w, int64_t reader, int64_t from, uint64_t up_to)
+mu_code store_dm_mark_read(mu_wtx *w, int64_t reader, int64_t from, uint64_t up_to)
 {
     sqlite3_stmt *st = store_wstmt(w, "UPDATE dms SET read = 1 WHERE to_id = ? AND from_id = ? "
                                       "AND id <= ? AND read = 0");

@@ -17,28 +17,28 @@ typedef struct {
 } dm_row;
 
 /* The user's mentor: 1 found (id and handle filled), 0 none, -1 error. */
-int assign_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle);
+int store_dm_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle);
 /* Whether two users have a thread (history readable). -1 on error. */
-int thread_exists(mu_store *s, int64_t a, int64_t b);
+int store_dm_thread_exists(mu_store *s, int64_t a, int64_t b);
 /* A message sent earlier by `from` to `to` with this cid: 1 found (id, ts), 0 none. */
-int dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
-                int64_t *ts);
+int store_dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
+                      int64_t *ts);
 
 /* Calls fn for each row, in ascending id order. Returns rows seen, -1 on error. */
 typedef void (*dm_row_fn)(const dm_row *r, void *ud);
-int dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit, dm_row_fn fn,
-               void *ud);
-int dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud);
+int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit,
+                     dm_row_fn fn, void *ud);
+int store_dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud);
 
 typedef struct {
     int64_t other_id;
     char other[MU_HANDLE_MAX + 1];
 } thread_row;
 typedef void (*thread_row_fn)(const thread_row *t, void *ud);
-int dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud);
+int store_dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud);
 /* The newest message of a thread: 1 found, 0 none. */
-int dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud);
-int64_t dm_unread_count(mu_store *s, int64_t to, int64_t from);
+int store_dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud);
+int64_t store_dm_unread_count(mu_store *s, int64_t to, int64_t from);
 
 typedef struct {
     int64_t id;
@@ -46,20 +46,20 @@ typedef struct {
     mu_role role;
 } mentee_row;
 typedef void (*mentee_row_fn)(const mentee_row *m, void *ud);
-int assign_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud);
+int store_dm_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud);
 
 /* Writer side. */
 /* The user's mentor read inside a job: its id, 0 none, -1 error. */
 int64_t store_dm_mentor_of_w(mu_wtx *w, int64_t user_id);
 /* Assigns (or reassigns) a user; CASELOAD_FULL when the mentor has `max` others already. The
  * old mentor's id, when it changed, goes to *old_mentor (0 when none). */
-mu_code assign_set(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, int64_t now,
-                   int64_t *old_mentor);
-mu_code assign_clear(mu_wtx *w, int64_t user_id, int64_t *old_mentor);
-mu_code thread_ensure(mu_wtx *w, int64_t a, int64_t b);
+mu_code store_dm_assign(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned max, int64_t now,
+                        int64_t *old_mentor);
+mu_code store_dm_unassign(mu_wtx *w, int64_t user_id, int64_t *old_mentor);
+mu_code store_dm_thread_ensure(mu_wtx *w, int64_t a, int64_t b);
 /* CONFLICT when the cid was used already (the caller then looks the first one up). */
-mu_code dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *text, size_t n,
-                  const char *cid, size_t cid_len, int64_t *id);
-mu_code dm_mark_read(mu_wtx *w, int64_t reader, int64_t from, uint64_t up_to);
+mu_code store_dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *text, size_t n,
+                        const char *cid, size_t cid_len, int64_t *id);
+mu_code store_dm_mark_read(mu_wtx *w, int64_t reader, int64_t from, uint64_t up_to);
 
 #endif

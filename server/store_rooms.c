@@ -5,7 +5,7 @@
 
 #include "log.h"
 
-int rstore_load(sqlite3 *db, room_def_fn fn, void *ud)
+int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
@@ -44,18 +44,18 @@ static int load_pairs(sqlite3 *db, const char *sql, room_user_fn fn, void *ud)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int rstore_load_bans(sqlite3 *db, room_user_fn fn, void *ud)
+int store_rooms_load_bans(sqlite3 *db, room_user_fn fn, void *ud)
 {
     return load_pairs(db, "SELECT room, user_id FROM room_bans", fn, ud);
 }
 
-int rstore_load_mutes(sqlite3 *db, room_user_fn fn, void *ud)
+int store_rooms_load_mutes(sqlite3 *db, room_user_fn fn, void *ud)
 {
     return load_pairs(db, "SELECT room, user_id FROM room_mutes", fn, ud);
 }
 
-int rstore_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
-              room_msg_fn fn, void *ud)
+int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
+                     room_msg_fn fn, void *ud)
 {
     sqlite3_stmt *st = store_read(s, "SELECT * FROM (SELECT seq, ts, from_handle, text "
                                      "FROM room_messages WHERE room = ? AND seq > ? AND seq < ? "
@@ -79,7 +79,7 @@ int rstore_msgs(mu_store *s, const char *room, int64_t after, int64_t before, in
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int64_t rstore_msgs_count_after(mu_store *s, const char *room, int64_t after, int64_t *min_seq)
+int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t after, int64_t *min_seq)
 {
     sqlite3_stmt *st = store_read(s, "SELECT count(*), min(seq) FROM room_messages "
                                      "WHERE room = ? AND seq > ?");
@@ -96,8 +96,8 @@ int64_t rstore_msgs_count_after(mu_store *s, const char *room, int64_t after, in
     return n;
 }
 
-int rstore_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
-                  int64_t *seq, int64_t *ts)
+int store_rooms_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
+                         int64_t *seq, int64_t *ts)
 {
     sqlite3_stmt *st = store_read(s, "SELECT seq, ts FROM room_messages "
                                      "WHERE room = ? AND user_id = ? AND cid = ?");
@@ -130,7 +130,7 @@ static void bind_def(sqlite3_stmt *st, const room_def *d)
     sqlite3_bind_int(st, 7, d->persistent);
 }
 
-mu_code rstore_insert(mu_wtx *w, const room_def *d, int64_t now)
+mu_code store_rooms_insert(mu_wtx *w, const room_def *d, int64_t now)
 {
     sqlite3_stmt *st = store_wstmt(w, "INSERT INTO rooms (slug, name, audience, format, schedule, "
                                       "capacity, persistent, created_ts) "
@@ -142,7 +142,7 @@ mu_code rstore_insert(mu_wtx *w, const room_def *d, int64_t now)
     return store_step(st, store_wdb(w));
 }
 
-mu_code rstore_update(mu_wtx *w, const room_def *d)
+mu_code store_rooms_update(mu_wtx *w, const room_def *d)
 {
     sqlite3_stmt *st = store_wstmt(w, "UPDATE rooms SET slug = ?1, name = ?2, audience = ?3, "
                                       "format = ?4, schedule = ?5, capacity = ?6, persistent = ?7 "
@@ -152,7 +152,7 @@ mu_code rstore_update(mu_wtx *w, const room_def *d)
     return store_step(st, store_wdb(w));
 }
 
-mu_code rstore_remove(mu_wtx *w, const char *slug)
+mu_code store_rooms_remove(mu_wtx *w, const char *slug)
 {
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM rooms WHERE slug = ?");
     if (st)
@@ -160,7 +160,7 @@ mu_code rstore_remove(mu_wtx *w, const char *slug)
     return store_step(st, store_wdb(w));
 }
 
-mu_code rstore_set_open(mu_wtx *w, const char *slug, bool open)
+mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open)
 {
     sqlite3_stmt *st = store_wstmt(w, "UPDATE rooms SET is_open = ? WHERE slug = ?");
     if (st) {
@@ -170,7 +170,7 @@ mu_code rstore_set_open(mu_wtx *w, const char *slug, bool open)
     return store_step(st, store_wdb(w));
 }
 
-mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq)
+mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq)
 {
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM room_mutes WHERE room = ?");
     if (st)
@@ -191,9 +191,9 @@ mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last
     return store_step(st, store_wdb(w));
 }
 
-mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
-                        const char *from, const char *text, size_t n, const char *cid,
-                        size_t cid_len)
+mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
+                               const char *from, const char *text, size_t n, const char *cid,
+                               size_t cid_len)
 {
     sqlite3_stmt *st = store_wstmt(w, "INSERT INTO room_messages (room, seq, ts, user_id, "
                                       "from_handle, text, cid) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -212,8 +212,8 @@ mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, 
     return store_step(st, store_wdb(w));
 }
 
-mu_code rstore_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
-                        bool on)
+mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
+                             bool on)
 {
     bool bans = list == ROOM_BANS;
     /* Four literals: the statement cache is keyed by the text's address. */

@@ -18,10 +18,10 @@ typedef struct {
 
 typedef void (*room_def_fn)(const room_def *d, void *ud);
 /* Every stored room (startup), with its next seq. -1 on error. */
-int rstore_load(sqlite3 *db, room_def_fn fn, void *ud);
+int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud);
 typedef void (*room_user_fn)(const char *room, int64_t user, void *ud);
-int rstore_load_bans(sqlite3 *db, room_user_fn fn, void *ud);
-int rstore_load_mutes(sqlite3 *db, room_user_fn fn, void *ud);
+int store_rooms_load_bans(sqlite3 *db, room_user_fn fn, void *ud);
+int store_rooms_load_mutes(sqlite3 *db, room_user_fn fn, void *ud);
 
 typedef struct {
     int64_t seq, ts;
@@ -30,26 +30,27 @@ typedef struct {
 } room_msg_row;
 typedef void (*room_msg_fn)(const room_msg_row *m, void *ud);
 /* The newest `limit` with seq < before (and > after), handed out oldest first. */
-int rstore_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
-              room_msg_fn fn, void *ud);
-int64_t rstore_msgs_count_after(mu_store *s, const char *room, int64_t after, int64_t *min_seq);
-int rstore_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
-                  int64_t *seq, int64_t *ts);
+int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
+                     room_msg_fn fn, void *ud);
+int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t after,
+                                     int64_t *min_seq);
+int store_rooms_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
+                         int64_t *seq, int64_t *ts);
 
 /* Writer. */
-mu_code rstore_insert(mu_wtx *w, const room_def *d, int64_t now);
-mu_code rstore_update(mu_wtx *w, const room_def *d);
-mu_code rstore_remove(mu_wtx *w, const char *slug);
-mu_code rstore_set_open(mu_wtx *w, const char *slug, bool open);
+mu_code store_rooms_insert(mu_wtx *w, const room_def *d, int64_t now);
+mu_code store_rooms_update(mu_wtx *w, const room_def *d);
+mu_code store_rooms_remove(mu_wtx *w, const char *slug);
+mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open);
 /* Ends a meeting: mutes go; unless persistent, messages go and seq_floor keeps the count. */
-mu_code rstore_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq);
-mu_code rstore_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
-                        const char *from, const char *text, size_t n, const char *cid,
-                        size_t cid_len);
+mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq);
+mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
+                               const char *from, const char *text, size_t n, const char *cid,
+                               size_t cid_len);
 /* The two per-room lists of users that outlive a connection. */
 typedef enum { ROOM_BANS, ROOM_MUTES } room_user_list;
 /* Puts the user on the list (on) or takes them off; both are idempotent. */
-mu_code rstore_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
-                        bool on);
+mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
+                             bool on);
 
 #endif

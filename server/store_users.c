@@ -35,7 +35,7 @@ static int step_user(sqlite3_stmt *st, user_row *out, int64_t *extra)
     return -1;
 }
 
-int users_find_by_handle(mu_store *s, const char *handle, user_row *out)
+int store_users_find_by_handle(mu_store *s, const char *handle, user_row *out)
 {
     sqlite3_stmt *st = store_read(s, "SELECT id, handle, role, pwhash FROM users WHERE handle = ?");
     if (st)
@@ -43,7 +43,7 @@ int users_find_by_handle(mu_store *s, const char *handle, user_row *out)
     return step_user(st, out, NULL);
 }
 
-int users_find_by_id(mu_store *s, int64_t id, user_row *out)
+int store_users_find_by_id(mu_store *s, int64_t id, user_row *out)
 {
     sqlite3_stmt *st = store_read(s, "SELECT id, handle, role, pwhash FROM users WHERE id = ?");
     if (st)
@@ -51,7 +51,7 @@ int users_find_by_id(mu_store *s, int64_t id, user_row *out)
     return step_user(st, out, NULL);
 }
 
-int tokens_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms)
+int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms)
 {
     sqlite3_stmt *st = store_read(s, "SELECT u.id, u.handle, u.role, u.pwhash, t.expires_ts "
                                      "FROM tokens t JOIN users u ON u.id = t.user_id "
@@ -61,8 +61,8 @@ int tokens_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *exp
     return step_user(st, out, expires_ms);
 }
 
-mu_code users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
-                     int64_t now_ms, int64_t *id)
+mu_code store_users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
+                           int64_t now_ms, int64_t *id)
 {
     sqlite3_stmt *st = store_wstmt(
         w, "INSERT INTO users (handle, role, pwhash, created_ts) VALUES (?, ?, ?, ?)");
@@ -78,8 +78,8 @@ mu_code users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pw
     return c;
 }
 
-mu_code tokens_insert(mu_wtx *w, const uint8_t hash[32], int64_t user_id, int64_t now_ms,
-                      int64_t expires_ms)
+mu_code store_users_token_insert(mu_wtx *w, const uint8_t hash[32], int64_t user_id, int64_t now_ms,
+                                 int64_t expires_ms)
 {
     sqlite3_stmt *st = store_wstmt(
         w, "INSERT INTO tokens (hash, user_id, issued_ts, expires_ts) VALUES (?, ?, ?, ?)");
@@ -92,7 +92,7 @@ mu_code tokens_insert(mu_wtx *w, const uint8_t hash[32], int64_t user_id, int64_
     return store_step(st, store_wdb(w));
 }
 
-mu_code tokens_delete(mu_wtx *w, const uint8_t hash[32])
+mu_code store_users_token_delete(mu_wtx *w, const uint8_t hash[32])
 {
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM tokens WHERE hash = ?");
     if (st)
@@ -100,7 +100,8 @@ mu_code tokens_delete(mu_wtx *w, const uint8_t hash[32])
     return store_step(st, store_wdb(w));
 }
 
-mu_code users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash, const uint8_t keep[32])
+mu_code store_users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash,
+                                 const uint8_t keep[32])
 {
     sqlite3_stmt *st = store_wstmt(w, "UPDATE users SET pwhash = ? WHERE id = ?");
     if (st) {
@@ -120,7 +121,7 @@ mu_code users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash, const
     return store_step(st, store_wdb(w));
 }
 
-mu_code tokens_purge_expired(mu_wtx *w, int64_t now_ms)
+mu_code store_users_tokens_purge(mu_wtx *w, int64_t now_ms)
 {
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM tokens WHERE expires_ts <= ?");
     if (st)

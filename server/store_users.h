@@ -17,18 +17,18 @@ typedef struct {
 } user_row;
 
 /* 1 found, 0 not found, -1 storage error (logged). */
-int users_find_by_handle(mu_store *s, const char *handle, user_row *out);
-int users_find_by_id(mu_store *s, int64_t id, user_row *out);
-int tokens_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms);
+int store_users_find_by_handle(mu_store *s, const char *handle, user_row *out);
+int store_users_find_by_id(mu_store *s, int64_t id, user_row *out);
+int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms);
 
-mu_code users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
-                     int64_t now_ms, int64_t *id);
-mu_code tokens_insert(mu_wtx *w, const uint8_t hash[32], int64_t user_id, int64_t now_ms,
-                      int64_t expires_ms);
-mu_code tokens_delete(mu_wtx *w, const uint8_t hash[32]);
+mu_code store_users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
+                           int64_t now_ms, int64_t *id);
+mu_code store_users_token_insert(mu_wtx *w, const uint8_t hash[32], int64_t user_id, int64_t now_ms,
+                                 int64_t expires_ms);
+mu_code store_users_token_delete(mu_wtx *w, const uint8_t hash[32]);
 /* New password hash; every token of the user but `keep` is revoked. */
-mu_code users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash,
-                           const uint8_t keep[32]);
-mu_code tokens_purge_expired(mu_wtx *w, int64_t now_ms);
+mu_code store_users_set_password(mu_wtx *w, int64_t user_id, const char *pwhash,
+                                 const uint8_t keep[32]);
+mu_code store_users_tokens_purge(mu_wtx *w, int64_t now_ms);
 
 #endif

@@ -80,7 +80,7 @@ static mu_code job_run(mu_job *j, mu_wtx *w)
     char handle[40];
     snprintf(handle, sizeof(handle), "user%d", t->n);
     int64_t id;
-    mu_code c = users_insert(w, handle, ROLE_MEMBER, "$argon2id$x", 1, &id);
+    mu_code c = store_users_insert(w, handle, ROLE_MEMBER, "$argon2id$x", 1, &id);
     if (c != MU_OK)
         return c;
     return t->fail_after_insert ? MU_E_CONFLICT : MU_OK;
@@ -121,8 +121,8 @@ static void test_writer_batches(void **st)
     assert_int_equal(jobs[N + 1].result, MU_E_CONFLICT); /* UNIQUE(handle) */
     /* committed rows are visible to the loop's read connection; the failed job left none */
     user_row u;
-    assert_int_equal(users_find_by_handle(s, "user299", &u), 1);
-    assert_int_equal(users_find_by_handle(s, "user100000", &u), 0);
+    assert_int_equal(store_users_find_by_handle(s, "user299", &u), 1);
+    assert_int_equal(store_users_find_by_handle(s, "user100000", &u), 0);
     uint64_t batches = atomic_load(&g_metrics.writer_batches) - batches0;
     assert_true(batches >= (N + 2) / 16);
     assert_true(batches <= N + 2);
