@@ -1,21 +1,22 @@
 /* Administration ops. */
 #include "clock.h"
+#include "context.h"
 #include "handlers.h"
 #include "log.h"
 
-void admin_test_clock(mu_conn *c, mu_request *r)
+void op_test_clock(mu_conn *c, mu_request *r)
 {
     if (c->role != ROLE_ADMIN) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only an admin may move the test clock.");
+        reply_err(c, MU_E_FORBIDDEN, "Only an admin may move the test clock.");
         return;
     }
     uint64_t secs = mu_req_field(r, "advance")->v.u;
     log_info("test clock moved forward %llu s by %s", (unsigned long long)secs, c->handle);
     clock_advance((int64_t)secs * 1000);
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_kint(&e, "ts", clock_now_ms());
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 /* ---- data rights --------------------------------------------------------------------------- */
@@ -29,20 +30,20 @@ void admin_test_clock(mu_conn *c, mu_request *r)
 #include "store_users.h"
 #include "xalloc.h"
 
-void admin_me_export(mu_conn *c, mu_request *r)
+void op_me_export(mu_conn *c, mu_request *r)
 {
     mu_enc e;
-    conn_reply_begin(c, &e, 2 + EXPORT_PARTS);
+    reply_begin(c, &e, 2 + EXPORT_PARTS);
     mu_enc_key(&e, "user");
     role_enc_user(&e, c->handle, c->role);
     mu_enc_key(&e, "joined");
     rooms_enc_joined(&e, c->user_id);
     if (store_admin_export(g_srv->store, c->user_id, &e) != 0) {
         mu_enc_free(&e);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read your data.");
+        reply_read_failed(c, "your data");
         return;
     }
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 typedef struct {
@@ -89,11 +90,10 @@ static void erase_done(mu_job *j)
 {
     admin_op *o = (admin_op *)j;
     if (j->result != MU_OK) {
-        conn_reply_err(o->c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
-                       "The account could not be erased; nothing was changed.");
+        reply_write_failed(o->c, j->result, "the account was not erased");
     } else {
         log_info("an account was erased at its owner's request");
-        conn_reply_empty(o->c);
+        reply_empty(o->c);
         rooms_forget_user(o->user);
         conn_foreach_user(o->user, close_erased, NULL);
         conn_close(o->c, CLOSE_NORMAL);
@@ -111,7 +111,7 @@ static void verify_done(uv_work_t *w, int status)
 {
     admin_op *o = w->data;
     if (status != 0 || !o->ok) {
-        conn_reply_err(o->c, MU_E_FORBIDDEN, "That password is not right; nothing was erased.");
+        reply_err(o->c, MU_E_FORBIDDEN, "That password is not right; nothing was erased.");
         aop_free(o);
         return;
     }
@@ -120,16 +120,16 @@ static void verify_done(uv_work_t *w, int status)
     store_submit(g_srv->store, &o->job);
 }
 
-void admin_me_delete(mu_conn *c, mu_request *r)
+void op_me_delete(mu_conn *c, mu_request *r)
 {
     if (c->role == ROLE_ADMIN && store_admin_count_admins(g_srv->store) <= 1) {
-        conn_reply_err(c, MU_E_CONFLICT,
-                       "You are the last admin; make another admin before erasing this account.");
+        reply_err(c, MU_E_CONFLICT,
+                  "You are the last admin; make another admin before erasing this account.");
         return;
     }
     user_row u;
     if (store_users_find_by_id(g_srv->store, c->user_id, &u) != 1) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read the account.");
+        reply_read_failed(c, "the account");
         return;
     }
     admin_op *o = aop_new(c);
@@ -141,7 +141,7 @@ void admin_me_delete(mu_conn *c, mu_request *r)
     memcpy(o->pw, pw->v.s.p, o->pw_len);
     o->work.data = o;
     if (uv_queue_work(g_srv->loop, &o->work, verify_run, verify_done) != 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not check the password.");
+        reply_err(c, MU_E_INTERNAL, "Could not check the password.");
         aop_free(o);
     }
 }
@@ -151,7 +151,7 @@ void admin_me_delete(mu_conn *c, mu_request *r)
 static bool admin_only(mu_conn *c)
 {
     if (c->role != ROLE_ADMIN) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only an admin may do that.");
+        reply_err(c, MU_E_FORBIDDEN, "Only an admin may do that.");
         return false;
     }
     return true;
@@ -167,15 +167,15 @@ static void create_done(mu_job *j)
 {
     admin_op *o = (admin_op *)j;
     if (j->result == MU_E_CONFLICT) {
-        conn_reply_err(o->c, MU_E_CONFLICT, "That handle is taken.");
+        reply_err(o->c, MU_E_CONFLICT, "That handle is taken.");
     } else if (j->result != MU_OK) {
-        conn_reply_err(o->c, MU_E_INTERNAL, "The account could not be created.");
+        reply_write_failed(o->c, j->result, "the account was not created");
     } else {
         mu_enc e;
-        conn_reply_begin(o->c, &e, 1);
+        reply_begin(o->c, &e, 1);
         mu_enc_key(&e, "user");
         role_enc_user(&e, o->handle, o->role);
-        conn_reply(o->c, &e);
+        reply_end(o->c, &e);
     }
     aop_free(o);
 }
@@ -190,7 +190,7 @@ static void hash_done(uv_work_t *w, int status)
 {
     admin_op *o = w->data;
     if (status != 0 || !o->ok) {
-        conn_reply_err(o->c, MU_E_INTERNAL, "Password hashing failed.");
+        reply_err(o->c, MU_E_INTERNAL, "Password hashing failed.");
         aop_free(o);
         return;
     }
@@ -199,14 +199,14 @@ static void hash_done(uv_work_t *w, int status)
     store_submit(g_srv->store, &o->job);
 }
 
-void admin_user_create(mu_conn *c, mu_request *r)
+void op_user_create(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
     const char *h = mu_req_field(r, "handle")->v.h;
     user_row u;
     if (store_users_find_by_handle(g_srv->store, h, &u) == 1) {
-        conn_reply_err(c, MU_E_CONFLICT, "That handle is taken.");
+        reply_err(c, MU_E_CONFLICT, "That handle is taken.");
         return;
     }
     admin_op *o = aop_new(c);
@@ -217,7 +217,7 @@ void admin_user_create(mu_conn *c, mu_request *r)
     memcpy(o->pw, pw->v.s.p, o->pw_len);
     o->work.data = o;
     if (uv_queue_work(g_srv->loop, &o->work, hash_run, hash_done) != 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not start password hashing.");
+        reply_err(c, MU_E_INTERNAL, "Could not start password hashing.");
         aop_free(o);
     }
 }
@@ -237,30 +237,30 @@ static void role_done(mu_job *j)
 {
     admin_op *o = (admin_op *)j;
     if (j->result != MU_OK) {
-        conn_reply_err(o->c, MU_E_INTERNAL, "The role could not be changed.");
+        reply_write_failed(o->c, j->result, "the role was not changed");
     } else {
         /* At once: the user's open connections act with the new role from now on. */
         conn_foreach_user(o->user, set_live_role, &o->role);
         rooms_role_changed(o->user);
-        conn_reply_empty(o->c);
+        reply_empty(o->c);
     }
     aop_free(o);
 }
 
-void admin_user_role(mu_conn *c, mu_request *r)
+void op_user_role(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
     user_row u;
     int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
     if (f != 1) {
-        conn_reply_err(c, f < 0 ? MU_E_INTERNAL : MU_E_NOT_FOUND, "No account has that handle.");
+        reply_err(c, f < 0 ? MU_E_INTERNAL : MU_E_NOT_FOUND, "No account has that handle.");
         return;
     }
     const mu_val *rv = mu_req_field(r, "role");
     mu_role role = (mu_role)role_parse(rv->v.s.p, rv->v.s.n); /* the op table checked it */
     if (u.role == ROLE_ADMIN && role != ROLE_ADMIN && store_admin_count_admins(g_srv->store) <= 1) {
-        conn_reply_err(c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
+        reply_err(c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
         return;
     }
     admin_op *o = aop_new(c);
@@ -290,7 +290,7 @@ static void put_audit(int64_t ts, const char *actor, const char *action, const c
     o->n++;
 }
 
-void admin_audit_list(mu_conn *c, mu_request *r)
+void op_audit_list(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
@@ -300,23 +300,23 @@ void admin_audit_list(mu_conn *c, mu_request *r)
     if (store_admin_audit_read(store_rdb(g_srv->store), since->present ? (int64_t)since->v.u : 0,
                                limit->present ? (int)limit->v.u : 100, true, put_audit, &o) < 0) {
         mu_enc_free(&o.body);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read the audit log.");
+        reply_read_failed(c, "the audit log");
         return;
     }
-    conn_reply_list(c, "entries", o.n, &o.body);
+    reply_list(c, "entries", o.n, &o.body);
 }
 
-void admin_stats(mu_conn *c, mu_request *r)
+void op_stats(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
     int64_t now = clock_now_ms();
     mu_enc e;
-    conn_reply_begin(c, &e, 4);
+    reply_begin(c, &e, 4);
     mu_enc_kint(&e, "connections", (int64_t)conn_count());
     mu_enc_kint(&e, "users", store_admin_count_users(g_srv->store));
     mu_enc_kint(&e, "rooms_open", rooms_open_count());
     mu_enc_kint(&e, "checkins_today",
                 store_admin_count_checkins_since(g_srv->store, now - now % 86400000));
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "context.h"
 #include "handlers.h"
 #include "log.h"
 #include "scoring.h"
@@ -86,10 +87,10 @@ static void list_one(const alert_row *a, void *ud)
     o->n++;
 }
 
-void alerts_list(mu_conn *c, mu_request *r)
+void op_alerts_list(mu_conn *c, mu_request *r)
 {
     if (c->role != ROLE_MENTOR) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
+        reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
         return;
     }
     const mu_val *open = mu_req_field(r, "open");
@@ -98,10 +99,10 @@ void alerts_list(mu_conn *c, mu_request *r)
     if (store_alerts_of_mentor(g_srv->store, c->user_id, open->present ? open->v.b : true, list_one,
                          &o) < 0) {
         mu_enc_free(&o.body);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read alerts.");
+        reply_read_failed(c, "alerts");
         return;
     }
-    conn_reply_list(c, "alerts", o.n, &o.body);
+    reply_list(c, "alerts", o.n, &o.body);
 }
 
 typedef struct {
@@ -120,28 +121,27 @@ static void ack_done(mu_job *j)
 {
     ack_op *o = (ack_op *)j;
     if (j->result != MU_OK)
-        conn_reply_err(o->c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
-                       "The alert could not be closed.");
+        reply_write_failed(o->c, j->result, "the alert was not closed");
     else
-        conn_reply_empty(o->c);
+        reply_empty(o->c);
     conn_unref(o->c);
     free(o);
 }
 
-void alerts_ack(mu_conn *c, mu_request *r)
+void op_alert_ack(mu_conn *c, mu_request *r)
 {
     if (c->role != ROLE_MENTOR) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
+        reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
         return;
     }
     int64_t id = (int64_t)mu_req_field(r, "id")->v.u, owner = 0;
     int f = store_alerts_owner(g_srv->store, id, &owner);
     if (f < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read alerts.");
+        reply_read_failed(c, "alerts");
         return;
     }
     if (!f || owner != c->user_id) {
-        conn_reply_err(c, MU_E_NOT_FOUND, "You have no alert with that id.");
+        reply_err(c, MU_E_NOT_FOUND, "You have no alert with that id.");
         return;
     }
     ack_op *o = xcalloc(1, sizeof(*o));

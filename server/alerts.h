@@ -5,6 +5,7 @@
 #define MUTUAL_ALERTS_H
 
 #include "conn.h"
+#include "context.h"
 #include "store.h"
 #include "store_alerts.h"
 

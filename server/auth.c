@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "context.h"
 #include "handlers.h"
 #include "log.h"
 #include "password.h"
@@ -115,7 +116,7 @@ static void start_work(auth_op *a, int kind, auth_step next)
     a->after_work = next;
     a->work.data = a;
     if (uv_queue_work(g_srv->loop, &a->work, work_run, work_done) != 0) {
-        conn_reply_err(a->c, MU_E_INTERNAL, "Could not start password hashing.");
+        reply_err(a->c, MU_E_INTERNAL, "Could not start password hashing.");
         op_free(a);
     }
 }
@@ -133,21 +134,13 @@ static void reply_signed_in(auth_op *a, bool with_token)
     mu_conn *c = a->c;
     conn_authenticate(c, a->user_id, a->handle, a->role, a->token_hash);
     mu_enc e;
-    conn_reply_begin(c, &e, with_token ? 2 : 1);
+    reply_begin(c, &e, with_token ? 2 : 1);
     mu_enc_key(&e, "user");
     role_enc_user(&e, a->handle, a->role);
     if (with_token)
         mu_enc_kstr(&e, "token", a->token);
-    conn_reply(c, &e);
+    reply_end(c, &e);
     session_signed_in(c);
-}
-
-static void reply_job_error(mu_conn *c, mu_code code)
-{
-    if (code == MU_E_UNAVAILABLE)
-        conn_reply_err(c, code, "Storage cannot take writes right now; nothing was saved.");
-    else
-        conn_reply_err(c, MU_E_INTERNAL, "The change could not be saved.");
 }
 
 /* ---- register --------------------------------------------------------------------------- */
@@ -165,9 +158,9 @@ static void register_done(mu_job *j)
 {
     auth_op *a = (auth_op *)j;
     if (j->result == MU_E_CONFLICT)
-        conn_reply_err(a->c, MU_E_CONFLICT, "That handle is taken; choose another.");
+        reply_err(a->c, MU_E_CONFLICT, "That handle is taken; choose another.");
     else if (j->result != MU_OK)
-        reply_job_error(a->c, j->result);
+        reply_write_failed(a->c, j->result, "nothing was saved");
     else
         reply_signed_in(a, true);
     op_free(a);
@@ -176,12 +169,12 @@ static void register_done(mu_job *j)
 static void register_hashed(auth_op *a)
 {
     if (!a->ok) {
-        conn_reply_err(a->c, MU_E_INTERNAL, "Password hashing failed.");
+        reply_err(a->c, MU_E_INTERNAL, "Password hashing failed.");
         op_free(a);
         return;
     }
     if (!conn_alive(a->c)) {
-        conn_reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
+        reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
         op_free(a);
         return;
     }
@@ -191,15 +184,15 @@ static void register_hashed(auth_op *a)
     submit(a, register_run, register_done);
 }
 
-void auth_register(mu_conn *c, mu_request *r)
+void op_register(mu_conn *c, mu_request *r)
 {
     if (c->state == CONN_AUTHENTICATED) {
-        conn_reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
+        reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
         return;
     }
     if (!g_srv->cfg.open_registration) {
-        conn_reply_err(c, MU_E_FORBIDDEN,
-                       "Registration is closed on this server; ask its administrator.");
+        reply_err(c, MU_E_FORBIDDEN,
+                  "Registration is closed on this server; ask its administrator.");
         return;
     }
     const mu_val *role = mu_req_field(r, "role");
@@ -207,11 +200,11 @@ void auth_register(mu_conn *c, mu_request *r)
     user_row u;
     int found = store_users_find_by_handle(g_srv->store, handle, &u);
     if (found < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        reply_read_failed(c, "accounts");
         return;
     }
     if (found) {
-        conn_reply_err(c, MU_E_CONFLICT, "That handle is taken; choose another.");
+        reply_err(c, MU_E_CONFLICT, "That handle is taken; choose another.");
         return;
     }
     auth_op *a = op_new(c);
@@ -233,9 +226,9 @@ static void login_done(mu_job *j)
 {
     auth_op *a = (auth_op *)j;
     if (j->result == MU_E_NOT_FOUND) /* the account went while the password was checked */
-        conn_reply_err(a->c, MU_E_UNAUTHENTICATED, "Wrong handle or password.");
+        reply_err(a->c, MU_E_UNAUTHENTICATED, "Wrong handle or password.");
     else if (j->result != MU_OK)
-        reply_job_error(a->c, j->result);
+        reply_write_failed(a->c, j->result, "nothing was saved");
     else
         reply_signed_in(a, true);
     op_free(a);
@@ -245,13 +238,13 @@ static void login_verified(auth_op *a)
 {
     if (!a->ok || a->user_id == 0) {
         throttle_fail(g_srv->throttle, a->handle, clock_now_ms());
-        conn_reply_err(a->c, MU_E_UNAUTHENTICATED, "Wrong handle or password.");
+        reply_err(a->c, MU_E_UNAUTHENTICATED, "Wrong handle or password.");
         op_free(a);
         return;
     }
     throttle_clear(g_srv->throttle, a->handle);
     if (!conn_alive(a->c)) {
-        conn_reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
+        reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
         op_free(a);
         return;
     }
@@ -261,22 +254,22 @@ static void login_verified(auth_op *a)
     submit(a, login_run, login_done);
 }
 
-void auth_login(mu_conn *c, mu_request *r)
+void op_login(mu_conn *c, mu_request *r)
 {
     if (c->state == CONN_AUTHENTICATED) {
-        conn_reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
+        reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
         return;
     }
     const char *handle = mu_req_field(r, "handle")->v.h;
     if (throttle_blocked(g_srv->throttle, handle, clock_now_ms())) {
-        conn_reply_err(c, MU_E_RATE_LIMITED,
-                       "Too many failed sign-ins for this handle; wait a while and try again.");
+        reply_err(c, MU_E_RATE_LIMITED,
+                  "Too many failed sign-ins for this handle; wait a while and try again.");
         return;
     }
     user_row u;
     int found = store_users_find_by_handle(g_srv->store, handle, &u);
     if (found < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        reply_read_failed(c, "accounts");
         return;
     }
     auth_op *a = op_new(c);
@@ -296,7 +289,7 @@ void auth_login(mu_conn *c, mu_request *r)
 
 /* ---- resume ----------------------------------------------------------------------------- */
 
-void auth_resume(mu_conn *c, mu_request *r)
+void op_resume(mu_conn *c, mu_request *r)
 {
     const mu_val *t = mu_req_field(r, "token");
     uint8_t hash[TOKEN_HASH_BYTES];
@@ -305,22 +298,22 @@ void auth_resume(mu_conn *c, mu_request *r)
     int64_t expires = 0;
     int found = store_users_token_find(g_srv->store, hash, &u, &expires);
     if (found < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read sessions.");
+        reply_read_failed(c, "sessions");
         return;
     }
     if (!found || expires <= clock_now_ms()) {
-        conn_reply_err(c, MU_E_UNAUTHENTICATED,
-                       "That session has expired or was signed out; log in again.");
+        reply_err(c, MU_E_UNAUTHENTICATED,
+                  "That session has expired or was signed out; log in again.");
         return;
     }
     if (c->state == CONN_AUTHENTICATED)
         session_signed_out(c); /* a resume switches the connection to the token's session */
     conn_authenticate(c, u.id, u.handle, u.role, hash);
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_key(&e, "user");
     role_enc_user(&e, u.handle, u.role);
-    conn_reply(c, &e);
+    reply_end(c, &e);
     sodium_memzero(&u, sizeof(u));
     session_signed_in(c);
 }
@@ -336,15 +329,15 @@ static void logout_done(mu_job *j)
 {
     auth_op *a = (auth_op *)j;
     if (j->result != MU_OK) {
-        reply_job_error(a->c, j->result);
+        reply_write_failed(a->c, j->result, "nothing was saved");
     } else {
         session_signed_out(a->c);
-        conn_reply_empty(a->c);
+        reply_empty(a->c);
     }
     op_free(a);
 }
 
-void auth_logout(mu_conn *c, mu_request *r)
+void op_logout(mu_conn *c, mu_request *r)
 {
     auth_op *a = op_new(c);
     memcpy(a->token_hash, c->token_hash, sizeof(a->token_hash));
@@ -369,10 +362,10 @@ static void pwset_done(mu_job *j)
 {
     auth_op *a = (auth_op *)j;
     if (j->result != MU_OK) {
-        reply_job_error(a->c, j->result);
+        reply_write_failed(a->c, j->result, "nothing was saved");
     } else {
         conn_foreach_user(a->user_id, close_other, a->c);
-        conn_reply_empty(a->c);
+        reply_empty(a->c);
     }
     op_free(a);
 }
@@ -380,19 +373,19 @@ static void pwset_done(mu_job *j)
 static void pwset_hashed(auth_op *a)
 {
     if (!a->ok) {
-        conn_reply_err(a->c, MU_E_FORBIDDEN, "The old password is wrong.");
+        reply_err(a->c, MU_E_FORBIDDEN, "The old password is wrong.");
         op_free(a);
         return;
     }
     submit(a, pwset_run, pwset_done);
 }
 
-void auth_password_set(mu_conn *c, mu_request *r)
+void op_password_set(mu_conn *c, mu_request *r)
 {
     user_row u;
     int found = store_users_find_by_id(g_srv->store, c->user_id, &u);
     if (found <= 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read the account.");
+        reply_read_failed(c, "the account");
         return;
     }
     auth_op *a = op_new(c);
@@ -407,10 +400,10 @@ void auth_password_set(mu_conn *c, mu_request *r)
 
 /* ---- ping ------------------------------------------------------------------------------- */
 
-void auth_ping(mu_conn *c, mu_request *r)
+void op_ping(mu_conn *c, mu_request *r)
 {
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_kint(&e, "ts", clock_now_ms());
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }

@@ -8,6 +8,7 @@
 
 #include "alerts.h"
 #include "clock.h"
+#include "context.h"
 #include "handlers.h"
 #include "log.h"
 #include "scoring.h"
@@ -129,17 +130,16 @@ static void submit_done(mu_job *j)
     submit_op *o = (submit_op *)j;
     mu_conn *c = o->c;
     if (j->result == MU_E_CONFLICT) {
-        conn_reply_err(c, MU_E_CONFLICT,
-                       "You have a check-in on a later local date; check the time zone (tz).");
+        reply_err(c, MU_E_CONFLICT,
+                  "You have a check-in on a later local date; check the time zone (tz).");
     } else if (j->result != MU_OK) {
-        conn_reply_err(c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
-                       "The check-in could not be saved.");
+        reply_write_failed(c, j->result, "the check-in was not saved");
     } else {
         char date[11];
         mu_date_format(o->in.day, date);
         int streak = current_streak(o->in.user, o->in.day, NULL);
         mu_enc e;
-        conn_reply_begin(c, &e, 3 + (o->in.who5_pct >= 0) + (o->in.barc10_total >= 0));
+        reply_begin(c, &e, 3 + (o->in.who5_pct >= 0) + (o->in.barc10_total >= 0));
         mu_enc_kstr(&e, "date", date);
         mu_enc_kint(&e, "streak", streak < 0 ? 0 : streak);
         if (o->in.who5_pct >= 0)
@@ -148,7 +148,7 @@ static void submit_done(mu_job *j)
             mu_enc_kint(&e, "barc10_total", o->in.barc10_total);
         mu_enc_key(&e, "flags");
         enc_flags(&e, o->in.flags);
-        conn_reply(c, &e);
+        reply_end(c, &e);
         for (int i = 0; i < o->nalerts; i++)
             alerts_deliver(&o->alerts[i]);
     }
@@ -170,7 +170,7 @@ static const char *opt_str(const mu_request *r, const char *name, char *buf, siz
     return buf;
 }
 
-void checkin_submit(mu_conn *c, mu_request *r)
+void op_checkin_submit(mu_conn *c, mu_request *r)
 {
     submit_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
@@ -275,13 +275,13 @@ static void reply_items(mu_conn *c, int64_t user, int32_t from, int32_t to, bool
     mu_enc_init(&o.body, 0);
     if (store_checkins_range(g_srv->store, user, from, to, put_item, &o) < 0) {
         mu_enc_free(&o.body);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
+        reply_read_failed(c, "check-ins");
         return;
     }
-    conn_reply_list(c, "checkins", o.n, &o.body);
+    reply_list(c, "checkins", o.n, &o.body);
 }
 
-void checkin_list(mu_conn *c, mu_request *r)
+void op_checkin_list(mu_conn *c, mu_request *r)
 {
     int32_t from = -1000000, to = 1000000;
     const mu_val *f = mu_req_field(r, "from"), *t = mu_req_field(r, "to");
@@ -325,25 +325,25 @@ static void sum_row(const checkin_row *row, void *ud)
     }
 }
 
-void checkin_summary(mu_conn *c, mu_request *r)
+void op_checkin_summary(mu_conn *c, mu_request *r)
 {
     int days = (int)mu_req_field(r, "days")->v.u;
     int32_t today = user_today(c->user_id), from = today - days + 1;
     int32_t *all;
     size_t n;
     if (store_checkins_days(g_srv->store, c->user_id, &all, &n) < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
+        reply_read_failed(c, "check-ins");
         return;
     }
     summary_acc a = {.who5_last = -1, .barc10_last = -1, .from = from};
     if (store_checkins_range(g_srv->store, c->user_id, -1000000, today, sum_row, &a) < 0) {
         free(all);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read check-ins.");
+        reply_read_failed(c, "check-ins");
         return;
     }
     int missed = n ? days_missed(all, n, all[0], from, today) : 0;
     mu_enc e;
-    conn_reply_begin(c, &e, 9);
+    reply_begin(c, &e, 9);
     mu_enc_kint(&e, "days", days);
     mu_enc_kint(&e, "count", a.count);
     mu_enc_kint(&e, "streak", streak_current(all, n, today));
@@ -362,7 +362,7 @@ void checkin_summary(mu_conn *c, mu_request *r)
     put_opt_int(&e, "who5_last", a.who5_last);
     put_opt_int(&e, "barc10_last", a.barc10_last);
     free(all);
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 /* ---- consent ---------------------------------------------------------------------------- */
@@ -384,15 +384,14 @@ static void consent_done(mu_job *j)
 {
     consent_op *o = (consent_op *)j;
     if (j->result != MU_OK)
-        conn_reply_err(o->c, j->result == MU_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL,
-                       "The choice could not be saved.");
+        reply_write_failed(o->c, j->result, "the choice was not saved");
     else
-        conn_reply_empty(o->c);
+        reply_empty(o->c);
     conn_unref(o->c);
     free(o);
 }
 
-void consent_set(mu_conn *c, mu_request *r)
+void op_consent_set(mu_conn *c, mu_request *r)
 {
     const mu_val *v = mu_req_field(r, "share");
     consent_op *o = xcalloc(1, sizeof(*o));
@@ -425,7 +424,8 @@ static void read_done(mu_job *j)
 {
     read_op *o = (read_op *)j;
     if (j->result != MU_OK) {
-        conn_reply_err(o->c, MU_E_UNAVAILABLE, "Storage cannot take writes right now.");
+        /* No read goes unrecorded: without the audit entry there is no reply but this. */
+        reply_write_failed(o->c, j->result, "the check-ins were not shown");
     } else {
         int32_t today = user_today(o->user);
         reply_items(o->c, o->user, today - o->days + 1, today, false);
@@ -434,20 +434,20 @@ static void read_done(mu_job *j)
     free(o);
 }
 
-void checkin_mentee(mu_conn *c, mu_request *r)
+void op_mentee_checkins(mu_conn *c, mu_request *r)
 {
     user_row u;
     int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
     int64_t mentor = 0;
     if (f < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        reply_read_failed(c, "accounts");
         return;
     }
     if (f == 0 || store_dm_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
         mentor != c->user_id || store_checkins_consent(g_srv->store, u.id) != SHARE_SCORES) {
-        conn_reply_err(c, MU_E_FORBIDDEN,
-                       "Only a mentee's own mentor sees their check-ins, and only when they "
-                       "share their scores.");
+        reply_err(c, MU_E_FORBIDDEN,
+                  "Only a mentee's own mentor sees their check-ins, and only when they "
+                  "share their scores.");
         return;
     }
     /* Every read of someone's check-ins is on the record before the data goes out. */

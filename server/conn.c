@@ -1,32 +1,30 @@
 #include "conn.h"
 
-#include <libwebsockets.h>
-#include <stdarg.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
-#include "session.h"
 #include "log.h"
 #include "metrics.h"
-#include "transport.h"
 #include "xalloc.h"
 
-/* Past this many queued requests a connection stops being read until it catches up. */
-#define INQ_PAUSE 256
-#define INQ_RESUME 32
-
+static conn_limits limits;
 static mu_conn *all_head;
 static size_t nconns;
 static uint64_t next_id = 1;
 
-/* Connections with work for the end of this loop iteration; each entry holds a reference. */
+/* Connections with output for the end of this loop iteration; each entry holds a reference. */
 typedef struct {
     mu_conn **v;
     size_t n, cap;
 } conn_list;
-static conn_list pump_list, flush_list;
+static conn_list flush_list;
+
+void conn_init(const conn_limits *l)
+{
+    limits = *l;
+}
 
 static void list_push(conn_list *l, mu_conn *c)
 {
@@ -110,15 +108,14 @@ void conn_foreach(conn_visit_fn fn, void *ud)
 
 /* ---- life ------------------------------------------------------------------------------- */
 
-mu_conn *conn_new(struct lws *wsi)
+mu_conn *conn_new(struct lws *wsi, const mu_transport *tp)
 {
     mu_conn *c = xcalloc(1, sizeof(*c));
     c->wsi = wsi;
+    c->tp = tp;
     c->refs = 1; /* the socket's */
     c->id = next_id++;
     c->state = CONN_UNAUTHENTICATED;
-    bucket_init(&c->bucket, (double)g_srv->cfg.rate_per_s, (double)g_srv->cfg.burst,
-                uv_now(g_srv->loop));
     c->a_next = all_head;
     if (all_head)
         all_head->a_prev = c;
@@ -162,18 +159,11 @@ void conn_unref(mu_conn *c)
 {
     if (--c->refs)
         return;
+    /* The request layer let go of its requests before the last reference could go: the
+     * queue at dispatch_conn_gone, the call in progress when it replied. */
     sq_clear(c, false);
     free(c->sq);
     free(c->rx);
-    for (mu_inmsg *m = c->in_head, *n; m; m = n) {
-        n = m->next;
-        free(m);
-    }
-    if (c->req) {
-        mu_request_free(c->req);
-        free(c->req);
-    }
-    free(c->cur_msg);
     free(c->rooms);
     free(c);
 }
@@ -205,7 +195,6 @@ void conn_authenticate(mu_conn *c, int64_t user_id, const char *handle, mu_role 
 
 void conn_gone(mu_conn *c)
 {
-    session_conn_gone(c);
     conn_deauthenticate(c);
     c->state = CONN_CLOSING;
     c->wsi = NULL;
@@ -263,19 +252,19 @@ void conn_close(mu_conn *c, mu_close_code code)
     mu_frame *f = frame_close(code);
     sq_push(c, f);
     frame_unref(f);
-    transport_close_soon(c);
+    c->tp->close_soon(c);
 }
 
 void conn_send(mu_conn *c, mu_frame *f)
 {
     if (!conn_alive(c) || c->close_code)
         return;
-    if (c->sq_len && c->sq_bytes + f->len > g_srv->cfg.send_queue) {
+    if (c->sq_len && c->sq_bytes + f->len > limits.send_queue) {
         /* A slow consumer: cut it off rather than let it hold memory or anyone's time. What it
          * already started receiving is finished so that the close frame parses. */
         METRIC_INC(slow_consumers);
         log_info("connection %llu: send queue over %llu bytes, closing with 1013",
-                 (unsigned long long)c->id, (unsigned long long)g_srv->cfg.send_queue);
+                 (unsigned long long)c->id, (unsigned long long)limits.send_queue);
         sq_clear(c, true);
         conn_close(c, CLOSE_TRY_LATER);
         return;
@@ -290,182 +279,53 @@ void conn_send_enc(mu_conn *c, mu_enc *e)
     frame_unref(f);
 }
 
-/* ---- requests --------------------------------------------------------------------------- */
-
-static void want_pump(mu_conn *c)
+size_t conn_take_output(mu_conn *c, unsigned char *dst, size_t cap)
 {
-    if (!c->want_pump) {
-        c->want_pump = true;
-        list_push(&pump_list, c);
-    }
-}
-
-void conn_on_message(mu_conn *c, const char *data, size_t len, bool text)
-{
-    METRIC_INC(frames_in);
-    METRIC_ADD(bytes_in, len);
-    if (c->close_code)
-        return; /* closing: nothing more is read */
-    mu_inmsg *m = xmalloc(sizeof(*m) + len);
-    m->next = NULL;
-    m->text = text;
-    m->len = len;
-    memcpy(m->data, data, len);
-    /* The token is taken on arrival, so a flood is limited however fast it is read. */
-    m->limited = !bucket_take(&c->bucket, uv_now(g_srv->loop));
-    if (c->in_tail)
-        c->in_tail->next = m;
-    else
-        c->in_head = m;
-    c->in_tail = m;
-    if (++c->in_len >= INQ_PAUSE && !c->rx_paused && c->wsi) {
-        c->rx_paused = true;
-        lws_rx_flow_control(c->wsi, 0);
-    }
-    want_pump(c);
-}
-
-static void finish_call(mu_conn *c)
-{
-    if (c->req) {
-        mu_request_free(c->req);
-        free(c->req);
-        c->req = NULL;
-    }
-    free(c->cur_msg);
-    c->cur_msg = NULL;
-    if (c->busy) {
-        c->busy = false;
-        dispatch_call_ended();
-        want_pump(c);
-        conn_unref(c); /* the call's reference */
-    }
-}
-
-static void count_reply(mu_code code)
-{
-    METRIC_INC(replies[code < MU_E__COUNT ? code : MU_E_INTERNAL]);
-}
-
-void conn_reply_begin(mu_conn *c, mu_enc *e, uint32_t nfields)
-{
-    frame_enc_init(e);
-    mu_enc_reply_ok(e, c->req->rid, nfields);
-}
-
-void conn_reply_list(mu_conn *c, const char *key, uint32_t n, mu_enc *items)
-{
-    mu_enc e;
-    conn_reply_begin(c, &e, 1);
-    mu_enc_key(&e, key);
-    mu_enc_array(&e, n);
-    mu_enc_append(&e, items);
-    conn_reply(c, &e);
-}
-
-void conn_reply(mu_conn *c, mu_enc *e)
-{
-    count_reply(MU_OK);
-    conn_send_enc(c, e);
-    mu_enc_free(e);
-    finish_call(c);
-}
-
-void conn_reply_empty(mu_conn *c)
-{
-    mu_enc e;
-    conn_reply_begin(c, &e, 0);
-    conn_reply(c, &e);
-}
-
-static void send_error(mu_conn *c, bool has_rid, uint64_t rid, mu_code code, const char *msg)
-{
-    mu_enc e;
-    frame_enc_init(&e);
-    mu_enc_reply_err(&e, has_rid, rid, code, msg);
-    count_reply(code);
-    conn_send_enc(c, &e);
-    mu_enc_free(&e);
-}
-
-void conn_reply_err(mu_conn *c, mu_code code, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (code == MU_E_INTERNAL)
-        log_error("connection %llu: internal error in %s: %s", (unsigned long long)c->id,
-                  c->req->op ? c->req->op->name : "?", msg);
-    send_error(c, c->req->has_rid, c->req->rid, code, msg);
-    finish_call(c);
-}
-
-/* Handles queued requests until one has to wait (for a hash, a commit) or none is left. */
-static void pump(mu_conn *c)
-{
-    while (!c->busy && c->in_head && conn_alive(c) && !c->close_code) {
-        mu_inmsg *m = c->in_head;
-        c->in_head = m->next;
-        if (!c->in_head)
-            c->in_tail = NULL;
-        c->in_len--;
-        c->cur_msg = m;
-        c->req = xmalloc(sizeof(*c->req));
-        mu_request_init(c->req);
-        c->busy = true;
-        dispatch_call_started();
-        conn_ref(c); /* the call's: the socket may go while the call waits */
-        dispatch_request(c, m);
-    }
-    if (c->rx_paused && c->in_len <= INQ_RESUME && c->wsi) {
-        c->rx_paused = false;
-        lws_rx_flow_control(c->wsi, 1);
-    }
-}
-
-void conn_malformed(mu_conn *c, const mu_error *err);
-void conn_malformed(mu_conn *c, const mu_error *err)
-{
-    METRIC_INC(malformed_frames);
-    c->bad_frames++;
-    send_error(c, c->req->has_rid, c->req->rid, MU_E_BAD_REQUEST, err->msg);
-    finish_call(c);
-    if (c->bad_frames >= 5) {
-        log_info("connection %llu: 5 malformed frames, closing with 1008",
-                 (unsigned long long)c->id);
-        conn_close(c, CLOSE_POLICY);
-    }
-}
-
-void conn_run_pending(void)
-{
-    /* Pumping can queue more pumps (a finished call) and flushes; loop until both settle.
-     * Each connection handles at most its queued requests, so this ends. */
-    while (pump_list.n || flush_list.n) {
-        conn_list work = pump_list;
-        pump_list = (conn_list){0};
-        for (size_t i = 0; i < work.n; i++) {
-            mu_conn *c = work.v[i];
-            c->want_pump = false;
-            pump(c);
-            conn_unref(c);
+    size_t n = 0;
+    while (c->sq_len && n < cap) {
+        mu_frame *f = c->sq[c->sq_head];
+        size_t take = f->len - c->head_off;
+        if (take > cap - n)
+            take = cap - n;
+        memcpy(dst + n, f->data + c->head_off, take);
+        n += take;
+        c->head_off += take;
+        if (c->head_off == f->len) {
+            c->sq_bytes -= f->len;
+            c->sq_head = (c->sq_head + 1) % c->sq_cap;
+            c->sq_len--;
+            c->head_off = 0;
+            frame_unref(f);
         }
-        free(work.v);
-        if (pump_list.n)
-            continue;
-        work = flush_list;
-        flush_list = (conn_list){0};
-        for (size_t i = 0; i < work.n; i++) {
-            mu_conn *c = work.v[i];
-            c->want_flush = false;
-            if (conn_alive(c))
-                transport_flush(c);
-            conn_unref(c);
-        }
-        free(work.v);
     }
+    return n;
+}
+
+void conn_pause_reading(mu_conn *c, bool pause)
+{
+    if (c->rx_paused == pause || !conn_alive(c))
+        return;
+    c->rx_paused = pause;
+    c->tp->pause_reading(c, pause);
+}
+
+void conn_flush_pending(void)
+{
+    conn_list work = flush_list;
+    flush_list = (conn_list){0};
+    for (size_t i = 0; i < work.n; i++) {
+        mu_conn *c = work.v[i];
+        c->want_flush = false;
+        if (conn_alive(c))
+            c->tp->flush(c);
+        conn_unref(c);
+    }
+    free(work.v);
+}
+
+bool conn_flush_wanted(void)
+{
+    return flush_list.n != 0;
 }
 
 void conn_shutdown(void)
@@ -473,7 +333,6 @@ void conn_shutdown(void)
     free(ubuckets);
     ubuckets = NULL;
     unbuckets = ucount = 0;
-    free(pump_list.v);
     free(flush_list.v);
-    pump_list = flush_list = (conn_list){0};
+    flush_list = (conn_list){0};
 }

@@ -1,6 +1,8 @@
-/* A client connection: its explicit state, its queue of requests (handled one at a time, in
- * arrival order), its bounded send queue of shared frames, and the index of connections by
- * user. The transport owns the socket; this file owns everything the protocol needs. */
+/* A client connection: its explicit state, its bounded send queue of shared frames, and the
+ * index of connections by user. Layer: connections, above the base (frames, buckets, metrics)
+ * and below everything that handles requests. It calls nothing above it: the transport that
+ * owns the socket plugs in through mu_transport, and the request layer (dispatch.c) keeps its
+ * own fields here without this file knowing what they mean. */
 #ifndef MUTUAL_CONN_H
 #define MUTUAL_CONN_H
 
@@ -11,23 +13,34 @@
 #include "bucket.h"
 #include "frame.h"
 #include "proto.h"
-#include "server.h"
+#include "roles.h"
 
 struct lws;
+struct mu_inmsg;
+struct room;
 
 typedef enum { CONN_UNAUTHENTICATED, CONN_AUTHENTICATED, CONN_CLOSING } conn_state;
 
-typedef struct mu_inmsg {
-    struct mu_inmsg *next;
-    bool limited; /* arrived past the token bucket */
-    bool text;    /* a text message, which is never a request */
-    size_t len;
-    char data[];
-} mu_inmsg;
-
 typedef struct mu_conn mu_conn;
+
+/* What the transport does for a connection; set once at conn_new. */
+typedef struct {
+    /* Writes what the connection has queued (called from conn_flush_pending only). */
+    void (*flush)(mu_conn *c);
+    /* A close frame is queued: a peer that stops reading is dropped after a few seconds. */
+    void (*close_soon)(mu_conn *c);
+    /* Stops (true) or resumes (false) reading from the socket. */
+    void (*pause_reading)(mu_conn *c, bool pause);
+} mu_transport;
+
+/* Bounds that come from the settings, given once at conn_init. */
+typedef struct {
+    uint64_t send_queue; /* bytes a connection may have queued before it is cut off */
+} conn_limits;
+
 struct mu_conn {
-    struct lws *wsi; /* NULL once the socket is gone */
+    struct lws *wsi; /* the transport's handle; NULL once the socket is gone */
+    const mu_transport *tp;
     conn_state state;
     uint64_t id;
     unsigned refs;
@@ -38,18 +51,16 @@ struct mu_conn {
     mu_role role;
     uint8_t token_hash[32];
 
-    /* Receiving: reassembly of fragments. */
+    /* Receiving (the transport's): reassembly of fragments. */
     char *rx;
     size_t rx_len, rx_cap;
     bool rx_text, rx_paused;
 
-    /* Requests: a FIFO and the one being handled. */
-    mu_inmsg *in_head, *in_tail;
-    unsigned in_len;
-    bool busy;
-    mu_inmsg *cur_msg;
+    /* Requests (dispatch.c's): a FIFO, the one being handled, the token bucket. */
+    struct mu_inmsg *in_head, *in_tail, *cur_msg;
+    unsigned in_len, bad_frames;
+    bool busy, want_pump;
     mu_request *req; /* while busy: the request being handled (owned) */
-    unsigned bad_frames;
     mu_bucket bucket;
 
     /* Sending: a ring of frames; head_off bytes of the head frame are already written. */
@@ -57,7 +68,7 @@ struct mu_conn {
     size_t sq_head, sq_len, sq_cap, sq_bytes, head_off;
     mu_close_code close_code; /* non-zero: close with it once the queue is out */
     bool close_armed;
-    bool want_flush, want_pump;
+    bool want_flush;
 
     /* Rooms this connection has joined or waits at (rooms.c owns the entries). */
     struct room **rooms;
@@ -69,8 +80,15 @@ struct mu_conn {
     mu_conn *a_next, *a_prev;
 };
 
-mu_conn *conn_new(struct lws *wsi);
-/* The socket is gone: the connection leaves everything; freed when the last reference goes. */
+void conn_init(const conn_limits *l);
+/* Drops every index (shutdown, after every socket is gone). */
+void conn_shutdown(void);
+
+/* A new connection holds one reference, the socket's, which conn_gone drops. */
+mu_conn *conn_new(struct lws *wsi, const mu_transport *tp);
+/* The socket is gone: the connection is out of every index and sends nothing more; it is
+ * freed when the last reference goes. What the layers above kept about it must be let go
+ * first (dispatch_conn_gone does that, then calls this). */
 void conn_gone(mu_conn *c);
 mu_conn *conn_ref(mu_conn *c);
 void conn_unref(mu_conn *c);
@@ -84,19 +102,10 @@ void conn_send(mu_conn *c, mu_frame *f);
 void conn_send_enc(mu_conn *c, mu_enc *e);
 /* Closes after what is queued has gone out. */
 void conn_close(mu_conn *c, mu_close_code code);
-
-/* A whole message arrived. */
-void conn_on_message(mu_conn *c, const char *data, size_t len, bool text);
-
-/* Replies to the request being handled, and ends it. */
-void conn_reply(mu_conn *c, mu_enc *e);
-void conn_reply_empty(mu_conn *c);
-void conn_reply_err(mu_conn *c, mu_code code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Starts a success reply with room for nfields pairs after op, rid and ok. */
-void conn_reply_begin(mu_conn *c, mu_enc *e, uint32_t nfields);
-/* Replies {key: [n items]} where `items` holds the n encoded items (it is freed). */
-void conn_reply_list(mu_conn *c, const char *key, uint32_t n, mu_enc *items);
+/* Copies up to `cap` queued bytes into dst and drops the frames that are wholly out. */
+size_t conn_take_output(mu_conn *c, unsigned char *dst, size_t cap);
+/* Asks the transport to stop or resume reading, once per change. */
+void conn_pause_reading(mu_conn *c, bool pause);
 
 void conn_authenticate(mu_conn *c, int64_t user_id, const char *handle, mu_role role,
                        const uint8_t token_hash[32]);
@@ -104,11 +113,12 @@ void conn_deauthenticate(mu_conn *c);
 
 typedef void (*conn_visit_fn)(mu_conn *c, void *ud);
 void conn_foreach(conn_visit_fn fn, void *ud);
+/* The authenticated connections of one user; fn may close the one it is given. */
 void conn_foreach_user(int64_t user_id, conn_visit_fn fn, void *ud);
 
-/* Run once per loop iteration: handle queued requests, then flush send queues. */
-void conn_run_pending(void);
-/* Drops every index (shutdown, after every socket is gone). */
-void conn_shutdown(void);
+/* Hands every connection with queued output to its transport's flush, once. */
+void conn_flush_pending(void);
+/* Whether any connection waits for conn_flush_pending. */
+bool conn_flush_wanted(void);
 
 #endif

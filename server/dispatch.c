@@ -1,125 +1,317 @@
 #include "dispatch.h"
 
-#include "handlers.h"
-#include "rooms.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "log.h"
+#include "metrics.h"
+#include "xalloc.h"
 
-/* The handler of each op. An op of the protocol with no handler here is not served by this
- * build and answers unknown_op. */
-static const handler_fn handlers[MU_OP__COUNT] = {
-    [MU_OP_REGISTER] = auth_register,
-    [MU_OP_LOGIN] = auth_login,
-    [MU_OP_RESUME] = auth_resume,
-    [MU_OP_LOGOUT] = auth_logout,
-    [MU_OP_PASSWORD_SET] = auth_password_set,
-    [MU_OP_PING] = auth_ping,
-    [MU_OP_ROOMS_LIST] = rooms_list,
-    [MU_OP_ROOM_CREATE] = room_create,
-    [MU_OP_ROOM_UPDATE] = room_update,
-    [MU_OP_ROOM_DELETE] = room_delete,
-    [MU_OP_ROOM_OPEN] = room_open,
-    [MU_OP_ROOM_CLOSE] = room_close,
-    [MU_OP_ROOM_JOIN] = room_join,
-    [MU_OP_ROOM_LEAVE] = room_leave,
-    [MU_OP_ROOM_SAY] = room_say,
-    [MU_OP_ROOM_HISTORY] = room_history,
-    [MU_OP_ROOM_MUTE] = room_mute,
-    [MU_OP_ROOM_UNMUTE] = room_unmute,
-    [MU_OP_ROOM_REMOVE] = room_remove,
-    [MU_OP_ROOM_UNBAN] = room_unban,
-    [MU_OP_ROOM_LOCK] = room_lock,
-    [MU_OP_ROOM_LOBBY] = room_lobby,
-    [MU_OP_ROOM_ADMIT] = room_admit,
-    [MU_OP_ROOM_DENY] = room_deny,
-    [MU_OP_ROOM_FLOOR] = room_floor,
-    [MU_OP_ROOM_GIVE] = room_give,
-    [MU_OP_HAND_RAISE] = hand_raise,
-    [MU_OP_HAND_LOWER] = hand_lower,
-    [MU_OP_MENTOR_ASSIGN] = dm_mentor_assign,
-    [MU_OP_MENTOR_UNASSIGN] = dm_mentor_unassign,
-    [MU_OP_MENTOR_GET] = dm_mentor_get,
-    [MU_OP_MENTEES_LIST] = dm_mentees_list,
-    [MU_OP_DM_SEND] = dm_send,
-    [MU_OP_DM_ACK] = dm_ack,
-    [MU_OP_DM_HISTORY] = dm_history_request,
-    [MU_OP_DM_INBOX] = dm_inbox,
-    [MU_OP_CHECKIN_SUBMIT] = checkin_submit,
-    [MU_OP_CHECKIN_LIST] = checkin_list,
-    [MU_OP_CHECKIN_SUMMARY] = checkin_summary,
-    [MU_OP_CONSENT_SET] = consent_set,
-    [MU_OP_MENTEE_CHECKINS] = checkin_mentee,
-    [MU_OP_ALERTS_LIST] = alerts_list,
-    [MU_OP_ALERT_ACK] = alerts_ack,
-    [MU_OP_HELP] = help_request,
-    [MU_OP_ME_EXPORT] = admin_me_export,
-    [MU_OP_ME_DELETE] = admin_me_delete,
-    [MU_OP_USER_CREATE] = admin_user_create,
-    [MU_OP_USER_ROLE] = admin_user_role,
-    [MU_OP_AUDIT_LIST] = admin_audit_list,
-    [MU_OP_STATS] = admin_stats,
-    [MU_OP_TEST_CLOCK] = admin_test_clock,
-};
+/* Past this many queued requests a connection stops being read until it catches up. */
+#define INQ_PAUSE 256
+#define INQ_RESUME 32
+/* The malformed frame that closes its connection (counted over the connection's life). */
+#define MALFORMED_MAX 5
 
+/* A message as it arrived, waiting for its turn. */
+typedef struct mu_inmsg {
+    struct mu_inmsg *next;
+    bool limited; /* arrived past the token bucket */
+    bool text;    /* a text message, which is never a request */
+    size_t len;
+    char data[];
+} mu_inmsg;
+
+static dispatch_config cfg;
+static bool refusing;
 static unsigned inflight;
 
-unsigned dispatch_inflight(void) { return inflight; }
-void dispatch_call_started(void) { inflight++; }
-void dispatch_call_ended(void) { inflight--; }
+/* Connections with requests to handle at the end of this loop iteration; each entry holds a
+ * reference. */
+static struct {
+    mu_conn **v;
+    size_t n, cap;
+} pump_list;
 
-void conn_malformed(mu_conn *c, const mu_error *err);
+void dispatch_init(const dispatch_config *c)
+{
+    cfg = *c;
+    refusing = false;
+    inflight = 0;
+}
 
-void dispatch_request(mu_conn *c, mu_inmsg *m)
+void dispatch_refuse_requests(void)
+{
+    refusing = true;
+}
+
+void dispatch_shutdown(void)
+{
+    free(pump_list.v);
+    memset(&pump_list, 0, sizeof(pump_list));
+}
+
+unsigned dispatch_inflight(void)
+{
+    return inflight;
+}
+
+static void want_pump(mu_conn *c)
+{
+    if (c->want_pump)
+        return;
+    c->want_pump = true;
+    if (pump_list.n == pump_list.cap) {
+        pump_list.cap = pump_list.cap ? pump_list.cap * 2 : 64;
+        pump_list.v = xreallocarray(pump_list.v, pump_list.cap, sizeof(*pump_list.v));
+    }
+    pump_list.v[pump_list.n++] = conn_ref(c);
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+void dispatch_conn_open(mu_conn *c)
+{
+    bucket_init(&c->bucket, cfg.rate_per_s, cfg.burst, cfg.now_ms());
+}
+
+void dispatch_on_message(mu_conn *c, const char *data, size_t len, bool text)
+{
+    METRIC_INC(frames_in);
+    METRIC_ADD(bytes_in, len);
+    if (c->close_code)
+        return; /* closing: nothing more is read */
+    mu_inmsg *m = xmalloc(sizeof(*m) + len);
+    m->next = NULL;
+    m->text = text;
+    m->len = len;
+    memcpy(m->data, data, len);
+    /* The token is taken on arrival, so a flood is limited however fast it is read. */
+    m->limited = !bucket_take(&c->bucket, cfg.now_ms());
+    if (c->in_tail)
+        c->in_tail->next = m;
+    else
+        c->in_head = m;
+    c->in_tail = m;
+    if (++c->in_len >= INQ_PAUSE)
+        conn_pause_reading(c, true);
+    want_pump(c);
+}
+
+void dispatch_conn_gone(mu_conn *c)
+{
+    for (mu_inmsg *m = c->in_head, *n; m; m = n) {
+        n = m->next;
+        free(m);
+    }
+    c->in_head = c->in_tail = NULL;
+    c->in_len = 0;
+    if (cfg.conn_gone)
+        cfg.conn_gone(c);
+    conn_gone(c);
+}
+
+/* ---- the call: one request from start to reply ------------------------------------------- */
+
+static void finish_call(mu_conn *c)
+{
+    if (c->req) {
+        mu_request_free(c->req);
+        free(c->req);
+        c->req = NULL;
+    }
+    free(c->cur_msg);
+    c->cur_msg = NULL;
+    if (c->busy) {
+        c->busy = false;
+        inflight--;
+        want_pump(c);
+        conn_unref(c); /* the call's reference */
+    }
+}
+
+static void count_reply(mu_code code)
+{
+    METRIC_INC(replies[code < MU_E__COUNT ? code : MU_E_INTERNAL]);
+}
+
+static void send_error(mu_conn *c, mu_code code, const char *msg)
+{
+    mu_enc e;
+    frame_enc_init(&e);
+    mu_enc_reply_err(&e, c->req->has_rid, c->req->rid, code, msg);
+    count_reply(code);
+    conn_send_enc(c, &e);
+    mu_enc_free(&e);
+}
+
+void reply_begin(mu_conn *c, mu_enc *e, uint32_t nfields)
+{
+    frame_enc_init(e);
+    mu_enc_reply_ok(e, c->req->rid, nfields);
+}
+
+void reply_end(mu_conn *c, mu_enc *e)
+{
+    count_reply(MU_OK);
+    conn_send_enc(c, e);
+    mu_enc_free(e);
+    finish_call(c);
+}
+
+void reply_empty(mu_conn *c)
+{
+    mu_enc e;
+    reply_begin(c, &e, 0);
+    reply_end(c, &e);
+}
+
+void reply_list(mu_conn *c, const char *key, uint32_t n, mu_enc *items)
+{
+    mu_enc e;
+    reply_begin(c, &e, 1);
+    mu_enc_key(&e, key);
+    mu_enc_array(&e, n);
+    mu_enc_append(&e, items);
+    reply_end(c, &e);
+}
+
+void reply_err(mu_conn *c, mu_code code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (code == MU_E_INTERNAL)
+        log_error("connection %llu: internal error in %s: %s", (unsigned long long)c->id,
+                  c->req->op ? c->req->op->name : "?", msg);
+    send_error(c, code, msg);
+    finish_call(c);
+}
+
+void reply_write_failed(mu_conn *c, mu_code result, const char *what)
+{
+    if (result == MU_E_UNAVAILABLE)
+        reply_err(c, MU_E_UNAVAILABLE, "Storage cannot take writes right now; %s.", what);
+    else
+        reply_err(c, MU_E_INTERNAL, "Storage failed; %s.", what);
+}
+
+void reply_read_failed(mu_conn *c, const char *what)
+{
+    reply_err(c, MU_E_INTERNAL, "Could not read %s.", what);
+}
+
+/* ---- the envelope --------------------------------------------------------------------------- */
+
+static void malformed(mu_conn *c, const mu_error *err)
+{
+    METRIC_INC(malformed_frames);
+    c->bad_frames++;
+    send_error(c, MU_E_BAD_REQUEST, err->msg);
+    finish_call(c);
+    if (c->bad_frames >= MALFORMED_MAX) {
+        log_info("connection %llu: %d malformed frames, closing with 1008",
+                 (unsigned long long)c->id, MALFORMED_MAX);
+        conn_close(c, CLOSE_POLICY);
+    }
+}
+
+/* The protocol's order: rate limit, malformed, unknown op, authentication, shutdown, fields. */
+static void handle(mu_conn *c, mu_inmsg *m)
 {
     mu_request *r = c->req;
     mu_error err = {0};
 
     if (m->text) {
         /* Text is never a request: malformed, and counted as such. */
-        mu_request_free(r);
-        mu_request_init(r);
         mu_error_set(&err, MU_E_BAD_REQUEST, "Frames must be binary MessagePack, not text.");
-        if (m->limited) {
-            conn_reply_err(c, MU_E_RATE_LIMITED, "Too many requests; slow down.");
-            return;
-        }
-        conn_malformed(c, &err);
+        if (m->limited)
+            reply_err(c, MU_E_RATE_LIMITED, "Too many requests; slow down.");
+        else
+            malformed(c, &err);
         return;
     }
     mu_parse_result pr = mu_request_parse(r, m->data, m->len, &err);
     if (m->limited) {
-        conn_reply_err(c, MU_E_RATE_LIMITED, "Too many requests; slow down.");
+        reply_err(c, MU_E_RATE_LIMITED, "Too many requests; slow down.");
         return;
     }
     if (pr == MU_PARSE_MALFORMED) {
-        conn_malformed(c, &err);
+        malformed(c, &err);
         return;
     }
     const mu_op *op = r->op;
-    handler_fn h = op ? handlers[mu_op_index(op)] : NULL;
-    if (op && (op->flags & MU_OPF_TESTCLOCK) && !g_srv->test_clock)
+    handler_fn h = op ? cfg.handlers[mu_op_index(op)] : NULL;
+    if (op && (op->flags & MU_OPF_TESTCLOCK) && !cfg.test_clock)
         op = NULL; /* test.clock exists only under --test-clock */
     if (!op) {
         if (r->op_len <= 64 && mu_utf8_valid(r->op_name, r->op_len))
-            conn_reply_err(c, MU_E_UNKNOWN_OP, "Unknown op '%.*s'.", (int)r->op_len, r->op_name);
+            reply_err(c, MU_E_UNKNOWN_OP, "Unknown op '%.*s'.", (int)r->op_len, r->op_name);
         else
-            conn_reply_err(c, MU_E_UNKNOWN_OP, "Unknown op.");
+            reply_err(c, MU_E_UNKNOWN_OP, "Unknown op.");
         return;
     }
     if (!(op->flags & MU_OPF_PREAUTH) && c->state != CONN_AUTHENTICATED) {
-        conn_reply_err(c, MU_E_UNAUTHENTICATED, "Sign in first (register, login or resume).");
+        reply_err(c, MU_E_UNAUTHENTICATED, "Sign in first (register, login or resume).");
         return;
     }
-    if (g_srv->stopping) {
-        conn_reply_err(c, MU_E_UNAVAILABLE, "The server is shutting down; try again shortly.");
+    if (refusing) {
+        reply_err(c, MU_E_UNAVAILABLE, "The server is shutting down; try again shortly.");
         return;
     }
-    if (mu_request_validate(r, &g_srv->limits, &err) != MU_OK) {
-        conn_reply_err(c, err.code, "%s", err.msg);
+    if (mu_request_validate(r, &cfg.limits, &err) != MU_OK) {
+        reply_err(c, err.code, "%s", err.msg);
         return;
     }
     if (!h) {
-        conn_reply_err(c, MU_E_UNKNOWN_OP, "This server does not serve '%s' yet.", op->name);
+        reply_err(c, MU_E_UNKNOWN_OP, "This server does not serve '%s' yet.", op->name);
         return;
     }
     h(c, r);
+}
+
+/* Handles queued requests until one has to wait (for a hash, a commit) or none is left. */
+static void pump(mu_conn *c)
+{
+    while (!c->busy && c->in_head && conn_alive(c) && !c->close_code) {
+        mu_inmsg *m = c->in_head;
+        c->in_head = m->next;
+        if (!c->in_head)
+            c->in_tail = NULL;
+        c->in_len--;
+        c->cur_msg = m;
+        c->req = xmalloc(sizeof(*c->req));
+        mu_request_init(c->req);
+        c->busy = true;
+        inflight++;
+        conn_ref(c); /* the call's: the socket may go while the call waits */
+        handle(c, m);
+    }
+    if (c->in_len <= INQ_RESUME)
+        conn_pause_reading(c, false);
+}
+
+void dispatch_run_pending(void)
+{
+    /* Pumping can queue more pumps (a finished call) and flushes, and a flush can, through a
+     * transport that notices a dead socket, end a connection: loop until both settle. Each
+     * connection handles at most its queued requests, so this ends. */
+    do {
+        while (pump_list.n) {
+            mu_conn **v = pump_list.v;
+            size_t n = pump_list.n;
+            memset(&pump_list, 0, sizeof(pump_list));
+            for (size_t i = 0; i < n; i++) {
+                v[i]->want_pump = false;
+                pump(v[i]);
+                conn_unref(v[i]);
+            }
+            free(v);
+        }
+        conn_flush_pending();
+    } while (pump_list.n || conn_flush_wanted());
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "clock.h"
+#include "context.h"
+#include "dm.h"
 #include "handlers.h"
 #include "log.h"
 #include "store_alerts.h"
@@ -50,14 +52,6 @@ static char *dup_val(const mu_val *v, size_t *len)
     return xmemdup0(v->v.s.p, v->v.s.n);
 }
 
-static void reply_store_error(mu_conn *c, mu_code code)
-{
-    if (code == MU_E_UNAVAILABLE)
-        conn_reply_err(c, code, "Storage cannot take writes right now; nothing was saved.");
-    else
-        conn_reply_err(c, MU_E_INTERNAL, "The change could not be saved.");
-}
-
 /* Whether `me` may send to `peer` now. */
 static bool pair_allowed(const mu_conn *c, const user_row *peer)
 {
@@ -78,11 +72,11 @@ static bool find_person(mu_conn *c, const char *handle, user_row *u)
 {
     int f = store_users_find_by_handle(g_srv->store, handle, u);
     if (f < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        reply_read_failed(c, "accounts");
         return false;
     }
     if (f == 0 || u->id == c->user_id) {
-        conn_reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+        reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
         return false;
     }
     return true;
@@ -138,21 +132,21 @@ static void assign_done(mu_job *j)
 {
     dm_op *o = (dm_op *)j;
     if (j->result == MU_E_CASELOAD_FULL)
-        conn_reply_err(o->c, MU_E_CASELOAD_FULL,
-                       "That mentor's caseload is full (%llu people); assign someone else or "
-                       "raise caseload_max.",
-                       (unsigned long long)g_srv->cfg.caseload_max);
+        reply_err(o->c, MU_E_CASELOAD_FULL,
+                  "That mentor's caseload is full (%llu people); assign someone else or "
+                  "raise caseload_max.",
+                  (unsigned long long)g_srv->cfg.caseload_max);
     else if (j->result != MU_OK)
-        reply_store_error(o->c, j->result);
+        reply_write_failed(o->c, j->result, "nothing was saved");
     else
-        conn_reply_empty(o->c);
+        reply_empty(o->c);
     op_free(o);
 }
 
 static bool admin_only(mu_conn *c)
 {
     if (c->role != ROLE_ADMIN) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only an admin may change who mentors whom.");
+        reply_err(c, MU_E_FORBIDDEN, "Only an admin may change who mentors whom.");
         return false;
     }
     return true;
@@ -162,13 +156,13 @@ static int find_account(mu_conn *c, const char *handle, user_row *u)
 {
     int f = store_users_find_by_handle(g_srv->store, handle, u);
     if (f < 0)
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        reply_read_failed(c, "accounts");
     else if (f == 0)
-        conn_reply_err(c, MU_E_NOT_FOUND, "No account has the handle '%s'.", handle);
+        reply_err(c, MU_E_NOT_FOUND, "No account has the handle '%s'.", handle);
     return f;
 }
 
-void dm_mentor_assign(mu_conn *c, mu_request *r)
+void op_mentor_assign(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
@@ -177,13 +171,12 @@ void dm_mentor_assign(mu_conn *c, mu_request *r)
         find_account(c, mu_req_field(r, "user")->v.h, &user) != 1)
         return;
     if (mentor.role != ROLE_MENTOR) {
-        conn_reply_err(c, MU_E_BAD_REQUEST, "'%s' is not a peer mentor.", mentor.handle);
+        reply_err(c, MU_E_BAD_REQUEST, "'%s' is not a peer mentor.", mentor.handle);
         return;
     }
     if (user.role != ROLE_MEMBER && user.role != ROLE_FAMILY) {
-        conn_reply_err(c, MU_E_BAD_REQUEST,
-                       "Only members and family members have mentors; '%s' is %s.", user.handle,
-                       role_name(user.role));
+        reply_err(c, MU_E_BAD_REQUEST, "Only members and family members have mentors; '%s' is %s.",
+                  user.handle, role_name(user.role));
         return;
     }
     dm_op *o = op_new(c);
@@ -204,7 +197,7 @@ static mu_code unassign_run(mu_job *j, mu_wtx *w)
     return c;
 }
 
-void dm_mentor_unassign(mu_conn *c, mu_request *r)
+void op_mentor_unassign(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
@@ -218,22 +211,22 @@ void dm_mentor_unassign(mu_conn *c, mu_request *r)
     store_submit(g_srv->store, &o->job);
 }
 
-void dm_mentor_get(mu_conn *c, mu_request *r)
+void op_mentor_get(mu_conn *c, mu_request *r)
 {
     int64_t m;
     char handle[MU_HANDLE_MAX + 1];
     int f = store_dm_mentor_of(g_srv->store, c->user_id, &m, handle);
     if (f < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read assignments.");
+        reply_read_failed(c, "assignments");
         return;
     }
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     if (f)
         mu_enc_kstr(&e, "mentor", handle);
     else
         mu_enc_knil(&e, "mentor");
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 typedef struct {
@@ -251,20 +244,20 @@ static void collect_mentee(const mentee_row *m, void *ud)
     l->v[l->n++] = *m;
 }
 
-void dm_mentees_list(mu_conn *c, mu_request *r)
+void op_mentees_list(mu_conn *c, mu_request *r)
 {
     if (c->role != ROLE_MENTOR) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor has a caseload.");
+        reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor has a caseload.");
         return;
     }
     mentee_list l = {0};
     if (store_dm_mentees(g_srv->store, c->user_id, collect_mentee, &l) < 0) {
         free(l.v);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read the caseload.");
+        reply_read_failed(c, "the caseload");
         return;
     }
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_key(&e, "mentees");
     mu_enc_array(&e, (uint32_t)l.n);
     for (size_t i = 0; i < l.n; i++) {
@@ -284,7 +277,7 @@ void dm_mentees_list(mu_conn *c, mu_request *r)
         mu_enc_kint(&e, "open_alerts", open < 0 ? 0 : open);
     }
     free(l.v);
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 /* ---- sending ---------------------------------------------------------------------------- */
@@ -292,10 +285,10 @@ void dm_mentees_list(mu_conn *c, mu_request *r)
 static void reply_sent(mu_conn *c, int64_t id, int64_t ts)
 {
     mu_enc e;
-    conn_reply_begin(c, &e, 2);
+    reply_begin(c, &e, 2);
     mu_enc_kint(&e, "id", id);
     mu_enc_kint(&e, "ts", ts);
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 static mu_code send_run(mu_job *j, mu_wtx *w)
@@ -315,9 +308,9 @@ static void send_done(mu_job *j)
         if (store_dm_find_cid(g_srv->store, o->me, o->peer, o->cid, o->cid_len, &id, &ts) == 1)
             reply_sent(c, id, ts);
         else
-            conn_reply_err(c, MU_E_INTERNAL, "The message could not be saved.");
+            reply_read_failed(c, "the message saved with that cid");
     } else if (j->result != MU_OK) {
-        reply_store_error(c, j->result);
+        reply_write_failed(c, j->result, "the message was not saved");
     } else {
         reply_sent(c, o->id, o->ts);
         mu_enc e;
@@ -329,13 +322,13 @@ static void send_done(mu_job *j)
     op_free(o);
 }
 
-void dm_send(mu_conn *c, mu_request *r)
+void op_dm_send(mu_conn *c, mu_request *r)
 {
     user_row peer;
     if (!find_person(c, mu_req_field(r, "to")->v.h, &peer))
         return;
     if (!pair_allowed(c, &peer)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+        reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
         return;
     }
     const mu_val *cid = mu_req_field(r, "cid");
@@ -344,7 +337,7 @@ void dm_send(mu_conn *c, mu_request *r)
         int f =
             store_dm_find_cid(g_srv->store, c->user_id, peer.id, cid->v.s.p, cid->v.s.n, &id, &ts);
         if (f < 0) {
-            conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+            reply_read_failed(c, "messages");
             return;
         }
         if (f == 1) {
@@ -374,11 +367,11 @@ static bool find_thread(mu_conn *c, const char *handle, user_row *peer)
         return false;
     int t = store_dm_thread_exists(g_srv->store, c->user_id, peer->id);
     if (t < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+        reply_read_failed(c, "messages");
         return false;
     }
     if (!t) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "You have no conversation with that person.");
+        reply_err(c, MU_E_FORBIDDEN, "You have no conversation with that person.");
         return false;
     }
     return true;
@@ -394,9 +387,9 @@ static void ack_done(mu_job *j)
 {
     dm_op *o = (dm_op *)j;
     if (j->result != MU_OK) {
-        reply_store_error(o->c, j->result);
+        reply_write_failed(o->c, j->result, "nothing was saved");
     } else {
-        conn_reply_empty(o->c);
+        reply_empty(o->c);
         mu_enc e;
         frame_enc_init(&e);
         mu_enc_event(&e, MU_OP_EV_DM_READ, 2);
@@ -407,7 +400,7 @@ static void ack_done(mu_job *j)
     op_free(o);
 }
 
-void dm_ack(mu_conn *c, mu_request *r)
+void op_dm_ack(mu_conn *c, mu_request *r)
 {
     user_row peer;
     if (!find_thread(c, mu_req_field(r, "with")->v.h, &peer))
@@ -434,7 +427,7 @@ static void put_row(const dm_row *row, void *ud)
     o->n++;
 }
 
-void dm_history_request(mu_conn *c, mu_request *r)
+void op_dm_history(mu_conn *c, mu_request *r)
 {
     user_row peer;
     if (!find_thread(c, mu_req_field(r, "with")->v.h, &peer))
@@ -447,10 +440,10 @@ void dm_history_request(mu_conn *c, mu_request *r)
                              limit->present ? (unsigned)limit->v.u : 50, put_row, &o);
     if (n < 0) {
         mu_enc_free(&o.body);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+        reply_read_failed(c, "messages");
         return;
     }
-    conn_reply_list(c, "messages", o.n, &o.body);
+    reply_list(c, "messages", o.n, &o.body);
 }
 
 typedef struct {
@@ -475,16 +468,16 @@ static void put_last(const dm_row *row, void *ud)
     enc_dm(e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
 }
 
-void dm_inbox(mu_conn *c, mu_request *r)
+void op_dm_inbox(mu_conn *c, mu_request *r)
 {
     thread_list l = {0};
     if (store_dm_threads_of(g_srv->store, c->user_id, collect_thread, &l) < 0) {
         free(l.v);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+        reply_read_failed(c, "messages");
         return;
     }
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_key(&e, "threads");
     mu_enc_array(&e, (uint32_t)l.n);
     for (size_t i = 0; i < l.n; i++) {
@@ -497,7 +490,7 @@ void dm_inbox(mu_conn *c, mu_request *r)
         mu_enc_kint(&e, "unread", unread < 0 ? 0 : unread);
     }
     free(l.v);
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 /* ---- after sign-in ---------------------------------------------------------------------- */

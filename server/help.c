@@ -5,6 +5,7 @@
 
 #include "alerts.h"
 #include "clock.h"
+#include "context.h"
 #include "handlers.h"
 #include "store_dm.h"
 #include "xalloc.h"
@@ -13,7 +14,7 @@ static void reply_resources(mu_conn *c)
 {
     const mu_config *cfg = &g_srv->cfg;
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_key(&e, "resources");
     mu_enc_array(&e, (uint32_t)cfg->nhelp);
     for (size_t i = 0; i < cfg->nhelp; i++) {
@@ -28,7 +29,7 @@ static void reply_resources(mu_conn *c)
             if (vals[k])
                 mu_enc_kstr(&e, keys[k], vals[k]);
     }
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 /* A help request from a user with a mentor tells the mentor, whatever the user shares: the
@@ -62,7 +63,7 @@ static void help_done(mu_job *j)
     free(o);
 }
 
-void help_request(mu_conn *c, mu_request *r)
+void op_help(mu_conn *c, mu_request *r)
 {
     if (c->state != CONN_AUTHENTICATED || c->role == ROLE_MENTOR || c->role == ROLE_ADMIN) {
         reply_resources(c);

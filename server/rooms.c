@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "handlers.h"
 #include "log.h"
 #include "store_admin.h"
 #include "store_rooms.h"
@@ -450,11 +451,11 @@ static room *access_room(mu_conn *c, mu_request *req)
     const mu_val *v = mu_req_field(req, "room");
     room *r = room_find(v->v.s.p, v->v.s.n);
     if (!r) {
-        conn_reply_err(c, MU_E_NOT_FOUND, "There is no room '%.*s'.", (int)v->v.s.n, v->v.s.p);
+        reply_err(c, MU_E_NOT_FOUND, "There is no room '%.*s'.", (int)v->v.s.n, v->v.s.p);
         return NULL;
     }
     if (!admits(r->aud, c->role)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "That room is not open to your role.");
+        reply_err(c, MU_E_FORBIDDEN, "That room is not open to your role.");
         return NULL;
     }
     return r;
@@ -464,7 +465,7 @@ static room *facilitated(mu_conn *c, mu_request *req)
 {
     room *r = access_room(c, req);
     if (r && !is_facilitator(c->role)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only the room's facilitators may do that.");
+        reply_err(c, MU_E_FORBIDDEN, "Only the room's facilitators may do that.");
         return NULL;
     }
     return r;
@@ -562,10 +563,10 @@ static void submit(room_op *o, const char *audit_action)
 static void reply_room(mu_conn *c, const room *r)
 {
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_key(&e, "room");
     enc_room(&e, r);
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 static void set_def(room *r, const room_op *o)
@@ -618,11 +619,9 @@ static void op_done(mu_job *j)
     room *r = room_find(o->slug, strlen(o->slug));
     if (j->result != MU_OK) {
         if (o->kind == OP_CREATE && j->result == MU_E_CONFLICT)
-            conn_reply_err(c, MU_E_CONFLICT, "A room with that slug exists already.");
-        else if (j->result == MU_E_UNAVAILABLE)
-            conn_reply_err(c, MU_E_UNAVAILABLE, "Storage cannot take writes right now.");
+            reply_err(c, MU_E_CONFLICT, "A room with that slug exists already.");
         else
-            conn_reply_err(c, MU_E_INTERNAL, "The change could not be saved.");
+            reply_write_failed(c, j->result, "nothing was changed");
         if (o->kind == OP_SAY && r) {
             for (pending_cid **pp = &r->pending; *pp; pp = &(*pp)->next)
                 if ((*pp)->seq == o->seq) {
@@ -650,7 +649,7 @@ static void op_done(mu_job *j)
         return;
     }
     if (!r) {
-        conn_reply_err(c, MU_E_NOT_FOUND, "The room is gone.");
+        reply_err(c, MU_E_NOT_FOUND, "The room is gone.");
         op_free(o);
         return;
     }
@@ -681,12 +680,12 @@ static void op_done(mu_job *j)
             members_del(&r->waiting, m);
         }
         room_free(r);
-        conn_reply_empty(c);
+        reply_empty(c);
         break;
     }
     case OP_OPEN:
         r->is_open = true;
-        conn_reply_empty(c);
+        reply_empty(c);
         send_state(r);
         break;
     case OP_CLOSE:
@@ -698,7 +697,7 @@ static void op_done(mu_job *j)
         if (o->erase)
             r->pending = NULL;
         end_meeting(r);
-        conn_reply_empty(c);
+        reply_empty(c);
         break;
     case OP_SAY:
         finish_say(r, o);
@@ -706,18 +705,18 @@ static void op_done(mu_job *j)
         break;
     case OP_MUTE:
         ids_add(&r->mutes, o->target_id);
-        conn_reply_empty(c);
+        reply_empty(c);
         send_moderation(r, "mute", o->target, o->actor);
         break;
     case OP_UNMUTE:
         ids_del(&r->mutes, o->target_id);
-        conn_reply_empty(c);
+        reply_empty(c);
         send_moderation(r, "unmute", o->target, o->actor);
         break;
     case OP_REMOVE:
         if (o->flag)
             ids_add(&r->bans, o->target_id);
-        conn_reply_empty(c);
+        reply_empty(c);
         send_moderation(r, o->flag ? "ban" : "remove", o->target, o->actor);
         if ((t = members_find(&r->members, o->target_id))) {
             mu_enc e;
@@ -738,24 +737,24 @@ static void op_done(mu_job *j)
         break;
     case OP_UNBAN:
         ids_del(&r->bans, o->target_id);
-        conn_reply_empty(c);
+        reply_empty(c);
         send_moderation(r, "unban", o->target, o->actor);
         break;
     case OP_LOCK:
         r->locked = o->flag;
-        conn_reply_empty(c);
+        reply_empty(c);
         send_state(r);
         break;
     case OP_LOBBY:
         r->lobby = o->flag;
-        conn_reply_empty(c);
+        reply_empty(c);
         send_state(r);
         while (!r->lobby && r->waiting.n)
             admit_waiting(r, &r->waiting.v[0]);
         break;
     case OP_ADMIT:
     case OP_DENY:
-        conn_reply_empty(c);
+        reply_empty(c);
         if ((t = members_find(&r->waiting, o->target_id))) {
             if (o->kind == OP_ADMIT) {
                 admit_waiting(r, t);
@@ -768,7 +767,7 @@ static void op_done(mu_job *j)
         }
         break;
     default:
-        conn_reply_empty(c);
+        reply_empty(c);
         break;
     }
     if (o)
@@ -835,19 +834,19 @@ static void admit_waiting(room *r, member *w)
 
 /* ---- handlers ----------------------------------------------------------------------------- */
 
-void rooms_list(mu_conn *c, mu_request *req)
+void op_rooms_list(mu_conn *c, mu_request *req)
 {
     uint32_t n = 0;
     for (room *r = rooms; r; r = r->next)
         n += admits(r->aud, c->role);
     mu_enc e;
-    conn_reply_begin(c, &e, 1);
+    reply_begin(c, &e, 1);
     mu_enc_key(&e, "rooms");
     mu_enc_array(&e, n);
     for (room *r = rooms; r; r = r->next)
         if (admits(r->aud, c->role))
             enc_room(&e, r);
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 static bool hhmm(const msgpack_object *o)
@@ -941,7 +940,7 @@ static bool read_def(mu_conn *c, mu_request *req, room_op *o, const room *existi
     if (sched->present) {
         char err[160];
         if (!rooms_schedule_valid(sched->v.o, err, sizeof(err))) {
-            conn_reply_err(c, MU_E_BAD_REQUEST, "%s", err);
+            reply_err(c, MU_E_BAD_REQUEST, "%s", err);
             return false;
         }
         pack_schedule(sched->v.o, &o->schedule, &o->schedule_len);
@@ -969,15 +968,15 @@ static bool read_def(mu_conn *c, mu_request *req, room_op *o, const room *existi
     return true;
 }
 
-void room_create(mu_conn *c, mu_request *req)
+void op_room_create(mu_conn *c, mu_request *req)
 {
     if (!is_facilitator(c->role)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only peer mentors and admins create rooms.");
+        reply_err(c, MU_E_FORBIDDEN, "Only peer mentors and admins create rooms.");
         return;
     }
     const mu_val *slug = mu_req_field(req, "room"), *aud = mu_req_field(req, "audience");
     if (room_find(slug->v.s.p, slug->v.s.n)) {
-        conn_reply_err(c, MU_E_CONFLICT, "A room with that slug exists already.");
+        reply_err(c, MU_E_CONFLICT, "A room with that slug exists already.");
         return;
     }
     char s[33];
@@ -991,7 +990,7 @@ void room_create(mu_conn *c, mu_request *req)
     submit(o, NULL);
 }
 
-void room_update(mu_conn *c, mu_request *req)
+void op_room_update(mu_conn *c, mu_request *req)
 {
     room *r = facilitated(c, req);
     if (!r)
@@ -1005,41 +1004,41 @@ void room_update(mu_conn *c, mu_request *req)
     submit(o, NULL);
 }
 
-void room_delete(mu_conn *c, mu_request *req)
+void op_room_delete(mu_conn *c, mu_request *req)
 {
     if (c->role != ROLE_ADMIN) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Only an admin may delete a room.");
+        reply_err(c, MU_E_FORBIDDEN, "Only an admin may delete a room.");
         return;
     }
     room *r = access_room(c, req);
     if (!r)
         return;
     if (r->is_open) {
-        conn_reply_err(c, MU_E_CONFLICT, "The meeting is open; close it first.");
+        reply_err(c, MU_E_CONFLICT, "The meeting is open; close it first.");
         return;
     }
     submit(op_new(c, OP_DELETE, r->slug), NULL);
 }
 
-void room_open(mu_conn *c, mu_request *req)
+void op_room_open(mu_conn *c, mu_request *req)
 {
     room *r = facilitated(c, req);
     if (!r)
         return;
     if (r->is_open) {
-        conn_reply_empty(c);
+        reply_empty(c);
         return;
     }
     submit(op_new(c, OP_OPEN, r->slug), "open");
 }
 
-void room_close(mu_conn *c, mu_request *req)
+void op_room_close(mu_conn *c, mu_request *req)
 {
     room *r = facilitated(c, req);
     if (!r)
         return;
     if (!r->is_open) {
-        conn_reply_empty(c);
+        reply_empty(c);
         return;
     }
     room_op *o = op_new(c, OP_CLOSE, r->slug);
@@ -1048,7 +1047,7 @@ void room_close(mu_conn *c, mu_request *req)
     submit(o, "close");
 }
 
-void room_join(mu_conn *c, mu_request *req)
+void op_room_join(mu_conn *c, mu_request *req)
 {
     room *r = access_room(c, req);
     if (!r)
@@ -1057,19 +1056,19 @@ void room_join(mu_conn *c, mu_request *req)
     bool fac = is_facilitator(c->role);
     if (!members_find(&r->members, c->user_id) && !fac) {
         if (!r->is_open) {
-            conn_reply_err(c, MU_E_CONFLICT, "The meeting is not open now.");
+            reply_err(c, MU_E_CONFLICT, "The meeting is not open now.");
             return;
         }
         if (ids_has(&r->bans, c->user_id)) {
-            conn_reply_err(c, MU_E_FORBIDDEN, "You cannot join this room.");
+            reply_err(c, MU_E_FORBIDDEN, "You cannot join this room.");
             return;
         }
         if (r->locked) {
-            conn_reply_err(c, MU_E_FORBIDDEN, "The meeting is locked to new arrivals.");
+            reply_err(c, MU_E_FORBIDDEN, "The meeting is locked to new arrivals.");
             return;
         }
         if ((int)r->members.n >= r->capacity) {
-            conn_reply_err(c, MU_E_ROOM_FULL, "The room is full (%d people).", r->capacity);
+            reply_err(c, MU_E_ROOM_FULL, "The room is full (%d people).", r->capacity);
             return;
         }
         if (r->lobby) {
@@ -1080,9 +1079,9 @@ void room_join(mu_conn *c, mu_request *req)
             member_add_conn(w, c);
             conn_track(c, r);
             mu_enc e;
-            conn_reply_begin(c, &e, 1);
+            reply_begin(c, &e, 1);
             mu_enc_kbool(&e, "waiting", true);
-            conn_reply(c, &e);
+            reply_end(c, &e);
             if (knock)
                 for (size_t i = 0; i < r->members.n; i++)
                     if (is_facilitator(r->members.v[i].role)) {
@@ -1099,16 +1098,16 @@ void room_join(mu_conn *c, mu_request *req)
     }
     do_join(r, c, c->user_id, c->handle, c->role);
     mu_enc e;
-    conn_reply_begin(c, &e, 4 + since->present);
+    reply_begin(c, &e, 4 + since->present);
     if (enc_join_fields(&e, r, since->present, since->present ? (int64_t)since->v.u : 0) != 0) {
         mu_enc_free(&e);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read the room's history.");
+        reply_read_failed(c, "the room's history");
         return;
     }
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
-void room_leave(mu_conn *c, mu_request *req)
+void op_room_leave(mu_conn *c, mu_request *req)
 {
     room *r = access_room(c, req);
     if (!r)
@@ -1116,21 +1115,21 @@ void room_leave(mu_conn *c, mu_request *req)
     member *m = members_find(&r->members, c->user_id);
     member *w = members_find(&r->waiting, c->user_id);
     if ((!m || !member_has_conn(m, c)) && (!w || !member_has_conn(w, c))) {
-        conn_reply_err(c, MU_E_CONFLICT, "You are not in that room.");
+        reply_err(c, MU_E_CONFLICT, "You are not in that room.");
         return;
     }
     conn_untrack(c, r);
     leave_conn(r, c);
-    conn_reply_empty(c);
+    reply_empty(c);
 }
 
 static void reply_said(mu_conn *c, int64_t seq, int64_t ts)
 {
     mu_enc e;
-    conn_reply_begin(c, &e, 2);
+    reply_begin(c, &e, 2);
     mu_enc_kint(&e, "seq", seq);
     mu_enc_kint(&e, "ts", ts);
-    conn_reply(c, &e);
+    reply_end(c, &e);
 }
 
 static void finish_say(room *r, room_op *o)
@@ -1157,22 +1156,22 @@ static void finish_say(room *r, room_op *o)
     op_free(o);
 }
 
-void room_say(mu_conn *c, mu_request *req)
+void op_room_say(mu_conn *c, mu_request *req)
 {
     room *r = access_room(c, req);
     if (!r)
         return;
     member *m = members_find(&r->members, c->user_id);
     if (!m || !member_has_conn(m, c)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Join the room first.");
+        reply_err(c, MU_E_FORBIDDEN, "Join the room first.");
         return;
     }
     if (ids_has(&r->mutes, c->user_id)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "A facilitator has muted you in this meeting.");
+        reply_err(c, MU_E_FORBIDDEN, "A facilitator has muted you in this meeting.");
         return;
     }
     if (r->floor_mode && r->floor_user != c->user_id && !is_facilitator(c->role)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Someone else has the floor; raise your hand.");
+        reply_err(c, MU_E_FORBIDDEN, "Someone else has the floor; raise your hand.");
         return;
     }
     const mu_val *cid = mu_req_field(req, "cid"), *text = mu_req_field(req, "text");
@@ -1187,7 +1186,7 @@ void room_say(mu_conn *c, mu_request *req)
         int f = store_rooms_find_cid(srv->store, r->slug, c->user_id, cid->v.s.p, cid->v.s.n, &seq,
                                      &ts);
         if (f < 0) {
-            conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+            reply_read_failed(c, "messages");
             return;
         }
         if (f == 1) {
@@ -1215,14 +1214,14 @@ void room_say(mu_conn *c, mu_request *req)
     submit(o, NULL);
 }
 
-void room_history(mu_conn *c, mu_request *req)
+void op_room_history(mu_conn *c, mu_request *req)
 {
     room *r = access_room(c, req);
     if (!r)
         return;
     member *m = members_find(&r->members, c->user_id);
     if (!m) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Join the room first.");
+        reply_err(c, MU_E_FORBIDDEN, "Join the room first.");
         return;
     }
     const mu_val *before = mu_req_field(req, "before"), *limit = mu_req_field(req, "limit");
@@ -1233,10 +1232,10 @@ void room_history(mu_conn *c, mu_request *req)
                              put_msg, &body);
     if (n < 0) {
         mu_enc_free(&body);
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read messages.");
+        reply_read_failed(c, "messages");
         return;
     }
-    conn_reply_list(c, "messages", (uint32_t)n, &body);
+    reply_list(c, "messages", (uint32_t)n, &body);
 }
 
 /* A moderation target: an account that is not a facilitator. */
@@ -1245,15 +1244,15 @@ static bool target(mu_conn *c, mu_request *req, room_op *o)
     user_row u;
     int f = store_users_find_by_handle(srv->store, mu_req_field(req, "handle")->v.h, &u);
     if (f < 0) {
-        conn_reply_err(c, MU_E_INTERNAL, "Could not read accounts.");
+        reply_read_failed(c, "accounts");
         return false;
     }
     if (!f) {
-        conn_reply_err(c, MU_E_NOT_FOUND, "No account has that handle.");
+        reply_err(c, MU_E_NOT_FOUND, "No account has that handle.");
         return false;
     }
     if (is_facilitator(u.role)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Facilitators cannot be muted, removed or banned.");
+        reply_err(c, MU_E_FORBIDDEN, "Facilitators cannot be muted, removed or banned.");
         return false;
     }
     o->target_id = u.id;
@@ -1276,7 +1275,7 @@ static void moderate(mu_conn *c, mu_request *req, op_kind kind, const char *acti
         o->flag = ban->present && ban->v.b;
         if (!o->flag && !members_find(&r->members, o->target_id) &&
             !members_find(&r->waiting, o->target_id)) {
-            conn_reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", o->target);
+            reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", o->target);
             op_free(o);
             return;
         }
@@ -1285,12 +1284,12 @@ static void moderate(mu_conn *c, mu_request *req, op_kind kind, const char *acti
     submit(o, action);
 }
 
-void room_mute(mu_conn *c, mu_request *r) { moderate(c, r, OP_MUTE, "mute"); }
-void room_unmute(mu_conn *c, mu_request *r) { moderate(c, r, OP_UNMUTE, "unmute"); }
-void room_remove(mu_conn *c, mu_request *r) { moderate(c, r, OP_REMOVE, "remove"); }
-void room_unban(mu_conn *c, mu_request *r) { moderate(c, r, OP_UNBAN, "unban"); }
+void op_room_mute(mu_conn *c, mu_request *r) { moderate(c, r, OP_MUTE, "mute"); }
+void op_room_unmute(mu_conn *c, mu_request *r) { moderate(c, r, OP_UNMUTE, "unmute"); }
+void op_room_remove(mu_conn *c, mu_request *r) { moderate(c, r, OP_REMOVE, "remove"); }
+void op_room_unban(mu_conn *c, mu_request *r) { moderate(c, r, OP_UNBAN, "unban"); }
 
-void room_lock(mu_conn *c, mu_request *req)
+void op_room_lock(mu_conn *c, mu_request *req)
 {
     room *r = facilitated(c, req);
     if (!r)
@@ -1300,7 +1299,7 @@ void room_lock(mu_conn *c, mu_request *req)
     submit(o, o->flag ? "lock" : "unlock");
 }
 
-void room_lobby(mu_conn *c, mu_request *req)
+void op_room_lobby(mu_conn *c, mu_request *req)
 {
     room *r = facilitated(c, req);
     if (!r)
@@ -1321,7 +1320,7 @@ static void admit_deny(mu_conn *c, mu_request *req, op_kind kind)
         if (!strcmp(r->waiting.v[i].handle, h))
             w = &r->waiting.v[i];
     if (!w) {
-        conn_reply_err(c, MU_E_NOT_FOUND, "Nobody called '%s' is waiting.", h);
+        reply_err(c, MU_E_NOT_FOUND, "Nobody called '%s' is waiting.", h);
         return;
     }
     room_op *o = op_new(c, kind, r->slug);
@@ -1330,16 +1329,16 @@ static void admit_deny(mu_conn *c, mu_request *req, op_kind kind)
     submit(o, kind == OP_ADMIT ? "admit" : "deny");
 }
 
-void room_admit(mu_conn *c, mu_request *r) { admit_deny(c, r, OP_ADMIT); }
-void room_deny(mu_conn *c, mu_request *r) { admit_deny(c, r, OP_DENY); }
+void op_room_admit(mu_conn *c, mu_request *r) { admit_deny(c, r, OP_ADMIT); }
+void op_room_deny(mu_conn *c, mu_request *r) { admit_deny(c, r, OP_DENY); }
 
-void room_floor(mu_conn *c, mu_request *req)
+void op_room_floor(mu_conn *c, mu_request *req)
 {
     room *r = facilitated(c, req);
     if (!r)
         return;
     bool on = mu_req_field(req, "on")->v.b;
-    conn_reply_empty(c);
+    reply_empty(c);
     if (r->floor_mode != on) {
         r->floor_mode = on;
         send_state(r);
@@ -1370,7 +1369,7 @@ static void rooms_on_clock(void *ud)
         check_floor(r);
 }
 
-void room_give(mu_conn *c, mu_request *req)
+void op_room_give(mu_conn *c, mu_request *req)
 {
     room *r = facilitated(c, req);
     if (!r)
@@ -1379,7 +1378,7 @@ void room_give(mu_conn *c, mu_request *req)
     if (!h->present) {
         r->floor_user = 0;
         r->floor_ends = 0;
-        conn_reply_empty(c);
+        reply_empty(c);
         send_state(r);
         return;
     }
@@ -1388,7 +1387,7 @@ void room_give(mu_conn *c, mu_request *req)
         if (!strcmp(r->members.v[i].handle, h->v.h))
             m = &r->members.v[i];
     if (!m) {
-        conn_reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", h->v.h);
+        reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", h->v.h);
         return;
     }
     r->floor_user = m->user;
@@ -1403,7 +1402,7 @@ void room_give(mu_conn *c, mu_request *req)
         }
         uv_timer_start(r->floor_timer, on_floor_timer, secs->v.u * 1000, 0);
     }
-    conn_reply_empty(c);
+    reply_empty(c);
     send_state(r);
 }
 
@@ -1413,19 +1412,19 @@ static void hand(mu_conn *c, mu_request *req, bool up)
     if (!r)
         return;
     if (!members_find(&r->members, c->user_id)) {
-        conn_reply_err(c, MU_E_FORBIDDEN, "Join the room first.");
+        reply_err(c, MU_E_FORBIDDEN, "Join the room first.");
         return;
     }
     bool changed = up ? !ids_has(&r->hands, c->user_id) : ids_del(&r->hands, c->user_id);
     if (up && changed)
         ids_add(&r->hands, c->user_id);
-    conn_reply_empty(c);
+    reply_empty(c);
     if (changed)
         send_state(r);
 }
 
-void hand_raise(mu_conn *c, mu_request *r) { hand(c, r, true); }
-void hand_lower(mu_conn *c, mu_request *r) { hand(c, r, false); }
+void op_hand_raise(mu_conn *c, mu_request *r) { hand(c, r, true); }
+void op_hand_lower(mu_conn *c, mu_request *r) { hand(c, r, false); }
 
 void rooms_forget_user(int64_t user)
 {

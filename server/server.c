@@ -1,4 +1,3 @@
-/* The server's life: open the store, listen, run the loop, and shut down in order. */
 #include "server.h"
 
 #include <signal.h>
@@ -7,18 +6,18 @@
 #include <string.h>
 
 #include "alerts.h"
-#include "rooms.h"
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "handlers.h"
 #include "log.h"
 #include "password.h"
+#include "rooms.h"
+#include "session.h"
 #include "store_admin.h"
 #include "store_users.h"
 #include "transport.h"
 #include "xalloc.h"
-
-mu_server *g_srv;
 
 #define PURGE_INTERVAL_MS (3600 * 1000)
 #define STOP_TICK_MS 20
@@ -71,7 +70,12 @@ static void on_purge_timer(uv_timer_t *t)
 static void on_check(uv_check_t *h)
 {
     (void)h;
-    conn_run_pending();
+    dispatch_run_pending();
+}
+
+static uint64_t loop_now_ms(void)
+{
+    return uv_now(g_srv->loop);
 }
 
 /* ---- shutdown ---------------------------------------------------------------------------- */
@@ -93,7 +97,7 @@ static void finalize(mu_server *s)
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
-    conn_run_pending();
+    dispatch_run_pending();
     store_close(s->store); /* every queued write is committed before this returns */
     s->store = NULL;
     transport_stop(s);
@@ -104,17 +108,17 @@ static void on_stop_tick(uv_timer_t *t)
 {
     mu_server *s = t->data;
     uint64_t now = uv_now(s->loop);
-    if (s->stop_phase == 1) {
+    if (s->stop_phase == STOP_CALLS) {
         /* Let calls in progress finish and send their replies first. */
         if (dispatch_inflight() == 0 || now - stop_started > STOP_CALLS_MAX_MS) {
             conn_foreach(close_going_away, NULL);
-            s->stop_phase = 2;
+            s->stop_phase = STOP_CONNECTIONS;
             stop_phase_started = now;
         }
-    } else if (s->stop_phase == 2) {
+    } else if (s->stop_phase == STOP_CONNECTIONS) {
         if ((conn_count() == 0 && dispatch_inflight() == 0) ||
             now - stop_phase_started > s->cfg.shutdown_grace_ms) {
-            s->stop_phase = 3;
+            s->stop_phase = STOP_DONE;
             finalize(s);
         }
     }
@@ -127,7 +131,8 @@ static void on_signal(uv_signal_t *h, int signum)
         return;
     log_info("signal %d: shutting down", signum);
     s->stopping = true;
-    s->stop_phase = 1;
+    s->stop_phase = STOP_CALLS;
+    dispatch_refuse_requests();
     stop_started = uv_now(s->loop);
     uv_timer_start(&s->stop_timer, on_stop_tick, 0, STOP_TICK_MS);
 }
@@ -139,6 +144,10 @@ int server_run(mu_server *s)
     g_srv = s;
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
+    conn_init(&(conn_limits){s->cfg.send_queue});
+    dispatch_init(&(dispatch_config){handlers_table, session_conn_gone, loop_now_ms,
+                                     (double)s->cfg.rate_per_s, (double)s->cfg.burst, s->limits,
+                                     s->test_clock});
 
     mu_store_opts so = {s->cfg.db, strcmp(s->cfg.synchronous, "full") == 0,
                         (unsigned)s->cfg.writer_batch_max};
@@ -150,7 +159,7 @@ int server_run(mu_server *s)
     s->throttle = throttle_new((unsigned)s->cfg.login_max_failures,
                                (int64_t)s->cfg.login_window_s * 1000, 100000);
     {
-        /* One real hash to verify unknown handles against (see auth_login). */
+        /* One real hash to verify unknown handles against (see op_login). */
         char pw[32];
         randombytes_buf(pw, sizeof(pw));
         if (password_hash(pw, sizeof(pw), s->dummy_hash) != 0) {
@@ -206,6 +215,7 @@ fail_store:
     transport_destroy(s);
 done:
     rooms_shutdown();
+    dispatch_shutdown();
     conn_shutdown();
     throttle_free(s->throttle);
     s->throttle = NULL;

@@ -1,7 +1,7 @@
 #include "session.h"
 
 #include "alerts.h"
-#include "handlers.h"
+#include "dm.h"
 #include "rooms.h"
 
 void session_signed_in(mu_conn *c)

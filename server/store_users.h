@@ -6,7 +6,7 @@
 #include <sodium.h>
 #include <stdint.h>
 
-#include "server.h"
+#include "roles.h"
 #include "store.h"
 
 typedef struct {

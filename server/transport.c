@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "conn.h"
+#include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
 #include "xalloc.h"
@@ -129,31 +130,9 @@ static void rx_release(mu_conn *c)
     c->rx_cap = 0;
 }
 
-static size_t take_output(mu_conn *c, unsigned char *dst, size_t cap)
-{
-    size_t n = 0;
-    while (c->sq_len && n < cap) {
-        mu_frame *f = c->sq[c->sq_head];
-        size_t take = f->len - c->head_off;
-        if (take > cap - n)
-            take = cap - n;
-        memcpy(dst + n, f->data + c->head_off, take);
-        n += take;
-        c->head_off += take;
-        if (c->head_off == f->len) {
-            c->sq_bytes -= f->len;
-            c->sq_head = (c->sq_head + 1) % c->sq_cap;
-            c->sq_len--;
-            c->head_off = 0;
-            frame_unref(f);
-        }
-    }
-    return n;
-}
-
 static int write_some(mu_conn *c)
 {
-    size_t n = take_output(c, scratch + LWS_PRE, FLUSH_MAX);
+    size_t n = conn_take_output(c, scratch + LWS_PRE, FLUSH_MAX);
     if (!n)
         return 0;
     int w = lws_write(c->wsi, scratch + LWS_PRE, n, LWS_WRITE_RAW);
@@ -165,7 +144,8 @@ static int write_some(mu_conn *c)
     return 0;
 }
 
-void transport_flush(mu_conn *c)
+/* Writes what the connection has queued (from conn_flush_pending only). */
+static void tp_flush(mu_conn *c)
 {
     if (!c->wsi || lws_partial_buffered(c->wsi))
         return; /* lws is still sending an earlier write; WRITEABLE comes when it is out */
@@ -175,13 +155,21 @@ void transport_flush(mu_conn *c)
         lws_callback_on_writable(c->wsi);
 }
 
-void transport_close_soon(mu_conn *c)
+/* A closing connection whose peer does not read is dropped after a few seconds. */
+static void tp_close_soon(mu_conn *c)
 {
     if (c->wsi && !c->close_armed) {
         c->close_armed = true;
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
     }
 }
+
+static void tp_pause_reading(mu_conn *c, bool pause)
+{
+    lws_rx_flow_control(c->wsi, pause ? 0 : 1);
+}
+
+static const mu_transport ws_transport = {tp_flush, tp_close_soon, tp_pause_reading};
 
 static int on_writable(mu_conn *c)
 {
@@ -200,7 +188,8 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             return -1;
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
-        mu_conn *c = conn_new(wsi);
+        mu_conn *c = conn_new(wsi, &ws_transport);
+        dispatch_conn_open(c);
         pss->c = c;
         send_welcome(c);
         if (g_srv->stopping)
@@ -226,7 +215,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         }
         rx_append(c, in, len);
         if (lws_is_final_fragment(wsi)) {
-            conn_on_message(c, c->rx, c->rx_len, c->rx_text);
+            dispatch_on_message(c, c->rx, c->rx_len, c->rx_text);
             rx_release(c);
         }
         return 0;
@@ -238,7 +227,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return pss->c ? on_writable(pss->c) : 0;
     case LWS_CALLBACK_CLOSED:
         if (pss->c) {
-            conn_gone(pss->c);
+            dispatch_conn_gone(pss->c);
             pss->c = NULL;
         }
         return 0;

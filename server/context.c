@@ -1,0 +1,3 @@
+#include "context.h"
+
+mu_server *g_srv;
