@@ -10,6 +10,7 @@
 #include "store_users.h"
 #include "clock.h"
 #include "store_admin.h"
+#include "store_schema.h"
 #include <time.h>
 #include <unistd.h>
 

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "store_schema.h"
 #include "xalloc.h"
 
 #define STMT_CACHE 96

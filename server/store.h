@@ -68,8 +68,5 @@ void store_wtx_free(mu_wtx *w);
 
 /* Opens a database for a one-shot command-line use on the calling thread, migrating it. */
 sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errlen);
-/* Brings a database to the current schema; -1 with a reason when it is newer than this build. */
-int store_migrate(sqlite3 *db, char *err, size_t errlen);
-int store_schema_version(void);
 
 #endif

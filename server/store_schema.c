@@ -1,9 +1,8 @@
-/* The schema, as an ordered list of migrations. PRAGMA user_version records how many ran. */
-#include <sqlite3.h>
+#include "store_schema.h"
+
 #include <stdio.h>
 
 #include "log.h"
-#include "store.h"
 
 static const char *const migrations[] = {
     /* 1: accounts and sessions */

@@ -12,6 +12,7 @@
 
 #include "metrics.h"
 #include "store.h"
+#include "store_schema.h"
 #include "store_users.h"
 
 static char dir[64], db[128];
