@@ -128,6 +128,21 @@ static void submit(auth_op *a, job_run_fn run, job_done_fn done)
     store_submit(g_srv->store, &a->job);
 }
 
+/* After a password check: a new session token, stored by `run` with whatever else it writes.
+ * A connection that went while the hash ran gets nothing. */
+static void issue_token(auth_op *a, job_run_fn run, job_done_fn done)
+{
+    if (!conn_alive(a->c)) {
+        reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
+        op_free(a);
+        return;
+    }
+    token_new(a->token, a->token_hash);
+    a->now = clock_now_ms();
+    a->expires = a->now + token_lifetime_ms();
+    submit(a, run, done);
+}
+
 /* A success that signs the connection in: {user, token} or {user}. */
 static void reply_signed_in(auth_op *a, bool with_token)
 {
@@ -173,15 +188,7 @@ static void register_hashed(auth_op *a)
         op_free(a);
         return;
     }
-    if (!conn_alive(a->c)) {
-        reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
-        op_free(a);
-        return;
-    }
-    token_new(a->token, a->token_hash);
-    a->now = clock_now_ms();
-    a->expires = a->now + token_lifetime_ms();
-    submit(a, register_run, register_done);
+    issue_token(a, register_run, register_done);
 }
 
 void op_register(mu_conn *c, mu_request *r)
@@ -243,15 +250,7 @@ static void login_verified(auth_op *a)
         return;
     }
     throttle_clear(g_srv->throttle, a->handle);
-    if (!conn_alive(a->c)) {
-        reply_err(a->c, MU_E_UNAVAILABLE, "The connection closed.");
-        op_free(a);
-        return;
-    }
-    token_new(a->token, a->token_hash);
-    a->now = clock_now_ms();
-    a->expires = a->now + token_lifetime_ms();
-    submit(a, login_run, login_done);
+    issue_token(a, login_run, login_done);
 }
 
 void op_login(mu_conn *c, mu_request *r)

@@ -1,6 +1,8 @@
 /* Group rooms: standing meeting places whose meetings facilitators open and close, with
  * presence, ordered durable messages, lobby, floor and raised hands. The registry of rooms
- * and the live state of each meeting live here, on the loop. */
+ * and the live state of each meeting live on the loop. This header is what the rest of the
+ * server may call; the room ops are in handlers.h, and what the four room files share is in
+ * room_int.h. Layer: concerns. */
 #ifndef MUTUAL_ROOMS_H
 #define MUTUAL_ROOMS_H
 
@@ -19,9 +21,5 @@ void rooms_role_changed(int64_t user);
 int64_t rooms_open_count(void);
 /* The slugs of the rooms a user is in now, as a MessagePack array. */
 void rooms_enc_joined(mu_enc *e, int64_t user);
-
-/* Schedules: a list of up to 14 weekly slots {day, time, end_time?, timezone?}. Returns false
- * with a sentence in err when one is out of shape. */
-bool rooms_schedule_valid(const msgpack_object *list, char *err, size_t cap);
 
 #endif

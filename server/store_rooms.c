@@ -75,8 +75,7 @@ int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t befor
         fn(&m, ud);
         n++;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? n : -1;
+    return store_read_done(st, rc, n);
 }
 
 int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t after, int64_t *min_seq)
@@ -88,12 +87,12 @@ int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t afte
     sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, after);
     int64_t n = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         n = sqlite3_column_int64(st, 0);
         *min_seq = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 1);
     }
-    sqlite3_reset(st);
-    return n;
+    return store_read_done(st, rc, 0) < 0 ? -1 : n;
 }
 
 int store_rooms_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
@@ -106,14 +105,13 @@ int store_rooms_find_cid(mu_store *s, const char *room, int64_t user, const char
     sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, user);
     sqlite3_bind_text(st, 3, cid, (int)n, SQLITE_STATIC);
-    int found = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
         *seq = sqlite3_column_int64(st, 0);
         *ts = sqlite3_column_int64(st, 1);
         found = 1;
     }
-    sqlite3_reset(st);
-    return found;
+    return store_read_done(st, rc, found);
 }
 
 static void bind_def(sqlite3_stmt *st, const room_def *d)

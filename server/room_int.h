@@ -1,0 +1,187 @@
+/* What the four room files share, and nothing else includes (but their unit test): the room
+ * and the live state of its meeting, the registry, membership, fan-out, encoding, access, and
+ * the job every room write rides on. rooms.c implements all of it; room_schedule.c,
+ * room_meeting.c and room_moderation.c build their ops on it. Layer: concerns (rooms).
+ *
+ * The state functions work on connections alone (no request, no reply), so that the state
+ * machine can be driven in a test with connections that have no socket. */
+#ifndef MUTUAL_ROOM_INT_H
+#define MUTUAL_ROOM_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "context.h"
+#include "dispatch.h"
+#include "store_rooms.h"
+
+#define ROOM_SLUG_MAX 32
+#define ROOM_NAME_MAX 80
+#define ROOM_FORMAT_MAX 40
+
+typedef enum { AUD_OPEN, AUD_RECOVERY, AUD_CARERS, AUD_MENTORS } audience;
+
+/* A user in a room (or waiting at its lobby), with every connection of theirs that joined. */
+typedef struct {
+    int64_t user;
+    char handle[MU_HANDLE_MAX + 1];
+    mu_role role;
+    mu_conn **conns;
+    size_t nconns, capconns;
+} member;
+
+typedef struct {
+    member *v;
+    size_t n, cap;
+} member_list;
+
+/* A small set of user ids, in insertion order (hands are a queue in raise order). */
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} id_list;
+
+/* A room.say with a cid whose write has not committed yet: a retry answers with its seq. */
+typedef struct pending_cid {
+    struct pending_cid *next;
+    int64_t user, seq, ts;
+    char cid[65];
+} pending_cid;
+
+typedef struct room {
+    struct room *next;
+    char slug[ROOM_SLUG_MAX + 1], name[ROOM_NAME_MAX + 1], format[ROOM_FORMAT_MAX + 1];
+    audience aud;
+    char *schedule; /* MessagePack array, or NULL */
+    size_t schedule_len;
+    int capacity;
+    bool persistent, is_open, locked, lobby, floor_mode;
+    int64_t floor_user, floor_ends; /* floor_ends 0: not timed */
+    char floor_handle[MU_HANDLE_MAX + 1];
+    uv_timer_t *floor_timer; /* room_moderation.c's; closed with the room */
+    int64_t next_seq, done_seq;
+    member_list members, waiting;
+    id_list hands, bans, mutes;
+    pending_cid *pending;
+} room;
+
+/* ---- the registry ----------------------------------------------------------------------- */
+
+room *rooms_first(void);
+room *rooms_find(const char *slug, size_t n);
+/* A new closed room from a stored or requested definition. */
+room *rooms_add(const room_def *d);
+/* Everyone in the room gets room.closed, everyone waiting room.denied; the room is freed. */
+void rooms_delete(room *r);
+/* name, format, schedule, capacity, persistent. */
+void room_set_def(room *r, const room_def *d);
+const char *room_audience_name(audience a);
+bool room_admits(const room *r, mu_role role);
+/* Mentors and admins whom the audience admits (every audience admits them). */
+bool room_is_facilitator(mu_role role);
+
+/* ---- id lists --------------------------------------------------------------------------- */
+
+bool ids_has(const id_list *l, int64_t id);
+/* Each returns whether the list changed. */
+bool ids_add(id_list *l, int64_t id);
+bool ids_del(id_list *l, int64_t id);
+
+/* ---- membership ------------------------------------------------------------------------- */
+
+member *room_member(room *r, int64_t user);
+member *room_waiter(room *r, int64_t user);
+member *room_member_by_handle(room *r, const char *handle);
+member *room_waiter_by_handle(room *r, const char *handle);
+bool member_has_conn(const member *m, const mu_conn *c);
+/* The connection joins as `user`; a user new to the room is announced (room.presence). */
+member *room_join_conn(room *r, mu_conn *c, int64_t user, const char *handle, mu_role role);
+/* The connection waits at the lobby. True when its user was not waiting already (knock). */
+bool room_wait_conn(room *r, mu_conn *c);
+/* The waiting user waits no more: their entry, which owns its connection array (the caller
+ * frees it); the connections still track the room. */
+member room_take_waiter(room *r, member *w);
+/* The one way a waiting user is turned away: room.denied to each of their connections, and
+ * they wait no more (denied, removed, the meeting closed, the room deleted). */
+void room_turn_away(room *r, member *w);
+/* The user is out of the room: their hand and the floor go; presence `left` when `tell`. */
+void room_member_out(room *r, member *m, bool tell);
+/* One connection leaves (the user stays while another of theirs is in). */
+void room_leave_conn(room *r, mu_conn *c);
+/* A timed share that has run out returns the floor to nobody (room.state). */
+void room_floor_expire(room *r);
+
+/* ---- fan-out and encoding --------------------------------------------------------------- */
+
+/* The room object. */
+void room_enc(mu_enc *e, const room *r);
+/* The seven state fields of room.state and of a join's `state`, without the map header. */
+void room_enc_state_fields(mu_enc *e, const room *r);
+/* One frame to every connection in the room but those of `except_user` (0: none); the
+ * encoder is freed. */
+void room_broadcast(const room *r, mu_enc *e, int64_t except_user);
+void room_send_state(const room *r);
+void room_send_moderation(const room *r, const char *action, const char *handle, const char *by);
+/* An event to each connection of one member or waiting user; the encoder is freed. */
+void room_send_to(const member *m, mu_enc *e);
+/* {op: ev, room} to one member or waiting user. */
+void room_send_event(const member *m, mu_op_id ev, const room *r);
+
+/* ---- access: each replies and returns NULL on refusal ----------------------------------- */
+
+/* The room named by the request's `room`, when it exists and admits the caller's role. */
+room *room_access(mu_conn *c, mu_request *req);
+/* The same, and the caller's user is in the room. */
+room *room_joined(mu_conn *c, mu_request *req);
+/* The same, and the caller is a facilitator. */
+room *room_facilitated(mu_conn *c, mu_request *req);
+
+/* ---- the job every room write rides on -------------------------------------------------- */
+
+typedef struct {
+    mu_job job; /* first: the writer hands the job back */
+    mu_conn *c; /* a reference, dropped by room_job_free */
+    char slug[ROOM_SLUG_MAX + 1];
+    int64_t actor_id, target_id, ts;
+    char actor[MU_HANDLE_MAX + 1], target[MU_HANDLE_MAX + 1];
+    const char *audit_action; /* the audit log's action, NULL for none */
+} room_job;
+
+/* A zeroed job of `size` bytes (a struct that starts with room_job) for the caller's op on
+ * `slug`, its actor the connection's user, its time now. */
+void *room_job_new(size_t size, mu_conn *c, const char *slug, const char *audit_action);
+/* Frees the job (the caller frees what its own struct owns first). */
+void room_job_free(room_job *o);
+void room_job_submit(room_job *o, job_run_fn run, job_done_fn done);
+/* Writer side: the job's audit entry, when it has one. */
+mu_code room_job_audit(room_job *o, mu_wtx *w);
+/* A run function for ops whose only write is their audit entry. */
+mu_code room_job_run_audit(mu_job *j, mu_wtx *w);
+/* Loop side, after the commit: the job's room, or NULL once the failure is answered (the
+ * write failed, or the room went meanwhile). */
+room *room_job_landed(room_job *o);
+
+/* ---- across the room files -------------------------------------------------------------- */
+
+/* room_schedule.c: a schedule list checked (false with a sentence in err) and packed as
+ * normalised {day, time, end_time?, timezone?} slots (the caller frees *out). */
+bool room_schedule_check(const msgpack_object *list, char *err, size_t cap);
+void room_schedule_pack(const msgpack_object *list, char **out, size_t *len);
+
+/* room_meeting.c: the fields of a join reply and of room.admitted: room, members, history,
+ * state, and recovered with `since`. -1 when the history could not be read. */
+int room_enc_join_fields(mu_enc *e, const room *r, bool has_since, int64_t since);
+/* room_meeting.c: the meeting ends. Flags, floor, hands and mutes reset; everyone but the
+ * facilitators gets room.closed and is out; whoever waits is turned away. */
+void room_end_meeting(room *r);
+
+/* room_moderation.c: the waiting user is let in: each of their connections joins and gets
+ * room.admitted. */
+void room_admit(room *r, member *w);
+/* room_moderation.c: gives the floor to a member (NULL: nobody), lowering their hand; with
+ * secs, the share is timed. */
+void room_give_floor(room *r, const member *m, uint64_t secs);
+/* Raises or lowers the user's hand: whether it changed. */
+bool room_set_hand(room *r, int64_t user, bool up);
+
+#endif

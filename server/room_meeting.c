@@ -1,0 +1,584 @@
+/* Meetings: the list of rooms, a room's definition (create, update, delete), its meeting's
+ * life (open, close), being in it (join, leave, with what a joiner sees) and what is said in
+ * it (say, history). Each op's writer job has its run and done beside its handler. Layer:
+ * concerns (rooms), over room_int.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "room_int.h"
+#include "xalloc.h"
+
+/* ---- encoding what a joiner sees -------------------------------------------------------- */
+
+static void enc_members(mu_enc *e, const room *r)
+{
+    mu_enc_array(e, (uint32_t)r->members.n);
+    for (size_t i = 0; i < r->members.n; i++) {
+        const member *m = &r->members.v[i];
+        mu_enc_map(e, 4);
+        mu_enc_kstr(e, "handle", m->handle);
+        mu_enc_kstr(e, "role", role_name(m->role));
+        mu_enc_kbool(e, "facilitator", room_is_facilitator(m->role));
+        mu_enc_kbool(e, "muted", ids_has(&r->mutes, m->user));
+    }
+}
+
+static void enc_msg(const room_msg_row *m, void *ud)
+{
+    mu_enc *e = ud;
+    mu_enc_map(e, 4);
+    mu_enc_kint(e, "seq", m->seq);
+    mu_enc_kint(e, "ts", m->ts);
+    mu_enc_kstr(e, "from", m->from);
+    mu_enc_kstrn(e, "text", m->text, m->text_len);
+}
+
+/* History for a join: the last 50, or everything after `since` when it can be had. */
+static int enc_history(mu_enc *e, const room *r, bool has_since, int64_t since, bool *recovered)
+{
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    int n;
+    if (!has_since) {
+        n = store_rooms_msgs(g_srv->store, r->slug, 0, INT64_MAX, 50, enc_msg, &body);
+    } else {
+        int64_t min_seq = 0;
+        int64_t held = store_rooms_msgs_count_after(g_srv->store, r->slug, since, &min_seq);
+        int64_t expected = r->done_seq > since ? r->done_seq - since : 0;
+        *recovered = held >= 0 && held <= 500 && held >= expected;
+        n = store_rooms_msgs(g_srv->store, r->slug, since, INT64_MAX, 500, enc_msg, &body);
+    }
+    if (n < 0) {
+        mu_enc_free(&body);
+        return -1;
+    }
+    mu_enc_array(e, (uint32_t)n);
+    mu_enc_append(e, &body);
+    return 0;
+}
+
+int room_enc_join_fields(mu_enc *e, const room *r, bool has_since, int64_t since)
+{
+    bool recovered = false;
+    mu_enc_key(e, "room");
+    room_enc(e, r);
+    mu_enc_key(e, "members");
+    enc_members(e, r);
+    mu_enc_key(e, "history");
+    if (enc_history(e, r, has_since, since, &recovered) != 0)
+        return -1;
+    mu_enc_key(e, "state");
+    mu_enc_map(e, 7);
+    room_enc_state_fields(e, r);
+    if (has_since)
+        mu_enc_kbool(e, "recovered", recovered);
+    return 0;
+}
+
+/* ---- the registry as a list, and a room's definition: create, update, delete ------------ */
+
+void op_rooms_list(mu_conn *c, mu_request *req)
+{
+    uint32_t n = 0;
+    for (room *r = rooms_first(); r; r = r->next)
+        n += room_admits(r, c->role);
+    mu_enc e;
+    reply_begin(c, &e, 1);
+    mu_enc_key(&e, "rooms");
+    mu_enc_array(&e, n);
+    for (room *r = rooms_first(); r; r = r->next)
+        if (room_admits(r, c->role))
+            room_enc(&e, r);
+    reply_end(c, &e);
+}
+
+/* A job that carries a whole room definition. */
+typedef struct {
+    room_job base;
+    room_def def;
+    char name[ROOM_NAME_MAX + 1], format[ROOM_FORMAT_MAX + 1], audience[16];
+    char *schedule; /* owned */
+    size_t schedule_len;
+} def_job;
+
+static void def_job_free(def_job *o)
+{
+    free(o->schedule);
+    room_job_free(&o->base);
+}
+
+static void reply_room(mu_conn *c, const room *r)
+{
+    mu_enc e;
+    reply_begin(c, &e, 1);
+    mu_enc_key(&e, "room");
+    room_enc(&e, r);
+    reply_end(c, &e);
+}
+
+/* The definition from the request, what it leaves out from `existing` (or the defaults).
+ * Replies and returns false when the schedule is out of shape. */
+static bool read_def(mu_conn *c, mu_request *req, def_job *o, const room *existing)
+{
+    const mu_val *name = mu_req_field(req, "name"), *format = mu_req_field(req, "format");
+    const mu_val *sched = mu_req_field(req, "schedule"), *cap = mu_req_field(req, "capacity");
+    const mu_val *pers = mu_req_field(req, "persistent");
+    if (sched->present) {
+        char err[160];
+        if (!room_schedule_check(sched->v.o, err, sizeof(err))) {
+            reply_err(c, MU_E_BAD_REQUEST, "%s", err);
+            return false;
+        }
+        room_schedule_pack(sched->v.o, &o->schedule, &o->schedule_len);
+    } else if (existing && existing->schedule) {
+        o->schedule = xmemdup0(existing->schedule, existing->schedule_len);
+        o->schedule_len = existing->schedule_len;
+    }
+    if (name->present)
+        snprintf(o->name, sizeof(o->name), "%.*s", (int)name->v.s.n, name->v.s.p);
+    else
+        snprintf(o->name, sizeof(o->name), "%s", existing ? existing->name : "");
+    if (format->present)
+        snprintf(o->format, sizeof(o->format), "%.*s", (int)format->v.s.n, format->v.s.p);
+    else
+        snprintf(o->format, sizeof(o->format), "%s", existing ? existing->format : "");
+    o->def.slug = o->base.slug;
+    o->def.name = o->name;
+    o->def.format = o->format;
+    o->def.audience = o->audience;
+    o->def.schedule = o->schedule;
+    o->def.schedule_len = o->schedule_len;
+    o->def.capacity = cap->present ? (int)cap->v.u : existing ? existing->capacity : 100;
+    o->def.persistent = pers->present ? pers->v.b : existing ? existing->persistent : false;
+    return true;
+}
+
+static mu_code create_run(mu_job *j, mu_wtx *w)
+{
+    def_job *o = (def_job *)j;
+    return store_rooms_insert(w, &o->def, o->base.ts);
+}
+
+static void create_done(mu_job *j)
+{
+    def_job *o = (def_job *)j;
+    if (j->result == MU_E_CONFLICT)
+        reply_err(o->base.c, MU_E_CONFLICT, "A room with that slug exists already.");
+    else if (j->result != MU_OK)
+        reply_write_failed(o->base.c, j->result, "the room was not created");
+    else
+        reply_room(o->base.c, rooms_add(&o->def));
+    def_job_free(o);
+}
+
+void op_room_create(mu_conn *c, mu_request *req)
+{
+    if (!room_is_facilitator(c->role)) {
+        reply_err(c, MU_E_FORBIDDEN, "Only peer mentors and admins create rooms.");
+        return;
+    }
+    const mu_val *slug = mu_req_field(req, "room"), *aud = mu_req_field(req, "audience");
+    if (rooms_find(slug->v.s.p, slug->v.s.n)) {
+        reply_err(c, MU_E_CONFLICT, "A room with that slug exists already.");
+        return;
+    }
+    char s[ROOM_SLUG_MAX + 1];
+    snprintf(s, sizeof(s), "%.*s", (int)slug->v.s.n, slug->v.s.p);
+    def_job *o = room_job_new(sizeof(*o), c, s, NULL);
+    snprintf(o->audience, sizeof(o->audience), "%.*s", (int)aud->v.s.n, aud->v.s.p);
+    if (!read_def(c, req, o, NULL)) {
+        def_job_free(o);
+        return;
+    }
+    room_job_submit(&o->base, create_run, create_done);
+}
+
+static mu_code update_run(mu_job *j, mu_wtx *w)
+{
+    def_job *o = (def_job *)j;
+    return store_rooms_update(w, &o->def);
+}
+
+static void update_done(mu_job *j)
+{
+    def_job *o = (def_job *)j;
+    room *r = room_job_landed(&o->base);
+    if (r) {
+        room_set_def(r, &o->def);
+        reply_room(o->base.c, r);
+    }
+    def_job_free(o);
+}
+
+void op_room_update(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    def_job *o = room_job_new(sizeof(*o), c, r->slug, NULL);
+    snprintf(o->audience, sizeof(o->audience), "%s", room_audience_name(r->aud));
+    if (!read_def(c, req, o, r)) {
+        def_job_free(o);
+        return;
+    }
+    room_job_submit(&o->base, update_run, update_done);
+}
+
+static mu_code delete_run(mu_job *j, mu_wtx *w)
+{
+    return store_rooms_remove(w, ((room_job *)j)->slug);
+}
+
+static void delete_done(mu_job *j)
+{
+    room_job *o = (room_job *)j;
+    room *r = room_job_landed(o);
+    if (r) {
+        rooms_delete(r);
+        reply_empty(o->c);
+    }
+    room_job_free(o);
+}
+
+void op_room_delete(mu_conn *c, mu_request *req)
+{
+    if (c->role != ROLE_ADMIN) {
+        reply_err(c, MU_E_FORBIDDEN, "Only an admin may delete a room.");
+        return;
+    }
+    room *r = room_access(c, req);
+    if (!r)
+        return;
+    if (r->is_open) {
+        reply_err(c, MU_E_CONFLICT, "The meeting is open; close it first.");
+        return;
+    }
+    room_job_submit(room_job_new(sizeof(room_job), c, r->slug, NULL), delete_run, delete_done);
+}
+
+/* ---- the meeting's life: open, close ------------------------------------------------------- */
+
+static mu_code open_run(mu_job *j, mu_wtx *w)
+{
+    room_job *o = (room_job *)j;
+    mu_code c = store_rooms_set_open(w, o->slug, true);
+    return c == MU_OK ? room_job_audit(o, w) : c;
+}
+
+static void open_done(mu_job *j)
+{
+    room_job *o = (room_job *)j;
+    room *r = room_job_landed(o);
+    if (r) {
+        r->is_open = true;
+        reply_empty(o->c);
+        room_send_state(r);
+    }
+    room_job_free(o);
+}
+
+void op_room_open(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    if (r->is_open) {
+        reply_empty(c);
+        return;
+    }
+    room_job_submit(room_job_new(sizeof(room_job), c, r->slug, "open"), open_run, open_done);
+}
+
+typedef struct {
+    room_job base;
+    bool erase;       /* not persistent: the meeting's messages go */
+    int64_t last_seq; /* kept as the room's seq floor when they do */
+} close_job;
+
+static mu_code close_run(mu_job *j, mu_wtx *w)
+{
+    close_job *o = (close_job *)j;
+    mu_code c = store_rooms_set_open(w, o->base.slug, false);
+    if (c == MU_OK)
+        c = store_rooms_end_meeting(w, o->base.slug, o->erase, o->last_seq);
+    return c == MU_OK ? room_job_audit(&o->base, w) : c;
+}
+
+static void drop_pending(room *r, int64_t seq_or_all)
+{
+    for (pending_cid **pp = &r->pending; *pp;) {
+        pending_cid *p = *pp;
+        if (seq_or_all < 0 || p->seq == seq_or_all) {
+            *pp = p->next;
+            free(p);
+        } else {
+            pp = &p->next;
+        }
+    }
+}
+
+static void close_done(mu_job *j)
+{
+    close_job *o = (close_job *)j;
+    room *r = room_job_landed(&o->base);
+    if (r) {
+        if (o->erase)
+            drop_pending(r, -1);
+        room_end_meeting(r);
+        reply_empty(o->base.c);
+    }
+    room_job_free(&o->base);
+}
+
+void op_room_close(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    if (!r->is_open) {
+        reply_empty(c);
+        return;
+    }
+    close_job *o = room_job_new(sizeof(*o), c, r->slug, "close");
+    o->erase = !r->persistent;
+    o->last_seq = r->next_seq - 1;
+    room_job_submit(&o->base, close_run, close_done);
+}
+
+void room_end_meeting(room *r)
+{
+    r->is_open = r->locked = r->lobby = r->floor_mode = false;
+    r->floor_user = r->floor_ends = 0;
+    r->hands.n = 0;
+    r->mutes.n = 0;
+    for (size_t i = r->members.n; i-- > 0;) {
+        member *m = &r->members.v[i];
+        if (room_is_facilitator(m->role))
+            continue;
+        room_send_event(m, MU_OP_EV_ROOM_CLOSED, r);
+        room_member_out(r, m, true);
+    }
+    while (r->waiting.n)
+        room_turn_away(r, &r->waiting.v[r->waiting.n - 1]);
+    room_send_state(r);
+}
+
+/* ---- being in it: join, leave ------------------------------------------------------------ */
+
+static void knock(room *r, mu_conn *c)
+{
+    for (size_t i = 0; i < r->members.n; i++)
+        if (room_is_facilitator(r->members.v[i].role)) {
+            mu_enc k;
+            frame_enc_init(&k);
+            mu_enc_event(&k, MU_OP_EV_ROOM_KNOCK, 3);
+            mu_enc_kstr(&k, "room", r->slug);
+            mu_enc_kstr(&k, "handle", c->handle);
+            mu_enc_kstr(&k, "role", role_name(c->role));
+            room_send_to(&r->members.v[i], &k);
+        }
+}
+
+void op_room_join(mu_conn *c, mu_request *req)
+{
+    room *r = room_access(c, req);
+    if (!r)
+        return;
+    const mu_val *since = mu_req_field(req, "since");
+    if (!room_member(r, c->user_id) && !room_is_facilitator(c->role)) {
+        if (!r->is_open) {
+            reply_err(c, MU_E_CONFLICT, "The meeting is not open now.");
+            return;
+        }
+        if (ids_has(&r->bans, c->user_id)) {
+            reply_err(c, MU_E_FORBIDDEN, "You cannot join this room.");
+            return;
+        }
+        if (r->locked) {
+            reply_err(c, MU_E_FORBIDDEN, "The meeting is locked to new arrivals.");
+            return;
+        }
+        if ((int)r->members.n >= r->capacity) {
+            reply_err(c, MU_E_ROOM_FULL, "The room is full (%d people).", r->capacity);
+            return;
+        }
+        if (r->lobby) {
+            bool first = room_wait_conn(r, c);
+            mu_enc e;
+            reply_begin(c, &e, 1);
+            mu_enc_kbool(&e, "waiting", true);
+            reply_end(c, &e);
+            if (first)
+                knock(r, c);
+            return;
+        }
+    }
+    room_join_conn(r, c, c->user_id, c->handle, c->role);
+    mu_enc e;
+    reply_begin(c, &e, 4 + since->present);
+    if (room_enc_join_fields(&e, r, since->present, since->present ? (int64_t)since->v.u : 0) !=
+        0) {
+        mu_enc_free(&e);
+        reply_read_failed(c, "the room's history");
+        return;
+    }
+    reply_end(c, &e);
+}
+
+void op_room_leave(mu_conn *c, mu_request *req)
+{
+    room *r = room_access(c, req);
+    if (!r)
+        return;
+    member *m = room_member(r, c->user_id), *w = room_waiter(r, c->user_id);
+    if ((!m || !member_has_conn(m, c)) && (!w || !member_has_conn(w, c))) {
+        reply_err(c, MU_E_CONFLICT, "You are not in that room.");
+        return;
+    }
+    room_leave_conn(r, c);
+    reply_empty(c);
+}
+
+/* ---- what is said: say, history ------------------------------------------------------------ */
+
+typedef struct {
+    room_job base;
+    int64_t seq;
+    char *text, *cid; /* owned; cid NULL when the request had none */
+    size_t text_len, cid_len;
+} say_job;
+
+static void say_job_free(say_job *o)
+{
+    free(o->text);
+    free(o->cid);
+    room_job_free(&o->base);
+}
+
+static void reply_said(mu_conn *c, int64_t seq, int64_t ts)
+{
+    mu_enc e;
+    reply_begin(c, &e, 2);
+    mu_enc_kint(&e, "seq", seq);
+    mu_enc_kint(&e, "ts", ts);
+    reply_end(c, &e);
+}
+
+static mu_code say_run(mu_job *j, mu_wtx *w)
+{
+    say_job *o = (say_job *)j;
+    return store_rooms_msg_insert(w, o->base.slug, o->seq, o->base.ts, o->base.actor_id,
+                                  o->base.actor, o->text, o->text_len, o->cid, o->cid_len);
+}
+
+static void say_done(mu_job *j)
+{
+    say_job *o = (say_job *)j;
+    room *r = rooms_find(o->base.slug, strlen(o->base.slug));
+    if (r)
+        drop_pending(r, o->seq);
+    if (j->result != MU_OK) {
+        reply_write_failed(o->base.c, j->result, "the message was not saved");
+    } else if (!r) {
+        reply_err(o->base.c, MU_E_NOT_FOUND, "The room is gone.");
+    } else {
+        if (o->seq > r->done_seq)
+            r->done_seq = o->seq;
+        reply_said(o->base.c, o->seq, o->base.ts);
+        mu_enc e;
+        frame_enc_init(&e);
+        mu_enc_event(&e, MU_OP_EV_ROOM_MSG, 5);
+        mu_enc_kstr(&e, "room", r->slug);
+        mu_enc_kint(&e, "seq", o->seq);
+        mu_enc_kint(&e, "ts", o->base.ts);
+        mu_enc_kstr(&e, "from", o->base.actor);
+        mu_enc_kstrn(&e, "text", o->text, o->text_len);
+        room_broadcast(r, &e, 0);
+    }
+    say_job_free(o);
+}
+
+/* A retry of a message already said (same user and cid): 1 and its seq and ts, 0 none, -1 a
+ * failed read. Messages whose write is still on its way count too. */
+static int said_before(room *r, mu_conn *c, const mu_val *cid, int64_t *seq, int64_t *ts)
+{
+    for (pending_cid *p = r->pending; p; p = p->next)
+        if (p->user == c->user_id && strlen(p->cid) == cid->v.s.n &&
+            !memcmp(p->cid, cid->v.s.p, cid->v.s.n)) {
+            *seq = p->seq;
+            *ts = p->ts;
+            return 1;
+        }
+    return store_rooms_find_cid(g_srv->store, r->slug, c->user_id, cid->v.s.p, cid->v.s.n, seq, ts);
+}
+
+void op_room_say(mu_conn *c, mu_request *req)
+{
+    room *r = room_access(c, req);
+    if (!r)
+        return;
+    member *m = room_member(r, c->user_id);
+    if (!m || !member_has_conn(m, c)) {
+        reply_err(c, MU_E_FORBIDDEN, "Join the room first.");
+        return;
+    }
+    if (ids_has(&r->mutes, c->user_id)) {
+        reply_err(c, MU_E_FORBIDDEN, "A facilitator has muted you in this meeting.");
+        return;
+    }
+    if (r->floor_mode && r->floor_user != c->user_id && !room_is_facilitator(c->role)) {
+        reply_err(c, MU_E_FORBIDDEN, "Someone else has the floor; raise your hand.");
+        return;
+    }
+    const mu_val *cid = mu_req_field(req, "cid"), *text = mu_req_field(req, "text");
+    if (cid->present) {
+        int64_t seq, ts;
+        int f = said_before(r, c, cid, &seq, &ts);
+        if (f < 0) {
+            reply_read_failed(c, "messages");
+            return;
+        }
+        if (f == 1) {
+            reply_said(c, seq, ts);
+            return;
+        }
+    }
+    say_job *o = room_job_new(sizeof(*o), c, r->slug, NULL);
+    o->seq = r->next_seq++;
+    o->text = xmemdup0(text->v.s.p, text->v.s.n);
+    o->text_len = text->v.s.n;
+    if (cid->present) {
+        o->cid = xmemdup0(cid->v.s.p, cid->v.s.n);
+        o->cid_len = cid->v.s.n;
+        pending_cid *p = xcalloc(1, sizeof(*p));
+        p->user = c->user_id;
+        p->seq = o->seq;
+        p->ts = o->base.ts;
+        memcpy(p->cid, cid->v.s.p, cid->v.s.n);
+        p->next = r->pending;
+        r->pending = p;
+    }
+    room_job_submit(&o->base, say_run, say_done);
+}
+
+void op_room_history(mu_conn *c, mu_request *req)
+{
+    room *r = room_joined(c, req);
+    if (!r)
+        return;
+    const mu_val *before = mu_req_field(req, "before"), *limit = mu_req_field(req, "limit");
+    int64_t b =
+        before->present && before->v.u < (uint64_t)INT64_MAX ? (int64_t)before->v.u : INT64_MAX;
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    int n = store_rooms_msgs(g_srv->store, r->slug, 0, b, limit->present ? (int)limit->v.u : 50,
+                             enc_msg, &body);
+    if (n < 0) {
+        mu_enc_free(&body);
+        reply_read_failed(c, "messages");
+        return;
+    }
+    reply_list(c, "messages", (uint32_t)n, &body);
+}

@@ -1,0 +1,380 @@
+/* A facilitator's tools: mute, remove and ban, lock, the lobby with admit and deny, the floor
+ * (with its timer) and raised hands. Each op's writer job has its run and done beside its
+ * handler; every moderation action is in the audit log before anyone is told. Layer:
+ * concerns (rooms), over room_int.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "handlers.h"
+#include "room_int.h"
+#include "store_users.h"
+#include "xalloc.h"
+
+/* ---- mute, unmute, remove, unban ----------------------------------------------------------- */
+
+typedef struct {
+    room_job base;
+    bool on; /* mute (true) or unmute; remove with a ban (true) or without */
+} flag_job;
+
+/* The request's `handle` as a moderation target: an account that is no facilitator. Replies
+ * and returns false when it is not. */
+static bool read_target(mu_conn *c, mu_request *req, room_job *o)
+{
+    user_row u;
+    int f = store_users_find_by_handle(g_srv->store, mu_req_field(req, "handle")->v.h, &u);
+    if (f < 0) {
+        reply_read_failed(c, "accounts");
+        return false;
+    }
+    if (!f) {
+        reply_err(c, MU_E_NOT_FOUND, "No account has that handle.");
+        return false;
+    }
+    if (room_is_facilitator(u.role)) {
+        reply_err(c, MU_E_FORBIDDEN, "Facilitators cannot be muted, removed or banned.");
+        return false;
+    }
+    o->target_id = u.id;
+    snprintf(o->target, sizeof(o->target), "%s", u.handle);
+    return true;
+}
+
+/* A flag job aimed at the request's target, or NULL once the refusal is answered. */
+static flag_job *target_job(mu_conn *c, mu_request *req, const room *r, const char *action)
+{
+    flag_job *o = room_job_new(sizeof(*o), c, r->slug, action);
+    if (!read_target(c, req, &o->base)) {
+        room_job_free(&o->base);
+        return NULL;
+    }
+    return o;
+}
+
+static mu_code mute_run(mu_job *j, mu_wtx *w)
+{
+    flag_job *o = (flag_job *)j;
+    mu_code c = store_rooms_user_set(w, ROOM_MUTES, o->base.slug, o->base.target_id, o->on);
+    return c == MU_OK ? room_job_audit(&o->base, w) : c;
+}
+
+static void mute_done(mu_job *j)
+{
+    flag_job *o = (flag_job *)j;
+    room *r = room_job_landed(&o->base);
+    if (r) {
+        if (o->on)
+            ids_add(&r->mutes, o->base.target_id);
+        else
+            ids_del(&r->mutes, o->base.target_id);
+        reply_empty(o->base.c);
+        room_send_moderation(r, o->base.audit_action, o->base.target, o->base.actor);
+    }
+    room_job_free(&o->base);
+}
+
+static void mute(mu_conn *c, mu_request *req, bool on)
+{
+    room *r = room_facilitated(c, req);
+    flag_job *o = r ? target_job(c, req, r, on ? "mute" : "unmute") : NULL;
+    if (!o)
+        return;
+    o->on = on;
+    room_job_submit(&o->base, mute_run, mute_done);
+}
+
+void op_room_mute(mu_conn *c, mu_request *r) { mute(c, r, true); }
+void op_room_unmute(mu_conn *c, mu_request *r) { mute(c, r, false); }
+
+static mu_code remove_run(mu_job *j, mu_wtx *w)
+{
+    flag_job *o = (flag_job *)j;
+    mu_code c = MU_OK;
+    if (o->on)
+        c = store_rooms_user_set(w, ROOM_BANS, o->base.slug, o->base.target_id, true);
+    return c == MU_OK ? room_job_audit(&o->base, w) : c;
+}
+
+static void remove_done(mu_job *j)
+{
+    flag_job *o = (flag_job *)j;
+    room *r = room_job_landed(&o->base);
+    if (r) {
+        if (o->on)
+            ids_add(&r->bans, o->base.target_id);
+        reply_empty(o->base.c);
+        room_send_moderation(r, o->base.audit_action, o->base.target, o->base.actor);
+        member *t = room_member(r, o->base.target_id);
+        if (t) {
+            mu_enc e;
+            frame_enc_init(&e);
+            mu_enc_event(&e, MU_OP_EV_ROOM_REMOVED, 3);
+            mu_enc_kstr(&e, "room", r->slug);
+            mu_enc_kstr(&e, "by", o->base.actor);
+            mu_enc_kbool(&e, "ban", o->on);
+            room_send_to(t, &e);
+            room_member_out(r, t, true);
+        }
+        if ((t = room_waiter(r, o->base.target_id)))
+            room_turn_away(r, t);
+    }
+    room_job_free(&o->base);
+}
+
+void op_room_remove(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    const mu_val *ban = mu_req_field(req, "ban");
+    bool banning = ban->present && ban->v.b;
+    flag_job *o = target_job(c, req, r, banning ? "ban" : "remove");
+    if (!o)
+        return;
+    o->on = banning;
+    if (!banning && !room_member(r, o->base.target_id) && !room_waiter(r, o->base.target_id)) {
+        reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", o->base.target);
+        room_job_free(&o->base);
+        return;
+    }
+    room_job_submit(&o->base, remove_run, remove_done);
+}
+
+static mu_code unban_run(mu_job *j, mu_wtx *w)
+{
+    room_job *o = (room_job *)j;
+    mu_code c = store_rooms_user_set(w, ROOM_BANS, o->slug, o->target_id, false);
+    return c == MU_OK ? room_job_audit(o, w) : c;
+}
+
+static void unban_done(mu_job *j)
+{
+    room_job *o = (room_job *)j;
+    room *r = room_job_landed(o);
+    if (r) {
+        ids_del(&r->bans, o->target_id);
+        reply_empty(o->c);
+        room_send_moderation(r, "unban", o->target, o->actor);
+    }
+    room_job_free(o);
+}
+
+void op_room_unban(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    flag_job *o = r ? target_job(c, req, r, "unban") : NULL;
+    if (o)
+        room_job_submit(&o->base, unban_run, unban_done);
+}
+
+/* ---- lock, lobby -------------------------------------------------------------------------- */
+
+static void lock_done(mu_job *j)
+{
+    flag_job *o = (flag_job *)j;
+    room *r = room_job_landed(&o->base);
+    if (r) {
+        r->locked = o->on;
+        reply_empty(o->base.c);
+        room_send_state(r);
+    }
+    room_job_free(&o->base);
+}
+
+void op_room_lock(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    bool on = mu_req_field(req, "locked")->v.b;
+    flag_job *o = room_job_new(sizeof(*o), c, r->slug, on ? "lock" : "unlock");
+    o->on = on;
+    room_job_submit(&o->base, room_job_run_audit, lock_done);
+}
+
+static void lobby_done(mu_job *j)
+{
+    flag_job *o = (flag_job *)j;
+    room *r = room_job_landed(&o->base);
+    if (r) {
+        r->lobby = o->on;
+        reply_empty(o->base.c);
+        room_send_state(r);
+        /* Turning the lobby off lets everyone waiting in. */
+        while (!r->lobby && r->waiting.n)
+            room_admit(r, &r->waiting.v[0]);
+    }
+    room_job_free(&o->base);
+}
+
+void op_room_lobby(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    bool on = mu_req_field(req, "on")->v.b;
+    flag_job *o = room_job_new(sizeof(*o), c, r->slug, on ? "lobby_on" : "lobby_off");
+    o->on = on;
+    room_job_submit(&o->base, room_job_run_audit, lobby_done);
+}
+
+/* ---- admit, deny -------------------------------------------------------------------------- */
+
+void room_admit(room *r, member *w)
+{
+    member in = room_take_waiter(r, w);
+    for (size_t i = 0; i < in.nconns; i++)
+        room_join_conn(r, in.conns[i], in.user, in.handle, in.role);
+    member *m = room_member(r, in.user);
+    if (m && in.nconns) {
+        mu_enc e;
+        frame_enc_init(&e);
+        mu_enc_event(&e, MU_OP_EV_ROOM_ADMITTED, 4);
+        if (room_enc_join_fields(&e, r, false, 0) == 0)
+            room_send_to(m, &e);
+        else
+            mu_enc_free(&e);
+    }
+    free(in.conns);
+}
+
+/* A job aimed at the user waiting under the request's handle, or NULL once the refusal is
+ * answered. */
+static room_job *waiter_job(mu_conn *c, mu_request *req, const char *action)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return NULL;
+    const char *h = mu_req_field(req, "handle")->v.h;
+    member *w = room_waiter_by_handle(r, h);
+    if (!w) {
+        reply_err(c, MU_E_NOT_FOUND, "Nobody called '%s' is waiting.", h);
+        return NULL;
+    }
+    room_job *o = room_job_new(sizeof(*o), c, r->slug, action);
+    o->target_id = w->user;
+    snprintf(o->target, sizeof(o->target), "%s", w->handle);
+    return o;
+}
+
+static void admit_done(mu_job *j)
+{
+    room_job *o = (room_job *)j;
+    room *r = room_job_landed(o);
+    if (r) {
+        reply_empty(o->c);
+        member *w = room_waiter(r, o->target_id); /* may have left meanwhile */
+        if (w)
+            room_admit(r, w);
+    }
+    room_job_free(o);
+}
+
+void op_room_admit(mu_conn *c, mu_request *req)
+{
+    room_job *o = waiter_job(c, req, "admit");
+    if (o)
+        room_job_submit(o, room_job_run_audit, admit_done);
+}
+
+static void deny_done(mu_job *j)
+{
+    room_job *o = (room_job *)j;
+    room *r = room_job_landed(o);
+    if (r) {
+        reply_empty(o->c);
+        member *w = room_waiter(r, o->target_id);
+        if (w)
+            room_turn_away(r, w);
+    }
+    room_job_free(o);
+}
+
+void op_room_deny(mu_conn *c, mu_request *req)
+{
+    room_job *o = waiter_job(c, req, "deny");
+    if (o)
+        room_job_submit(o, room_job_run_audit, deny_done);
+}
+
+/* ---- the floor and hands ------------------------------------------------------------------ */
+
+void op_room_floor(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    bool on = mu_req_field(req, "on")->v.b;
+    reply_empty(c);
+    if (r->floor_mode != on) {
+        r->floor_mode = on;
+        room_send_state(r);
+    }
+}
+
+static void on_floor_timer(uv_timer_t *t)
+{
+    room *r = t->data;
+    room_floor_expire(r);
+    if (r->floor_user && r->floor_ends) /* the clock was moved back to real time: wait again */
+        uv_timer_start(t, on_floor_timer, (uint64_t)(r->floor_ends - clock_now_ms()), 0);
+}
+
+void room_give_floor(room *r, const member *m, uint64_t secs)
+{
+    if (!m) {
+        r->floor_user = 0;
+        r->floor_ends = 0;
+        return;
+    }
+    r->floor_user = m->user;
+    snprintf(r->floor_handle, sizeof(r->floor_handle), "%s", m->handle);
+    ids_del(&r->hands, m->user);
+    r->floor_ends = secs ? clock_now_ms() + (int64_t)secs * 1000 : 0;
+    if (secs) {
+        if (!r->floor_timer) {
+            /* Closed by the room when it goes (room_free). */
+            r->floor_timer = xmalloc(sizeof(uv_timer_t));
+            uv_timer_init(g_srv->loop, r->floor_timer);
+            r->floor_timer->data = r;
+        }
+        uv_timer_start(r->floor_timer, on_floor_timer, secs * 1000, 0);
+    }
+}
+
+void op_room_give(mu_conn *c, mu_request *req)
+{
+    room *r = room_facilitated(c, req);
+    if (!r)
+        return;
+    const mu_val *h = mu_req_field(req, "handle"), *secs = mu_req_field(req, "secs");
+    member *m = NULL;
+    if (h->present && !(m = room_member_by_handle(r, h->v.h))) {
+        reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", h->v.h);
+        return;
+    }
+    room_give_floor(r, m, m && secs->present ? secs->v.u : 0);
+    reply_empty(c);
+    room_send_state(r);
+}
+
+bool room_set_hand(room *r, int64_t user, bool up)
+{
+    return up ? ids_add(&r->hands, user) : ids_del(&r->hands, user);
+}
+
+static void hand(mu_conn *c, mu_request *req, bool up)
+{
+    room *r = room_joined(c, req);
+    if (!r)
+        return;
+    bool changed = room_set_hand(r, c->user_id, up);
+    reply_empty(c);
+    if (changed)
+        room_send_state(r);
+}
+
+void op_hand_raise(mu_conn *c, mu_request *r) { hand(c, r, true); }
+void op_hand_lower(mu_conn *c, mu_request *r) { hand(c, r, false); }
