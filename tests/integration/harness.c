@@ -311,3 +311,62 @@ int http_get(int port, const char *path, char **body)
     free(buf);
     return status;
 }
+
+/* ---- a world ------------------------------------------------------------------------------ */
+
+void world_up(world *w, const char *config, int test_clock, const char *mentor, const char *member)
+{
+    memset(w, 0, sizeof(*w));
+    srv_start(&w->s, config, test_clock);
+    world_add(w, "admin", "admin");
+    if (mentor)
+        world_add(w, mentor, "mentor");
+    w->y = mu_sync_new();
+    w->admin = world_as(w, "admin");
+    if (mentor)
+        w->mentor = world_as(w, mentor);
+    if (member) {
+        w->mem = world_newcomer(w, member, NULL);
+        if (mentor) {
+            mu_req *r = mu_req_new("mentor.assign");
+            mu_req_str(r, "mentor", mentor);
+            mu_req_str(r, "user", member);
+            call_expect(w->y, w->admin, r, "ok");
+        }
+    }
+}
+
+void world_down(world *w)
+{
+    mu_sync_free(w->y);
+    srv_stop(&w->s);
+    srv_cleanup(&w->s);
+}
+
+void world_add(world *w, const char *handle, const char *role)
+{
+    srv_user_add(&w->s, handle, WORLD_PW, role);
+}
+
+mu_client *world_as(world *w, const char *handle)
+{
+    return cl_signed_in(w->y, &w->s, handle, WORLD_PW);
+}
+
+mu_client *world_newcomer(world *w, const char *handle, const char *role)
+{
+    mu_client *c = cl_connect(w->y, &w->s);
+    free(cl_register(w->y, c, handle, WORLD_PW, role));
+    return c;
+}
+
+mu_msg *world_event(world *w, mu_client *c, const char *op) { return cl_event(w->y, c, op); }
+
+void world_no_event(world *w, mu_client *c) { cl_no_event(w->y, c); }
+
+void world_advance(world *w, int64_t secs)
+{
+    mu_req *r = mu_req_new("test.clock");
+    mu_req_int(r, "advance", secs);
+    call_expect(w->y, w->admin, r, "ok");
+}

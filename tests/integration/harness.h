@@ -52,6 +52,35 @@ void cl_no_event(mu_sync *y, mu_client *c);
 /* Creates a user with mutuald user add (any role) against a stopped or running server's db. */
 void srv_user_add(const srv_t *s, const char *handle, const char *pw, const char *role);
 
+/* ---- a world: a running server with the people a test needs ------------------------------ */
+
+#define WORLD_PW "a good long password"
+
+typedef struct {
+    srv_t s;
+    mu_sync *y;
+    mu_client *admin, *mentor, *mem;
+} world;
+
+/* Starts a server (extra settings in `config`, or NULL) with the account "admin" signed in as
+ * w->admin. With `mentor`, that mentor exists and is signed in as w->mentor; with `member`,
+ * that member registers on w->mem and, when there is a mentor, is assigned to them. Every
+ * account has the password WORLD_PW. */
+void world_up(world *w, const char *config, int test_clock, const char *mentor, const char *member);
+/* Stops the server (it must exit cleanly) and removes its files. */
+void world_down(world *w);
+/* Creates an account with `mutuald user add` (any role). */
+void world_add(world *w, const char *handle, const char *role);
+/* A new connection signed in as an existing account. */
+mu_client *world_as(world *w, const char *handle);
+/* A new connection on which a new account registers (role NULL: member). */
+mu_client *world_newcomer(world *w, const char *handle, const char *role);
+/* The next event of `c`, which must be `op`; or no event within a short while. */
+mu_msg *world_event(world *w, mu_client *c, const char *op);
+void world_no_event(world *w, mu_client *c);
+/* Moves the server's test clock forward (the server runs with --test-clock). */
+void world_advance(world *w, int64_t secs);
+
 /* Plain HTTP GET on the server's port; returns the status and the body (malloc'd). */
 int http_get(int port, const char *path, char **body);
 

@@ -14,42 +14,6 @@
 
 #include "harness.h"
 
-#define PW "a good long password"
-
-typedef struct {
-    srv_t s;
-    mu_sync *y;
-    mu_client *admin, *mentor, *mem;
-} world;
-
-static mu_client *as(world *w, const char *h)
-{
-    return cl_signed_in(w->y, &w->s, h, PW);
-}
-
-static void up(world *w, const char *config)
-{
-    srv_start(&w->s, config, 1);
-    srv_user_add(&w->s, "admin", PW, "admin");
-    srv_user_add(&w->s, "mentor.ana", PW, "mentor");
-    w->y = mu_sync_new();
-    w->admin = as(w, "admin");
-    w->mentor = as(w, "mentor.ana");
-    w->mem = cl_connect(w->y, &w->s);
-    free(cl_register(w->y, w->mem, "riley", PW, NULL));
-    mu_req *r = mu_req_new("mentor.assign");
-    mu_req_str(r, "mentor", "mentor.ana");
-    mu_req_str(r, "user", "riley");
-    call_expect(w->y, w->admin, r, "ok");
-}
-
-static void down(world *w)
-{
-    mu_sync_free(w->y);
-    srv_stop(&w->s);
-    srv_cleanup(&w->s);
-}
-
 static void dm(world *w, mu_client *c, const char *to, const char *text)
 {
     mu_req *r = mu_req_new("dm.send");
@@ -101,7 +65,7 @@ static void populate(world *w)
 static void test_export(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", "riley");
     populate(&w);
     mu_msg *m = cl_call(w.y, w.mem, mu_req_new("me.export"));
     expect_ok(m);
@@ -124,22 +88,22 @@ static void test_export(void **st)
              "export XDG_CONFIG_HOME=%s/x; printf '%s\\n' | %s --server ws://127.0.0.1:%d login "
              "riley >/dev/null && %s export > %s/mydata.json && grep -q \"riley's private words\" "
              "%s/mydata.json",
-             w.s.dir, PW, MUTUAL_CLI_PATH, w.s.port, MUTUAL_CLI_PATH, w.s.dir, w.s.dir);
+             w.s.dir, WORLD_PW, MUTUAL_CLI_PATH, w.s.port, MUTUAL_CLI_PATH, w.s.dir, w.s.dir);
     assert_int_equal(system(cmd), 0);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_erasure(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", "riley");
     populate(&w);
     mu_req *r = mu_req_new("me.delete");
     mu_req_str(r, "password", "not the password");
     call_expect(w.y, w.mem, r, "forbidden");
-    mu_client *second = as(&w, "riley");
+    mu_client *second = world_as(&w, "riley");
     r = mu_req_new("me.delete");
-    mu_req_str(r, "password", PW);
+    mu_req_str(r, "password", WORLD_PW);
     call_expect(w.y, w.mem, r, "ok");
     assert_int_equal(mu_sync_wait_closed(w.y, w.mem, 5000), 1000);
     assert_int_equal(mu_sync_wait_closed(w.y, second, 5000), 1000);
@@ -147,7 +111,7 @@ static void test_erasure(void **st)
     mu_client *c = cl_connect(w.y, &w.s);
     r = mu_req_new("login");
     mu_req_str(r, "handle", "riley");
-    mu_req_str(r, "password", PW);
+    mu_req_str(r, "password", WORLD_PW);
     call_expect(w.y, c, r, "unauthenticated");
     mu_msg *m = cl_call(w.y, w.mentor, mu_req_new("mentees.list"));
     assert_int_equal(mu_value_len(mu_msg_get(m, "mentees")), 0);
@@ -182,22 +146,22 @@ static void test_erasure(void **st)
     free(json);
     mu_msg_free(m);
     /* and the handle is free again */
-    free(cl_register(w.y, c, "riley", PW, NULL));
+    free(cl_register(w.y, c, "riley", WORLD_PW, NULL));
     m = cl_call(w.y, c, mu_req_new("me.export"));
     assert_int_equal(mu_value_len(mu_msg_get(m, "dms")), 0);
     assert_int_equal(mu_value_len(mu_msg_get(m, "checkins")), 0);
     mu_msg_free(m);
     /* the last admin cannot erase themselves */
     r = mu_req_new("me.delete");
-    mu_req_str(r, "password", PW);
+    mu_req_str(r, "password", WORLD_PW);
     call_expect(w.y, w.admin, r, "conflict");
-    down(&w);
+    world_down(&w);
 }
 
 static void test_admin_ops(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", "riley");
     const char *ops[] = {"stats", "audit.list"};
     for (int i = 0; i < 2; i++) {
         call_expect(w.y, w.mem, mu_req_new(ops[i]), "forbidden");
@@ -205,12 +169,12 @@ static void test_admin_ops(void **st)
     }
     mu_req *r = mu_req_new("user.create");
     mu_req_str(r, "handle", "new.mentor");
-    mu_req_str(r, "password", PW);
+    mu_req_str(r, "password", WORLD_PW);
     mu_req_str(r, "role", "mentor");
     call_expect(w.y, w.mem, r, "forbidden");
     r = mu_req_new("user.create");
     mu_req_str(r, "handle", "new.mentor");
-    mu_req_str(r, "password", PW);
+    mu_req_str(r, "password", WORLD_PW);
     mu_req_str(r, "role", "mentor");
     mu_msg *m = cl_call(w.y, w.admin, r);
     expect_ok(m);
@@ -218,10 +182,10 @@ static void test_admin_ops(void **st)
     mu_msg_free(m);
     r = mu_req_new("user.create");
     mu_req_str(r, "handle", "new.mentor");
-    mu_req_str(r, "password", PW);
+    mu_req_str(r, "password", WORLD_PW);
     mu_req_str(r, "role", "member");
     call_expect(w.y, w.admin, r, "conflict");
-    free(cl_login(w.y, cl_connect(w.y, &w.s), "new.mentor", PW));
+    free(cl_login(w.y, cl_connect(w.y, &w.s), "new.mentor", WORLD_PW));
     /* user.role: a demoted mentor loses the caseload, and its open alerts, at once */
     r = mu_req_new("consent.set");
     mu_req_str(r, "share", "alerts");
@@ -281,13 +245,13 @@ static void test_admin_ops(void **st)
     assert_int_equal(mu_value_get_int(mu_msg_root(m), "checkins_today", 0), 1);
     assert_int_equal(mu_value_get_int(mu_msg_root(m), "rooms_open", -1), 0);
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_audit(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", "riley");
     populate(&w);
     mu_req *r = rreq("room.lock", "grp");
     mu_req_bool(r, "locked", true);
@@ -317,7 +281,7 @@ static void test_audit(void **st)
     for (int i = 0; i < 6; i++)
         if (!strstr(out, want[i]))
             fail_msg("mutuald audit lacks %s", want[i]);
-    down(&w);
+    world_down(&w);
 }
 
 typedef struct {
@@ -335,7 +299,7 @@ static void on_sent(mu_client *c, const mu_msg *m, void *ud)
 static void test_backup_while_writing(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", "riley");
     static acks a;
     memset(&a, 0, sizeof(a));
     for (int i = 0; i < 1500; i++) {
@@ -370,13 +334,14 @@ static void test_backup_while_writing(void **st)
     assert_int_equal(sqlite3_column_int(q, 0), acked_before); /* every write acked before it */
     sqlite3_finalize(q);
     sqlite3_close(db);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_retention(void **st)
 {
     world w;
-    up(&w, "retain_read_dms_days = 2\nretain_notes_days = 3\nretain_closed_alerts_days = 2");
+    world_up(&w, "retain_read_dms_days = 2\nretain_notes_days = 3\nretain_closed_alerts_days = 2",
+             1, "mentor.ana", "riley");
     mu_req *r = mu_req_new("consent.set");
     mu_req_str(r, "share", "alerts");
     call_expect(w.y, w.mem, r, "ok");
@@ -431,7 +396,7 @@ static void test_retention(void **st)
     assert_int_equal(mu_value_type(mu_value_get(c, "note")), MU_V_NIL);
     assert_int_equal(mu_value_get_int(c, "mood", -1), 1); /* the check-in itself stays */
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 int main(void)

@@ -15,51 +15,7 @@
 #include "harness.h"
 #include "proto.h"
 
-#define PW "a good long password"
 #define SECRET "my secret note: the name of my dealer"
-
-typedef struct {
-    srv_t s;
-    mu_sync *y;
-    mu_client *admin, *mentor, *mem;
-} world;
-
-static mu_client *login_as(world *w, const char *h)
-{
-    return cl_signed_in(w->y, &w->s, h, PW);
-}
-
-static void up(world *w, const char *config)
-{
-    srv_start(&w->s, config, 1);
-    srv_user_add(&w->s, "admin", PW, "admin");
-    srv_user_add(&w->s, "mentor.sam", PW, "mentor");
-    w->y = mu_sync_new();
-    w->admin = login_as(w, "admin");
-    w->mentor = login_as(w, "mentor.sam");
-    w->mem = cl_connect(w->y, &w->s);
-    free(cl_register(w->y, w->mem, "riley", PW, NULL));
-    mu_req *r = mu_req_new("mentor.assign");
-    mu_req_str(r, "mentor", "mentor.sam");
-    mu_req_str(r, "user", "riley");
-    call_expect(w->y, w->admin, r, "ok");
-}
-
-static void down(world *w)
-{
-    mu_sync_free(w->y);
-    srv_stop(&w->s);
-    srv_cleanup(&w->s);
-}
-
-static void advance(world *w, int64_t secs)
-{
-    mu_req *r = mu_req_new("test.clock");
-    mu_req_int(r, "advance", secs);
-    mu_msg *m = cl_call(w->y, w->admin, r);
-    expect_ok(m);
-    mu_msg_free(m);
-}
 
 static mu_req *checkin(int tz, int mood, int craving)
 {
@@ -78,16 +34,6 @@ static void share(world *w, const char *level)
     call_expect(w->y, w->mem, r, "ok");
 }
 
-static mu_msg *event(world *w, mu_client *c, const char *op)
-{
-    return cl_event(w->y, c, op);
-}
-
-static void no_event(world *w, mu_client *c)
-{
-    cl_no_event(w->y, c);
-}
-
 static int32_t today_at(world *w, int tz)
 {
     mu_msg *m = cl_call(w->y, w->admin, mu_req_new("ping"));
@@ -100,7 +46,7 @@ static int32_t today_at(world *w, int tz)
 static void test_submit_and_validation(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.sam", "riley");
     int32_t d = today_at(&w, 60);
     mu_msg *m = cl_call(w.y, w.mem, checkin(60, 6, -1));
     expect_ok(m);
@@ -184,13 +130,13 @@ static void test_submit_and_validation(void **st)
     call_expect(w.y, w.mem, r, "bad_request"); /* mood is required */
     /* any role may check in: mentors look after themselves too */
     call_expect(w.y, w.mentor, checkin(0, 7, 0), "ok");
-    down(&w);
+    world_down(&w);
 }
 
 static void test_streaks_and_summary(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.sam", "riley");
     mu_msg *m;
     int moods[] = {4, 6, 8};
     for (int i = 0; i < 3; i++) {
@@ -198,7 +144,7 @@ static void test_streaks_and_summary(void **st)
         expect_ok(m);
         assert_int_equal(mu_value_get_int(mu_msg_root(m), "streak", -1), i + 1);
         mu_msg_free(m);
-        advance(&w, 86400);
+        world_advance(&w, 86400);
     }
     /* today has none yet: the streak still counts through yesterday */
     mu_req *r = mu_req_new("checkin.summary");
@@ -207,7 +153,7 @@ static void test_streaks_and_summary(void **st)
     expect_ok(m);
     assert_int_equal(mu_value_get_int(mu_msg_root(m), "streak", -1), 3);
     mu_msg_free(m);
-    advance(&w, 86400); /* a day without one */
+    world_advance(&w, 86400); /* a day without one */
     m = cl_call(w.y, w.mem, checkin(0, 5, 4));
     assert_int_equal(mu_value_get_int(mu_msg_root(m), "streak", -1), 1);
     mu_msg_free(m);
@@ -241,19 +187,19 @@ static void test_streaks_and_summary(void **st)
     m = cl_call(w.y, w.mem, r);
     assert_int_equal(mu_value_len(mu_msg_get(m, "checkins")), 2);
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_consent_alerts_and_privacy(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.sam", "riley");
     mu_req *r;
     /* share none: nothing reaches the mentor, and scores are not theirs to read */
     mu_req *c = checkin(0, 5, 9);
     mu_req_str(c, "note", SECRET);
     call_expect(w.y, w.mem, c, "ok");
-    no_event(&w, w.mentor);
+    world_no_event(&w, w.mentor);
     r = mu_req_new("mentee.checkins");
     mu_req_str(r, "handle", "riley");
     mu_req_int(r, "days", 7);
@@ -263,7 +209,7 @@ static void test_consent_alerts_and_privacy(void **st)
     c = checkin(0, 5, 9);
     mu_req_str(c, "note", SECRET);
     call_expect(w.y, w.mem, c, "ok");
-    mu_msg *a = event(&w, w.mentor, "alert");
+    mu_msg *a = world_event(&w, w.mentor, "alert");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "high_craving");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "handle"), "riley");
     int64_t alert_id = mu_value_get_int(mu_msg_root(a), "id", 0);
@@ -272,10 +218,10 @@ static void test_consent_alerts_and_privacy(void **st)
     c = checkin(0, 1, 9);
     mu_req_str(c, "note", SECRET);
     call_expect(w.y, w.mem, c, "ok");
-    a = event(&w, w.mentor, "alert");
+    a = world_event(&w, w.mentor, "alert");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "low_mood");
     mu_msg_free(a);
-    no_event(&w, w.mentor);
+    world_no_event(&w, w.mentor);
     r = mu_req_new("mentee.checkins");
     mu_req_str(r, "handle", "riley");
     mu_req_int(r, "days", 7);
@@ -331,14 +277,14 @@ static void test_consent_alerts_and_privacy(void **st)
     mu_msg_free(m);
     call_expect(w.y, w.mem, mu_req_new("alerts.list"), "forbidden");
     /* the mentor signs in again: open alerts are pushed, in id order */
-    mu_client *again = login_as(&w, "mentor.sam");
-    a = event(&w, again, "alert");
+    mu_client *again = world_as(&w, "mentor.sam");
+    a = world_event(&w, again, "alert");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "low_mood");
     json = mu_value_to_json(mu_msg_root(a), 0);
     assert_null(strstr(json, "dealer"));
     free(json);
     mu_msg_free(a);
-    no_event(&w, again);
+    world_no_event(&w, again);
     /* nothing the mentor's connections ever received carries the note */
     while ((m = mu_sync_event(w.y, w.mentor, 100))) {
         json = mu_value_to_json(mu_msg_root(m), 0);
@@ -347,7 +293,7 @@ static void test_consent_alerts_and_privacy(void **st)
         mu_msg_free(m);
     }
     /* reassignment closes the old mentor's open alerts about the user */
-    srv_user_add(&w.s, "mentor.two", PW, "mentor");
+    world_add(&w, "mentor.two", "mentor");
     r = mu_req_new("mentor.assign");
     mu_req_str(r, "mentor", "mentor.two");
     mu_req_str(r, "user", "riley");
@@ -355,27 +301,27 @@ static void test_consent_alerts_and_privacy(void **st)
     m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
     assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 0);
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_missed_and_help(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.sam", "riley");
     share(&w, "alerts");
     call_expect(w.y, w.mem, checkin(0, 6, 1), "ok"); /* day D */
-    advance(&w, 3 * 86400);                          /* D+3: not yet */
-    no_event(&w, w.mentor);
-    advance(&w, 86400); /* D+4 */
-    mu_msg *a = event(&w, w.mentor, "alert");
+    world_advance(&w, 3 * 86400);                    /* D+3: not yet */
+    world_no_event(&w, w.mentor);
+    world_advance(&w, 86400); /* D+4 */
+    mu_msg *a = world_event(&w, w.mentor, "alert");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "missed_checkins");
     assert_non_null(strstr(mu_value_get_str(mu_msg_root(a), "detail"), "3 days"));
     mu_msg_free(a);
-    advance(&w, 86400); /* once per gap */
-    no_event(&w, w.mentor);
+    world_advance(&w, 86400); /* once per gap */
+    world_no_event(&w, w.mentor);
     call_expect(w.y, w.mem, checkin(0, 6, 1), "ok");
-    advance(&w, 4 * 86400);
-    a = event(&w, w.mentor, "alert");
+    world_advance(&w, 4 * 86400);
+    a = world_event(&w, w.mentor, "alert");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "missed_checkins");
     mu_msg_free(a);
     /* help: whatever the share, the mentor is told; the resources come back */
@@ -386,20 +332,20 @@ static void test_missed_and_help(void **st)
     expect_ok(m);
     assert_true(mu_value_len(mu_msg_get(m, "resources")) >= 1);
     mu_msg_free(m);
-    a = event(&w, w.mentor, "alert");
+    a = world_event(&w, w.mentor, "alert");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "help_requested");
     assert_null(strstr(mu_value_get_str(mu_msg_root(a), "detail"), "struggling"));
     mu_msg_free(a);
     /* with share none, no missed_checkins either */
-    advance(&w, 10 * 86400);
-    no_event(&w, w.mentor);
+    world_advance(&w, 10 * 86400);
+    world_no_event(&w, w.mentor);
     /* help before sign-in, and from someone with no mentor */
     mu_client *anon = cl_connect(w.y, &w.s);
     call_expect(w.y, anon, mu_req_new("help"), "ok");
-    free(cl_register(w.y, anon, "solo", PW, "family"));
+    free(cl_register(w.y, anon, "solo", WORLD_PW, "family"));
     call_expect(w.y, anon, mu_req_new("help"), "ok");
-    no_event(&w, w.mentor);
-    down(&w);
+    world_no_event(&w, w.mentor);
+    world_down(&w);
 }
 
 int main(void)

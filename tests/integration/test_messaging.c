@@ -12,41 +12,12 @@
 
 #include "harness.h"
 
-#define PW "a good long password"
-
-typedef struct {
-    srv_t s;
-    mu_sync *y;
-    mu_client *admin;
-} world;
-
-static mu_client *signed_in(world *w, const char *h)
-{
-    return cl_signed_in(w->y, &w->s, h, PW);
-}
-
-static mu_client *member(world *w, const char *handle, const char *role)
-{
-    mu_client *c = cl_connect(w->y, &w->s);
-    free(cl_register(w->y, c, handle, PW, role));
-    return c;
-}
-
+/* A world with the admin signed in and these mentors (not signed in). */
 static void up(world *w, const char *config, const char *const *mentors)
 {
-    srv_start(&w->s, config, 0);
-    srv_user_add(&w->s, "admin", PW, "admin");
+    world_up(w, config, 0, NULL, NULL);
     for (; mentors && *mentors; mentors++)
-        srv_user_add(&w->s, *mentors, PW, "mentor");
-    w->y = mu_sync_new();
-    w->admin = signed_in(w, "admin");
-}
-
-static void down(world *w)
-{
-    mu_sync_free(w->y);
-    srv_stop(&w->s);
-    srv_cleanup(&w->s);
+        world_add(w, *mentors, "mentor");
 }
 
 static void assign(world *w, const char *mentor, const char *user, const char *code)
@@ -78,25 +49,15 @@ static void dm_expect(world *w, mu_client *c, const char *to, const char *code)
 }
 
 /* The next event, which must be `op`. */
-static mu_msg *event(world *w, mu_client *c, const char *op)
-{
-    return cl_event(w->y, c, op);
-}
-
-static void no_event(world *w, mu_client *c)
-{
-    cl_no_event(w->y, c);
-}
-
 static void test_assignments(void **st)
 {
     world w;
     const char *mentors[] = {"mentor.a", "mentor.b", NULL};
     up(&w, "caseload_max = 2", mentors);
-    mu_client *m1 = member(&w, "mem1", NULL);
-    member(&w, "mem2", NULL);
-    member(&w, "mem3", "family");
-    mu_client *ma = signed_in(&w, "mentor.a");
+    mu_client *m1 = world_newcomer(&w, "mem1", NULL);
+    world_newcomer(&w, "mem2", NULL);
+    world_newcomer(&w, "mem3", "family");
+    mu_client *ma = world_as(&w, "mentor.a");
 
     /* only admins assign */
     mu_req *r = mu_req_new("mentor.assign");
@@ -151,7 +112,7 @@ static void test_assignments(void **st)
     r = mu_req_new("mentor.unassign");
     mu_req_str(r, "user", "mem1");
     call_expect(w.y, ma, r, "forbidden");
-    down(&w);
+    world_down(&w);
 }
 
 static void test_pair_rule(void **st)
@@ -159,11 +120,11 @@ static void test_pair_rule(void **st)
     world w;
     const char *mentors[] = {"mentor.a", "mentor.b", NULL};
     up(&w, NULL, mentors);
-    mu_client *m1 = member(&w, "mem1", NULL);
-    member(&w, "mem2", NULL);
-    mu_client *fam = member(&w, "fam", "family");
-    mu_client *ma = signed_in(&w, "mentor.a");
-    mu_client *mb = signed_in(&w, "mentor.b");
+    mu_client *m1 = world_newcomer(&w, "mem1", NULL);
+    world_newcomer(&w, "mem2", NULL);
+    mu_client *fam = world_newcomer(&w, "fam", "family");
+    mu_client *ma = world_as(&w, "mentor.a");
+    mu_client *mb = world_as(&w, "mentor.b");
     assign(&w, "mentor.a", "mem1", "ok");
     assign(&w, "mentor.b", "mem2", "ok");
 
@@ -217,7 +178,7 @@ static void test_pair_rule(void **st)
     r = mu_req_new("dm.history");
     mu_req_str(r, "with", "nobody-at-all");
     call_expect(w.y, m1, r, "forbidden");
-    down(&w);
+    world_down(&w);
 }
 
 static void test_live_delivery_and_receipts(void **st)
@@ -225,10 +186,10 @@ static void test_live_delivery_and_receipts(void **st)
     world w;
     const char *mentors[] = {"mentor.a", NULL};
     up(&w, NULL, mentors);
-    mu_client *m1 = member(&w, "mem1", NULL);
-    mu_client *m1b = signed_in(&w, "mem1"); /* a second device */
-    mu_client *ma = signed_in(&w, "mentor.a");
-    mu_client *ma2 = signed_in(&w, "mentor.a");
+    mu_client *m1 = world_newcomer(&w, "mem1", NULL);
+    mu_client *m1b = world_as(&w, "mem1"); /* a second device */
+    mu_client *ma = world_as(&w, "mentor.a");
+    mu_client *ma2 = world_as(&w, "mentor.a");
     assign(&w, "mentor.a", "mem1", "ok");
 
     mu_msg *m = send_dm(&w, m1, "mentor.a", "rough night, doing ok now", NULL);
@@ -240,7 +201,7 @@ static void test_live_delivery_and_receipts(void **st)
     /* both of the mentor's connections, and the sender's other one */
     mu_client *to_see[] = {ma, ma2, m1b};
     for (int i = 0; i < 3; i++) {
-        m = event(&w, to_see[i], "dm.msg");
+        m = world_event(&w, to_see[i], "dm.msg");
         assert_int_equal(mu_value_get_int(mu_msg_root(m), "id", 0), id1);
         assert_string_equal(mu_value_get_str(mu_msg_root(m), "from"), "mem1");
         assert_string_equal(mu_value_get_str(mu_msg_root(m), "to"), "mentor.a");
@@ -248,13 +209,13 @@ static void test_live_delivery_and_receipts(void **st)
         assert_int_equal(mu_value_get_int(mu_msg_root(m), "ts", 0), ts1);
         mu_msg_free(m);
     }
-    no_event(&w, m1); /* the sender's own connection has the reply, not an event */
+    world_no_event(&w, m1); /* the sender's own connection has the reply, not an event */
     m = send_dm(&w, m1, "mentor.a", "second", NULL);
     int64_t id2 = mu_value_get_int(mu_msg_root(m), "id", 0);
     assert_true(id2 > id1); /* ids increase */
     mu_msg_free(m);
     for (int i = 0; i < 3; i++)
-        mu_msg_free(event(&w, to_see[i], "dm.msg"));
+        mu_msg_free(world_event(&w, to_see[i], "dm.msg"));
 
     /* inbox before and after the ack */
     m = cl_call(w.y, ma, mu_req_new("dm.inbox"));
@@ -273,12 +234,12 @@ static void test_live_delivery_and_receipts(void **st)
     /* the sender's connections and the reader's other connection hear of it */
     mu_client *told[] = {m1, m1b, ma2};
     for (int i = 0; i < 3; i++) {
-        m = event(&w, told[i], "dm.read");
+        m = world_event(&w, told[i], "dm.read");
         assert_string_equal(mu_value_get_str(mu_msg_root(m), "with"), "mentor.a");
         assert_int_equal(mu_value_get_int(mu_msg_root(m), "up_to", 0), id1);
         mu_msg_free(m);
     }
-    no_event(&w, ma);
+    world_no_event(&w, ma);
     m = cl_call(w.y, ma, mu_req_new("dm.inbox"));
     assert_int_equal(mu_value_get_int(mu_value_at(mu_msg_get(m, "threads"), 0), "unread", -1), 1);
     mu_msg_free(m);
@@ -290,7 +251,7 @@ static void test_live_delivery_and_receipts(void **st)
     mu_req_str(r, "with", "stranger");
     mu_req_int(r, "up_to", 5);
     call_expect(w.y, ma, r, "forbidden");
-    down(&w);
+    world_down(&w);
 }
 
 static void test_offline_delivery(void **st)
@@ -298,7 +259,7 @@ static void test_offline_delivery(void **st)
     world w;
     const char *mentors[] = {"mentor.a", NULL};
     up(&w, NULL, mentors);
-    mu_client *m1 = member(&w, "mem1", NULL);
+    mu_client *m1 = world_newcomer(&w, "mem1", NULL);
     assign(&w, "mentor.a", "mem1", "ok");
     int64_t ids[5];
     for (int i = 0; i < 5; i++) {
@@ -313,17 +274,17 @@ static void test_offline_delivery(void **st)
     mu_client *ma = cl_connect(w.y, &w.s);
     mu_req *r = mu_req_new("login");
     mu_req_str(r, "handle", "mentor.a");
-    mu_req_str(r, "password", PW);
+    mu_req_str(r, "password", WORLD_PW);
     mu_msg *m = cl_call(w.y, ma, r);
     expect_ok(m);
     char *token = strdup(mu_value_get_str(mu_msg_root(m), "token"));
     mu_msg_free(m);
     for (int i = 0; i < 5; i++) {
-        m = event(&w, ma, "dm.msg");
+        m = world_event(&w, ma, "dm.msg");
         assert_int_equal(mu_value_get_int(mu_msg_root(m), "id", 0), ids[i]);
         mu_msg_free(m);
     }
-    no_event(&w, ma);
+    world_no_event(&w, ma);
     /* still unread: pushed again on the next authentication (resume too) */
     r = mu_req_new("dm.ack");
     mu_req_str(r, "with", "mem1");
@@ -334,13 +295,13 @@ static void test_offline_delivery(void **st)
     mu_req_str(r, "token", token);
     call_expect(w.y, again, r, "ok");
     for (int i = 3; i < 5; i++) {
-        m = event(&w, again, "dm.msg");
+        m = world_event(&w, again, "dm.msg");
         assert_int_equal(mu_value_get_int(mu_msg_root(m), "id", 0), ids[i]);
         mu_msg_free(m);
     }
-    no_event(&w, again);
+    world_no_event(&w, again);
     free(token);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_history_pages(void **st)
@@ -348,8 +309,8 @@ static void test_history_pages(void **st)
     world w;
     const char *mentors[] = {"mentor.a", NULL};
     up(&w, NULL, mentors);
-    mu_client *m1 = member(&w, "mem1", NULL);
-    mu_client *ma = signed_in(&w, "mentor.a");
+    mu_client *m1 = world_newcomer(&w, "mem1", NULL);
+    mu_client *ma = world_as(&w, "mentor.a");
     assign(&w, "mentor.a", "mem1", "ok");
     int64_t ids[7];
     for (int i = 0; i < 7; i++) {
@@ -405,7 +366,7 @@ static void test_history_pages(void **st)
     mu_req_str(r, "with", "mem1");
     mu_req_int(r, "limit", 201);
     call_expect(w.y, ma, r, "bad_request");
-    down(&w);
+    world_down(&w);
 }
 
 static void test_cid_retry(void **st)
@@ -413,13 +374,13 @@ static void test_cid_retry(void **st)
     world w;
     const char *mentors[] = {"mentor.a", NULL};
     up(&w, NULL, mentors);
-    mu_client *m1 = member(&w, "mem1", NULL);
-    mu_client *m1b = signed_in(&w, "mem1");
-    mu_client *ma = signed_in(&w, "mentor.a");
+    mu_client *m1 = world_newcomer(&w, "mem1", NULL);
+    mu_client *m1b = world_as(&w, "mem1");
+    mu_client *ma = world_as(&w, "mentor.a");
     assign(&w, "mentor.a", "mem1", "ok");
     mu_msg *a = send_dm(&w, m1, "mentor.a", "first", "retry-1");
-    mu_msg_free(event(&w, ma, "dm.msg"));
-    mu_msg_free(event(&w, m1b, "dm.msg"));
+    mu_msg_free(world_event(&w, ma, "dm.msg"));
+    mu_msg_free(world_event(&w, m1b, "dm.msg"));
     /* the same cid again, from another connection and with another text: the first stands */
     mu_msg *b = send_dm(&w, m1b, "mentor.a", "something else", "retry-1");
     expect_ok(b);
@@ -429,12 +390,12 @@ static void test_cid_retry(void **st)
                      mu_value_get_int(mu_msg_root(b), "ts", 1));
     mu_msg_free(a);
     mu_msg_free(b);
-    no_event(&w, ma);
+    world_no_event(&w, ma);
     /* a new cid is a new message */
     b = send_dm(&w, m1, "mentor.a", "third", "retry-2");
     expect_ok(b);
     mu_msg_free(b);
-    mu_msg_free(event(&w, ma, "dm.msg"));
+    mu_msg_free(world_event(&w, ma, "dm.msg"));
     /* two in flight at once with one cid: one message */
     mu_req *r1 = mu_req_new("dm.send"), *r2 = mu_req_new("dm.send");
     mu_req_str(r1, "to", "mentor.a");
@@ -447,14 +408,14 @@ static void test_cid_retry(void **st)
     a = mu_sync_call(w.y, m1b, r2, 10000);
     expect_ok(a);
     mu_msg_free(a);
-    mu_msg_free(event(&w, ma, "dm.msg"));
-    no_event(&w, ma);
+    mu_msg_free(world_event(&w, ma, "dm.msg"));
+    world_no_event(&w, ma);
     mu_req *r = mu_req_new("dm.history");
     mu_req_str(r, "with", "mentor.a");
     mu_msg *m = cl_call(w.y, m1, r);
     assert_int_equal(mu_value_len(mu_msg_get(m, "messages")), 3);
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_durable_exactly_once(void **st)
@@ -462,7 +423,7 @@ static void test_durable_exactly_once(void **st)
     world w;
     const char *mentors[] = {"mentor.a", NULL};
     up(&w, NULL, mentors);
-    mu_client *m1 = member(&w, "mem1", NULL);
+    mu_client *m1 = world_newcomer(&w, "mem1", NULL);
     assign(&w, "mentor.a", "mem1", "ok");
     mu_msg *m = send_dm(&w, m1, "mentor.a", "please call me tomorrow", NULL);
     expect_ok(m);
@@ -473,14 +434,14 @@ static void test_durable_exactly_once(void **st)
     mu_sync_free(w.y);
     srv_restart(&w.s);
     w.y = mu_sync_new();
-    mu_client *ma = signed_in(&w, "mentor.a");
-    m = event(&w, ma, "dm.msg");
+    mu_client *ma = world_as(&w, "mentor.a");
+    m = world_event(&w, ma, "dm.msg");
     assert_int_equal(mu_value_get_int(mu_msg_root(m), "id", 0), id);
     assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "please call me tomorrow");
     mu_msg_free(m);
-    no_event(&w, ma); /* exactly once */
-    w.admin = signed_in(&w, "admin");
-    down(&w);
+    world_no_event(&w, ma); /* exactly once */
+    w.admin = world_as(&w, "admin");
+    world_down(&w);
 }
 
 int main(void)

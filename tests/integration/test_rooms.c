@@ -16,43 +16,6 @@
 #include "harness.h"
 #include "rawws.h"
 
-#define PW "a good long password"
-
-typedef struct {
-    srv_t s;
-    mu_sync *y;
-    mu_client *admin, *mentor;
-} world;
-
-static mu_client *as(world *w, const char *h)
-{
-    return cl_signed_in(w->y, &w->s, h, PW);
-}
-
-static mu_client *newcomer(world *w, const char *h, const char *role)
-{
-    mu_client *c = cl_connect(w->y, &w->s);
-    free(cl_register(w->y, c, h, PW, role));
-    return c;
-}
-
-static void up(world *w, const char *config)
-{
-    srv_start(&w->s, config, 1);
-    srv_user_add(&w->s, "admin", PW, "admin");
-    srv_user_add(&w->s, "mentor.ana", PW, "mentor");
-    w->y = mu_sync_new();
-    w->admin = as(w, "admin");
-    w->mentor = as(w, "mentor.ana");
-}
-
-static void down(world *w)
-{
-    mu_sync_free(w->y);
-    srv_stop(&w->s);
-    srv_cleanup(&w->s);
-}
-
 static mu_req *rreq(const char *op, const char *room)
 {
     mu_req *r = mu_req_new(op);
@@ -127,14 +90,14 @@ static void drain(world *w, mu_client *c)
 static void test_audiences(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
     const char *auds[4] = {"open", "recovery", "carers", "mentors"};
     for (int i = 0; i < 4; i++) {
         create(&w, w.admin, auds[i], auds[i], false, "ok");
         rcall(&w, w.admin, "room.open", auds[i], "ok");
     }
-    mu_client *member = newcomer(&w, "member.m", NULL);
-    mu_client *family = newcomer(&w, "family.f", "family");
+    mu_client *member = world_newcomer(&w, "member.m", NULL);
+    mu_client *family = world_newcomer(&w, "family.f", "family");
     /* who sees and joins what: open all; recovery m/mentor/admin; carers f/mentor/admin;
      * mentors mentor/admin */
     const bool admit[4][4] = {{1, 1, 0, 0}, {1, 0, 1, 0}, {1, 1, 1, 1}, {1, 1, 1, 1}};
@@ -155,16 +118,16 @@ static void test_audiences(void **st)
         mu_msg_free(m);
     }
     rcall(&w, member, "room.join", "no-such-room", "not_found");
-    down(&w);
+    world_down(&w);
 }
 
 static void test_meeting(void **st)
 {
     world w;
-    up(&w, NULL);
-    mu_client *a = newcomer(&w, "alex", NULL), *b = newcomer(&w, "blair", NULL);
-    mu_client *c = newcomer(&w, "casey", NULL), *d = newcomer(&w, "drew", NULL);
-    mu_client *e = newcomer(&w, "emery", NULL);
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
+    mu_client *a = world_newcomer(&w, "alex", NULL), *b = world_newcomer(&w, "blair", NULL);
+    mu_client *c = world_newcomer(&w, "casey", NULL), *d = world_newcomer(&w, "drew", NULL);
+    mu_client *e = world_newcomer(&w, "emery", NULL);
     mu_req *r = rreq("room.create", "smart-tue");
     mu_req_str(r, "name", "SMART Recovery, Tuesday");
     mu_req_str(r, "audience", "recovery");
@@ -352,14 +315,14 @@ static void test_meeting(void **st)
     m = cl_call(w.y, w.mentor, rreq("room.history", "family-circle"));
     assert_int_equal(mu_value_len(mu_msg_get(m, "messages")), 1);
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_validation_and_admin(void **st)
 {
     world w;
-    up(&w, NULL);
-    mu_client *a = newcomer(&w, "alex", NULL);
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
+    mu_client *a = world_newcomer(&w, "alex", NULL);
     create(&w, a, "mine", "open", false, "forbidden");
     create(&w, w.mentor, "group-1", "open", false, "ok");
     create(&w, w.admin, "group-1", "open", false, "conflict");
@@ -412,7 +375,7 @@ static void test_validation_and_admin(void **st)
     rcall(&w, w.mentor, "room.open", "group-1", "ok");
     rcall(&w, w.mentor, "room.join", "group-1", "ok");
     rcall(&w, a, "room.join", "group-1", "ok");
-    mu_client *b = newcomer(&w, "blair", NULL);
+    mu_client *b = world_newcomer(&w, "blair", NULL);
     rcall(&w, b, "room.join", "group-1", "room_full");
     rcall(&w, w.admin, "room.join", "group-1", "ok"); /* facilitators pass */
     rcall(&w, b, "room.history", "group-1", "forbidden");
@@ -459,7 +422,7 @@ static void test_validation_and_admin(void **st)
     m = cl_call(w.y, a, rreq("room.history", "group-1"));
     assert_int_equal(mu_value_len(mu_msg_get(m, "messages")), 1);
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 /* ---- ordering under load --------------------------------------------------------------- */
@@ -472,7 +435,7 @@ typedef struct {
 static void test_ordering(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
     create(&w, w.mentor, "big", "open", false, "ok");
     rcall(&w, w.mentor, "room.open", "big", "ok");
     enum { SENDERS = 5, EACH = 200, LISTENERS = 3 };
@@ -480,13 +443,13 @@ static void test_ordering(void **st)
     for (int i = 0; i < SENDERS; i++) {
         char h[16];
         snprintf(h, sizeof(h), "sender%d", i);
-        snd[i] = newcomer(&w, h, NULL);
+        snd[i] = world_newcomer(&w, h, NULL);
         rcall(&w, snd[i], "room.join", "big", "ok");
     }
     for (int i = 0; i < LISTENERS; i++) {
         char h[16];
         snprintf(h, sizeof(h), "listener%d", i);
-        lis[i] = newcomer(&w, h, NULL);
+        lis[i] = world_newcomer(&w, h, NULL);
         rcall(&w, lis[i], "room.join", "big", "ok");
         drain(&w, lis[i]);
     }
@@ -523,17 +486,17 @@ static void test_ordering(void **st)
         }
         assert_int_equal(o.bad, 0);
     }
-    down(&w);
+    world_down(&w);
 }
 
 static void test_resume(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
     create(&w, w.mentor, "r1", "open", false, "ok");
     rcall(&w, w.mentor, "room.open", "r1", "ok");
     rcall(&w, w.mentor, "room.join", "r1", "ok");
-    mu_client *a = newcomer(&w, "alex", NULL);
+    mu_client *a = world_newcomer(&w, "alex", NULL);
     rcall(&w, a, "room.join", "r1", "ok");
     mu_msg *m = say(&w, w.mentor, "r1", "before the drop");
     int64_t seen = mu_value_get_int(mu_msg_root(m), "seq", 0);
@@ -544,7 +507,7 @@ static void test_resume(void **st)
         snprintf(text, sizeof(text), "missed %d", i);
         say_expect(&w, w.mentor, "r1", text, "ok");
     }
-    a = as(&w, "alex");
+    a = world_as(&w, "alex");
     mu_req *r = rreq("room.join", "r1");
     mu_req_int(r, "since", seen);
     m = cl_call(w.y, a, r);
@@ -564,25 +527,25 @@ static void test_resume(void **st)
         mu_client_send(w.mentor, q, NULL, NULL);
     }
     say_expect(&w, w.mentor, "r1", "last", "ok");
-    a = as(&w, "alex");
+    a = world_as(&w, "alex");
     r = rreq("room.join", "r1");
     mu_req_int(r, "since", seen);
     m = cl_call(w.y, a, r);
     assert_int_equal(mu_value_len(mu_msg_get(m, "history")), 500);
     assert_true(mu_value_bool(mu_msg_get(m, "recovered"), &rec) && !rec);
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 static void test_restart_mid_meeting(void **st)
 {
     world w;
-    up(&w, NULL);
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
     create(&w, w.mentor, "r1", "open", false, "ok");
     rcall(&w, w.mentor, "room.open", "r1", "ok");
     rcall(&w, w.mentor, "room.join", "r1", "ok");
     with_handle(&w, w.mentor, "room.mute", "r1", "admin", "forbidden");
-    mu_client *a = newcomer(&w, "alex", NULL);
+    mu_client *a = world_newcomer(&w, "alex", NULL);
     rcall(&w, a, "room.join", "r1", "ok");
     for (int i = 0; i < 3; i++)
         say_expect(&w, a, "r1", "acknowledged", "ok");
@@ -591,14 +554,14 @@ static void test_restart_mid_meeting(void **st)
     mu_sync_free(w.y);
     srv_restart(&w.s);
     w.y = mu_sync_new();
-    w.admin = as(&w, "admin");
-    a = as(&w, "alex");
+    w.admin = world_as(&w, "admin");
+    a = world_as(&w, "alex");
     mu_msg *m = cl_call(w.y, a, rreq("room.join", "r1"));
     expect_ok(m); /* still open */
     assert_int_equal(mu_value_len(mu_msg_get(m, "history")), 3);
     mu_msg_free(m);
     say_expect(&w, a, "r1", "am I still muted?", "forbidden");
-    down(&w);
+    world_down(&w);
 }
 
 /* A member that stops reading: packs requests by hand over a raw socket. */
@@ -648,16 +611,16 @@ static void raw_expect_reply(raw_ws *r, uint64_t rid)
 static void test_slow_consumer(void **st)
 {
     world w;
-    up(&w, "send_queue = 65536");
+    world_up(&w, "send_queue = 65536", 1, "mentor.ana", NULL);
     create(&w, w.mentor, "r1", "open", false, "ok");
     rcall(&w, w.mentor, "room.open", "r1", "ok");
-    mu_client *a = newcomer(&w, "alex", NULL), *b = newcomer(&w, "blair", NULL);
+    mu_client *a = world_newcomer(&w, "alex", NULL), *b = world_newcomer(&w, "blair", NULL);
     rcall(&w, a, "room.join", "r1", "ok");
     rcall(&w, b, "room.join", "r1", "ok");
-    free(cl_register(w.y, cl_connect(w.y, &w.s), "slowpoke", PW, NULL));
+    free(cl_register(w.y, cl_connect(w.y, &w.s), "slowpoke", WORLD_PW, NULL));
     raw_ws r;
     assert_int_equal(raw_connect(&r, w.s.port, "/ws", "mutual.v1"), 101);
-    raw_request(&r, "login", 1, "handle", "slowpoke", "password", PW);
+    raw_request(&r, "login", 1, "handle", "slowpoke", "password", WORLD_PW);
     raw_expect_reply(&r, 1);
     raw_request(&r, "room.join", 2, "room", "r1", NULL, NULL);
     raw_expect_reply(&r, 2);
@@ -695,7 +658,7 @@ static void test_slow_consumer(void **st)
     assert_non_null(m); /* the slow member left */
     assert_string_equal(mu_value_get_str(mu_msg_root(m), "handle"), "slowpoke");
     mu_msg_free(m);
-    down(&w);
+    world_down(&w);
 }
 
 int main(void)

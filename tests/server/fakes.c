@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "dispatch.h"
+
 fake_calls fake;
 
 void fake_reset(void) { memset(&fake, 0, sizeof(fake)); }
@@ -166,4 +168,14 @@ const char *fake_request(const char *op, uint64_t rid, const char *fields, size_
             mu_enc_kstr(e, kv, v);
     }
     return mu_enc_payload(e, len);
+}
+
+const char *fake_call(mu_conn *c, const char *op, const char *fields)
+{
+    static uint64_t rid = 1000;
+    size_t n;
+    const char *p = fake_request(op, ++rid, fields, &n);
+    dispatch_on_message(c, p, n, false);
+    dispatch_run_pending();
+    return fake_take(c);
 }

@@ -33,6 +33,10 @@ const msgpack_object *fake_msg(int i);
  * value is a decimal integer, true, false, or else a string. The result is static. */
 const char *fake_request(const char *op, uint64_t rid, const char *fields, size_t *len);
 
+/* Sends one request, runs the loop's end-of-iteration work (dispatch_run_pending) and
+ * returns fake_take of the connection. */
+const char *fake_call(mu_conn *c, const char *op, const char *fields);
+
 /* Frees what fake_take and fake_request keep between calls. */
 void fake_cleanup(void);
 

@@ -88,15 +88,6 @@ static void send_req(mu_conn *c, const char *op, uint64_t rid, const char *field
     send_raw(c, p, n, false);
 }
 
-/* Sends one request, runs the loop's end-of-iteration work, and returns what came back. */
-static const char *call(mu_conn *c, const char *op, const char *fields)
-{
-    static uint64_t rid = 100;
-    send_req(c, op, ++rid, fields);
-    dispatch_run_pending();
-    return fake_take(c);
-}
-
 static bool has_rid(int i, uint64_t rid)
 {
     const msgpack_object *r = mu_map_get(fake_msg(i), "rid");
@@ -125,7 +116,7 @@ static void test_rate_limit_comes_first(void **st)
     assert_int_equal(c->bad_frames, 0);
     /* The bucket refills with time (1 a second here). */
     now += 2000;
-    assert_string_equal(call(c, "ping", NULL), "ok");
+    assert_string_equal(fake_call(c, "ping", NULL), "ok");
     dispatch_conn_gone(c);
 }
 
@@ -148,7 +139,7 @@ static void test_malformed(void **st)
     assert_null(mu_map_get(fake_msg(0), "rid"));
     assert_true(has_rid(2, 9));
     /* A well-formed request with bad fields is not malformed. */
-    assert_string_equal(call(c, "login", "handle=x"), "bad_request");
+    assert_string_equal(fake_call(c, "login", "handle=x"), "bad_request");
     assert_int_equal(c->bad_frames, 3);
     /* The fifth malformed frame gets its reply, then the connection is closed with 1008. */
     send_raw(c, "\xc1", 1, false);
@@ -165,19 +156,19 @@ static void test_envelope_order(void **st)
     mu_conn *c = fake_conn();
     dispatch_conn_open(c);
     /* unknown op before authentication */
-    assert_string_equal(call(c, "no.such.op", NULL), "unknown_op");
+    assert_string_equal(fake_call(c, "no.such.op", NULL), "unknown_op");
     /* authentication before fields */
-    assert_string_equal(call(c, "room.join", NULL), "unauthenticated");
-    assert_string_equal(call(c, "ping", NULL), "ok"); /* allowed before sign-in */
+    assert_string_equal(fake_call(c, "room.join", NULL), "unauthenticated");
+    assert_string_equal(fake_call(c, "ping", NULL), "ok"); /* allowed before sign-in */
     assert_int_equal(handled, 1);
-    assert_string_equal(call(c, "login", "handle=riley;password=a good password"), "ok");
-    assert_string_equal(call(c, "room.join", NULL), "bad_request");
-    assert_string_equal(call(c, "room.join", "room=Not A Slug"), "bad_request");
-    assert_string_equal(call(c, "room.join", "room=tue"), "ok");
+    assert_string_equal(fake_call(c, "login", "handle=riley;password=a good password"), "ok");
+    assert_string_equal(fake_call(c, "room.join", NULL), "bad_request");
+    assert_string_equal(fake_call(c, "room.join", "room=Not A Slug"), "bad_request");
+    assert_string_equal(fake_call(c, "room.join", "room=tue"), "ok");
     /* an op of the protocol this build does not serve */
-    assert_string_equal(call(c, "alerts.list", NULL), "unknown_op");
+    assert_string_equal(fake_call(c, "alerts.list", NULL), "unknown_op");
     /* test.clock exists only under --test-clock */
-    assert_string_equal(call(c, "test.clock", "advance=5"), "unknown_op");
+    assert_string_equal(fake_call(c, "test.clock", "advance=5"), "unknown_op");
     dispatch_conn_gone(c);
 }
 
@@ -186,13 +177,13 @@ static void test_shutdown_refuses_requests(void **st)
     mu_conn *c = fake_conn(), *d = fake_conn();
     dispatch_conn_open(c);
     dispatch_conn_open(d);
-    assert_string_equal(call(c, "login", "handle=riley;password=a good password"), "ok");
+    assert_string_equal(fake_call(c, "login", "handle=riley;password=a good password"), "ok");
     dispatch_refuse_requests();
-    assert_string_equal(call(c, "ping", NULL), "unavailable");
+    assert_string_equal(fake_call(c, "ping", NULL), "unavailable");
     /* unknown op and authentication still come first; shutdown before fields */
-    assert_string_equal(call(c, "no.such.op", NULL), "unknown_op");
-    assert_string_equal(call(d, "rooms.list", NULL), "unauthenticated");
-    assert_string_equal(call(c, "room.join", NULL), "unavailable");
+    assert_string_equal(fake_call(c, "no.such.op", NULL), "unknown_op");
+    assert_string_equal(fake_call(d, "rooms.list", NULL), "unauthenticated");
+    assert_string_equal(fake_call(c, "room.join", NULL), "unavailable");
     assert_int_equal(handled, 0);
     dispatch_conn_gone(c);
     dispatch_conn_gone(d);
@@ -203,9 +194,9 @@ static void test_test_clock_when_enabled(void **st)
     init(true, 1000);
     mu_conn *c = fake_conn();
     dispatch_conn_open(c);
-    assert_string_equal(call(c, "test.clock", "advance=5"), "unauthenticated");
-    assert_string_equal(call(c, "login", "handle=riley;password=a good password"), "ok");
-    assert_string_equal(call(c, "test.clock", "advance=5"), "ok");
+    assert_string_equal(fake_call(c, "test.clock", "advance=5"), "unauthenticated");
+    assert_string_equal(fake_call(c, "login", "handle=riley;password=a good password"), "ok");
+    assert_string_equal(fake_call(c, "test.clock", "advance=5"), "ok");
     dispatch_conn_gone(c);
 }
 
@@ -213,7 +204,7 @@ static void test_one_at_a_time_in_order(void **st)
 {
     mu_conn *c = fake_conn();
     dispatch_conn_open(c);
-    call(c, "login", "handle=riley;password=a good password");
+    fake_call(c, "login", "handle=riley;password=a good password");
     send_req(c, "dm.inbox", 1, NULL);
     send_req(c, "ping", 2, NULL);
     send_req(c, "ping", 3, NULL);
@@ -234,7 +225,7 @@ static void test_gone_drops_the_queue(void **st)
 {
     mu_conn *c = fake_conn();
     dispatch_conn_open(c);
-    call(c, "login", "handle=riley;password=a good password");
+    fake_call(c, "login", "handle=riley;password=a good password");
     send_req(c, "dm.inbox", 1, NULL);
     send_req(c, "ping", 2, NULL);
     dispatch_run_pending();

@@ -239,35 +239,25 @@ static void test_a_connection_leaves_everything(void **st)
     riley1 = fake_user(2, "riley", ROLE_MEMBER); /* for the teardown */
 }
 
-static const char *call(mu_conn *c, const char *op, const char *fields)
-{
-    static uint64_t rid;
-    size_t n;
-    const char *p = fake_request(op, ++rid, fields, &n);
-    dispatch_on_message(c, p, n, false);
-    dispatch_run_pending();
-    return fake_take(c);
-}
-
 static void test_join_through_its_handler(void **st)
 {
     room *r = mk("tue");
-    assert_string_equal(call(fac, "room.join", "room=tue"), "ok");
+    assert_string_equal(fake_call(fac, "room.join", "room=tue"), "ok");
     assert_int_equal(mu_map_get(fake_msg(0), "members")->via.array.size, 1);
     r->lobby = true;
-    assert_string_equal(call(riley1, "room.join", "room=tue"), "ok");
+    assert_string_equal(fake_call(riley1, "room.join", "room=tue"), "ok");
     assert_true(mu_map_get(fake_msg(0), "waiting")->via.boolean);
     assert_string_equal(fake_take(fac), "room.knock");
     r->locked = true;
-    assert_string_equal(call(sam, "room.join", "room=tue"), "forbidden");
-    assert_string_equal(call(sam, "room.join", "room=nope"), "not_found");
+    assert_string_equal(fake_call(sam, "room.join", "room=tue"), "forbidden");
+    assert_string_equal(fake_call(sam, "room.join", "room=nope"), "not_found");
     /* Only a connection that is in the room, or waits at it, may leave it. */
-    assert_string_equal(call(riley2, "room.leave", "room=tue"), "conflict");
-    assert_string_equal(call(riley1, "room.leave", "room=tue"), "ok");
+    assert_string_equal(fake_call(riley2, "room.leave", "room=tue"), "conflict");
+    assert_string_equal(fake_call(riley1, "room.leave", "room=tue"), "ok");
     assert_int_equal(r->waiting.n, 0);
     r->is_open = false;
     r->locked = r->lobby = false;
-    assert_string_equal(call(sam, "room.join", "room=tue"), "conflict"); /* not open */
+    assert_string_equal(fake_call(sam, "room.join", "room=tue"), "conflict"); /* not open */
 }
 
 int main(void)
