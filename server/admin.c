@@ -1,8 +1,17 @@
-/* Administration ops. */
+/* Data rights and administration: me.export, me.delete, user.create, user.role, audit.list,
+ * stats, and test.clock. Layer: concerns, over requests and storage. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "clock.h"
 #include "context.h"
 #include "handlers.h"
 #include "log.h"
+#include "password.h"
+#include "rooms.h"
+#include "store_admin.h"
+#include "store_users.h"
+#include "xalloc.h"
 
 void op_test_clock(mu_conn *c, mu_request *r)
 {
@@ -20,15 +29,6 @@ void op_test_clock(mu_conn *c, mu_request *r)
 }
 
 /* ---- data rights --------------------------------------------------------------------------- */
-
-#include <stdlib.h>
-#include <string.h>
-
-#include "password.h"
-#include "rooms.h"
-#include "store_admin.h"
-#include "store_users.h"
-#include "xalloc.h"
 
 void op_me_export(mu_conn *c, mu_request *r)
 {

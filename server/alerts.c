@@ -1,3 +1,5 @@
+/* Alerts to peer mentors: raising, delivery, alerts.list, alert.ack and the missed check-in
+ * scan (see alerts.h). Layer: concerns, over requests and storage. */
 #include "alerts.h"
 
 #include <stdio.h>

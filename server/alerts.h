@@ -1,13 +1,12 @@
 /* Alerts to a peer mentor: raised by check-in flags (with consent), missed check-ins (with
  * consent) and help requests (always). Stored, sent live as `alert` events, pushed again at the
- * mentor's sign-in while open. */
+ * mentor's sign-in while open. Layer: concerns, over requests and storage. */
 #ifndef MUTUAL_ALERTS_H
 #define MUTUAL_ALERTS_H
 
 #include "conn.h"
 #include "context.h"
 #include "store.h"
-#include "store_alerts.h"
 
 typedef struct {
     int64_t id, mentor, ts;

@@ -1,7 +1,8 @@
 /* Accounts: register, login, resume, logout, password.set, ping.
  *
  * Password hashing runs on the libuv thread pool; every write goes through the writer and the
- * reply waits for its commit. One auth_op carries a request through those steps. */
+ * reply waits for its commit. One auth_op carries a request through those steps.
+ * Layer: concerns, over requests and storage. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>

@@ -1,3 +1,4 @@
+/* A token bucket (see bucket.h). Layer: base (calls nothing of the server's above it). */
 #include "bucket.h"
 
 void bucket_init(mu_bucket *b, double rate, double burst, uint64_t now_ms)

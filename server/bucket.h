@@ -1,4 +1,5 @@
-/* A token bucket: `rate` tokens a second, at most `burst` saved up. Each request takes one. */
+/* A token bucket: `rate` tokens a second, at most `burst` saved up. Each request takes one.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_BUCKET_H
 #define MUTUAL_BUCKET_H
 

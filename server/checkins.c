@@ -1,7 +1,8 @@
 /* Daily wellbeing check-ins, their summary, and consent to share with a mentor.
  *
  * A note is private to its author: it is stored and returned to its author only; nothing that
- * reaches anyone else (mentee.checkins, alerts) carries it. */
+ * reaches anyone else (mentee.checkins, alerts) carries it.
+ * Layer: concerns, over requests and storage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

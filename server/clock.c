@@ -1,3 +1,4 @@
+/* The server's one clock (see clock.h). Layer: base (calls nothing of the server's above it). */
 #include "clock.h"
 
 #include <stdlib.h>

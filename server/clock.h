@@ -1,5 +1,6 @@
 /* The server's one clock. Every time-dependent rule reads it, so that `test.clock` can move
- * all of them together. Wall-clock milliseconds since the Unix epoch, plus a test offset. */
+ * all of them together. Wall-clock milliseconds since the Unix epoch, plus a test offset.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_CLOCK_H
 #define MUTUAL_CLOCK_H
 

@@ -1,3 +1,4 @@
+/* Server settings (see config.h). Layer: base (calls nothing of the server's above it). */
 #include "config.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
 /* Server settings: one table of typed settings (name, type, default, range), read from a
- * `key = value` file. Every server setting lives here; nothing else parses configuration. */
+ * `key = value` file. Every server setting lives here; nothing else parses configuration.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_CONFIG_H
 #define MUTUAL_CONFIG_H
 

@@ -1,3 +1,4 @@
+/* A client connection (see conn.h). Layer: connections. */
 #include "conn.h"
 
 #include <sodium.h>

@@ -1,7 +1,7 @@
 /* The server's process-wide context: its settings, store, login throttle and loop. There is
  * one per process, on one libuv loop, and everything here is touched from the loop thread
- * only. Layer: base. It names the parts that serve the concerns and calls none of them;
- * server.c fills it in and runs the server's life. */
+ * only. Layer: context, over storage and below the concerns: it names the parts they share
+ * and calls none of them; server.c fills it in and runs the server's life. */
 #ifndef MUTUAL_CONTEXT_H
 #define MUTUAL_CONTEXT_H
 

@@ -1,3 +1,4 @@
+/* The request layer (see dispatch.h). Layer: requests. */
 #include "dispatch.h"
 
 #include <stdarg.h>

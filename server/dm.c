@@ -3,7 +3,7 @@
  * Messages pass only between a user and their current mentor, or between an admin and anyone.
  * Every refusal about a person (unknown, oneself, not your pair) is the same `forbidden`, so
  * that a handle's existence is never revealed. A message is committed before its reply and
- * before anyone is shown it. */
+ * before anyone is shown it. Layer: concerns, over requests and storage. */
 #include <stdlib.h>
 #include <string.h>
 

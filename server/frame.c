@@ -1,3 +1,4 @@
+/* Frames (see frame.h). Layer: base (calls nothing of the server's above it). */
 #include "frame.h"
 
 #include <stdlib.h>

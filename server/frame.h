@@ -1,5 +1,6 @@
 /* An encoded message, framed for WebSocket and reference-counted: fan-out encodes once and
- * queues the same frame to every recipient. */
+ * queues the same frame to every recipient.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_FRAME_H
 #define MUTUAL_FRAME_H
 

@@ -1,5 +1,6 @@
 /* help: the crisis and support resources this server is configured with. It works before
- * sign-in, because the moment someone needs it is not the moment to ask for a password. */
+ * sign-in, because the moment someone needs it is not the moment to ask for a password.
+ * Layer: concerns, over requests and storage. */
 #include <stdlib.h>
 #include <string.h>
 

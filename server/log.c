@@ -1,3 +1,4 @@
+/* Logging (see log.h). Layer: base (calls nothing of the server's above it). */
 #include "log.h"
 
 #include <stdarg.h>

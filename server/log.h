@@ -1,4 +1,5 @@
-/* Logging to stderr with a level. Never log a password, a token, a note or a message text. */
+/* Logging to stderr with a level. Never log a password, a token, a note or a message text.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_LOG_H
 #define MUTUAL_LOG_H
 

@@ -1,4 +1,4 @@
-/* mutuald: the Mutual server and its administration commands. */
+/* mutuald: the Mutual server and its administration commands. Layer: top. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

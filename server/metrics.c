@@ -1,3 +1,5 @@
+/* Counters and the /metrics text (see metrics.h).
+ * Layer: base (calls nothing of the server's above it). */
 #include "metrics.h"
 
 #include <stdarg.h>

@@ -1,5 +1,6 @@
 /* Process-wide counters, rendered for `/metrics` in the Prometheus text format. The writer
- * thread updates some of them, so all are atomics. */
+ * thread updates some of them, so all are atomics.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_METRICS_H
 #define MUTUAL_METRICS_H
 

@@ -1,3 +1,5 @@
+/* Passwords and session tokens (see password.h).
+ * Layer: base (calls nothing of the server's above it). */
 #include "password.h"
 
 #include <string.h>

@@ -1,6 +1,7 @@
 /* Passwords and session tokens. Passwords are kept only as Argon2id strings; tokens are 32
  * random bytes in base64url, kept only as their BLAKE2b hash. These calls are slow (hashing)
- * or pure: call the hashing ones off the loop. */
+ * or pure: call the hashing ones off the loop.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_PASSWORD_H
 #define MUTUAL_PASSWORD_H
 

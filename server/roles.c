@@ -1,3 +1,4 @@
+/* Roles (see roles.h). Layer: base (calls nothing of the server's above it). */
 #include "roles.h"
 
 #include <string.h>

@@ -1,3 +1,5 @@
+/* Wellbeing instruments and day arithmetic (see scoring.h).
+ * Layer: base (calls nothing of the server's above it). */
 #include "scoring.h"
 
 static const char *const flag_names[FLAG__COUNT] = {"high_craving", "low_mood", "use_above_plan",

@@ -2,7 +2,8 @@
  *
  * WHO-5: five items scored 0 to 5; the percentage is 4 x the raw sum (0 to 100). A raw sum
  * under 13, or any item at 0 or 1, indicates poor wellbeing. BARC-10: ten items scored 1 to 6;
- * the total is their sum (10 to 60), and 47 and above goes with sustained recovery. */
+ * the total is their sum (10 to 60), and 47 and above goes with sustained recovery.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_SCORING_H
 #define MUTUAL_SCORING_H
 

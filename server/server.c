@@ -1,3 +1,4 @@
+/* The server's life (see server.h). Layer: top. */
 #include "server.h"
 
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* Sign-in and sign-out hooks (see session.h). Layer: concerns, over requests and storage. */
 #include "session.h"
 
 #include "alerts.h"

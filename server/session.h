@@ -1,5 +1,6 @@
 /* What happens around a connection's sign-in and sign-out, beyond the account itself: the
- * concerns that keep per-user state on a connection hook in here. */
+ * concerns that keep per-user state on a connection hook in here.
+ * Layer: concerns, over requests and storage. */
 #ifndef MUTUAL_SESSION_H
 #define MUTUAL_SESSION_H
 

@@ -1,3 +1,4 @@
+/* The writer thread and the read connection (see store.h). Layer: storage, over the base. */
 #include "store.h"
 
 #include <pthread.h>

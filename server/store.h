@@ -1,6 +1,7 @@
 /* Storage: SQLite in WAL mode. Every write goes through one writer thread, which takes jobs from
  * a queue, runs each in its own savepoint, commits them in batches and reports completion to the
- * loop through uv_async_send. The loop thread reads on its own read-only connection. */
+ * loop through uv_async_send. The loop thread reads on its own read-only connection.
+ * Layer: storage, over the base. */
 #ifndef MUTUAL_STORE_H
 #define MUTUAL_STORE_H
 

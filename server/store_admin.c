@@ -1,3 +1,4 @@
+/* The SQL of data rights and administration (see store_admin.h). Layer: storage, over the base. */
 #include "store_admin.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* The SQL of data rights and administration: export, erasure, roles, audit, stats, retention. */
+/* The SQL of data rights and administration: export, erasure, roles, audit, stats, retention.
+ * Layer: storage, over the base. */
 #ifndef MUTUAL_STORE_ADMIN_H
 #define MUTUAL_STORE_ADMIN_H
 

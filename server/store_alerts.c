@@ -1,3 +1,4 @@
+/* The SQL of alerts (see store_alerts.h). Layer: storage, over the base. */
 #include "store_alerts.h"
 
 #include <stdio.h>

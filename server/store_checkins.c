@@ -1,3 +1,4 @@
+/* The SQL of check-ins and consent (see store_checkins.h). Layer: storage, over the base. */
 #include "store_checkins.h"
 
 #include <stdio.h>

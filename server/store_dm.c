@@ -1,3 +1,4 @@
+/* The SQL of mentoring and direct messages (see store_dm.h). Layer: storage, over the base. */
 #include "store_dm.h"
 
 #include <stdio.h>

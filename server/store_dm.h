@@ -1,5 +1,5 @@
 /* The SQL of mentoring and direct messages. Reads run on the loop's read connection and are
- * bounded by their indexes; writes run inside writer jobs. */
+ * bounded by their indexes; writes run inside writer jobs. Layer: storage, over the base. */
 #ifndef MUTUAL_STORE_DM_H
 #define MUTUAL_STORE_DM_H
 

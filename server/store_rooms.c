@@ -1,3 +1,4 @@
+/* The SQL of rooms (see store_rooms.h). Layer: storage, over the base. */
 #include "store_rooms.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* The schema and its migrations (see store_schema.h). Layer: storage, over the base. */
 #include "store_schema.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* The SQL of accounts and sessions (see store_users.h). Layer: storage, over the base. */
 #include "store_users.h"
 
 #include <stdio.h>

@@ -1,5 +1,6 @@
-/* The SQL of accounts and sessions. `users_find*` and `tokens_find` read on the loop's read
- * connection (index-backed, one row); the rest run on the writer thread inside a job. */
+/* The SQL of accounts and sessions. The finds (store_users_find_*, store_users_token_find) read on
+ * the loop's read connection (index-backed, one row); the rest run on the writer thread inside a
+ * job. Layer: storage, over the base. */
 #ifndef MUTUAL_STORE_USERS_H
 #define MUTUAL_STORE_USERS_H
 

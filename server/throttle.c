@@ -1,3 +1,4 @@
+/* Login throttling (see throttle.h). Layer: base (calls nothing of the server's above it). */
 #include "throttle.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Login throttling per handle (existing or not): a handle with `max` or more failed logins
  * within the last `window_ms` (a sliding window) is blocked until the oldest of them ages out.
- * Kept in memory, bounded in size. */
+ * Kept in memory, bounded in size. Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_THROTTLE_H
 #define MUTUAL_THROTTLE_H
 

@@ -1,3 +1,4 @@
+/* The libwebsockets glue and the send path (see transport.h). Layer: transport, over requests. */
 #include "transport.h"
 
 #include <libwebsockets.h>

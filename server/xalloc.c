@@ -1,3 +1,5 @@
+/* Allocation that cannot fail quietly (see xalloc.h).
+ * Layer: base (calls nothing of the server's above it). */
 #include "xalloc.h"
 
 #include <stdint.h>
