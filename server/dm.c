@@ -414,7 +414,6 @@ void op_dm_ack(mu_conn *c, mu_request *r)
 }
 
 typedef struct {
-    mu_enc *e;
     uint32_t n;
     mu_enc body;
 } rows_out;

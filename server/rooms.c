@@ -206,7 +206,7 @@ static void conn_track(mu_conn *c, room *r)
     c->rooms[c->nrooms++] = r;
 }
 
-static void conn_untrack(mu_conn *c, room *r)
+static void conn_untrack(mu_conn *c, const room *r)
 {
     for (unsigned i = 0; i < c->nrooms; i++)
         if (c->rooms[i] == r) {
@@ -226,7 +226,7 @@ static void member_add_conn(member *m, mu_conn *c)
     m->conns[m->nconns++] = c;
 }
 
-static void member_del_conn(member *m, mu_conn *c)
+static void member_del_conn(member *m, const mu_conn *c)
 {
     for (size_t i = 0; i < m->nconns; i++)
         if (m->conns[i] == c) {

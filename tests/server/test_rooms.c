@@ -174,9 +174,9 @@ static void test_hands_and_floor(void **st)
     drain();
     room_give_floor(r, room_member(r, 3), 60);
     assert_true(r->floor_ends > 0);
-    clock_advance(30 * 1000);
+    clock_advance(30000);
     assert_int_equal(r->floor_user, 3);
-    clock_advance(31 * 1000);
+    clock_advance(31000);
     assert_int_equal(r->floor_user, 0);
     assert_string_equal(fake_take(sam), "room.state");
     assert_true(mu_map_get(fake_msg(0), "floor")->type == MSGPACK_OBJECT_NIL);
