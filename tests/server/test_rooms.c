@@ -231,8 +231,10 @@ static void test_a_connection_leaves_everything(void **st)
     room_wait_conn(b, riley1);
     assert_int_equal(riley1->nrooms, 2);
     drain();
+    conn_ref(riley1); /* kept to look at after its socket's reference goes */
     dispatch_conn_gone(riley1); /* the socket closed: the hook leaves every room */
     assert_int_equal(riley1->nrooms, 0);
+    conn_unref(riley1);
     assert_null(room_member(a, 2));
     assert_null(room_waiter(b, 2));
     assert_string_equal(fake_take(fac), "room.presence");
