@@ -69,7 +69,8 @@ static void push_one(const alert_row *a, void *ud)
 
 void alerts_push_open(mu_conn *c)
 {
-    if (c->role == ROLE_MENTOR && store_alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c) < 0)
+    if (c->role == ROLE_MENTOR &&
+        store_alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c) < 0)
         log_error("connection %llu: could not read open alerts", (unsigned long long)c->id);
 }
 

@@ -417,8 +417,8 @@ typedef struct {
 static mu_code read_run(mu_job *j, mu_wtx *w)
 {
     read_op *o = (read_op *)j;
-    return store_admin_audit_add(w, clock_now_ms(), o->c->user_id, o->c->handle, "read_checkins", o->user,
-                     o->handle, NULL);
+    return store_admin_audit_add(w, clock_now_ms(), o->c->user_id, o->c->handle,
+                                 "read_checkins", o->user, o->handle, NULL);
 }
 
 static void read_done(mu_job *j)
