@@ -17,6 +17,7 @@
 #include "session.h"
 #include "store_admin.h"
 #include "store_users.h"
+#include "tls_files.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -143,6 +144,12 @@ int server_run(mu_server *s)
     char err[512];
     int rc = 1;
     g_srv = s;
+    /* Before anything is opened: a bad certificate or key stops the server with one line. */
+    if (tls_files_check(s->cfg.tls_cert, s->cfg.tls_key, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        uv_loop_close(s->loop); /* nothing is on it yet */
+        return 1;
+    }
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
     conn_init(&(conn_limits){s->cfg.send_queue});
