@@ -20,4 +20,13 @@ cmake -S "$top" -B "$top/build-asan" -DCMAKE_BUILD_TYPE=Debug -DMUTUAL_SANITIZE=
   -DMUTUAL_WERROR=ON >/dev/null
 cmake --build "$top/build-asan" -j"$jobs"
 (cd "$top/build-asan" && ctest --output-on-failure -j"$jobs")
+
+# Short libFuzzer runs (about 20 s each) of every target in tests/fuzz, from the committed
+# corpora; any finding fails the run. tests/fuzz/run.sh SECONDS runs them longer.
+if command -v clang >/dev/null; then
+  echo "== fuzzing (${MUTUAL_FUZZ_SECONDS:-20} s a target)"
+  bash "$top/tests/fuzz/run.sh" "${MUTUAL_FUZZ_SECONDS:-20}"
+else
+  echo "== fuzzing skipped: clang is not installed"
+fi
 echo "== all tests passed in both builds"
