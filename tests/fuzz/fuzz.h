@@ -6,8 +6,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Where a target keeps its files: MUTUAL_FUZZ_TMP (run.sh gives each run its own and removes
+ * it, since a crashing target leaves its files behind), else a memory file system. */
+static inline const char *fuzz_tmpdir(void)
+{
+    const char *t = getenv("MUTUAL_FUZZ_TMP");
+    return t && *t ? t : access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
 
 #endif

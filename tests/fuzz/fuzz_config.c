@@ -17,7 +17,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     snprintf(path, sizeof(path), "%s/mutual-fuzz-conf-XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+             fuzz_tmpdir());
     int fd = mkstemp(path);
     if (fd < 0)
         abort();

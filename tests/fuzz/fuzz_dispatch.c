@@ -90,9 +90,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    /* A memory file system when there is one: the writer commits on every batch. */
+    /* Its own directory per process; a memory file system by default (see fuzz_tmpdir). */
     snprintf(dir, sizeof(dir), "%s/mutual-fuzz-XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+             fuzz_tmpdir());
     if (!mkdtemp(dir))
         abort();
     atexit(cleanup_dir);

@@ -34,6 +34,9 @@ shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
+MUTUAL_FUZZ_TMP=$(mktemp -d /dev/shm/mutual-fuzz-run.XXXXXX 2>/dev/null || mktemp -d)
+export MUTUAL_FUZZ_TMP
+trap 'rm -rf "$MUTUAL_FUZZ_TMP"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0:${ASAN_OPTIONS:-}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
