@@ -8,7 +8,7 @@
 #include "config.h"
 #include "fuzz.h"
 
-static char path[96];
+static char path[256];
 
 static void remove_file(void) { unlink(path); }
 

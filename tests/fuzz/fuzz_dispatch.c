@@ -29,7 +29,7 @@
 
 static mu_server srv;
 static uv_loop_t loop;
-static char dir[64];
+static char dir[256];
 
 static void t_flush(mu_conn *c) { (void)c; }
 static void t_close_soon(mu_conn *c) { (void)c; }
@@ -53,7 +53,7 @@ static const struct {
 
 static void cleanup_dir(void)
 {
-    char cmd[128];
+    char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "fuzz_dispatch: could not remove %s\n", dir);
@@ -91,12 +91,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     /* Its own directory per process; a memory file system by default (see fuzz_tmpdir). */
-    snprintf(dir, sizeof(dir), "%s/mutual-fuzz-XXXXXX",
-             fuzz_tmpdir());
+    snprintf(dir, sizeof(dir), "%s/mutual-fuzz-XXXXXX", fuzz_tmpdir());
     if (!mkdtemp(dir))
         abort();
     atexit(cleanup_dir);
-    char db[128], err[256];
+    char db[300], err[256];
     snprintf(db, sizeof(db), "%s/fuzz.db", dir);
     log_set_level(getenv("MUTUAL_FUZZ_LOG") ? LOG_DEBUG : LOG_ERROR);
     config_defaults(&srv.cfg);
