@@ -211,6 +211,37 @@ static void dispatch_seeds(void)
 
 /* ---- the client's inputs: what servers send --------------------------------------------- */
 
+/* Chunks of fuzz_client_ws: [flags][16-bit length][payload]; flags 0x02 a final binary frame. */
+static size_t ws_chunk(unsigned char *out, unsigned flags, const void *p, size_t n)
+{
+    out[0] = (unsigned char)flags;
+    out[1] = (unsigned char)(n >> 8);
+    out[2] = (unsigned char)n;
+    memcpy(out + 3, p, n);
+    return n + 3;
+}
+
+static unsigned char welcome[256];
+static size_t welcome_len;
+
+/* A message for the decoder, and for the whole client: the welcome, then the message (whole,
+ * and in two fragments), then a close frame. */
+static void client_put(const char *name, const char *p, size_t n)
+{
+    put("client", name, p, n);
+    if (!strcmp(name, "welcome")) {
+        memcpy(welcome, p, n);
+        welcome_len = n;
+    }
+    unsigned char buf[4096];
+    size_t at = ws_chunk(buf, 0x02, welcome, welcome_len);
+    at += ws_chunk(buf + at, 0x02, p, n);
+    at += ws_chunk(buf + at, 0x12, p, n / 2);
+    at += ws_chunk(buf + at, 0x00, p + n / 2, n - n / 2);
+    at += ws_chunk(buf + at, 0x08, "\x03\xe8", 2);
+    put("client_ws", name, buf, at);
+}
+
 static void client_seeds(void)
 {
     mu_enc e;
@@ -227,18 +258,18 @@ static void client_seeds(void)
     mu_enc_kuint(&e, "max_frame", 65536);
     mu_enc_kuint(&e, "max_text", 4000);
     p = mu_enc_payload(&e, &n);
-    put("client", "welcome", p, n);
+    client_put("welcome", p, n);
     mu_enc_free(&e);
 
     mu_enc_init(&e, 0);
     mu_enc_map(&e, 5);
     mu_enc_kstr(&e, "op", "reply");
-    mu_enc_kuint(&e, "rid", 7);
+    mu_enc_kuint(&e, "rid", 1); /* the request the client sends */
     mu_enc_kbool(&e, "ok", true);
     mu_enc_kuint(&e, "id", 42);
     mu_enc_kint(&e, "ts", 1764720000000);
     p = mu_enc_payload(&e, &n);
-    put("client", "reply-ok", p, n);
+    client_put("reply-ok", p, n);
     mu_enc_free(&e);
 
     mu_enc_init(&e, 0);
@@ -249,7 +280,7 @@ static void client_seeds(void)
     mu_enc_kstr(&e, "code", "forbidden");
     mu_enc_kstr(&e, "msg", "Only a mentor can do that.");
     p = mu_enc_payload(&e, &n);
-    put("client", "reply-error", p, n);
+    client_put("reply-error", p, n);
     mu_enc_free(&e);
 
     mu_enc_init(&e, 0);
@@ -261,7 +292,7 @@ static void client_seeds(void)
     mu_enc_kstr(&e, "text", "How was today? \xe2\x98\x80");
     mu_enc_kint(&e, "ts", 1764720000000);
     p = mu_enc_payload(&e, &n);
-    put("client", "event-dm", p, n);
+    client_put("event-dm", p, n);
     mu_enc_free(&e);
 
     mu_enc_init(&e, 0);
@@ -281,7 +312,7 @@ static void client_seeds(void)
         enc_slot(&e);
     }
     p = mu_enc_payload(&e, &n);
-    put("client", "reply-list", p, n);
+    client_put("reply-list", p, n);
     mu_enc_free(&e);
 
     mu_enc_init(&e, 0);
@@ -291,7 +322,7 @@ static void client_seeds(void)
     mu_enc_key(&e, "score");
     mu_enc_double(&e, 0.75);
     p = mu_enc_payload(&e, &n);
-    put("client", "odd-values", p, n);
+    client_put("odd-values", p, n);
     mu_enc_free(&e);
 }
 
@@ -361,6 +392,7 @@ int main(int argc, char **argv)
     mkdir_p("request");
     mkdir_p("dispatch");
     mkdir_p("client");
+    mkdir_p("client_ws");
     mkdir_p("config");
     unsigned nops = 0;
     for (unsigned i = 0; i < MU_OP__COUNT; i++) {

@@ -14,7 +14,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 fuzz="$top/tests/fuzz"
 out="$top/build-fuzz"
-all=(request dispatch config client)
+all=(request dispatch config client client_ws)
 
 if ! command -v clang >/dev/null; then
   echo "fuzz: clang is not installed (deploy/install-deps.sh installs it)" >&2
@@ -46,7 +46,7 @@ run_one() {
   [ -d "$fuzz/regressions/$t" ] && inputs+=("$fuzz/regressions/$t")
   mkdir -p "$work" "$found"
   local dict=()
-  case $t in request|dispatch|client) dict=(-dict="$fuzz/mutual.dict") ;; esac
+  case $t in request|dispatch|client|client_ws) dict=(-dict="$fuzz/mutual.dict") ;; esac
   # -max_len: a request frame past 64 KiB is refused before it is decoded.
   local rc=0
   local TIMEFORMAT='%U %S' # CPU seconds of the fuzzer and its writer thread
