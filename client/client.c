@@ -120,8 +120,16 @@ static void deliver(mu_client *c, mu_msg *m)
         mu_msg_free(m);
 }
 
+/* The largest message the client reassembles: far above any reply (an export of years of
+ * data is a few MB), and a bound on what a broken or hostile server can make it hold. */
+#define RX_MAX ((size_t)256 << 20)
+
 static int rx_add(mu_client *c, const void *in, size_t len)
 {
+    if (len == 0)
+        return 0; /* an empty frame: nothing to copy, and maybe no buffer yet */
+    if (len > RX_MAX - c->rx_len)
+        return -1; /* closes the connection */
     if (c->rx_len + len > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 4096;
         while (cap < c->rx_len + len)
