@@ -25,7 +25,7 @@ cmake --build "$top/build-asan" -j"$jobs"
 # corpora; any finding fails the run. tests/fuzz/run.sh SECONDS runs them longer.
 if command -v clang >/dev/null; then
   echo "== fuzzing (${MUTUAL_FUZZ_SECONDS:-20} s a target)"
-  bash "$top/tests/fuzz/run.sh" "${MUTUAL_FUZZ_SECONDS:-20}"
+  MUTUAL_BUILD_JOBS=$jobs bash "$top/tests/fuzz/run.sh" "${MUTUAL_FUZZ_SECONDS:-20}"
 else
   echo "== fuzzing skipped: clang is not installed"
 fi
