@@ -3,13 +3,17 @@
  * dispatcher, the real handlers and a real store on a temporary database, with the writer
  * thread committing and the loop running until every call has replied.
  *
- * Input: one byte choosing who the connection is (bits 0-1: not signed in, a member, a mentor
- * or an admin; bit 2: frames arrive as text), then frames, each a 16-bit big-endian length and
- * that many bytes (the last one takes whatever is left).
+ * Input: one byte choosing who two connections are (bits 0-1 the first, 4-5 the second: not
+ * signed in, the member, the mentor or the admin; bit 3 or 6: the family member instead of the
+ * member; bit 2: frames arrive as text), then frames, each a 16-bit big-endian word (the top
+ * bit: for the second connection; the rest: the length) and that many bytes (the last one
+ * takes whatever is left). Two connections, so that what one does reaches the other (rooms,
+ * DMs, moderation).
  *
  * Checked besides the sanitizers: every message the server queues is a well-formed WebSocket
  * frame holding one MessagePack map with a string `op`, or a close frame; every request gets
- * exactly one reply or the connection is closed; and no call is left in flight. */
+ * exactly one reply on its own connection or that connection is closed; and no call is left
+ * in flight. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,8 +129,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* Reads every frame the connection queued; returns the number of replies among them, or -1
  * after a close frame. */
-static int take_output(mu_conn *c)
+static int take_output(mu_conn *c, char label)
 {
+    static int verbose = -1;
+    if (verbose < 0)
+        verbose = getenv("MUTUAL_FUZZ_VERBOSE") != NULL;
     size_t total = c->sq_bytes;
     if (!total)
         return 0;
@@ -173,6 +180,12 @@ static int take_output(mu_conn *c)
         const msgpack_object *o = mu_map_get(&up.data, "op");
         if (!o || o->type != MSGPACK_OBJECT_STR)
             abort();
+        if (verbose) {
+            const msgpack_object *code = mu_map_get(&up.data, "code");
+            fprintf(stderr, "%c: %.*s %.*s\n", label, (int)o->via.str.size, o->via.str.ptr,
+                    code && code->type == MSGPACK_OBJECT_STR ? (int)code->via.str.size : 0,
+                    code && code->type == MSGPACK_OBJECT_STR ? code->via.str.ptr : "");
+        }
         if (mu_obj_str_eq(o, "reply")) {
             const msgpack_object *ok = mu_map_get(&up.data, "ok");
             if (!ok || ok->type != MSGPACK_OBJECT_BOOLEAN)
@@ -207,56 +220,76 @@ static void settle(void)
     dispatch_run_pending();
 }
 
+typedef struct {
+    mu_conn *c;
+    int requests, replies;
+    bool closed;
+} side;
+
+/* A connection signed in as nobody (who 0), the member (1, or the family member with
+ * `family`), the mentor (2) or the admin (3). */
+static void side_open(side *sd, unsigned who, bool family)
+{
+    memset(sd, 0, sizeof(*sd));
+    sd->c = conn_new((struct lws *)(void *)&socket_stand_in, &transport);
+    conn_ref(sd->c);
+    dispatch_conn_open(sd->c);
+    if (who) {
+        uint8_t token[32] = {0};
+        unsigned i = who == 1 && family ? 3 : who - 1;
+        conn_authenticate(sd->c, people[i].id, people[i].handle, people[i].role, token);
+    }
+}
+
+static void side_take(side *sd, char label)
+{
+    int r = take_output(sd->c, label);
+    if (r < 0)
+        sd->closed = true;
+    else
+        sd->replies += r;
+}
+
+static void side_close(side *sd)
+{
+    /* A request is answered once, unless the connection was closed on it or cut off. */
+    if (!sd->closed && sd->replies != sd->requests) {
+        fprintf(stderr, "fuzz_dispatch: %d requests, %d replies\n", sd->requests, sd->replies);
+        abort();
+    }
+    dispatch_conn_gone(sd->c);
+    settle();
+    conn_unref(sd->c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned who = data[0] & 3;
     bool text = data[0] & 4;
-    mu_conn *c = conn_new((struct lws *)(void *)&socket_stand_in, &transport);
-    conn_ref(c);
-    dispatch_conn_open(c);
-    if (who) {
-        uint8_t token[32] = {0};
-        unsigned i = who - 1 + (data[0] & 8 && who == 1 ? 3 : 0); /* bit 3: family, not member */
-        conn_authenticate(c, people[i].id, people[i].handle, people[i].role, token);
-    }
-    int requests = 0, replies = 0;
-    bool closed = false;
+    side sides[2];
+    side_open(&sides[0], data[0] & 3, data[0] & 8);
+    side_open(&sides[1], (data[0] >> 4) & 3, data[0] & 0x40);
     size_t at = 1;
-    while (at < size && !closed) {
-        size_t len = size - at;
-        if (len >= 2) {
-            size_t want = (size_t)data[at] << 8 | data[at + 1];
-            at += 2;
-            len = size - at < want ? size - at : want;
-        } else {
-            at = size;
-            len = 0;
-            break;
-        }
+    while (at + 2 <= size) {
+        side *sd = &sides[data[at] >> 7];
+        size_t want = (size_t)(data[at] & 0x7f) << 8 | data[at + 1];
+        at += 2;
+        size_t len = size - at < want ? size - at : want;
         /* Its own allocation, so that a read past the frame is caught. */
         char *frame = malloc(len ? len : 1);
         memcpy(frame, data + at, len);
         at += len;
-        dispatch_on_message(c, frame, len, text);
+        if (!sd->closed) {
+            dispatch_on_message(sd->c, frame, len, text);
+            sd->requests++;
+        }
         free(frame);
-        requests++;
         settle();
-        int r = take_output(c);
-        if (r < 0)
-            closed = true;
-        else
-            replies += r;
+        side_take(&sides[0], 'A');
+        side_take(&sides[1], 'B');
     }
-    /* A request is answered once (unless the connection was closed on it, or the server
-     * cut it off). */
-    if (!closed && replies != requests) {
-        fprintf(stderr, "fuzz_dispatch: %d requests, %d replies\n", requests, replies);
-        abort();
-    }
-    dispatch_conn_gone(c);
-    settle();
-    conn_unref(c);
+    side_close(&sides[0]);
+    side_close(&sides[1]);
     return 0;
 }

@@ -43,9 +43,12 @@ static void put(const char *sub, const char *name, const void *p, size_t n)
 
 /* ---- valid values for the table's field types ------------------------------------------- */
 
+/* The handle a conversation's step names (see conv_op); NULL: the member. */
+static const char *peer;
+
 static const char *handle_for(const char *field)
 {
-    return !strcmp(field, "mentor") ? "fmentor" : "fmember";
+    return !strcmp(field, "mentor") ? "fmentor" : peer ? peer : "fmember";
 }
 
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -136,8 +139,17 @@ static void conv_add(conv *c, const void *frame, size_t n)
     c->n += n;
 }
 
-static void conv_op(conv *c, const char *name, bool all)
+/* One step: "[B:]op[@handle]": on the second connection with "B:", and naming `handle` in its
+ * handle fields with "@handle". */
+static void conv_op(conv *c, const char *step, bool all)
 {
+    bool second = !strncmp(step, "B:", 2);
+    char name[64];
+    snprintf(name, sizeof(name), "%s", step + (second ? 2 : 0));
+    char *at = strchr(name, '@');
+    peer = at ? at + 1 : NULL;
+    if (at)
+        *at = 0;
     const mu_op *op = mu_op_by_name(name, strlen(name));
     if (!op) {
         fprintf(stderr, "gen_corpus: no op %s\n", name);
@@ -147,11 +159,17 @@ static void conv_op(conv *c, const char *name, bool all)
     size_t n;
     const char *p = enc_request(&e, op, c->n + 1, all, &n);
     conv_add(c, p, n);
+    if (second)
+        c->p[c->n - n - 2] |= 0x80;
     mu_enc_free(&e);
+    peer = NULL;
 }
 
-/* Who the connection is: the first byte of a dispatcher input (see fuzz_dispatch.c). */
+/* Who the connections are: the first byte of a dispatcher input (see fuzz_dispatch.c); the
+ * second connection's is shifted by B_SHIFT (its family bit is 0x40). */
 enum { AS_NOBODY = 0, AS_MEMBER = 1, AS_MENTOR = 2, AS_ADMIN = 3, AS_FAMILY = 1 | 8 };
+#define B_SHIFT 4
+#define B_FAMILY (AS_MEMBER << B_SHIFT | 0x40)
 
 static void conversation(const char *name, unsigned who, const char *const *ops)
 {
@@ -205,6 +223,20 @@ static void dispatch_seeds(void)
     conversation("caseload-mentor", AS_MENTOR,
                  (const char *const[]){"mentees.list", "mentee.checkins", "alerts.list",
                                        "dm.send", NULL});
+    /* Two connections: what one does reaches the other. */
+    conversation("meeting-two", AS_ADMIN | AS_MEMBER << B_SHIFT,
+                 (const char *const[]){"room.create", "room.open", "room.join", "B:room.join",
+                                       "B:room.say", "room.say", "B:hand.raise", "room.give",
+                                       "room.mute", "B:room.say", "room.unmute", "room.remove",
+                                       "B:room.join", "room.close", NULL});
+    conversation("lobby-two", AS_MENTOR | B_FAMILY,
+                 (const char *const[]){"room.create", "room.open", "room.lobby", "B:room.join",
+                                       "room.admit@ffamily", "B:room.say", "room.lock",
+                                       "room.floor", NULL});
+    conversation("dm-two", AS_MENTOR | AS_MEMBER << B_SHIFT,
+                 (const char *const[]){"dm.send", "B:dm.send@fmentor", "B:dm.ack@fmentor",
+                                       "dm.inbox", "B:consent.set", "B:checkin.submit",
+                                       "mentee.checkins", "alerts.list", NULL});
     conversation("signin-nobody", AS_NOBODY,
                  (const char *const[]){"ping", "help", "login", "rooms.list", NULL});
 }
