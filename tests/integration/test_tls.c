@@ -51,7 +51,8 @@ static int make_pki(void **state)
         " && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
         "-out srv.pem -days 2 -extfile ext.cnf 2>/dev/null"
         " && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out wrong.key"
-        " && chmod 600 srv.key wrong.key",
+        " && openssl pkey -in srv.key -aes256 -passout pass:secret -out enc.key"
+        " && chmod 600 srv.key wrong.key enc.key",
         pki, ec);
     return 0;
 }
@@ -205,6 +206,9 @@ static void test_refuses_missing_or_half_settings(void **state)
     expect_refusal(conf, "needs both tls_cert and tls_key");
     snprintf(conf, sizeof(conf), "tls_cert = %s/srv.pem\ntls_key = %s/nope.key\n", pki, pki);
     expect_refusal(conf, "cannot read the TLS key");
+    /* An encrypted key: nobody is there to type its passphrase. */
+    snprintf(conf, sizeof(conf), "tls_cert = %s/srv.pem\ntls_key = %s/enc.key\n", pki, pki);
+    expect_refusal(conf, "is not an unencrypted PEM private key");
     /* A key given as the certificate. */
     snprintf(conf, sizeof(conf), "tls_cert = %s/srv.key\ntls_key = %s/srv.key\n", pki, pki);
     expect_refusal(conf, "is not a PEM certificate");
