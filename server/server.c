@@ -155,6 +155,8 @@ int server_run(mu_server *s)
     s->store = store_open(s->loop, &so, err, sizeof(err));
     if (!s->store) {
         log_error("%s", err);
+        uv_run(s->loop, UV_RUN_NOWAIT); /* frees what store_open left on the loop */
+        uv_loop_close(s->loop);
         return 1;
     }
     s->throttle = throttle_new((unsigned)s->cfg.login_max_failures,
