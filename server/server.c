@@ -143,6 +143,8 @@ int server_run(mu_server *s)
     char err[512];
     int rc = 1;
     g_srv = s;
+    if (s->test_clock)
+        clock_freeze();
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
     conn_init(&(conn_limits){s->cfg.send_queue});
