@@ -150,6 +150,8 @@ int server_run(mu_server *s)
         uv_loop_close(s->loop); /* nothing is on it yet */
         return 1;
     }
+    if (s->test_clock)
+        clock_freeze();
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
     conn_init(&(conn_limits){s->cfg.send_queue});
@@ -162,6 +164,8 @@ int server_run(mu_server *s)
     s->store = store_open(s->loop, &so, err, sizeof(err));
     if (!s->store) {
         log_error("%s", err);
+        uv_run(s->loop, UV_RUN_NOWAIT); /* frees what store_open left on the loop */
+        uv_loop_close(s->loop);
         return 1;
     }
     s->throttle = throttle_new((unsigned)s->cfg.login_max_failures,
