@@ -21,6 +21,10 @@ typedef struct {
     uint64_t send_queue;
     uint64_t token_lifetime_days;
     uint64_t login_max_failures, login_window_s;
+    uint64_t login_max_failures_per_addr, register_per_addr_hour;
+    char *limit_exempt;  /* addresses and prefixes exempt from the per-address limits */
+    char *trusted_proxy; /* the reverse proxy whose X-Forwarded-For is believed, or "" */
+    uint64_t max_conns_per_addr, preauth_timeout_s, close_grace_s, fragment_timeout_s;
     char *log_level;    /* error, warn, info, debug */
     char *tls_cert, *tls_key;
     uint64_t caseload_max;
