@@ -1,0 +1,257 @@
+/* The CLI's connection to its server: the saved session file, the password prompt, connect,
+ * call and resume. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int session_dir(char *out, size_t cap, bool make_dir)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    char dir[1024];
+    if (xdg && *xdg)
+        snprintf(dir, sizeof(dir), "%s/mutual", xdg);
+    else if (home && *home)
+        snprintf(dir, sizeof(dir), "%s/.config/mutual", home);
+    else
+        return -1;
+    if (make_dir) {
+        char parent[1024];
+        snprintf(parent, sizeof(parent), "%s", dir);
+        char *slash = strrchr(parent, '/');
+        if (slash) {
+            *slash = 0;
+            mkdir(parent, 0700);
+        }
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return -1;
+    }
+    snprintf(out, cap, "%s", dir);
+    return 0;
+}
+
+static int session_path(char *out, size_t cap, bool make_dir)
+{
+    char dir[1024];
+    if (session_dir(dir, sizeof(dir), make_dir) != 0)
+        return -1;
+    snprintf(out, cap, "%s/session", dir);
+    return 0;
+}
+int session_load(session *s)
+{
+    char path[1100];
+    memset(s, 0, sizeof(*s));
+    if (session_path(path, sizeof(path), false) != 0)
+        return -1;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[700];
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!strncmp(line, "server=", 7))
+            snprintf(s->server, sizeof(s->server), "%s", line + 7);
+        else if (!strncmp(line, "token=", 6))
+            snprintf(s->token, sizeof(s->token), "%s", line + 6);
+        else if (!strncmp(line, "handle=", 7))
+            snprintf(s->handle, sizeof(s->handle), "%s", line + 7);
+    }
+    fclose(f);
+    return s->token[0] ? 0 : -1;
+}
+
+int session_save(const session *s)
+{
+    char path[1100], tmp[1200];
+    if (session_path(path, sizeof(path), true) != 0) {
+        fprintf(stderr, "mutual: cannot find a configuration directory (set HOME)\n");
+        return -1;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    umask(077);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "mutual: cannot write %s: %s\n", tmp, strerror(errno));
+        return -1;
+    }
+    chmod(tmp, 0600);
+    fprintf(f, "server=%s\nhandle=%s\ntoken=%s\n", s->server, s->handle, s->token);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "mutual: cannot save the session: %s\n", strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+void session_remove(void)
+{
+    char path[1100];
+    if (session_path(path, sizeof(path), false) == 0)
+        unlink(path);
+}
+
+int read_password(const char *prompt, char *buf, size_t cap)
+{
+    bool tty = isatty(STDIN_FILENO);
+    struct termios old, quiet;
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        fflush(stderr);
+        tcgetattr(STDIN_FILENO, &old);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *got = fgets(buf, (int)cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (!got)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = 0;
+    return 0;
+}
+
+double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int open_conn(conn *k, const char *url)
+{
+    char err[256];
+    snprintf(k->url, sizeof(k->url), "%s", url);
+    k->sync = mu_sync_new();
+    if (!k->sync) {
+        fprintf(stderr, "mutual: cannot start the client\n");
+        return -1;
+    }
+    mu_client_opts o = {.url = k->url};
+    k->c = mu_sync_connect(k->sync, &o, CLI_TIMEOUT_MS, err, sizeof(err));
+    if (!k->c) {
+        fprintf(stderr, "mutual: %s\n", err);
+        mu_sync_free(k->sync);
+        k->sync = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void close_conn(conn *k)
+{
+    if (k->sync)
+        mu_sync_free(k->sync);
+    k->sync = NULL;
+}
+
+void print_error(const mu_msg *m)
+{
+    fprintf(stderr, "mutual: %s (%s)\n", mu_msg_text(m) ? mu_msg_text(m) : "failed",
+            mu_msg_code(m) ? mu_msg_code(m) : "?");
+}
+
+/* Sends and returns the reply when it is a success; prints the server's sentence otherwise. */
+mu_msg *call(conn *k, mu_req *r)
+{
+    mu_msg *m = mu_sync_call(k->sync, k->c, r, CLI_TIMEOUT_MS);
+    if (!m) {
+        fprintf(stderr, "mutual: no reply from the server\n");
+        return NULL;
+    }
+    if (!mu_msg_ok(m)) {
+        print_error(m);
+        mu_msg_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Signs the connection in with the saved session. */
+int resume(conn *k, const session *s)
+{
+    mu_req *r = mu_req_new(MU_OPNAME_RESUME);
+    mu_req_str(r, "token", s->token);
+    mu_msg *m = call(k, r);
+    if (!m) {
+        fprintf(stderr, "mutual: the saved session is no longer valid; log in again\n");
+        return -1;
+    }
+    mu_msg_free(m);
+    return 0;
+}
+
+int signed_in(const char *server, mu_msg *m, const char *verb)
+{
+    session s;
+    memset(&s, 0, sizeof(s));
+    const mu_value *user = mu_msg_get(m, "user");
+    const char *handle = mu_value_get_str(user, "handle");
+    const char *role = mu_value_get_str(user, "role");
+    const char *token = mu_value_get_str(mu_msg_root(m), "token");
+    if (!handle || !token) {
+        fprintf(stderr, "mutual: the server's reply has no session\n");
+        return 1;
+    }
+    snprintf(s.server, sizeof(s.server), "%s", server);
+    snprintf(s.handle, sizeof(s.handle), "%s", handle);
+    snprintf(s.token, sizeof(s.token), "%s", token);
+    if (session_save(&s) != 0)
+        return 1;
+    printf("%s as %s (%s)\n", verb, handle, role ? role : "?");
+    return 0;
+}
+int open_session(conn *k, const char *server_opt, session *s)
+{
+    if (session_load(s) != 0) {
+        fprintf(stderr, "mutual: not signed in; use 'mutual login HANDLE' first\n");
+        return -1;
+    }
+    if (open_conn(k, server_opt ? server_opt : s->server) != 0)
+        return -1;
+    if (resume(k, s) != 0) {
+        close_conn(k);
+        return -1;
+    }
+    return 0;
+}
+
+void print_time(int64_t ts_ms)
+{
+    time_t t = (time_t)(ts_ms / 1000);
+    struct tm tm;
+    char buf[32];
+    localtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm);
+    printf("%s", buf);
+}
+
+
+int simple_call(const char *server_opt, mu_req *r, const char *ok_text)
+{
+    conn k = {0};
+    session s;
+    if (open_session(&k, server_opt, &s) != 0) {
+        mu_req_free(r);
+        return 1;
+    }
+    mu_msg *m = call(&k, r);
+    if (m)
+        printf("%s\n", ok_text);
+    int rc = m ? 0 : 1;
+    mu_msg_free(m);
+    close_conn(&k);
+    return rc;
+}
+
