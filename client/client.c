@@ -373,7 +373,8 @@ mu_client *mu_client_new(mu_ctx *x, const mu_client_opts *o)
     ci.port = c->port;
     ci.path = c->path;
     ci.host = c->host;
-    ci.origin = c->host;
+    /* No Origin: it is what marks a browser page, and the server's Origin rule is for those. */
+    ci.origin = NULL;
     ci.protocol = c->subprotocol[0] ? c->subprotocol : NULL;
     ci.local_protocol_name = "mutual-client";
     ci.userdata = c;

@@ -12,7 +12,9 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "origin.h"
 #include "peers.h"
+#include "www.h"
 #include "xalloc.h"
 
 /* Most bytes handed to one raw write. lws keeps whatever the kernel does not take and tells us
@@ -85,15 +87,51 @@ static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static bool is_path(struct lws *wsi, const char *want)
+/* The request's path without its query; "" when there is none or it is too long to be ours. */
+static void uri_path(struct lws *wsi, char *uri, size_t cap)
 {
-    char uri[256];
-    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
-        return false;
+    if (lws_hdr_copy(wsi, uri, (int)cap, WSI_TOKEN_GET_URI) <= 0)
+        uri[0] = 0;
     char *q = strchr(uri, '?');
     if (q)
         *q = 0;
+}
+
+static bool is_path(struct lws *wsi, const char *want)
+{
+    char uri[256];
+    uri_path(wsi, uri, sizeof(uri));
     return strcmp(uri, want) == 0;
+}
+
+/* A header's value, or NULL when the request has none (or it is too long to be valid). */
+static const char *header(struct lws *wsi, enum lws_token_indexes tok, char *buf, size_t cap)
+{
+    int n = lws_hdr_total_length(wsi, tok);
+    if (n <= 0 || (size_t)n >= cap || lws_hdr_copy(wsi, buf, (int)cap, tok) < 0)
+        return n <= 0 ? NULL : "";
+    return buf;
+}
+
+/* PROTOCOL.md's Origin rule: a browser page of another site may not open a connection. */
+static int confirm_upgrade(struct lws *wsi)
+{
+    char origin[320], host[320];
+    const char *o = header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+    const char *h = header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+    if (origin_allowed(&g_srv->cfg, o, h, lws_is_ssl(wsi) != 0)) {
+        mu_netaddr a = source_of(wsi);
+        if (peers_conn_allowed(&a))
+            return 0;
+        char text[NETADDR_TEXT];
+        netaddr_format(&a, text, sizeof(text));
+        log_info("%s: over max_conns_per_addr, upgrade refused with 429", text);
+        return refuse_upgrade(wsi, 429, "too many connections from this address\n");
+    }
+    log_info("upgrade refused: Origin '%s' is not this server's (Host '%s') nor in "
+             "allowed_origins", o, h ? h : "");
+    /* >0: we answered; lws ends the transaction. */
+    return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed") ? -1 : 1;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -103,16 +141,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* An upgrade with no subprotocol lands here; Mutual speaks only mutual.v1. */
         return -1;
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
-        mu_netaddr a = source_of(wsi);
-        if (!peers_conn_allowed(&a)) {
-            char text[NETADDR_TEXT];
-            netaddr_format(&a, text, sizeof(text));
-            log_info("%s: over max_conns_per_addr, upgrade refused with 429", text);
-            return refuse_upgrade(wsi, 429, "too many connections from this address\n");
-        }
-        return 0;
-    }
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(wsi);
     case LWS_CALLBACK_HTTP: {
         if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
             return http_reply(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "text/plain",
@@ -130,7 +160,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             free(text);
             return rc;
         }
-        return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "text/plain", "not found\n", 10);
+        char path[256];
+        uri_path(wsi, path, sizeof(path));
+        return www_serve(wsi, path, g_srv->cfg.www);
     }
     default:
         break;
@@ -379,6 +411,10 @@ int transport_start(mu_server *s, char *err, size_t errlen)
         snprintf(err, errlen, "listen address '%s' is not HOST:PORT", s->cfg.listen);
         return -1;
     }
+    if (origin_check_config(&s->cfg, err, errlen) != 0)
+        return -1;
+    if (s->cfg.www[0])
+        log_info("serving the browser app from %s", s->cfg.www);
     scratch = xmalloc(LWS_PRE + FLUSH_MAX);
     int levels = LLL_ERR | LLL_WARN;
     if (log_get_level() >= LOG_DEBUG)
