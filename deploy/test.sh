@@ -20,4 +20,17 @@ cmake -S "$top" -B "$top/build-asan" -DCMAKE_BUILD_TYPE=Debug -DMUTUAL_SANITIZE=
   -DMUTUAL_WERROR=ON >/dev/null
 cmake --build "$top/build-asan" -j"$jobs"
 (cd "$top/build-asan" && ctest --output-on-failure -j"$jobs")
+echo "== ThreadSanitizer build (the loop thread, the writer thread and libuv's pool)"
+# Any report fails the run: the integration tests start the TSan-built mutuald, which inherits
+# these options. it_commands is left to the other builds: its CLI steps wait fixed times that
+# TSan-slowed processes overrun.
+(
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  cmake -S "$top" -B "$top/build-tsan" -DCMAKE_BUILD_TYPE=Debug -DMUTUAL_TSAN=ON \
+    -DMUTUAL_WERROR=ON >/dev/null
+  cmake --build "$top/build-tsan" -j"$jobs"
+  cd "$top/build-tsan" && ctest --output-on-failure -j"$jobs" -E '^it_commands$'
+)
+
 echo "== all tests passed in both builds"
