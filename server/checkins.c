@@ -368,9 +368,12 @@ void op_checkin_summary(mu_conn *c, mu_request *r)
 
 /* ---- consent ---------------------------------------------------------------------------- */
 
+/* A job's run function reads only the job: the connection belongs to the loop thread, which
+ * may sign it out (and clear its user) while the job waits for the writer. */
 typedef struct {
     mu_job job;
     mu_conn *c;
+    int64_t user;
     share_level share;
     int64_t ts;
 } consent_op;
@@ -378,7 +381,7 @@ typedef struct {
 static mu_code consent_run(mu_job *j, mu_wtx *w)
 {
     consent_op *o = (consent_op *)j;
-    return store_checkins_consent_put(w, o->c->user_id, o->share, o->ts);
+    return store_checkins_consent_put(w, o->user, o->share, o->ts);
 }
 
 static void consent_done(mu_job *j)
@@ -397,6 +400,7 @@ void op_consent_set(mu_conn *c, mu_request *r)
     const mu_val *v = mu_req_field(r, "share");
     consent_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
+    o->user = c->user_id;
     o->share = v->v.s.n == 6 && !memcmp(v->v.s.p, "alerts", 6)   ? SHARE_ALERTS
                : v->v.s.n == 6 && !memcmp(v->v.s.p, "scores", 6) ? SHARE_SCORES
                                                                  : SHARE_NONE;
@@ -406,30 +410,56 @@ void op_consent_set(mu_conn *c, mu_request *r)
     store_submit(g_srv->store, &o->job);
 }
 
+/* mentee.checkins decides the share and reads the data in one writer job, so it is ordered
+ * with every consent.set: a reply that carries check-ins was decided before any withdrawal
+ * that was acknowledged ahead of it (done callbacks run in the writer's order). The audit
+ * entry is in the same job: no read goes unrecorded. */
 typedef struct {
     mu_job job;
     mu_conn *c;
-    int64_t user;
-    char handle[MU_HANDLE_MAX + 1];
+    int64_t user, reader;
+    char handle[MU_HANDLE_MAX + 1], reader_handle[MU_HANDLE_MAX + 1];
+    int64_t ts;
     int days;
+    items_out out; /* filled on the writer thread, sent from the loop */
 } read_op;
+
+static const char *const not_shared =
+    "Only a mentee's own mentor sees their check-ins, and only when they share their scores.";
 
 static mu_code read_run(mu_job *j, mu_wtx *w)
 {
     read_op *o = (read_op *)j;
-    return store_admin_audit_add(w, clock_now_ms(), o->c->user_id, o->c->handle,
-                                 "read_checkins", o->user, o->handle, NULL);
+    int64_t mentor = store_dm_mentor_of_w(w, o->user);
+    if (mentor < 0)
+        return MU_E_INTERNAL;
+    if (mentor != o->reader || store_checkins_consent_w(w, o->user) != SHARE_SCORES)
+        return MU_E_FORBIDDEN;
+    mu_code c = store_admin_audit_add(w, o->ts, o->reader, o->reader_handle, "read_checkins",
+                                      o->user, o->handle, NULL);
+    if (c != MU_OK)
+        return c;
+    int32_t day;
+    int tz = 0;
+    if (store_checkins_latest_w(w, o->user, &day, &tz) < 0)
+        return MU_E_INTERNAL;
+    int32_t today = local_day(o->ts, tz);
+    if (store_checkins_range_w(w, o->user, today - o->days + 1, today, put_item, &o->out) < 0)
+        return MU_E_INTERNAL;
+    return MU_OK;
 }
 
 static void read_done(mu_job *j)
 {
     read_op *o = (read_op *)j;
-    if (j->result != MU_OK) {
-        /* No read goes unrecorded: without the audit entry there is no reply but this. */
+    if (j->result == MU_E_FORBIDDEN) {
+        mu_enc_free(&o->out.body);
+        reply_err(o->c, MU_E_FORBIDDEN, not_shared);
+    } else if (j->result != MU_OK) {
+        mu_enc_free(&o->out.body);
         reply_write_failed(o->c, j->result, "the check-ins were not shown");
     } else {
-        int32_t today = user_today(o->user);
-        reply_items(o->c, o->user, today - o->days + 1, today, false);
+        reply_list(o->c, "checkins", o->out.n, &o->out.body);
     }
     conn_unref(o->c);
     free(o);
@@ -444,19 +474,22 @@ void op_mentee_checkins(mu_conn *c, mu_request *r)
         reply_read_failed(c, "accounts");
         return;
     }
+    /* A cheap refusal on the read connection; an allowed read is decided again in the job. */
     if (f == 0 || store_dm_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
         mentor != c->user_id || store_checkins_consent(g_srv->store, u.id) != SHARE_SCORES) {
-        reply_err(c, MU_E_FORBIDDEN,
-                  "Only a mentee's own mentor sees their check-ins, and only when they "
-                  "share their scores.");
+        reply_err(c, MU_E_FORBIDDEN, not_shared);
         return;
     }
-    /* Every read of someone's check-ins is on the record before the data goes out. */
     read_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->user = u.id;
     snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
+    o->reader = c->user_id;
+    snprintf(o->reader_handle, sizeof(o->reader_handle), "%s", c->handle);
+    o->ts = clock_now_ms();
     o->days = (int)mu_req_field(r, "days")->v.u;
+    mu_enc_init(&o->out.body, 0);
+    o->out.with_note = false; /* a note never leaves its author */
     o->job.run = read_run;
     o->job.done = read_done;
     store_submit(g_srv->store, &o->job);

@@ -1,6 +1,7 @@
 /* help: the crisis and support resources this server is configured with. It works before
  * sign-in, because the moment someone needs it is not the moment to ask for a password.
  * Layer: concerns, over requests and storage. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,10 @@ static void reply_resources(mu_conn *c)
 typedef struct {
     mu_job job;
     mu_conn *c;
+    /* Copied at submit: the run function never reads the connection, which belongs to the
+     * loop thread. */
+    int64_t user, ts;
+    char handle[MU_HANDLE_MAX + 1];
     alert_out out;
     bool raised;
 } help_op;
@@ -45,12 +50,12 @@ typedef struct {
 static mu_code help_run(mu_job *j, mu_wtx *w)
 {
     help_op *o = (help_op *)j;
-    int64_t mentor = store_dm_mentor_of_w(w, o->c->user_id);
+    int64_t mentor = store_dm_mentor_of_w(w, o->user);
     if (mentor <= 0)
         return mentor < 0 ? MU_E_INTERNAL : MU_OK;
     o->raised = true;
-    return alerts_raise(w, o->c->user_id, o->c->handle, mentor, "help_requested",
-                        "Asked for help.", clock_now_ms(), &o->out);
+    return alerts_raise(w, o->user, o->handle, mentor, "help_requested", "Asked for help.",
+                        o->ts, &o->out);
 }
 
 static void help_done(mu_job *j)
@@ -72,6 +77,9 @@ void op_help(mu_conn *c, mu_request *r)
     }
     help_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
+    o->user = c->user_id;
+    o->ts = clock_now_ms();
+    snprintf(o->handle, sizeof(o->handle), "%s", c->handle);
     o->job.run = help_run;
     o->job.done = help_done;
     store_submit(g_srv->store, &o->job);

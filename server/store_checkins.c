@@ -45,6 +45,11 @@ int store_checkins_latest(mu_store *s, int64_t user, int32_t *day, int *tz)
     return latest(store_read(s, LATEST_SQL), user, day, tz);
 }
 
+int store_checkins_latest_w(mu_wtx *w, int64_t user, int32_t *day, int *tz)
+{
+    return latest(store_wstmt(w, LATEST_SQL), user, day, tz);
+}
+
 int store_checkins_days(mu_store *s, int64_t user, int32_t **days, size_t *n)
 {
     sqlite3_stmt *st = store_read(s, "SELECT day FROM checkins WHERE user_id = ? ORDER BY day");
@@ -77,13 +82,14 @@ static const void *col_blob(sqlite3_stmt *st, int i, size_t *len)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : sqlite3_column_blob(st, i);
 }
 
-int store_checkins_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn,
-                         void *ud)
+#define RANGE_SQL                                                                              \
+    "SELECT day, tz, ts, mood, craving, sleep, use, stage, who5, who5_pct, barc10, "             \
+    "barc10_total, triggers, note, flags FROM checkins "                                         \
+    "WHERE user_id = ? AND day >= ? AND day <= ? ORDER BY day"
+
+static int range(sqlite3_stmt *st, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+                 void *ud)
 {
-    sqlite3_stmt *st = store_read(
-        s, "SELECT day, tz, ts, mood, craving, sleep, use, stage, who5, who5_pct, barc10, "
-           "barc10_total, triggers, note, flags FROM checkins "
-           "WHERE user_id = ? AND day >= ? AND day <= ? ORDER BY day");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
@@ -112,6 +118,18 @@ int store_checkins_range(mu_store *s, int64_t user, int32_t from, int32_t to, ch
         n++;
     }
     return store_read_done(st, rc, n);
+}
+
+int store_checkins_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+                         void *ud)
+{
+    return range(store_read(s, RANGE_SQL), user, from, to, fn, ud);
+}
+
+int store_checkins_range_w(mu_wtx *w, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+                           void *ud)
+{
+    return range(store_wstmt(w, RANGE_SQL), user, from, to, fn, ud);
 }
 
 static share_level consent_from(sqlite3_stmt *st, int64_t user)

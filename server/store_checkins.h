@@ -56,6 +56,11 @@ typedef struct {
 mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted);
 mu_code store_checkins_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted);
 share_level store_checkins_consent_w(mu_wtx *w, int64_t user);
+/* The readers above on the writer's connection, for a job that must decide and read in the
+ * writer's order (mentee.checkins against consent.set). */
+int store_checkins_latest_w(mu_wtx *w, int64_t user, int32_t *day, int *tz);
+int store_checkins_range_w(mu_wtx *w, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+                           void *ud);
 mu_code store_checkins_consent_put(mu_wtx *w, int64_t user, share_level s, int64_t ts);
 
 #endif

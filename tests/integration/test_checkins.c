@@ -12,8 +12,11 @@
 
 #include <cmocka.h>
 
+#include <msgpack.h>
+
 #include "harness.h"
 #include "proto.h"
+#include "rawws.h"
 
 #define SECRET "my secret note: the name of my dealer"
 
@@ -348,6 +351,175 @@ static void test_missed_and_help(void **st)
     world_down(&w);
 }
 
+/* One request, written as raw bytes. */
+static void raw_req(raw_ws *rw, const char *op, uint64_t rid, const char *k, const char *v,
+                    const char *k2, int64_t v2)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2 + (k != NULL) + (k2 != NULL));
+    const char *strs[4] = {"op", op, "rid", k};
+    for (int i = 0; i < 2; i++) {
+        msgpack_pack_str(&pk, strlen(strs[i]));
+        msgpack_pack_str_body(&pk, strs[i], strlen(strs[i]));
+    }
+    msgpack_pack_str(&pk, 3);
+    msgpack_pack_str_body(&pk, "rid", 3);
+    msgpack_pack_uint64(&pk, rid);
+    if (k) {
+        msgpack_pack_str(&pk, strlen(k));
+        msgpack_pack_str_body(&pk, k, strlen(k));
+        msgpack_pack_str(&pk, strlen(v));
+        msgpack_pack_str_body(&pk, v, strlen(v));
+    }
+    if (k2) {
+        msgpack_pack_str(&pk, strlen(k2));
+        msgpack_pack_str_body(&pk, k2, strlen(k2));
+        msgpack_pack_int64(&pk, v2);
+    }
+    assert_int_equal(raw_send(rw, 2, sb.data, sb.size, true), 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Signs in with a token and sends one request, then drops the socket as soon as the sign-in is
+ * answered: the connection is gone (its user cleared) while the request's job may still wait
+ * for the writer. */
+static void fire_and_vanish(const srv_t *s, const char *token, const char *op, const char *k,
+                            const char *v, const char *k2, int64_t v2)
+{
+    raw_ws rw;
+    assert_int_equal(raw_connect(&rw, s->port, "/ws", "mutual.v1"), 101);
+    raw_req(&rw, "resume", 1, "token", token, NULL, 0);
+    raw_req(&rw, op, 2, k, v, k2, v2);
+    /* the welcome, then the resume's reply: by then the second request is under way (a
+     * connection's queued requests go with it; the one in progress does not) */
+    for (int got = 0; got < 2;) {
+        int opcode;
+        char *p;
+        size_t n;
+        assert_int_equal(raw_recv(&rw, &opcode, &p, &n, 10000), 0);
+        got += opcode == 2;
+        free(p);
+    }
+    raw_close(&rw);
+}
+
+/* Requests whose connection is gone before the writer runs them: they still take effect, and
+ * (under ThreadSanitizer) nothing on the writer thread reads the connection the loop clears. */
+static void test_jobs_outlive_their_connection(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "mentor.sam", "riley");
+    mu_client *c0 = cl_connect(w.y, &w.s);
+    char *tok = cl_login(w.y, c0, "riley", WORLD_PW);
+    mu_client *c1 = cl_connect(w.y, &w.s);
+    char *mtok = cl_login(w.y, c1, "mentor.sam", WORLD_PW);
+    enum { N = 24 };
+    for (int i = 0; i < N; i++) {
+        fire_and_vanish(&w.s, tok, "help", NULL, NULL, NULL, 0);
+        fire_and_vanish(&w.s, tok, "consent.set", "share", i % 2 ? "scores" : "alerts", NULL, 0);
+        fire_and_vanish(&w.s, mtok, "mentee.checkins", "handle", "riley", "days", 7);
+    }
+    free(tok);
+    free(mtok);
+    /* every help request reached the mentor, and the last share chosen holds */
+    int alerts = 0;
+    for (int tries = 0; tries < 200 && alerts < N; tries++) {
+        mu_msg *m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+        alerts = (int)mu_value_len(mu_msg_get(m, "alerts"));
+        mu_msg_free(m);
+        if (alerts < N)
+            mu_sync_run(w.y, 50);
+    }
+    assert_int_equal(alerts, N);
+    mu_msg *m = cl_call(w.y, w.mentor, mu_req_new("mentees.list"));
+    expect_ok(m);
+    const mu_value *mentee = mu_value_at(mu_msg_get(m, "mentees"), 0);
+    assert_string_equal(mu_value_get_str(mentee, "share"), "scores");
+    mu_msg_free(m);
+    world_down(&w);
+}
+
+/* ---- consent withdrawal against a mentor's reads ------------------------------------------ */
+
+typedef struct {
+    bool withdrawn;   /* the withdrawal's reply has arrived */
+    int replies, acks, with_data, forbidden, late_data;
+} race_log;
+
+static void on_read(mu_client *c, const mu_msg *m, void *ud)
+{
+    race_log *l = ud;
+    if (!m)
+        return;
+    l->replies++;
+    if (mu_msg_ok(m)) {
+        l->with_data++;
+        /* the server sends replies in the order it decided them: check-ins that arrive after
+         * the withdrawal was acknowledged were decided after it */
+        if (l->withdrawn)
+            l->late_data++;
+    } else if (mu_msg_code(m) && !strcmp(mu_msg_code(m), "forbidden")) {
+        l->forbidden++;
+    }
+}
+
+static void on_withdraw(mu_client *c, const mu_msg *m, void *ud)
+{
+    race_log *l = ud;
+    if (m && mu_msg_ok(m)) {
+        l->withdrawn = true;
+        l->acks++;
+    }
+}
+
+static void send_read(world *w, race_log *l)
+{
+    mu_req *r = mu_req_new("mentee.checkins");
+    mu_req_str(r, "handle", "riley");
+    mu_req_int(r, "days", 7);
+    assert_true(mu_client_send(w->mentor, r, on_read, l) > 0);
+}
+
+static void test_withdrawal_orders_with_reads(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "mentor.sam", "riley");
+    call_expect(w.y, w.mem, checkin(0, 5, 3), "ok");
+    enum { TRIES = 40, READS = 3 };
+    race_log total = {0};
+    for (int t = 0; t < TRIES; t++) {
+        share(&w, "scores");
+        race_log l = {0};
+        for (int i = 0; i < READS; i++)
+            send_read(&w, &l);
+        /* the withdrawal lands at a different point among the reads on each try */
+        for (double t1 = mono_ms(); mono_ms() - t1 < (t % 8) * 0.5;)
+            mu_sync_run(w.y, 0);
+        mu_req *r = mu_req_new("consent.set");
+        mu_req_str(r, "share", "none");
+        assert_true(mu_client_send(w.mem, r, on_withdraw, &l) > 0);
+        for (int i = 0; i < READS; i++)
+            send_read(&w, &l);
+        double t0 = mono_ms();
+        while ((l.replies < 2 * READS || l.acks < 1) && mono_ms() - t0 < 20000)
+            mu_sync_run(w.y, 1);
+        assert_int_equal(l.replies, 2 * READS);
+        assert_int_equal(l.acks, 1);
+        total.with_data += l.with_data;
+        total.forbidden += l.forbidden;
+        total.late_data += l.late_data;
+    }
+    print_message("withdrawal race: %d reads served, %d refused, %d served after the "
+                  "withdrawal's reply\n", total.with_data, total.forbidden, total.late_data);
+    assert_int_equal(total.late_data, 0);
+    assert_int_equal(total.with_data + total.forbidden, TRIES * 2 * READS);
+    assert_true(total.with_data > 0); /* the reads did overlap the withdrawals */
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +527,8 @@ int main(void)
         cmocka_unit_test(test_streaks_and_summary),
         cmocka_unit_test(test_consent_alerts_and_privacy),
         cmocka_unit_test(test_missed_and_help),
+        cmocka_unit_test(test_jobs_outlive_their_connection),
+        cmocka_unit_test(test_withdrawal_orders_with_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
