@@ -232,7 +232,7 @@ void room_admit(room *r, member *w)
         mu_enc e;
         frame_enc_init(&e);
         mu_enc_event(&e, MU_OP_EV_ROOM_ADMITTED, 4);
-        if (room_enc_join_fields(&e, r, false, 0) == 0)
+        if (room_enc_join_fields(&e, r, in.user, false, 0) == 0)
             room_send_to(m, &e);
         else
             mu_enc_free(&e);

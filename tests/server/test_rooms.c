@@ -78,7 +78,8 @@ static int teardown(void **st)
 
 static room *mk(const char *slug)
 {
-    room_def d = {slug, "Tuesday SMART", "open", "SMART", NULL, 0, 100, false, true, 1};
+    room_def d = {.slug = slug, .name = "Tuesday SMART", .audience = "open", .format = "SMART",
+                  .capacity = 100, .is_open = true, .next_seq = 1};
     return rooms_add(&d);
 }
 
