@@ -81,10 +81,11 @@ room *rooms_add(const room_def *d)
     r->aud = audience_parse(d->audience);
     room_set_def(r, d);
     r->is_open = d->is_open;
-    /* Stored live state: only an open meeting has any (a close resets it). */
-    r->locked = d->is_open && d->locked;
-    r->lobby = d->is_open && d->lobby;
-    r->floor_mode = d->is_open && d->floor_mode;
+    /* Stored live state (a close resets it); the lobby's queue, the floor and hands are not
+     * stored: people reconnect and knock or raise a hand again. */
+    r->locked = d->locked;
+    r->lobby = d->lobby;
+    r->floor_mode = d->floor_mode;
     r->next_seq = d->next_seq > 0 ? d->next_seq : 1;
     r->done_seq = r->next_seq - 1;
     r->next = rooms;

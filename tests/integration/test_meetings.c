@@ -26,6 +26,14 @@ static void rcall(world *w, mu_client *c, const char *op, const char *room, cons
     call_expect(w->y, c, rreq(op, room), code);
 }
 
+static void rflag(world *w, mu_client *c, const char *op, const char *room, const char *key,
+                  bool on)
+{
+    mu_req *r = rreq(op, room);
+    mu_req_bool(r, key, on);
+    call_expect(w->y, c, r, "ok");
+}
+
 static void say(world *w, mu_client *c, const char *room, const char *text)
 {
     mu_req *r = rreq("room.say", room);
@@ -189,10 +197,62 @@ static void test_backlog(void **st)
     world_down(&w);
 }
 
+/* A facilitator's join: the state's `key`. */
+static bool state_flag(world *w, const char *room, const char *key)
+{
+    mu_msg *m = cl_call(w->y, w->mentor, rreq("room.join", room));
+    expect_ok(m);
+    bool b = flag_of(mu_msg_get(m, "state"), key);
+    mu_msg_free(m);
+    return b;
+}
+
+static void test_live_state_survives_a_restart(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
+    mu_msg_free(create(&w, "evening", false, NULL));
+    rcall(&w, w.mentor, "room.open", "evening", "ok");
+    rflag(&w, w.mentor, "room.lobby", "evening", "on", true);
+    rflag(&w, w.mentor, "room.floor", "evening", "on", true);
+    crash_and_restart(&w);
+    assert_true(state_flag(&w, "evening", "is_open"));
+    assert_true(state_flag(&w, "evening", "lobby"));
+    assert_true(state_flag(&w, "evening", "floor_mode"));
+    assert_false(state_flag(&w, "evening", "locked"));
+    mu_client *alex = world_newcomer(&w, "alex", NULL);
+    mu_msg *m = cl_call(w.y, alex, rreq("room.join", "evening"));
+    expect_ok(m);
+    assert_true(flag_of(mu_msg_root(m), "waiting")); /* the lobby is still on */
+    mu_msg_free(m);
+
+    rflag(&w, w.mentor, "room.lock", "evening", "locked", true);
+    rflag(&w, w.mentor, "room.floor", "evening", "on", false);
+    crash_and_restart(&w);
+    assert_true(state_flag(&w, "evening", "locked"));
+    assert_false(state_flag(&w, "evening", "floor_mode"));
+    mu_client *blair = world_newcomer(&w, "blair", NULL);
+    rcall(&w, blair, "room.join", "evening", "forbidden");
+
+    /* a close resets it all, on disk too */
+    rcall(&w, w.mentor, "room.close", "evening", "ok");
+    srv_stop(&w.s);
+    mu_sync_free(w.y);
+    srv_restart(&w.s);
+    w.y = mu_sync_new();
+    w.admin = world_as(&w, "admin");
+    w.mentor = world_as(&w, "mentor.ana");
+    assert_false(state_flag(&w, "evening", "is_open"));
+    assert_false(state_flag(&w, "evening", "locked"));
+    assert_false(state_flag(&w, "evening", "lobby"));
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backlog),
+        cmocka_unit_test(test_live_state_survives_a_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
