@@ -350,6 +350,8 @@ void room_give_floor(room *r, const member *m, uint64_t secs)
     if (!m) {
         r->floor_user = 0;
         r->floor_ends = 0;
+        if (r->floor_timer)
+            uv_timer_stop(r->floor_timer);
         return;
     }
     r->floor_user = m->user;
@@ -358,12 +360,16 @@ void room_give_floor(room *r, const member *m, uint64_t secs)
     r->floor_ends = secs ? clock_now_ms() + (int64_t)secs * 1000 : 0;
     if (secs) {
         if (!r->floor_timer) {
-            /* Closed by the room when it goes (room_free). */
+            /* Closed by the room when it goes (room_free). Unreferenced: a share still running
+             * must not keep the loop alive once shutdown has closed everything else. */
             r->floor_timer = xmalloc(sizeof(uv_timer_t));
             uv_timer_init(g_srv->loop, r->floor_timer);
+            uv_unref((uv_handle_t *)r->floor_timer);
             r->floor_timer->data = r;
         }
         uv_timer_start(r->floor_timer, on_floor_timer, secs * 1000, 0);
+    } else if (r->floor_timer) {
+        uv_timer_stop(r->floor_timer); /* an untimed share has nothing to end */
     }
 }
 

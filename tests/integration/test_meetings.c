@@ -248,11 +248,48 @@ static void test_live_state_survives_a_restart(void **st)
     world_down(&w);
 }
 
+static void test_timed_share_and_shutdown(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
+    mu_msg_free(create(&w, "evening", false, NULL));
+    rcall(&w, w.mentor, "room.open", "evening", "ok");
+    rcall(&w, w.mentor, "room.join", "evening", "ok");
+    mu_client *alex = world_newcomer(&w, "alex", NULL);
+    rcall(&w, alex, "room.join", "evening", "ok");
+    mu_req *r = rreq("room.give", "evening");
+    mu_req_str(r, "handle", "alex");
+    mu_req_int(r, "secs", 1800);
+    call_expect(w.y, w.mentor, r, "ok");
+    /* by the test clock: the share ends without anyone speaking */
+    mu_msg *m;
+    do {
+        m = world_event(&w, alex, "room.state");
+        if (mu_value_type(mu_value_get(mu_msg_root(m), "floor")) == MU_V_NIL)
+            break;
+        mu_msg_free(m);
+        m = NULL;
+        world_advance(&w, 1801);
+    } while (1);
+    mu_msg_free(m);
+    /* a share still running does not hold up a SIGTERM */
+    r = rreq("room.give", "evening");
+    mu_req_str(r, "handle", "alex");
+    mu_req_int(r, "secs", 1800);
+    call_expect(w.y, w.mentor, r, "ok");
+    double t0 = mono_ms();
+    mu_sync_free(w.y);
+    srv_stop(&w.s);
+    assert_true(mono_ms() - t0 < 15000);
+    srv_cleanup(&w.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backlog),
         cmocka_unit_test(test_live_state_survives_a_restart),
+        cmocka_unit_test(test_timed_share_and_shutdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
