@@ -284,12 +284,77 @@ static void test_timed_share_and_shutdown(void **st)
     srv_cleanup(&w.s);
 }
 
+static void pack_s(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+/* room.update of one slot {day 2, time, end_time, timezone}; the reply, or NULL when it was
+ * refused with `code`. */
+static mu_msg *set_slot(world *w, const char *time, const char *end, const char *tz,
+                        const char *code)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 4);
+    pack_s(&pk, "day");
+    msgpack_pack_int(&pk, 2);
+    pack_s(&pk, "time");
+    pack_s(&pk, time);
+    pack_s(&pk, "end_time");
+    pack_s(&pk, end);
+    pack_s(&pk, "timezone");
+    pack_s(&pk, tz);
+    mu_req *r = rreq("room.update", "evening");
+    mu_req_raw(r, "schedule", sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    mu_msg *m = cl_call(w->y, w->mentor, r);
+    if (strcmp(code, "ok")) {
+        expect_err(m, code);
+        mu_msg_free(m);
+        return NULL;
+    }
+    expect_ok(m);
+    return m;
+}
+
+static void test_schedule_zones(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
+    mu_msg_free(create(&w, "evening", false, NULL));
+    /* a zone the system does not know, out of shape, a directory, a climb out */
+    const char *bad[] = {"Mars/Base", "Europe/Londonn", "America/Argentina", "Europe/../../etc",
+                         "Europe//London", "europe/london", "Europe/London/"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_null(set_slot(&w, "19:00", "20:30", bad[i], "bad_request"));
+    assert_null(set_slot(&w, "24:00", "01:00", "Europe/London", "bad_request"));
+    /* an end before the start runs past midnight: accepted, kept as given */
+    mu_msg *m = set_slot(&w, "23:00", "00:30", "America/Argentina/Salta", "ok");
+    const mu_value *slot = mu_value_at(mu_value_get(mu_msg_get(m, "room"), "schedule"), 0);
+    assert_string_equal(mu_value_get_str(slot, "time"), "23:00");
+    assert_string_equal(mu_value_get_str(slot, "end_time"), "00:30");
+    assert_string_equal(mu_value_get_str(slot, "timezone"), "America/Argentina/Salta");
+    mu_msg_free(m);
+    m = cl_call(w.y, w.mentor, mu_req_new("rooms.list"));
+    expect_ok(m);
+    slot = mu_value_at(mu_value_get(mu_value_at(mu_msg_get(m, "rooms"), 0), "schedule"), 0);
+    assert_string_equal(mu_value_get_str(slot, "end_time"), "00:30");
+    mu_msg_free(m);
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backlog),
         cmocka_unit_test(test_live_state_survives_a_restart),
         cmocka_unit_test(test_timed_share_and_shutdown),
+        cmocka_unit_test(test_schedule_zones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
