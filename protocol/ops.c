@@ -13,6 +13,7 @@ static const char *const uses[] = {"none", "as_planned", "more_than_planned", NU
 static const char *const stages[] = {"precontemplation", "contemplation", "preparation",
                                      "action", "maintenance", "relapse", NULL};
 static const char *const shares[] = {"none", "alerts", "scores", NULL};
+static const char *const backlogs[] = {"join", "recent", NULL};
 
 /* Shorthands keep each field on one line. */
 #define REQ true
@@ -41,11 +42,12 @@ static const mu_field f_room[] = {SLUG("room", REQ)};
 static const mu_field f_room_create[] = {
     SLUG("room", REQ),         STR("name", REQ, 1, 80),          ENUM("audience", REQ, audiences),
     STR("format", OPT, 0, 40), ARRAY("schedule", OPT, 0, 14, MU_T_ANY, 0, 0),
-    UINT("capacity", OPT, 2, 1000), BOOL("persistent", OPT)};
+    UINT("capacity", OPT, 2, 1000), BOOL("persistent", OPT), ENUM("backlog", OPT, backlogs),
+    BOOL("listed", OPT)};
 static const mu_field f_room_update[] = {
     SLUG("room", REQ), STR("name", OPT, 1, 80), STR("format", OPT, 0, 40),
     ARRAY("schedule", OPT, 0, 14, MU_T_ANY, 0, 0), UINT("capacity", OPT, 2, 1000),
-    BOOL("persistent", OPT)};
+    BOOL("persistent", OPT), ENUM("backlog", OPT, backlogs), BOOL("listed", OPT)};
 static const mu_field f_room_join[] = {SLUG("room", REQ), UINT("since", OPT, 0, INT64_MAX)};
 static const mu_field f_room_say[] = {SLUG("room", REQ), TEXT("text", REQ, 1, MU_LIM_TEXT),
                                       STR("cid", OPT, 1, 64)};

@@ -20,6 +20,8 @@
 #define ROOM_FORMAT_MAX 40
 
 typedef enum { AUD_OPEN, AUD_RECOVERY, AUD_CARERS, AUD_MENTORS } audience;
+/* What a joiner may see. BACKLOG_DEFAULT follows `persistent` (recent when it is set). */
+typedef enum { BACKLOG_DEFAULT, BACKLOG_JOIN, BACKLOG_RECENT } backlog_mode;
 
 /* A user in a room (or waiting at its lobby), with every connection of theirs that joined. */
 typedef struct {
@@ -48,6 +50,16 @@ typedef struct pending_cid {
     char cid[65];
 } pending_cid;
 
+/* Each member's first-join point in the current meeting: they may see only seq > after. */
+typedef struct {
+    int64_t user, after;
+} join_point;
+
+typedef struct {
+    join_point *v;
+    size_t n, cap;
+} join_points;
+
 typedef struct room {
     struct room *next;
     char slug[ROOM_SLUG_MAX + 1], name[ROOM_NAME_MAX + 1], format[ROOM_FORMAT_MAX + 1];
@@ -55,7 +67,9 @@ typedef struct room {
     char *schedule; /* MessagePack array, or NULL */
     size_t schedule_len;
     int capacity;
-    bool persistent, is_open, locked, lobby, floor_mode;
+    bool persistent, listed, is_open, locked, lobby, floor_mode;
+    backlog_mode backlog;
+    join_points joins; /* kept in room_joins, so that a restart does not move them */
     int64_t floor_user, floor_ends; /* floor_ends 0: not timed */
     char floor_handle[MU_HANDLE_MAX + 1];
     uv_timer_t *floor_timer; /* room_moderation.c's; closed with the room */
@@ -73,9 +87,20 @@ room *rooms_find(const char *slug, size_t n);
 room *rooms_add(const room_def *d);
 /* Everyone in the room gets room.closed, everyone waiting room.denied; the room is freed. */
 void rooms_delete(room *r);
-/* name, format, schedule, capacity, persistent. */
+/* name, format, schedule, capacity, persistent, backlog, listed. */
 void room_set_def(room *r, const room_def *d);
 const char *room_audience_name(audience a);
+/* "join" or "recent": the backlog in effect (the default resolved). */
+const char *room_backlog_name(const room *r);
+/* The last seq the user may not see in history, since recovery and room.history: their
+ * first-join point under backlog join (the newest seq when they have none), 0 under recent. */
+int64_t room_visible_after(const room *r, int64_t user);
+/* The user's first join of this meeting, unless they have one: the point is the newest
+ * committed seq, kept in memory at once and in the store by a write of its own. */
+void room_mark_join(room *r, int64_t user);
+/* A meeting starts or ends: every point goes, and the members still in (facilitators across
+ * a close, whoever is in at an open) start again from the newest seq. */
+void room_restart_joins(room *r);
 bool room_admits(const room *r, mu_role role);
 /* Mentors and admins whom the audience admits (every audience admits them). */
 bool room_is_facilitator(mu_role role);
@@ -168,9 +193,10 @@ room *room_job_landed(room_job *o);
 bool room_schedule_check(const msgpack_object *list, char *err, size_t cap);
 void room_schedule_pack(const msgpack_object *list, char **out, size_t *len);
 
-/* room_meeting.c: the fields of a join reply and of room.admitted: room, members, history,
- * state, and recovered with `since`. -1 when the history could not be read. */
-int room_enc_join_fields(mu_enc *e, const room *r, bool has_since, int64_t since);
+/* room_meeting.c: the fields of a join reply and of room.admitted for `user`: room, members,
+ * history (what the backlog lets them see), state, and recovered with `since`. -1 when the
+ * history could not be read. */
+int room_enc_join_fields(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since);
 /* room_meeting.c: the meeting ends. Flags, floor, hands and mutes reset; everyone but the
  * facilitators gets room.closed and is out; whoever waits is turned away. */
 void room_end_meeting(room *r);

@@ -35,20 +35,23 @@ static void enc_msg(const room_msg_row *m, void *ud)
     mu_enc_kstrn(e, "text", m->text, m->text_len);
 }
 
-/* History for a join: the last 50, or everything after `since` when it can be had. */
-static int enc_history(mu_enc *e, const room *r, bool has_since, int64_t since, bool *recovered)
+/* History for a join of `user`: the last 50, or everything after `since` when it can be had;
+ * never anything at or before what the room's backlog hides from them. */
+static int enc_history(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since,
+                       bool *recovered)
 {
+    int64_t hidden = room_visible_after(r, user);
     mu_enc body;
     mu_enc_init(&body, 0);
     int n;
     if (!has_since) {
-        n = store_rooms_msgs(g_srv->store, r->slug, 0, INT64_MAX, 50, enc_msg, &body);
+        n = store_rooms_msgs(g_srv->store, r->slug, hidden, INT64_MAX, 50, enc_msg, &body);
     } else {
-        int64_t min_seq = 0;
-        int64_t held = store_rooms_msgs_count_after(g_srv->store, r->slug, since, &min_seq);
-        int64_t expected = r->done_seq > since ? r->done_seq - since : 0;
+        int64_t after = since > hidden ? since : hidden, min_seq = 0;
+        int64_t held = store_rooms_msgs_count_after(g_srv->store, r->slug, after, &min_seq);
+        int64_t expected = r->done_seq > after ? r->done_seq - after : 0;
         *recovered = held >= 0 && held <= 500 && held >= expected;
-        n = store_rooms_msgs(g_srv->store, r->slug, since, INT64_MAX, 500, enc_msg, &body);
+        n = store_rooms_msgs(g_srv->store, r->slug, after, INT64_MAX, 500, enc_msg, &body);
     }
     if (n < 0) {
         mu_enc_free(&body);
@@ -59,7 +62,7 @@ static int enc_history(mu_enc *e, const room *r, bool has_since, int64_t since, 
     return 0;
 }
 
-int room_enc_join_fields(mu_enc *e, const room *r, bool has_since, int64_t since)
+int room_enc_join_fields(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since)
 {
     bool recovered = false;
     mu_enc_key(e, "room");
@@ -67,7 +70,7 @@ int room_enc_join_fields(mu_enc *e, const room *r, bool has_since, int64_t since
     mu_enc_key(e, "members");
     enc_members(e, r);
     mu_enc_key(e, "history");
-    if (enc_history(e, r, has_since, since, &recovered) != 0)
+    if (enc_history(e, r, user, has_since, since, &recovered) != 0)
         return -1;
     mu_enc_key(e, "state");
     mu_enc_map(e, 7);
@@ -99,6 +102,7 @@ typedef struct {
     room_job base;
     room_def def;
     char name[ROOM_NAME_MAX + 1], format[ROOM_FORMAT_MAX + 1], audience[16];
+    char backlog[8]; /* empty: the default */
     char *schedule; /* owned */
     size_t schedule_len;
 } def_job;
@@ -124,7 +128,8 @@ static bool read_def(mu_conn *c, mu_request *req, def_job *o, const room *existi
 {
     const mu_val *name = mu_req_field(req, "name"), *format = mu_req_field(req, "format");
     const mu_val *sched = mu_req_field(req, "schedule"), *cap = mu_req_field(req, "capacity");
-    const mu_val *pers = mu_req_field(req, "persistent");
+    const mu_val *pers = mu_req_field(req, "persistent"), *backlog = mu_req_field(req, "backlog");
+    const mu_val *listed = mu_req_field(req, "listed");
     if (sched->present) {
         char err[160];
         if (!room_schedule_check(sched->v.o, err, sizeof(err))) {
@@ -152,6 +157,12 @@ static bool read_def(mu_conn *c, mu_request *req, def_job *o, const room *existi
     o->def.schedule_len = o->schedule_len;
     o->def.capacity = cap->present ? (int)cap->v.u : existing ? existing->capacity : 100;
     o->def.persistent = pers->present ? pers->v.b : existing ? existing->persistent : false;
+    if (backlog->present) /* the op table admits only "join" and "recent" */
+        snprintf(o->backlog, sizeof(o->backlog), "%.*s", (int)backlog->v.s.n, backlog->v.s.p);
+    else if (existing && existing->backlog != BACKLOG_DEFAULT)
+        snprintf(o->backlog, sizeof(o->backlog), "%s", room_backlog_name(existing));
+    o->def.backlog = o->backlog[0] ? o->backlog : NULL;
+    o->def.listed = listed->present ? listed->v.b : existing ? existing->listed : false;
     return true;
 }
 
@@ -273,6 +284,7 @@ static void open_done(mu_job *j)
     room *r = room_job_landed(o);
     if (r) {
         r->is_open = true;
+        room_restart_joins(r); /* whoever is in already joined this meeting now */
         reply_empty(o->c);
         room_send_state(r);
     }
@@ -327,6 +339,7 @@ static void close_done(mu_job *j)
         if (o->erase)
             drop_pending(r, -1);
         room_end_meeting(r);
+        room_restart_joins(r); /* the facilitators who stay start from here */
         reply_empty(o->base.c);
     }
     room_job_free(&o->base);
@@ -418,7 +431,7 @@ void op_room_join(mu_conn *c, mu_request *req)
     room_join_conn(r, c, c->user_id, c->handle, c->role);
     mu_enc e;
     reply_begin(c, &e, 4 + since->present);
-    if (room_enc_join_fields(&e, r, since->present, since->present ? (int64_t)since->v.u : 0) !=
+    if (room_enc_join_fields(&e, r, c->user_id, since->present, since->present ? (int64_t)since->v.u : 0) !=
         0) {
         mu_enc_free(&e);
         reply_read_failed(c, "the room's history");
@@ -573,7 +586,8 @@ void op_room_history(mu_conn *c, mu_request *req)
         before->present && before->v.u < (uint64_t)INT64_MAX ? (int64_t)before->v.u : INT64_MAX;
     mu_enc body;
     mu_enc_init(&body, 0);
-    int n = store_rooms_msgs(g_srv->store, r->slug, 0, b, limit->present ? (int)limit->v.u : 50,
+    int n = store_rooms_msgs(g_srv->store, r->slug, room_visible_after(r, c->user_id), b,
+                             limit->present ? (int)limit->v.u : 50,
                              enc_msg, &body);
     if (n < 0) {
         mu_enc_free(&body);

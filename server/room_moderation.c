@@ -16,8 +16,27 @@
 
 typedef struct {
     room_job base;
-    bool on; /* mute (true) or unmute; remove with a ban (true) or without */
+    bool on;        /* mute (true) or unmute; remove with a ban (true) or without; a flag */
+    room_flag flag; /* for lock, lobby and floor: the stored flag it sets */
 } flag_job;
+
+/* Lock, lobby and floor mode are stored, so that a restart keeps them. */
+static mu_code flag_run(mu_job *j, mu_wtx *w)
+{
+    flag_job *o = (flag_job *)j;
+    mu_code c = store_rooms_set_flag(w, o->base.slug, o->flag, o->on);
+    return c == MU_OK ? room_job_audit(&o->base, w) : c;
+}
+
+/* A flag job on the room for a state flag; the audit action may be NULL. */
+static void submit_flag(mu_conn *c, const room *r, room_flag flag, bool on, const char *action,
+                        job_done_fn done)
+{
+    flag_job *o = room_job_new(sizeof(*o), c, r->slug, action);
+    o->on = on;
+    o->flag = flag;
+    room_job_submit(&o->base, flag_run, done);
+}
 
 /* The request's `handle` as a moderation target: an account that is no facilitator. Replies
  * and returns false when it is not. */
@@ -189,9 +208,7 @@ void op_room_lock(mu_conn *c, mu_request *req)
     if (!r)
         return;
     bool on = mu_req_field(req, "locked")->v.b;
-    flag_job *o = room_job_new(sizeof(*o), c, r->slug, on ? "lock" : "unlock");
-    o->on = on;
-    room_job_submit(&o->base, room_job_run_audit, lock_done);
+    submit_flag(c, r, ROOM_LOCKED, on, on ? "lock" : "unlock", lock_done);
 }
 
 static void lobby_done(mu_job *j)
@@ -215,9 +232,7 @@ void op_room_lobby(mu_conn *c, mu_request *req)
     if (!r)
         return;
     bool on = mu_req_field(req, "on")->v.b;
-    flag_job *o = room_job_new(sizeof(*o), c, r->slug, on ? "lobby_on" : "lobby_off");
-    o->on = on;
-    room_job_submit(&o->base, room_job_run_audit, lobby_done);
+    submit_flag(c, r, ROOM_LOBBY, on, on ? "lobby_on" : "lobby_off", lobby_done);
 }
 
 /* ---- admit, deny -------------------------------------------------------------------------- */
@@ -232,7 +247,7 @@ void room_admit(room *r, member *w)
         mu_enc e;
         frame_enc_init(&e);
         mu_enc_event(&e, MU_OP_EV_ROOM_ADMITTED, 4);
-        if (room_enc_join_fields(&e, r, false, 0) == 0)
+        if (room_enc_join_fields(&e, r, in.user, false, 0) == 0)
             room_send_to(m, &e);
         else
             mu_enc_free(&e);
@@ -301,17 +316,25 @@ void op_room_deny(mu_conn *c, mu_request *req)
 
 /* ---- the floor and hands ------------------------------------------------------------------ */
 
+static void floor_done(mu_job *j)
+{
+    flag_job *o = (flag_job *)j;
+    room *r = room_job_landed(&o->base);
+    if (r) {
+        reply_empty(o->base.c);
+        if (r->floor_mode != o->on) {
+            r->floor_mode = o->on;
+            room_send_state(r);
+        }
+    }
+    room_job_free(&o->base);
+}
+
 void op_room_floor(mu_conn *c, mu_request *req)
 {
     room *r = room_facilitated(c, req);
-    if (!r)
-        return;
-    bool on = mu_req_field(req, "on")->v.b;
-    reply_empty(c);
-    if (r->floor_mode != on) {
-        r->floor_mode = on;
-        room_send_state(r);
-    }
+    if (r)
+        submit_flag(c, r, ROOM_FLOOR_MODE, mu_req_field(req, "on")->v.b, NULL, floor_done);
 }
 
 static void on_floor_timer(uv_timer_t *t)
@@ -327,6 +350,8 @@ void room_give_floor(room *r, const member *m, uint64_t secs)
     if (!m) {
         r->floor_user = 0;
         r->floor_ends = 0;
+        if (r->floor_timer)
+            uv_timer_stop(r->floor_timer);
         return;
     }
     r->floor_user = m->user;
@@ -335,12 +360,16 @@ void room_give_floor(room *r, const member *m, uint64_t secs)
     r->floor_ends = secs ? clock_now_ms() + (int64_t)secs * 1000 : 0;
     if (secs) {
         if (!r->floor_timer) {
-            /* Closed by the room when it goes (room_free). */
+            /* Closed by the room when it goes (room_free). Unreferenced: a share still running
+             * must not keep the loop alive once shutdown has closed everything else. */
             r->floor_timer = xmalloc(sizeof(uv_timer_t));
             uv_timer_init(g_srv->loop, r->floor_timer);
+            uv_unref((uv_handle_t *)r->floor_timer);
             r->floor_timer->data = r;
         }
         uv_timer_start(r->floor_timer, on_floor_timer, secs * 1000, 0);
+    } else if (r->floor_timer) {
+        uv_timer_stop(r->floor_timer); /* an untimed share has nothing to end */
     }
 }
 

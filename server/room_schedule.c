@@ -1,8 +1,12 @@
 /* Room schedules: weekly slots {day, time, end_time?, timezone?} in the Meeting Guide feed's
  * terms, checked and normalised for storage. Layer: concerns (rooms), over room_int.h; the
  * meeting feed and calendars will render from here. */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "room_int.h"
 
@@ -18,23 +22,49 @@ static bool hhmm(const msgpack_object *o)
     return (s[0] - '0') * 10 + (s[1] - '0') < 24;
 }
 
-/* An IANA name in shape (Area/Location); whether the zone exists is not checked. */
+/* An IANA name in shape: Area/Location (more parts allowed, as in America/Argentina/Salta),
+ * each part starting with a capital and holding only letters, digits, '_', '-' and '+'. No
+ * '.' and no empty part, so the name can never climb out of the zoneinfo directory. */
 static bool tz_shape(const msgpack_object *o)
 {
     if (o->type != MSGPACK_OBJECT_STR || o->via.str.size < 3 || o->via.str.size > 64)
         return false;
     const char *s = o->via.str.ptr;
     size_t n = o->via.str.size;
-    const char *slash = memchr(s, '/', n);
-    if (!slash || slash == s || slash == s + n - 1)
+    if (!memchr(s, '/', n))
         return false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
+        bool part_start = i == 0 || s[i - 1] == '/';
+        if (part_start && !(ch >= 'A' && ch <= 'Z'))
+            return false;
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
               ch == '/' || ch == '_' || ch == '-' || ch == '+'))
             return false;
     }
-    return s[0] >= 'A' && s[0] <= 'Z';
+    return s[n - 1] != '/';
+}
+
+/* A zone the system knows: a regular file in the zoneinfo directory (TZDIR, else
+ * /usr/share/zoneinfo) that starts with the TZif magic. Only ever called on a name that
+ * passed tz_shape. A facilitator's room.create or room.update is the only caller, and it
+ * reads 4 bytes of a local file. */
+static bool tz_known(const msgpack_object *o)
+{
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%.*s", dir && dir[0] ? dir : "/usr/share/zoneinfo",
+             (int)o->via.str.size, o->via.str.ptr);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat sb;
+    char magic[4];
+    bool ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+              read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+              memcmp(magic, "TZif", 4) == 0;
+    close(fd);
+    return ok;
 }
 
 bool room_schedule_check(const msgpack_object *list, char *err, size_t cap)
@@ -65,6 +95,11 @@ bool room_schedule_check(const msgpack_object *list, char *err, size_t cap)
                      "schedule item %u: timezone must be an IANA name such as "
                      "Europe/London.",
                      i + 1);
+            return false;
+        }
+        if (tz && tz->type != MSGPACK_OBJECT_NIL && !tz_known(tz)) {
+            snprintf(err, cap, "schedule item %u: '%.*s' is not a time zone this server knows.",
+                     i + 1, (int)(tz->via.str.size > 64 ? 64 : tz->via.str.size), tz->via.str.ptr);
             return false;
         }
     }

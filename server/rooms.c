@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "handlers.h"
+#include "log.h"
 #include "room_int.h"
 #include "store_admin.h"
 #include "store_users.h"
@@ -61,6 +62,16 @@ void room_set_def(room *r, const room_def *d)
     r->schedule_len = r->schedule ? d->schedule_len : 0;
     r->capacity = d->capacity;
     r->persistent = d->persistent;
+    r->backlog = !d->backlog                    ? BACKLOG_DEFAULT
+                 : !strcmp(d->backlog, "recent") ? BACKLOG_RECENT
+                                                 : BACKLOG_JOIN;
+    r->listed = d->listed;
+}
+
+const char *room_backlog_name(const room *r)
+{
+    bool recent = r->backlog == BACKLOG_RECENT || (r->backlog == BACKLOG_DEFAULT && r->persistent);
+    return recent ? "recent" : "join";
 }
 
 room *rooms_add(const room_def *d)
@@ -70,6 +81,11 @@ room *rooms_add(const room_def *d)
     r->aud = audience_parse(d->audience);
     room_set_def(r, d);
     r->is_open = d->is_open;
+    /* Stored live state (a close resets it); the lobby's queue, the floor and hands are not
+     * stored: people reconnect and knock or raise a hand again. */
+    r->locked = d->locked;
+    r->lobby = d->lobby;
+    r->floor_mode = d->floor_mode;
     r->next_seq = d->next_seq > 0 ? d->next_seq : 1;
     r->done_seq = r->next_seq - 1;
     r->next = rooms;
@@ -97,6 +113,7 @@ static void room_free(room *r)
     free(r->hands.v);
     free(r->bans.v);
     free(r->mutes.v);
+    free(r->joins.v);
     free(r->schedule);
     pending_free(r->pending);
     if (r->floor_timer) {
@@ -137,6 +154,98 @@ bool ids_del(id_list *l, int64_t id)
             return true;
         }
     return false;
+}
+
+/* ---- first-join points ------------------------------------------------------------------ */
+
+/* A write of first-join points that nobody waits for: the point is already in force in
+ * memory. Should it not reach the disk (a crash within the batch), the member's next join
+ * after the restart sets a later point, which shows them less, never more. */
+typedef struct {
+    mu_job job; /* first: the writer hands the job back */
+    char slug[ROOM_SLUG_MAX + 1];
+    bool reset;
+    int64_t after;
+    size_t n;
+    int64_t users[]; /* n of them */
+} joins_job;
+
+static mu_code joins_run(mu_job *j, mu_wtx *w)
+{
+    joins_job *o = (joins_job *)j;
+    return store_rooms_set_joins(w, o->slug, o->reset, o->users, o->n, o->after);
+}
+
+static void joins_done(mu_job *j)
+{
+    joins_job *o = (joins_job *)j;
+    if (j->result != MU_OK)
+        log_warn("room %s: first-join points not stored (%s)", o->slug, mu_code_name(j->result));
+    free(o);
+}
+
+static void joins_submit(const room *r, bool reset, const int64_t *users, size_t n, int64_t after)
+{
+    joins_job *o = xcalloc(1, sizeof(*o) + n * sizeof(int64_t)); /* freed by joins_done */
+    snprintf(o->slug, sizeof(o->slug), "%s", r->slug);
+    o->reset = reset;
+    o->after = after;
+    o->n = n;
+    if (n)
+        memcpy(o->users, users, n * sizeof(int64_t));
+    o->job.run = joins_run;
+    o->job.done = joins_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+static join_point *point_find(const room *r, int64_t user)
+{
+    for (size_t i = 0; i < r->joins.n; i++)
+        if (r->joins.v[i].user == user)
+            return &r->joins.v[i];
+    return NULL;
+}
+
+static void point_put(room *r, int64_t user, int64_t after)
+{
+    join_point *p = point_find(r, user);
+    if (!p) {
+        if (r->joins.n == r->joins.cap) {
+            r->joins.cap = r->joins.cap ? r->joins.cap * 2 : 8;
+            r->joins.v = xreallocarray(r->joins.v, r->joins.cap, sizeof(*r->joins.v));
+        }
+        p = &r->joins.v[r->joins.n++];
+        p->user = user;
+    }
+    p->after = after;
+}
+
+int64_t room_visible_after(const room *r, int64_t user)
+{
+    if (!strcmp(room_backlog_name(r), "recent"))
+        return 0;
+    const join_point *p = point_find(r, user);
+    return p ? p->after : r->done_seq;
+}
+
+void room_mark_join(room *r, int64_t user)
+{
+    if (point_find(r, user))
+        return;
+    point_put(r, user, r->done_seq);
+    joins_submit(r, false, &user, 1, r->done_seq);
+}
+
+void room_restart_joins(room *r)
+{
+    r->joins.n = 0;
+    int64_t *users = xcalloc(r->members.n + 1, sizeof(int64_t));
+    for (size_t i = 0; i < r->members.n; i++) {
+        users[i] = r->members.v[i].user;
+        point_put(r, users[i], r->done_seq);
+    }
+    joins_submit(r, true, users, r->members.n, r->done_seq);
+    free(users);
 }
 
 /* ---- membership ------------------------------------------------------------------------- */
@@ -272,6 +381,7 @@ member *room_join_conn(room *r, mu_conn *c, int64_t user, const char *handle, mu
 {
     bool fresh;
     member *m = enlist(r, &r->members, c, user, handle, role, &fresh);
+    room_mark_join(r, user);
     if (fresh)
         send_presence(r, m, "joined");
     return m;
@@ -369,7 +479,7 @@ void rooms_delete(room *r)
 
 void room_enc(mu_enc *e, const room *r)
 {
-    mu_enc_map(e, 10);
+    mu_enc_map(e, 12);
     mu_enc_kstr(e, "room", r->slug);
     mu_enc_kstr(e, "name", r->name);
     mu_enc_kstr(e, "audience", audience_names[r->aud]);
@@ -381,6 +491,8 @@ void room_enc(mu_enc *e, const room *r)
         mu_enc_array(e, 0);
     mu_enc_kint(e, "capacity", r->capacity);
     mu_enc_kbool(e, "persistent", r->persistent);
+    mu_enc_kstr(e, "backlog", room_backlog_name(r));
+    mu_enc_kbool(e, "listed", r->listed);
     mu_enc_kbool(e, "is_open", r->is_open);
     mu_enc_kbool(e, "locked", r->locked);
     mu_enc_kint(e, "present", (int64_t)r->members.n);
@@ -570,6 +682,9 @@ void rooms_forget_user(int64_t user)
     for (room *r = rooms; r; r = r->next) {
         ids_del(&r->bans, user);
         ids_del(&r->mutes, user);
+        join_point *p = point_find(r, user);
+        if (p)
+            *p = r->joins.v[--r->joins.n];
         if (ids_del(&r->hands, user))
             room_send_state(r);
     }
@@ -630,6 +745,14 @@ static void load_mute(const char *slug, int64_t user, void *ud)
         ids_add(&r->mutes, user);
 }
 
+static void load_join(const char *slug, int64_t user, int64_t after, void *ud)
+{
+    (void)ud;
+    room *r = rooms_find(slug, strlen(slug));
+    if (r)
+        point_put(r, user, after);
+}
+
 static void on_clock(void *ud)
 {
     (void)ud;
@@ -642,7 +765,8 @@ int rooms_init(mu_server *s)
     sqlite3 *db = store_rdb(s->store);
     if (store_rooms_load(db, load_one, NULL) != 0 ||
         store_rooms_load_bans(db, load_ban, NULL) != 0 ||
-        store_rooms_load_mutes(db, load_mute, NULL) != 0)
+        store_rooms_load_mutes(db, load_mute, NULL) != 0 ||
+        store_rooms_load_joins(db, load_join, NULL) != 0)
         return -1;
     clock_observe(on_clock, NULL);
     return 0;

@@ -12,7 +12,8 @@ int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud)
     if (sqlite3_prepare_v2(db,
                            "SELECT slug, name, audience, format, schedule, capacity, persistent, "
                            "is_open, max(seq_floor, coalesce((SELECT max(seq) FROM room_messages "
-                           "m WHERE m.room = r.slug), 0)) + 1 FROM rooms r",
+                           "m WHERE m.room = r.slug), 0)) + 1, backlog, listed, locked, lobby, "
+                           "floor_mode FROM rooms r",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     int rc;
@@ -26,7 +27,12 @@ int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud)
                       sqlite3_column_int(st, 5),
                       sqlite3_column_int(st, 6) != 0,
                       sqlite3_column_int(st, 7) != 0,
-                      sqlite3_column_int64(st, 8)};
+                      sqlite3_column_int64(st, 8),
+                      (const char *)sqlite3_column_text(st, 9),
+                      sqlite3_column_int(st, 10) != 0,
+                      sqlite3_column_int(st, 11) != 0,
+                      sqlite3_column_int(st, 12) != 0,
+                      sqlite3_column_int(st, 13) != 0};
         fn(&d, ud);
     }
     sqlite3_finalize(st);
@@ -53,6 +59,20 @@ int store_rooms_load_bans(sqlite3 *db, room_user_fn fn, void *ud)
 int store_rooms_load_mutes(sqlite3 *db, room_user_fn fn, void *ud)
 {
     return load_pairs(db, "SELECT room, user_id FROM room_mutes", fn, ud);
+}
+
+int store_rooms_load_joins(sqlite3 *db, room_point_fn fn, void *ud)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT room, user_id, after_seq FROM room_joins", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+           sqlite3_column_int64(st, 2), ud);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
@@ -127,16 +147,21 @@ static void bind_def(sqlite3_stmt *st, const room_def *d)
         sqlite3_bind_null(st, 5);
     sqlite3_bind_int(st, 6, d->capacity);
     sqlite3_bind_int(st, 7, d->persistent);
+    if (d->backlog)
+        sqlite3_bind_text(st, 8, d->backlog, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
+    sqlite3_bind_int(st, 9, d->listed);
 }
 
 mu_code store_rooms_insert(mu_wtx *w, const room_def *d, int64_t now)
 {
     sqlite3_stmt *st = store_wstmt(w, "INSERT INTO rooms (slug, name, audience, format, schedule, "
-                                      "capacity, persistent, created_ts) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                                      "capacity, persistent, backlog, listed, created_ts) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (st) {
         bind_def(st, d);
-        sqlite3_bind_int64(st, 8, now);
+        sqlite3_bind_int64(st, 10, now);
     }
     return store_step(st, store_wdb(w));
 }
@@ -144,8 +169,8 @@ mu_code store_rooms_insert(mu_wtx *w, const room_def *d, int64_t now)
 mu_code store_rooms_update(mu_wtx *w, const room_def *d)
 {
     sqlite3_stmt *st = store_wstmt(w, "UPDATE rooms SET slug = ?1, name = ?2, audience = ?3, "
-                                      "format = ?4, schedule = ?5, capacity = ?6, persistent = ?7 "
-                                      "WHERE slug = ?1");
+                                      "format = ?4, schedule = ?5, capacity = ?6, persistent = ?7, "
+                                      "backlog = ?8, listed = ?9 WHERE slug = ?1");
     if (st)
         bind_def(st, d);
     return store_step(st, store_wdb(w));
@@ -171,13 +196,22 @@ mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open)
 
 mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq)
 {
-    sqlite3_stmt *st = store_wstmt(w, "DELETE FROM room_mutes WHERE room = ?");
-    if (st)
-        sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-    mu_code c = store_step(st, store_wdb(w));
+    /* The live state of a meeting goes with it: mutes, flags and first-join points. */
+    static const char *const per_meeting[] = {
+        "DELETE FROM room_mutes WHERE room = ?",
+        "DELETE FROM room_joins WHERE room = ?",
+        "UPDATE rooms SET locked = 0, lobby = 0, floor_mode = 0 WHERE slug = ?",
+    };
+    mu_code c = MU_OK;
+    for (size_t i = 0; c == MU_OK && i < sizeof(per_meeting) / sizeof(per_meeting[0]); i++) {
+        sqlite3_stmt *st = store_wstmt(w, per_meeting[i]);
+        if (st)
+            sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+        c = store_step(st, store_wdb(w));
+    }
     if (c != MU_OK || !erase)
         return c;
-    st = store_wstmt(w, "UPDATE rooms SET seq_floor = max(seq_floor, ?) WHERE slug = ?");
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = max(seq_floor, ?) WHERE slug = ?");
     if (st) {
         sqlite3_bind_int64(st, 1, last_seq);
         sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
@@ -188,6 +222,43 @@ mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t
     if (st)
         sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
     return store_step(st, store_wdb(w));
+}
+
+mu_code store_rooms_set_flag(mu_wtx *w, const char *slug, room_flag flag, bool on)
+{
+    /* Three literals: the statement cache is keyed by the text's address. */
+    const char *sql = flag == ROOM_LOCKED  ? "UPDATE rooms SET locked = ? WHERE slug = ?"
+                      : flag == ROOM_LOBBY ? "UPDATE rooms SET lobby = ? WHERE slug = ?"
+                                           : "UPDATE rooms SET floor_mode = ? WHERE slug = ?";
+    sqlite3_stmt *st = store_wstmt(w, sql);
+    if (st) {
+        sqlite3_bind_int(st, 1, on);
+        sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
+    }
+    return store_step(st, store_wdb(w));
+}
+
+mu_code store_rooms_set_joins(mu_wtx *w, const char *slug, bool reset, const int64_t *users,
+                              size_t n, int64_t after_seq)
+{
+    mu_code c = MU_OK;
+    if (reset) {
+        sqlite3_stmt *st = store_wstmt(w, "DELETE FROM room_joins WHERE room = ?");
+        if (st)
+            sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+        c = store_step(st, store_wdb(w));
+    }
+    for (size_t i = 0; c == MU_OK && i < n; i++) {
+        sqlite3_stmt *st = store_wstmt(w, "INSERT OR REPLACE INTO room_joins (room, user_id, "
+                                          "after_seq) VALUES (?, ?, ?)");
+        if (st) {
+            sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, users[i]);
+            sqlite3_bind_int64(st, 3, after_seq);
+        }
+        c = store_step(st, store_wdb(w));
+    }
+    return c;
 }
 
 mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,

@@ -14,6 +14,9 @@ typedef struct {
     int capacity;
     bool persistent, is_open;
     int64_t next_seq;
+    const char *backlog; /* "join", "recent", or NULL: the default, which follows persistent */
+    bool listed;
+    bool locked, lobby, floor_mode; /* live state, read at startup only */
 } room_def;
 
 typedef void (*room_def_fn)(const room_def *d, void *ud);
@@ -22,6 +25,9 @@ int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud);
 typedef void (*room_user_fn)(const char *room, int64_t user, void *ud);
 int store_rooms_load_bans(sqlite3 *db, room_user_fn fn, void *ud);
 int store_rooms_load_mutes(sqlite3 *db, room_user_fn fn, void *ud);
+typedef void (*room_point_fn)(const char *room, int64_t user, int64_t after_seq, void *ud);
+/* Each member's first-join point in the current meeting of each room. */
+int store_rooms_load_joins(sqlite3 *db, room_point_fn fn, void *ud);
 
 typedef struct {
     int64_t seq, ts;
@@ -47,6 +53,13 @@ mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t
 mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
                                const char *from, const char *text, size_t n, const char *cid,
                                size_t cid_len);
+/* A live state flag of the meeting, kept so that a restart does not drop it. */
+typedef enum { ROOM_LOCKED, ROOM_LOBBY, ROOM_FLOOR_MODE } room_flag;
+mu_code store_rooms_set_flag(mu_wtx *w, const char *slug, room_flag flag, bool on);
+/* The meeting's first-join points: with `reset`, every point of the room goes first; then
+ * each of the n users gets after_seq as their point (replacing one they had). */
+mu_code store_rooms_set_joins(mu_wtx *w, const char *slug, bool reset, const int64_t *users,
+                              size_t n, int64_t after_seq);
 /* The two per-room lists of users that outlive a connection. */
 typedef enum { ROOM_BANS, ROOM_MUTES } room_user_list;
 /* Puts the user on the list (on) or takes them off; both are idempotent. */

@@ -149,6 +149,25 @@ static const char *const migrations[] = {
     "  room TEXT"
     ");"
     "CREATE INDEX audit_ts ON audit(ts);",
+
+    /* 5: what a meeting shows a joiner and its live state across a restart. `backlog` NULL
+     * is the default, which follows `persistent`. room_joins keeps each member's first-join
+     * point in the current meeting (the last seq they may not see), so that a reconnect or a
+     * restart does not move it. The audit log's `detail` carries a new role or the mentor of
+     * an assignment. */
+    "ALTER TABLE rooms ADD COLUMN backlog TEXT CHECK (backlog IN ('join','recent'));"
+    "ALTER TABLE rooms ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE rooms ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE rooms ADD COLUMN lobby INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE rooms ADD COLUMN floor_mode INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE room_joins ("
+    "  room TEXT NOT NULL REFERENCES rooms(slug) ON DELETE CASCADE,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  after_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (room, user_id)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX room_joins_user ON room_joins(user_id);"
+    "ALTER TABLE audit ADD COLUMN detail TEXT;",
 };
 
 int store_schema_version(void)

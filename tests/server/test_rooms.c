@@ -78,7 +78,8 @@ static int teardown(void **st)
 
 static room *mk(const char *slug)
 {
-    room_def d = {slug, "Tuesday SMART", "open", "SMART", NULL, 0, 100, false, true, 1};
+    room_def d = {.slug = slug, .name = "Tuesday SMART", .audience = "open", .format = "SMART",
+                  .capacity = 100, .is_open = true, .next_seq = 1};
     return rooms_add(&d);
 }
 
@@ -182,6 +183,37 @@ static void test_hands_and_floor(void **st)
     assert_true(mu_map_get(fake_msg(0), "floor")->type == MSGPACK_OBJECT_NIL);
 }
 
+static bool ticked;
+static uv_timer_t tick; /* static: its close finishes in the teardown's loop run */
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+    ticked = true;
+}
+
+static void test_timed_share_ends_by_its_timer(void **st)
+{
+    room *r = mk("tue");
+    join(r, fac);
+    join(r, sam);
+    drain();
+    room_give_floor(r, room_member(r, 3), 1);
+    /* The share's timer must not hold the loop open at shutdown. */
+    assert_non_null(r->floor_timer);
+    assert_false(uv_has_ref((uv_handle_t *)r->floor_timer));
+    /* Real time passes, nobody speaks and the clock is not moved: the timer ends the share. */
+    uv_timer_init(&loop, &tick);
+    ticked = false;
+    uv_timer_start(&tick, on_tick, 1300, 0);
+    while (!ticked)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&tick, NULL);
+    assert_int_equal(r->floor_user, 0);
+    assert_string_equal(fake_take(sam), "room.state");
+    assert_true(mu_map_get(fake_msg(0), "floor")->type == MSGPACK_OBJECT_NIL);
+    assert_string_equal(fake_take(fac), "room.state");
+}
+
 static void test_end_of_meeting(void **st)
 {
     room *r = mk("tue");
@@ -268,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_join_and_presence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lobby, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hands_and_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timed_share_ends_by_its_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_of_meeting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_connection_leaves_everything, setup, teardown),
