@@ -158,8 +158,12 @@ void close_conn(conn *k)
 
 void print_error(const mu_msg *m)
 {
-    fprintf(stderr, "mutual: %s (%s)\n", mu_msg_text(m) ? mu_msg_text(m) : "failed",
-            mu_msg_code(m) ? mu_msg_code(m) : "?");
+    const char *code = mu_msg_code(m) ? mu_msg_code(m) : "?";
+    int64_t after = mu_value_get_int(mu_msg_root(m), "retry_after", -1);
+    fprintf(stderr, "mutual: %s (%s)", mu_msg_text(m) ? mu_msg_text(m) : "failed", code);
+    if (!strcmp(code, "rate_limited") && after >= 0)
+        fprintf(stderr, "; try again in %lld s", (long long)(after > 0 ? after : 1));
+    fprintf(stderr, "\n");
 }
 
 /* Sends and returns the reply when it is a success; prints the server's sentence otherwise. */
@@ -179,7 +183,7 @@ mu_msg *call(conn *k, mu_req *r)
 }
 
 /* Signs the connection in with the saved session. */
-int resume(conn *k, const session *s)
+int resume(conn *k, session *s)
 {
     mu_req *r = mu_req_new(MU_OPNAME_RESUME);
     mu_req_str(r, "token", s->token);
@@ -188,6 +192,8 @@ int resume(conn *k, const session *s)
         fprintf(stderr, "mutual: the saved session is no longer valid; log in again\n");
         return -1;
     }
+    const char *role = mu_value_get_str(mu_msg_get(m, "user"), "role");
+    snprintf(s->role, sizeof(s->role), "%s", role ? role : "");
     mu_msg_free(m);
     return 0;
 }
