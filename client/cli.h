@@ -50,8 +50,10 @@ void close_conn(conn *k);
 /* Sends and returns the reply when it is a success; prints the server's sentence otherwise.
  * Consumes r. */
 mu_msg *call(conn *k, mu_req *r);
+/* An error reply as one line: its sentence, its code, and when to retry if it says. */
+void error_text(const mu_msg *m, char *out, size_t cap);
 /* Prints an error reply (or event) as one line on stderr. */
-void print_error(const mu_msg *m);
+void cli_print_error(const mu_msg *m);
 /* Signs in with the saved token; fills s->role. */
 int resume(conn *k, session *s);
 /* Connects to the saved session's server (or --server) and signs in with its token. */

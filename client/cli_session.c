@@ -156,14 +156,21 @@ void close_conn(conn *k)
     k->sync = NULL;
 }
 
-void print_error(const mu_msg *m)
+void error_text(const mu_msg *m, char *out, size_t cap)
 {
     const char *code = mu_msg_code(m) ? mu_msg_code(m) : "?";
     int64_t after = mu_value_get_int(mu_msg_root(m), "retry_after", -1);
-    fprintf(stderr, "mutual: %s (%s)", mu_msg_text(m) ? mu_msg_text(m) : "failed", code);
-    if (!strcmp(code, "rate_limited") && after >= 0)
-        fprintf(stderr, "; try again in %lld s", (long long)(after > 0 ? after : 1));
-    fprintf(stderr, "\n");
+    int n = snprintf(out, cap, "%s (%s)", mu_msg_text(m) ? mu_msg_text(m) : "failed", code);
+    if (!strcmp(code, "rate_limited") && after >= 0 && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "; try again in %lld s",
+                 (long long)(after > 0 ? after : 1));
+}
+
+void cli_print_error(const mu_msg *m)
+{
+    char text[600];
+    error_text(m, text, sizeof(text));
+    fprintf(stderr, "mutual: %s\n", text);
 }
 
 /* Sends and returns the reply when it is a success; prints the server's sentence otherwise. */
@@ -175,7 +182,7 @@ mu_msg *call(conn *k, mu_req *r)
         return NULL;
     }
     if (!mu_msg_ok(m)) {
-        print_error(m);
+        cli_print_error(m);
         mu_msg_free(m);
         return NULL;
     }

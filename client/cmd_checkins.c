@@ -109,7 +109,7 @@ int cmd_checkins(const cli_ctx *cx, int argc, char **argv)
                     "chose 'mutual consent scores' sees them\n",
                     handle);
         else
-            print_error(m);
+            cli_print_error(m);
     } else {
         const mu_value *list = mu_msg_get(m, "checkins");
         if (handle)
