@@ -50,7 +50,7 @@ const char cli_usage[] =
 typedef struct {
     const char *name;
     cli_cmd_fn fn;
-    const char *help; /* one line, for "unknown command" hints */
+    const char *help; /* one line, listed after an unknown command */
 } cli_command;
 
 static const cli_command commands[] = {
@@ -118,6 +118,9 @@ int main(int argc, char **argv)
     for (size_t n = 0; n < sizeof(commands) / sizeof(commands[0]); n++)
         if (!strcmp(name, commands[n].name))
             return commands[n].fn(&cx, argc - i, argv + i);
-    fprintf(stderr, "mutual: unknown command '%s'\n%s", name, cli_usage);
+    fprintf(stderr, "mutual: unknown command '%s'; the commands are:\n", name);
+    for (size_t n = 0; n < sizeof(commands) / sizeof(commands[0]); n++)
+        fprintf(stderr, "  %-10s %s\n", commands[n].name, commands[n].help);
+    fprintf(stderr, "'mutual --help' shows their options.\n");
     return 2;
 }

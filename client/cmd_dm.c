@@ -114,8 +114,7 @@ static int dm_interactive(conn *k, const char *with)
                 !strcmp(mu_value_get_str(mu_msg_root(ev), "with"), with))
                 printf("   (%s has read up to here)\n", with);
         } else if (!strcmp(op, MU_OPNAME_EV_REPLY) && !mu_msg_ok(ev)) {
-            fprintf(stderr, "mutual: %s (%s)\n", mu_msg_text(ev) ? mu_msg_text(ev) : "failed",
-                    mu_msg_code(ev) ? mu_msg_code(ev) : "?");
+            cli_print_error(ev);
         }
         fflush(stdout);
         mu_msg_free(ev);
