@@ -120,8 +120,16 @@ static void deliver(mu_client *c, mu_msg *m)
         mu_msg_free(m);
 }
 
+/* The largest message the client reassembles: far above any reply (an export of years of
+ * data is a few MB), and a bound on what a broken or hostile server can make it hold. */
+#define RX_MAX ((size_t)256 << 20)
+
 static int rx_add(mu_client *c, const void *in, size_t len)
 {
+    if (len == 0)
+        return 0; /* an empty frame: nothing to copy, and maybe no buffer yet */
+    if (len > RX_MAX - c->rx_len)
+        return -1; /* closes the connection */
     if (c->rx_len + len > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 4096;
         while (cap < c->rx_len + len)
@@ -265,6 +273,36 @@ mu_ctx *mu_ctx_new(uv_loop_t *loop)
     return x;
 }
 
+/* The vhost that trusts `path` (created on first use), or NULL when lws refuses the file. */
+static struct lws_vhost *ca_vhost_get(mu_ctx *x, const char *path)
+{
+    for (ca_vhost *v = x->cas; v; v = v->next)
+        if (strcmp(v->path, path) == 0)
+            return v->vh;
+    ca_vhost *v = calloc(1, sizeof(*v));
+    if (!v)
+        return NULL;
+    char name[32];
+    snprintf(name, sizeof(name), "mutual-ca-%u", x->ncas++);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = client_protocols;
+    info.vhost_name = name;
+    info.client_ssl_ca_filepath = path;
+    v->path = strdup(path);
+    v->vh = v->path ? lws_create_vhost(x->lws, &info) : NULL;
+    if (!v->vh) {
+        free(v->path);
+        free(v);
+        return NULL;
+    }
+    v->next = x->cas;
+    x->cas = v;
+    return v->vh;
+}
+
 static int parse_url(mu_client *c, const char *url)
 {
     const char *p;
@@ -335,11 +373,19 @@ mu_client *mu_client_new(mu_ctx *x, const mu_client_opts *o)
     ci.port = c->port;
     ci.path = c->path;
     ci.host = c->host;
-    ci.origin = c->host;
+    /* No Origin: it is what marks a browser page, and the server's Origin rule is for those. */
+    ci.origin = NULL;
     ci.protocol = c->subprotocol[0] ? c->subprotocol : NULL;
     ci.local_protocol_name = "mutual-client";
     ci.userdata = c;
     ci.pwsi = &c->wsi;
+    if (c->tls && o->ca_file) {
+        ci.vhost = ca_vhost_get(x, o->ca_file);
+        if (!ci.vhost) {
+            c->ended = true;
+            return c; /* an unreadable CA file fails the connection, never falls back */
+        }
+    }
     if (c->tls) {
         ci.ssl_connection = LCCSCF_USE_SSL;
         if (c->insecure)
@@ -457,5 +503,10 @@ void mu_ctx_free(mu_ctx *x)
     lws_context_destroy(x->lws); /* the second half of the foreign-loop teardown */
     while (x->clients)
         client_destroy(x->clients);
+    for (ca_vhost *v = x->cas, *n; v; v = n) {
+        n = v->next;
+        free(v->path);
+        free(v);
+    }
     free(x);
 }

@@ -36,9 +36,19 @@ typedef struct outmsg {
     unsigned char *buf; /* LWS_PRE bytes, then the payload */
 } outmsg;
 
+/* A client vhost per CA file: lws keeps the trusted certificates per vhost, not per
+ * connection. Owned by the context; lws frees the vhosts with it. */
+typedef struct ca_vhost {
+    struct ca_vhost *next;
+    char *path;
+    struct lws_vhost *vh;
+} ca_vhost;
+
 struct mu_ctx {
     uv_loop_t *loop;
     struct lws_context *lws;
+    ca_vhost *cas;
+    unsigned ncas;
     mu_client *clients;
     uv_timer_t stop_timer;
     bool stopping, destroyed_once;

@@ -13,7 +13,8 @@ static bool terminate_strings(msgpack_object *o, msgpack_zone *z)
         char *p = msgpack_zone_malloc(z, o->via.str.size + 1);
         if (!p)
             return false;
-        memcpy(p, o->via.str.ptr, o->via.str.size);
+        if (o->via.str.size) /* an empty string may have no pointer at all */
+            memcpy(p, o->via.str.ptr, o->via.str.size);
         p[o->via.str.size] = 0;
         o->via.str.ptr = p;
         return true;
@@ -41,7 +42,9 @@ mu_msg *mu_msg_decode(const void *buf, size_t len)
         return NULL;
     msgpack_unpacked_init(&m->up);
     size_t off = 0;
-    if (msgpack_unpack_next(&m->up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
+    /* A server's bytes are checked like a client's: declared sizes must fit the message. */
+    if (!mu_msgpack_bounded(buf, len) ||
+        msgpack_unpack_next(&m->up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
         !terminate_strings(&m->up.data, m->up.zone)) {
         mu_msg_free(m);
         return NULL;

@@ -7,8 +7,16 @@ pkgs=(
   build-essential cmake pkg-config
   libwebsockets-dev libwebsockets-evlib-uv
   libuv1-dev libsqlite3-dev libmsgpack-dev libsodium-dev libcmocka-dev
+  libssl-dev openssl clang
   valgrind ca-certificates
+  chromium
 )
+# The browser tests run under Node.js (node --test, npm ci). Debian's nodejs and npm only when
+# no node is installed: a machine that already has its own Node.js keeps it (Debian's npm
+# would conflict with an npm installed alongside that node).
+if ! command -v node >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -56,7 +56,9 @@ mu_parse_result mu_request_parse(mu_request *r, const void *buf, size_t len, mu_
     msgpack_unpacked_init(&r->up);
     r->up_live = true;
 
-    msgpack_unpack_return ret = msgpack_unpack_next(&r->up, buf, len, &off);
+    msgpack_unpack_return ret = mu_msgpack_bounded(buf, len)
+                                    ? msgpack_unpack_next(&r->up, buf, len, &off)
+                                    : MSGPACK_UNPACK_PARSE_ERROR;
     if (ret != MSGPACK_UNPACK_SUCCESS) {
         mu_error_set(err, MU_E_BAD_REQUEST, "The frame is not valid MessagePack.");
         return MU_PARSE_MALFORMED;
@@ -337,6 +339,10 @@ char *mu_enc_release(mu_enc *e, size_t *len)
 
 const char *mu_enc_payload(const mu_enc *e, size_t *len)
 {
+    if (!e->sb.data) {
+        *len = 0;
+        return ""; /* nothing written yet: no buffer to point into */
+    }
     *len = e->sb.size - e->reserve;
     return e->sb.data + e->reserve;
 }
@@ -373,7 +379,8 @@ void mu_enc_append(mu_enc *e, mu_enc *part)
 {
     size_t len;
     const char *p = mu_enc_payload(part, &len);
-    enc_write(&e->sb, p, len);
+    if (len)
+        enc_write(&e->sb, p, len);
     mu_enc_free(part);
 }
 void mu_enc_kstr(mu_enc *e, const char *k, const char *v)

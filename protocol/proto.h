@@ -154,6 +154,10 @@ bool mu_req_has(const mu_request *r, const char *name);
 /* ---- primitives ------------------------------------------------------------------------ */
 
 bool mu_utf8_valid(const char *s, size_t n);
+/* Whether the MessagePack value at the start of buf declares no string, binary or container
+ * longer than the bytes that remain could hold: checked before msgpack-c sees untrusted
+ * bytes, since it allocates what a header declares. */
+bool mu_msgpack_bounded(const void *buf, size_t len);
 /* Folds ASCII upper case to lower and checks the handle rule; out must hold 33 bytes. */
 bool mu_handle_fold(const char *in, size_t n, char out[MU_HANDLE_MAX + 1]);
 bool mu_slug_valid(const char *s, size_t n);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "password.h"
 #include "rooms.h"
+#include "session.h"
 #include "store_admin.h"
 #include "store_users.h"
 #include "xalloc.h"
@@ -57,6 +58,8 @@ typedef struct {
     size_t pw_len;
     char hash[crypto_pwhash_STRBYTES];
     bool ok;
+    mu_netaddr addr;  /* me.delete: where the password came from, for the login throttle */
+    int64_t started;
     int64_t unassigned;
 } admin_op;
 
@@ -111,10 +114,12 @@ static void verify_done(uv_work_t *w, int status)
 {
     admin_op *o = w->data;
     if (status != 0 || !o->ok) {
+        /* Counted as a failed login when it started. */
         reply_err(o->c, MU_E_FORBIDDEN, "That password is not right; nothing was erased.");
         aop_free(o);
         return;
     }
+    session_attempt_passed(o->handle, &o->addr, o->started, false);
     o->job.run = erase_run;
     o->job.done = erase_done;
     store_submit(g_srv->store, &o->job);
@@ -132,8 +137,16 @@ void op_me_delete(mu_conn *c, mu_request *r)
         reply_read_failed(c, "the account");
         return;
     }
+    int64_t started;
+    if (!session_attempt_begin(c, c->handle, &c->addr, &started)) {
+        sodium_memzero(&u, sizeof(u));
+        return;
+    }
     admin_op *o = aop_new(c);
     o->user = c->user_id;
+    o->addr = c->addr;
+    o->started = started;
+    snprintf(o->handle, sizeof(o->handle), "%s", c->handle);
     memcpy(o->hash, u.pwhash, sizeof(o->hash));
     sodium_memzero(&u, sizeof(u));
     const mu_val *pw = mu_req_field(r, "password");

@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "password.h"
+#include "peers.h"
 #include "session.h"
 #include "store_users.h"
 #include "xalloc.h"
@@ -35,6 +36,9 @@ struct auth_op {
     char token[TOKEN_CHARS + 1];
     uint8_t token_hash[TOKEN_HASH_BYTES];
     int64_t now, expires;
+    mu_netaddr addr;    /* the connection's source address, for the throttles */
+    int64_t started;    /* when the throttled attempt began (session_attempt_begin) */
+    bool counted;       /* a registration counted against its address */
     int work_kind;
     bool ok;
 };
@@ -43,11 +47,14 @@ static auth_op *op_new(mu_conn *c)
 {
     auth_op *a = xcalloc(1, sizeof(*a));
     a->c = conn_ref(c);
+    a->addr = c->addr;
     return a;
 }
 
 static void op_free(auth_op *a)
 {
+    if (a->counted) /* a registration that did not happen does not count */
+        peers_register_failed(&a->addr, a->started);
     conn_unref(a->c);
     sodium_memzero(a, sizeof(*a)); /* passwords, hashes and the token */
     free(a);
@@ -177,8 +184,10 @@ static void register_done(mu_job *j)
         reply_err(a->c, MU_E_CONFLICT, "That handle is taken; choose another.");
     else if (j->result != MU_OK)
         reply_write_failed(a->c, j->result, "nothing was saved");
-    else
+    else {
+        a->counted = false; /* it happened: it stays counted */
         reply_signed_in(a, true);
+    }
     op_free(a);
 }
 
@@ -215,7 +224,17 @@ void op_register(mu_conn *c, mu_request *r)
         reply_err(c, MU_E_CONFLICT, "That handle is taken; choose another.");
         return;
     }
+    int64_t now = clock_now_ms();
+    int64_t wait = peers_register_wait(&c->addr, now);
+    if (wait > 0) {
+        reply_err_retry(c, wait, "Too many new accounts from this address; try again later.");
+        return;
+    }
     auth_op *a = op_new(c);
+    /* Counted from the start, so that parallel registrations cannot pass the limit. */
+    peers_register_started(&c->addr, now);
+    a->started = now;
+    a->counted = true;
     snprintf(a->handle, sizeof(a->handle), "%s", handle);
     a->role = role->present ? (mu_role)role_parse(role->v.s.p, role->v.s.n) : ROLE_MEMBER;
     copy_str(mu_req_field(r, "password"), a->pw, sizeof(a->pw), &a->pw_len);
@@ -245,12 +264,12 @@ static void login_done(mu_job *j)
 static void login_verified(auth_op *a)
 {
     if (!a->ok || a->user_id == 0) {
-        throttle_fail(g_srv->throttle, a->handle, clock_now_ms());
+        /* Already counted as a failure when it started. */
         reply_err(a->c, MU_E_UNAUTHENTICATED, "Wrong handle or password.");
         op_free(a);
         return;
     }
-    throttle_clear(g_srv->throttle, a->handle);
+    session_attempt_passed(a->handle, &a->addr, a->started, true);
     issue_token(a, login_run, login_done);
 }
 
@@ -261,18 +280,19 @@ void op_login(mu_conn *c, mu_request *r)
         return;
     }
     const char *handle = mu_req_field(r, "handle")->v.h;
-    if (throttle_blocked(g_srv->throttle, handle, clock_now_ms())) {
-        reply_err(c, MU_E_RATE_LIMITED,
-                  "Too many failed sign-ins for this handle; wait a while and try again.");
-        return;
-    }
     user_row u;
     int found = store_users_find_by_handle(g_srv->store, handle, &u);
     if (found < 0) {
         reply_read_failed(c, "accounts");
         return;
     }
+    int64_t started;
+    if (!session_attempt_begin(c, handle, &c->addr, &started)) {
+        sodium_memzero(&u, sizeof(u));
+        return;
+    }
     auth_op *a = op_new(c);
+    a->started = started;
     snprintf(a->handle, sizeof(a->handle), "%s", handle);
     copy_str(mu_req_field(r, "password"), a->pw, sizeof(a->pw), &a->pw_len);
     if (found) {
@@ -373,10 +393,12 @@ static void pwset_done(mu_job *j)
 static void pwset_hashed(auth_op *a)
 {
     if (!a->ok) {
+        /* Already counted as a failed login when it started. */
         reply_err(a->c, MU_E_FORBIDDEN, "The old password is wrong.");
         op_free(a);
         return;
     }
+    session_attempt_passed(a->handle, &a->addr, a->started, false);
     submit(a, pwset_run, pwset_done);
 }
 
@@ -388,7 +410,14 @@ void op_password_set(mu_conn *c, mu_request *r)
         reply_read_failed(c, "the account");
         return;
     }
+    int64_t started;
+    if (!session_attempt_begin(c, c->handle, &c->addr, &started)) {
+        sodium_memzero(&u, sizeof(u));
+        return;
+    }
     auth_op *a = op_new(c);
+    a->started = started;
+    snprintf(a->handle, sizeof(a->handle), "%s", c->handle);
     a->user_id = c->user_id;
     memcpy(a->token_hash, c->token_hash, sizeof(a->token_hash));
     memcpy(a->hash, u.pwhash, sizeof(a->hash));

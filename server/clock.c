@@ -1,10 +1,14 @@
 /* The server's one clock (see clock.h). Layer: base (calls nothing of the server's above it). */
 #include "clock.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
-static int64_t offset_ms;
+/* Atomics: writer-thread jobs read the clock while the loop thread moves it. */
+static _Atomic int64_t offset_ms;
+/* Non-zero while the clock is frozen (test mode): the time it reads. */
+static _Atomic int64_t frozen_ms;
 
 struct observer {
     clock_observer fn;
@@ -13,16 +17,30 @@ struct observer {
 static struct observer observers[16];
 static int nobservers;
 
-int64_t clock_now_ms(void)
+static int64_t real_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + offset_ms;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t clock_now_ms(void)
+{
+    int64_t f = atomic_load(&frozen_ms);
+    return f ? f : real_ms() + atomic_load(&offset_ms);
+}
+
+void clock_freeze(void)
+{
+    atomic_store(&frozen_ms, real_ms() + atomic_load(&offset_ms));
 }
 
 void clock_advance(int64_t ms)
 {
-    offset_ms += ms;
+    if (atomic_load(&frozen_ms))
+        atomic_fetch_add(&frozen_ms, ms);
+    else
+        atomic_fetch_add(&offset_ms, ms);
     for (int i = 0; i < nobservers; i++)
         observers[i].fn(observers[i].ud);
 }
@@ -36,6 +54,7 @@ void clock_observe(clock_observer fn, void *ud)
 
 void clock_reset(void)
 {
-    offset_ms = 0;
+    atomic_store(&offset_ms, 0);
+    atomic_store(&frozen_ms, 0);
     nobservers = 0;
 }

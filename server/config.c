@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "netaddr.h"
 #include "xalloc.h"
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -27,9 +28,21 @@ static const cfg_setting table[] = {
     {"token_lifetime_days", CFG_UINT, OFF(token_lifetime_days), "30", 1, 3650, NULL},
     {"login_max_failures", CFG_UINT, OFF(login_max_failures), "5", 1, 1000, NULL},
     {"login_window_s", CFG_UINT, OFF(login_window_s), "900", 1, 86400, NULL},
+    {"login_max_failures_per_addr", CFG_UINT, OFF(login_max_failures_per_addr), "30", 1, 100000,
+     NULL},
+    {"register_per_addr_hour", CFG_UINT, OFF(register_per_addr_hour), "20", 1, 100000, NULL},
+    {"limit_exempt", CFG_STR, OFF(limit_exempt), "127.0.0.0/8, ::1", 0, 0, NULL},
+    {"trusted_proxy", CFG_STR, OFF(trusted_proxy), "", 0, 0, NULL},
+    {"max_conns_per_addr", CFG_UINT, OFF(max_conns_per_addr), "32", 1, 1000000, NULL},
+    {"preauth_timeout_s", CFG_UINT, OFF(preauth_timeout_s), "30", 1, 3600, NULL},
+    {"close_grace_s", CFG_UINT, OFF(close_grace_s), "30", 1, 3600, NULL},
+    {"fragment_timeout_s", CFG_UINT, OFF(fragment_timeout_s), "30", 1, 3600, NULL},
     {"log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, log_levels},
     {"tls_cert", CFG_STR, OFF(tls_cert), "", 0, 0, NULL},
     {"tls_key", CFG_STR, OFF(tls_key), "", 0, 0, NULL},
+    {"public_url", CFG_STR, OFF(public_url), "", 0, 0, NULL},
+    {"allowed_origins", CFG_STR, OFF(allowed_origins), "", 0, 0, NULL},
+    {"www", CFG_STR, OFF(www), "", 0, 0, NULL},
     {"caseload_max", CFG_UINT, OFF(caseload_max), "30", 1, 1000, NULL},
     {"craving_high", CFG_UINT, OFF(craving_high), "8", 0, 10, NULL},
     {"mood_low", CFG_UINT, OFF(mood_low), "2", 0, 10, NULL},
@@ -147,6 +160,29 @@ static int parse_resource(mu_config *c, const char *value, char *err, size_t err
     return 0;
 }
 
+/* The address settings are read once more at start (peers_init); checking them here makes a
+ * typo a FILE:LINE error like any other. */
+static int check_addresses(const char *key, const char *value, char *err, size_t errlen)
+{
+    char why[160];
+    if (strcmp(key, "limit_exempt") == 0) {
+        mu_netlist l = {0};
+        int rc = netlist_parse(&l, value, why, sizeof(why));
+        netlist_free(&l);
+        if (rc != 0) {
+            fail(err, errlen, "limit_exempt: %s", why);
+            return -1;
+        }
+    } else if (strcmp(key, "trusted_proxy") == 0 && value[0]) {
+        mu_netaddr a;
+        if (netaddr_parse(value, strlen(value), &a) != 0) {
+            fail(err, errlen, "trusted_proxy must be one address, not '%s'", value);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int config_set(mu_config *c, const char *key, const char *value, char *err, size_t errlen)
 {
     const cfg_setting *s = NULL;
@@ -160,6 +196,8 @@ int config_set(mu_config *c, const char *key, const char *value, char *err, size
     char *base = (char *)c;
     switch (s->type) {
     case CFG_STR: {
+        if (check_addresses(key, value, err, errlen) != 0)
+            return -1;
         char **dst = (char **)(base + s->offset);
         free(*dst);
         *dst = xstrdup(value);

@@ -21,8 +21,15 @@ typedef struct {
     uint64_t send_queue;
     uint64_t token_lifetime_days;
     uint64_t login_max_failures, login_window_s;
+    uint64_t login_max_failures_per_addr, register_per_addr_hour;
+    char *limit_exempt;  /* addresses and prefixes exempt from the per-address limits */
+    char *trusted_proxy; /* the reverse proxy whose X-Forwarded-For is believed, or "" */
+    uint64_t max_conns_per_addr, preauth_timeout_s, close_grace_s, fragment_timeout_s;
     char *log_level;    /* error, warn, info, debug */
     char *tls_cert, *tls_key;
+    char *public_url;      /* the address people use, e.g. https://mutual.example.org; may be empty */
+    char *allowed_origins; /* other origins whose pages may open WebSockets (comma-separated) */
+    char *www;             /* serve the browser app from this directory instead (development) */
     uint64_t caseload_max;
     uint64_t craving_high, mood_low, who5_low_sum, who5_item_low;
     uint64_t missed_days, missed_scan_s;

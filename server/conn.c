@@ -11,6 +11,7 @@
 #include "xalloc.h"
 
 static conn_limits limits;
+static size_t input_bound_signed_in = 128 * 1024;
 static mu_conn *all_head;
 static size_t nconns;
 static uint64_t next_id = 1;
@@ -308,6 +309,16 @@ void conn_pause_reading(mu_conn *c, bool pause)
         return;
     c->rx_paused = pause;
     c->tp->pause_reading(c, pause);
+}
+
+void conn_set_input_bound(size_t signed_in)
+{
+    input_bound_signed_in = signed_in;
+}
+
+size_t conn_input_bound(const mu_conn *c)
+{
+    return c->state == CONN_AUTHENTICATED ? input_bound_signed_in : 4 * CONN_PREAUTH_FRAME;
 }
 
 void conn_flush_pending(void)

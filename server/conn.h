@@ -12,12 +12,16 @@
 
 #include "bucket.h"
 #include "frame.h"
+#include "netaddr.h"
 #include "proto.h"
 #include "roles.h"
 
 struct lws;
 struct mu_inmsg;
 struct room;
+
+/* The largest message a connection may send before it signs in (PROTOCOL.md, Transport). */
+#define CONN_PREAUTH_FRAME 4096
 
 typedef enum { CONN_UNAUTHENTICATED, CONN_AUTHENTICATED, CONN_CLOSING } conn_state;
 
@@ -44,6 +48,7 @@ struct mu_conn {
     conn_state state;
     uint64_t id;
     unsigned refs;
+    mu_netaddr addr; /* the source address (see peers_source), set by the transport */
 
     /* Who, once authenticated. */
     int64_t user_id;
@@ -51,14 +56,17 @@ struct mu_conn {
     mu_role role;
     uint8_t token_hash[32];
 
-    /* Receiving (the transport's): reassembly of fragments. */
+    /* Receiving (the transport's): reassembly of fragments, and since when (monotonic ms) a
+     * message has been arriving and the connection has been unauthenticated (0: not). */
     char *rx;
     size_t rx_len, rx_cap;
     bool rx_text, rx_paused;
+    uint64_t rx_since, unauth_since;
 
     /* Requests (dispatch.c's): a FIFO, the one being handled, the token bucket. */
     struct mu_inmsg *in_head, *in_tail, *cur_msg;
     unsigned in_len, bad_frames;
+    size_t in_bytes; /* what the queued requests hold, overhead included */
     bool busy, want_pump;
     mu_request *req; /* while busy: the request being handled (owned) */
     mu_bucket bucket;
@@ -106,6 +114,10 @@ void conn_close(mu_conn *c, mu_close_code code);
 size_t conn_take_output(mu_conn *c, unsigned char *dst, size_t cap);
 /* Asks the transport to stop or resume reading, once per change. */
 void conn_pause_reading(mu_conn *c, bool pause);
+/* Bytes of received but unhandled requests past which a connection is no longer read:
+ * 4 frames of 4 KiB before sign-in, `signed_in` after (set once at start; 128 KiB before). */
+void conn_set_input_bound(size_t signed_in);
+size_t conn_input_bound(const mu_conn *c);
 
 void conn_authenticate(mu_conn *c, int64_t user_id, const char *handle, mu_role role,
                        const uint8_t token_hash[32]);

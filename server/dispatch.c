@@ -10,9 +10,13 @@
 #include "metrics.h"
 #include "xalloc.h"
 
-/* Past this many queued requests a connection stops being read until it catches up. */
+/* Past this many queued requests, or conn_input_bound bytes of them, a connection stops being
+ * read until it catches up (to a quarter of either). */
 #define INQ_PAUSE 256
 #define INQ_RESUME 32
+/* What one queued request costs beyond its bytes (its header and the allocator's), so that a
+ * flood of tiny frames is bounded in bytes too. */
+#define INQ_OVERHEAD 64
 /* The malformed frame that closes its connection (counted over the connection's life). */
 #define MALFORMED_MAX 5
 
@@ -96,7 +100,8 @@ void dispatch_on_message(mu_conn *c, const char *data, size_t len, bool text)
     else
         c->in_head = m;
     c->in_tail = m;
-    if (++c->in_len >= INQ_PAUSE)
+    c->in_bytes += len + INQ_OVERHEAD;
+    if (++c->in_len >= INQ_PAUSE || c->in_bytes >= conn_input_bound(c))
         conn_pause_reading(c, true);
     want_pump(c);
 }
@@ -109,6 +114,7 @@ void dispatch_conn_gone(mu_conn *c)
     }
     c->in_head = c->in_tail = NULL;
     c->in_len = 0;
+    c->in_bytes = 0;
     if (cfg.conn_gone)
         cfg.conn_gone(c);
     conn_gone(c);
@@ -190,6 +196,24 @@ void reply_err(mu_conn *c, mu_code code, const char *fmt, ...)
         log_error("connection %llu: internal error in %s: %s", (unsigned long long)c->id,
                   c->req->op ? c->req->op->name : "?", msg);
     send_error(c, code, msg);
+    finish_call(c);
+}
+
+void reply_err_retry(mu_conn *c, int64_t wait_ms, const char *msg)
+{
+    mu_enc e;
+    frame_enc_init(&e);
+    mu_enc_map(&e, c->req->has_rid ? 6 : 5);
+    mu_enc_kstr(&e, "op", "reply");
+    if (c->req->has_rid)
+        mu_enc_kuint(&e, "rid", c->req->rid);
+    mu_enc_kbool(&e, "ok", false);
+    mu_enc_kstr(&e, "code", mu_code_name(MU_E_RATE_LIMITED));
+    mu_enc_kstr(&e, "msg", msg);
+    mu_enc_kint(&e, "retry_after", wait_ms <= 0 ? 1 : (wait_ms + 999) / 1000);
+    count_reply(MU_E_RATE_LIMITED);
+    conn_send_enc(c, &e);
+    mu_enc_free(&e);
     finish_call(c);
 }
 
@@ -284,6 +308,7 @@ static void pump(mu_conn *c)
         if (!c->in_head)
             c->in_tail = NULL;
         c->in_len--;
+        c->in_bytes -= m->len + INQ_OVERHEAD;
         c->cur_msg = m;
         c->req = xmalloc(sizeof(*c->req));
         mu_request_init(c->req);
@@ -292,7 +317,7 @@ static void pump(mu_conn *c)
         conn_ref(c); /* the call's: the socket may go while the call waits */
         handle(c, m);
     }
-    if (c->in_len <= INQ_RESUME)
+    if (c->in_len <= INQ_RESUME && c->in_bytes <= conn_input_bound(c) / 4)
         conn_pause_reading(c, false);
 }
 

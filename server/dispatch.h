@@ -59,6 +59,8 @@ void reply_list(mu_conn *c, const char *key, uint32_t n, mu_enc *items);
 /* An error reply; internal errors are logged with the op's name. */
 void reply_err(mu_conn *c, mu_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* rate_limited with `retry_after` (whole seconds, from `wait_ms` rounded up). */
+void reply_err_retry(mu_conn *c, int64_t wait_ms, const char *msg);
 /* A write job failed with `result`: unavailable when storage refuses writes (nothing was
  * saved), internal otherwise. `what` names what was not saved ("The check-in"). */
 void reply_write_failed(mu_conn *c, mu_code result, const char *what);

@@ -16,6 +16,7 @@
 
 static const char usage[] =
     "usage: mutuald [serve] [--listen HOST:PORT] [--db PATH] [--config FILE] [--test-clock]\n"
+    "                     [--www DIR]\n"
     "       mutuald user add HANDLE --role ROLE [--db PATH] [--config FILE]\n"
     "       mutuald audit [--db PATH] [--since YYYY-MM-DD]\n"
     "       mutuald backup [--db PATH] OUT\n"
@@ -35,6 +36,7 @@ static const char help_text[] =
     "  --db PATH          SQLite database, created when missing (default ./mutual.db)\n"
     "  --config FILE      settings file (see deploy/mutual.conf)\n"
     "  --role ROLE        member, family, mentor or admin (user add)\n"
+    "  --www DIR          serve the browser app from DIR instead of the built-in copy\n"
     "  --test-clock       enable the admin op test.clock (testing only, never production)\n"
     "  --help, --version\n";
 
@@ -47,7 +49,7 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 typedef struct {
-    const char *listen, *db, *config, *role, *since;
+    const char *listen, *db, *config, *role, *since, *www;
     bool test_clock;
     const char *pos[4];
     int npos;
@@ -69,6 +71,8 @@ static int parse_args(int argc, char **argv, args *a)
             dst = &a->role;
         else if (!strcmp(s, "--since"))
             dst = &a->since;
+        else if (!strcmp(s, "--www"))
+            dst = &a->www;
         else if (!strcmp(s, "--test-clock")) {
             a->test_clock = true;
             continue;
@@ -96,7 +100,8 @@ static int load_config(mu_config *cfg, const args *a)
         return -1;
     }
     if ((a->listen && config_set(cfg, "listen", a->listen, err, sizeof(err)) != 0) ||
-        (a->db && config_set(cfg, "db", a->db, err, sizeof(err)) != 0)) {
+        (a->db && config_set(cfg, "db", a->db, err, sizeof(err)) != 0) ||
+        (a->www && config_set(cfg, "www", a->www, err, sizeof(err)) != 0)) {
         fprintf(stderr, "mutuald: %s\n", err);
         return -1;
     }

@@ -13,10 +13,12 @@
 #include "handlers.h"
 #include "log.h"
 #include "password.h"
+#include "peers.h"
 #include "rooms.h"
 #include "session.h"
 #include "store_admin.h"
 #include "store_users.h"
+#include "tls_files.h"
 #include "transport.h"
 #include "xalloc.h"
 
@@ -143,9 +145,20 @@ int server_run(mu_server *s)
     char err[512];
     int rc = 1;
     g_srv = s;
+    /* Before anything is opened: a bad certificate or key stops the server with one line. */
+    if (tls_files_check(s->cfg.tls_cert, s->cfg.tls_key, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        uv_loop_close(s->loop); /* nothing is on it yet */
+        return 1;
+    }
+    if (s->test_clock)
+        clock_freeze();
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
     conn_init(&(conn_limits){s->cfg.send_queue});
+    /* Two whole messages may wait; with one being reassembled and lws's own buffers, a client
+     * makes the server hold at most about max_frame x 4 of its input (PROTOCOL.md). */
+    conn_set_input_bound(2 * s->cfg.max_frame);
     dispatch_init(&(dispatch_config){handlers_table, session_conn_gone, loop_now_ms,
                                      (double)s->cfg.rate_per_s, (double)s->cfg.burst, s->limits,
                                      s->test_clock});
@@ -155,10 +168,21 @@ int server_run(mu_server *s)
     s->store = store_open(s->loop, &so, err, sizeof(err));
     if (!s->store) {
         log_error("%s", err);
+        uv_run(s->loop, UV_RUN_NOWAIT); /* frees what store_open left on the loop */
+        uv_loop_close(s->loop);
         return 1;
     }
     s->throttle = throttle_new((unsigned)s->cfg.login_max_failures,
                                (int64_t)s->cfg.login_window_s * 1000, 100000);
+    if (peers_init(&(peers_config){s->cfg.limit_exempt, s->cfg.trusted_proxy,
+                                   (unsigned)s->cfg.max_conns_per_addr,
+                                   (unsigned)s->cfg.login_max_failures_per_addr,
+                                   (int64_t)s->cfg.login_window_s * 1000,
+                                   (unsigned)s->cfg.register_per_addr_hour, 100000},
+                   err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto fail_store;
+    }
     {
         /* One real hash to verify unknown handles against (see op_login). */
         char pw[32];
@@ -220,6 +244,7 @@ done:
     conn_shutdown();
     throttle_free(s->throttle);
     s->throttle = NULL;
+    peers_shutdown();
     clock_reset();
     /* Let closed handles finish, then make sure none is left behind. */
     uv_run(s->loop, UV_RUN_NOWAIT);

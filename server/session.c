@@ -2,7 +2,11 @@
 #include "session.h"
 
 #include "alerts.h"
+#include "clock.h"
+#include "context.h"
 #include "dm.h"
+#include "dispatch.h"
+#include "peers.h"
 #include "rooms.h"
 
 void session_signed_in(mu_conn *c)
@@ -20,4 +24,33 @@ void session_signed_out(mu_conn *c)
 void session_conn_gone(mu_conn *c)
 {
     rooms_leave_all(c);
+}
+
+bool session_attempt_begin(mu_conn *c, const char *handle, const mu_netaddr *a, int64_t *started)
+{
+    int64_t now = clock_now_ms();
+    int64_t wait = throttle_wait(g_srv->throttle, handle, a, now);
+    if (wait > 0) {
+        reply_err_retry(c, wait,
+                        "Too many failed sign-ins for this handle from here; wait and try again.");
+        return false;
+    }
+    wait = peers_login_wait(a, now);
+    if (wait > 0) {
+        reply_err_retry(c, wait, "Too many failed sign-ins from this address; wait and try again.");
+        return false;
+    }
+    throttle_fail(g_srv->throttle, handle, a, now);
+    peers_login_started(a, now);
+    *started = now;
+    return true;
+}
+
+void session_attempt_passed(const char *handle, const mu_netaddr *a, int64_t started, bool clear)
+{
+    if (clear)
+        throttle_clear(g_srv->throttle, handle, a);
+    else
+        throttle_unfail(g_srv->throttle, handle, a, started);
+    peers_login_succeeded(a, started);
 }

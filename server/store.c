@@ -266,6 +266,20 @@ static void on_async(uv_async_t *a)
     drain_done(a->data);
 }
 
+static void on_async_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void close_dbs(mu_store *s)
+{
+    if (s->rdb)
+        sqlite3_close(s->rdb);
+    if (s->w.db)
+        sqlite3_close(s->w.db);
+    s->rdb = s->w.db = NULL;
+}
+
 mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t errlen)
 {
     mu_store *s = xcalloc(1, sizeof(*s));
@@ -292,21 +306,25 @@ mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t 
     pthread_cond_init(&s->cv, NULL);
     if (uv_async_init(loop, &s->async, on_async) != 0) {
         snprintf(err, errlen, "cannot create the writer's wake-up handle");
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
         goto fail;
     }
     s->async.data = s;
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
-        uv_close((uv_handle_t *)&s->async, NULL);
-        goto fail;
+        close_dbs(s);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        /* The loop holds the handle until its close callback has run: s is freed there, when
+         * the caller next runs the loop, and not a moment before. */
+        uv_close((uv_handle_t *)&s->async, on_async_closed);
+        return NULL;
     }
     s->thread_started = true;
     return s;
 fail:
-    if (s->rdb)
-        sqlite3_close(s->rdb);
-    if (s->w.db)
-        sqlite3_close(s->w.db);
+    close_dbs(s);
     free(s);
     return NULL;
 }
@@ -329,11 +347,6 @@ void store_submit(mu_store *s, mu_job *j)
     s->q_tail = j;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
-}
-
-static void on_async_closed(uv_handle_t *h)
-{
-    free(h->data);
 }
 
 void store_close(mu_store *s)

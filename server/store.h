@@ -35,6 +35,8 @@ typedef struct {
     unsigned batch_max;   /* most jobs in one transaction */
 } mu_store_opts;
 
+/* On failure returns NULL with the reason in err; the caller must still run the loop once
+ * (UV_RUN_NOWAIT will do) before closing it, since what was set up on it is freed there. */
 mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t errlen);
 /* The job is owned by the caller and must stay alive until its done callback. */
 void store_submit(mu_store *s, mu_job *j);

@@ -10,6 +10,7 @@
 typedef struct entry {
     struct entry *next;
     char handle[MU_HANDLE_MAX + 1];
+    mu_netaddr addr;
     unsigned n, head;  /* ring of the most recent failure times, oldest at head */
     int64_t times[];   /* `max` slots */
 } entry;
@@ -21,11 +22,13 @@ struct mu_throttle {
     entry **buckets;
 };
 
-static size_t hash(const char *s)
+static size_t hash(const char *s, const mu_netaddr *a)
 {
     size_t h = 1469598103934665603ull;
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a->b[i]) * 1099511628211ull;
     return h;
 }
 
@@ -53,10 +56,10 @@ void throttle_free(mu_throttle *t)
     free(t);
 }
 
-static entry **find(mu_throttle *t, const char *handle)
+static entry **find(mu_throttle *t, const char *handle, const mu_netaddr *a)
 {
-    entry **pp = &t->buckets[hash(handle) % t->nbuckets];
-    while (*pp && strcmp((*pp)->handle, handle) != 0)
+    entry **pp = &t->buckets[hash(handle, a) % t->nbuckets];
+    while (*pp && (strcmp((*pp)->handle, handle) != 0 || !netaddr_equal(&(*pp)->addr, a)))
         pp = &(*pp)->next;
     return pp;
 }
@@ -93,27 +96,34 @@ static void make_room(mu_throttle *t, int64_t now_ms)
     }
 }
 
-bool throttle_blocked(mu_throttle *t, const char *handle, int64_t now_ms)
+int64_t throttle_wait(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t now_ms)
 {
-    entry *e = *find(t, handle);
+    entry *e = *find(t, handle, a);
     if (!e || e->n < t->max)
-        return false;
+        return 0;
     /* The ring is full: blocked while its oldest failure is still inside the window. */
-    return now_ms - e->times[e->head] < t->window_ms;
+    int64_t left = e->times[e->head] + t->window_ms - now_ms;
+    return left > 0 ? left : 0;
 }
 
-void throttle_fail(mu_throttle *t, const char *handle, int64_t now_ms)
+bool throttle_blocked(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t now_ms)
 {
-    entry **pp = find(t, handle);
+    return throttle_wait(t, handle, a, now_ms) > 0;
+}
+
+void throttle_fail(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t now_ms)
+{
+    entry **pp = find(t, handle, a);
     if (!*pp) {
         if (t->count >= t->capacity) {
             make_room(t, now_ms);
-            pp = find(t, handle);
+            pp = find(t, handle, a);
         }
         /* Never dropped for want of memory: a failure that went unrecorded would be a free
          * guess at someone's password. */
         entry *e = xcalloc(1, sizeof(*e) + t->max * sizeof(int64_t));
         strncpy(e->handle, handle, MU_HANDLE_MAX);
+        e->addr = *a;
         e->next = *pp;
         *pp = e;
         t->count++;
@@ -128,9 +138,27 @@ void throttle_fail(mu_throttle *t, const char *handle, int64_t now_ms)
     }
 }
 
-void throttle_clear(mu_throttle *t, const char *handle)
+void throttle_unfail(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t at_ms)
 {
-    entry **pp = find(t, handle);
+    entry *e = *find(t, handle, a);
+    if (!e)
+        return;
+    /* Rebuild the ring without the newest entry recorded at `at_ms`. */
+    for (unsigned k = e->n; k-- > 0;) {
+        if (e->times[(e->head + k) % t->max] != at_ms)
+            continue;
+        for (unsigned j = k; j + 1 < e->n; j++)
+            e->times[(e->head + j) % t->max] = e->times[(e->head + j + 1) % t->max];
+        e->n--;
+        break;
+    }
+    if (e->n == 0)
+        throttle_clear(t, handle, a);
+}
+
+void throttle_clear(mu_throttle *t, const char *handle, const mu_netaddr *a)
+{
+    entry **pp = find(t, handle, a);
     if (*pp) {
         entry *e = *pp;
         *pp = e->next;

@@ -1,6 +1,9 @@
-/* Login throttling per handle (existing or not): a handle with `max` or more failed logins
- * within the last `window_ms` (a sliding window) is blocked until the oldest of them ages out.
- * Kept in memory, bounded in size. Layer: base (calls nothing of the server's above it). */
+/* Failure counting in a sliding window, per (name, source address): `max` or more failures
+ * within the last `window_ms` block the pair until the oldest of them ages out. The login
+ * throttle counts per (handle, address), so that failures from one address never lock the
+ * handle out from another; with an empty name it counts per address alone (the per-address
+ * login ceiling, the registration limit). Kept in memory, bounded in size.
+ * Layer: base (calls nothing of the server's above it). */
 #ifndef MUTUAL_THROTTLE_H
 #define MUTUAL_THROTTLE_H
 
@@ -8,13 +11,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netaddr.h"
+
 typedef struct mu_throttle mu_throttle;
 
+/* At most `capacity` pairs are kept: past it, pairs with nothing left in the window go first,
+ * then the one whose last failure is oldest. */
 mu_throttle *throttle_new(unsigned max, int64_t window_ms, size_t capacity);
 void throttle_free(mu_throttle *t);
-bool throttle_blocked(mu_throttle *t, const char *handle, int64_t now_ms);
-void throttle_fail(mu_throttle *t, const char *handle, int64_t now_ms);
-void throttle_clear(mu_throttle *t, const char *handle);
+/* Milliseconds until the pair may try again; 0 when it may now. */
+int64_t throttle_wait(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t now_ms);
+bool throttle_blocked(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t now_ms);
+void throttle_fail(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t now_ms);
+/* Takes back one failure recorded at `at_ms` (an attempt counted while in flight that
+ * succeeded). */
+void throttle_unfail(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t at_ms);
+/* Forgets the pair's failures (a success). */
+void throttle_clear(mu_throttle *t, const char *name, const mu_netaddr *a);
 size_t throttle_size(const mu_throttle *t);
 
 #endif

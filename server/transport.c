@@ -6,11 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "conn.h"
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "origin.h"
+#include "peers.h"
+#include "www.h"
 #include "xalloc.h"
 
 /* Most bytes handed to one raw write. lws keeps whatever the kernel does not take and tells us
@@ -19,9 +23,48 @@
 
 static unsigned char *scratch; /* LWS_PRE + FLUSH_MAX, shared: lws copies what it keeps */
 
+/* Once a second: connections that stayed unauthenticated past preauth_timeout_s, and
+ * messages whose fragments take longer than fragment_timeout_s. One sweep instead of a timer per connection keeps idle ones cheap. */
+#define SWEEP_MS 1000
+static uv_timer_t sweep_timer;
+static bool sweep_on;
+
 typedef struct {
     mu_conn *c;
+    mu_netaddr addr; /* the source address, read while the upgrade's headers are there */
 } pss_t;
+
+/* The request's source address (PROTOCOL.md: the TCP peer's, or the trusted proxy's last
+ * X-Forwarded-For). Only while the HTTP headers are still bound to the connection. */
+static mu_netaddr source_of(struct lws *wsi)
+{
+    mu_netaddr peer;
+    memset(&peer, 0, sizeof(peer));
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int fd = lws_get_socket_fd(wsi);
+    if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+        netaddr_from_sockaddr((struct sockaddr *)&ss, &peer);
+    char xff[1024];
+    int n = lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR);
+    return peers_source(&peer, n > 0 ? xff : NULL);
+}
+
+/* Refuses an upgrade with an HTTP status of our own; lws ends the transaction. */
+static int refuse_upgrade(struct lws *wsi, unsigned status, const char *body)
+{
+    unsigned char hdr[LWS_PRE + 512];
+    unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+    size_t n = strlen(body);
+    if (lws_add_http_common_headers(wsi, status, "text/plain", n, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    unsigned char buf[LWS_PRE + 256];
+    memcpy(buf + LWS_PRE, body, n);
+    if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) < (int)n)
+        return -1;
+    return 1;
+}
 
 /* ---- HTTP: /healthz and /metrics -------------------------------------------------------- */
 
@@ -44,15 +87,51 @@ static int http_reply(struct lws *wsi, unsigned status, const char *ctype, const
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static bool is_path(struct lws *wsi, const char *want)
+/* The request's path without its query; "" when there is none or it is too long to be ours. */
+static void uri_path(struct lws *wsi, char *uri, size_t cap)
 {
-    char uri[256];
-    if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0)
-        return false;
+    if (lws_hdr_copy(wsi, uri, (int)cap, WSI_TOKEN_GET_URI) <= 0)
+        uri[0] = 0;
     char *q = strchr(uri, '?');
     if (q)
         *q = 0;
+}
+
+static bool is_path(struct lws *wsi, const char *want)
+{
+    char uri[256];
+    uri_path(wsi, uri, sizeof(uri));
     return strcmp(uri, want) == 0;
+}
+
+/* A header's value, or NULL when the request has none (or it is too long to be valid). */
+static const char *header(struct lws *wsi, enum lws_token_indexes tok, char *buf, size_t cap)
+{
+    int n = lws_hdr_total_length(wsi, tok);
+    if (n <= 0 || (size_t)n >= cap || lws_hdr_copy(wsi, buf, (int)cap, tok) < 0)
+        return n <= 0 ? NULL : "";
+    return buf;
+}
+
+/* PROTOCOL.md's Origin rule: a browser page of another site may not open a connection. */
+static int confirm_upgrade(struct lws *wsi)
+{
+    char origin[320], host[320];
+    const char *o = header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+    const char *h = header(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+    if (origin_allowed(&g_srv->cfg, o, h, lws_is_ssl(wsi) != 0)) {
+        mu_netaddr a = source_of(wsi);
+        if (peers_conn_allowed(&a))
+            return 0;
+        char text[NETADDR_TEXT];
+        netaddr_format(&a, text, sizeof(text));
+        log_info("%s: over max_conns_per_addr, upgrade refused with 429", text);
+        return refuse_upgrade(wsi, 429, "too many connections from this address\n");
+    }
+    log_info("upgrade refused: Origin '%s' is not this server's (Host '%s') nor in "
+             "allowed_origins", o, h ? h : "");
+    /* >0: we answered; lws ends the transaction. */
+    return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed") ? -1 : 1;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -62,6 +141,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* An upgrade with no subprotocol lands here; Mutual speaks only mutual.v1. */
         return -1;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(wsi);
     case LWS_CALLBACK_HTTP: {
         if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
             return http_reply(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "text/plain",
@@ -79,7 +160,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             free(text);
             return rc;
         }
-        return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "text/plain", "not found\n", 10);
+        char path[256];
+        uri_path(wsi, path, sizeof(path));
+        return www_serve(wsi, path, g_srv->cfg.www);
     }
     default:
         break;
@@ -187,9 +270,13 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         if (!is_path(wsi, "/ws"))
             return -1;
+        pss->addr = source_of(wsi);
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         mu_conn *c = conn_new(wsi, &ws_transport);
+        c->addr = pss->addr;
+        c->unauth_since = uv_now(g_srv->loop);
+        peers_conn_open(&c->addr);
         dispatch_conn_open(c);
         pss->c = c;
         send_welcome(c);
@@ -206,11 +293,15 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         if (lws_is_first_fragment(wsi)) {
             c->rx_len = 0;
             c->rx_text = !lws_frame_is_binary(wsi);
+            c->rx_since = uv_now(g_srv->loop);
         }
         size_t remaining = lws_remaining_packet_payload(wsi);
-        if (c->rx_len + len + remaining > g_srv->cfg.max_frame) {
-            log_info("connection %llu: message over max_frame, closing with 1009",
-                     (unsigned long long)c->id);
+        /* Before sign-in the limit is 4 KiB (PROTOCOL.md), so that anyone who can connect
+         * can make the server hold little. */
+        size_t limit = c->state == CONN_AUTHENTICATED ? g_srv->cfg.max_frame : CONN_PREAUTH_FRAME;
+        if (c->rx_len + len + remaining > limit) {
+            log_info("connection %llu: message over %zu bytes, closing with 1009",
+                     (unsigned long long)c->id, limit);
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
             return -1;
         }
@@ -218,6 +309,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         if (lws_is_final_fragment(wsi)) {
             dispatch_on_message(c, c->rx, c->rx_len, c->rx_text);
             rx_release(c);
+            c->rx_since = 0;
         }
         return 0;
     }
@@ -228,6 +320,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         return pss->c ? on_writable(pss->c) : 0;
     case LWS_CALLBACK_CLOSED:
         if (pss->c) {
+            peers_conn_close(&pss->c->addr);
             dispatch_conn_gone(pss->c);
             pss->c = NULL;
         }
@@ -236,6 +329,41 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         break;
     }
     return 0;
+}
+
+static void sweep_conn(mu_conn *c, void *ud)
+{
+    const mu_config *cfg = &g_srv->cfg;
+    uint64_t now = *(const uint64_t *)ud;
+    if (!conn_alive(c))
+        return;
+    if (c->close_code)
+        return; /* closing: lws drops it after close_grace_s (tp_close_soon) */
+    if (c->state == CONN_AUTHENTICATED) {
+        c->unauth_since = 0;
+    } else if (!c->unauth_since) {
+        c->unauth_since = now; /* signed out: a new preauth_timeout_s from here */
+    } else if (now - c->unauth_since >= cfg->preauth_timeout_s * 1000) {
+        log_info("connection %llu: not signed in within preauth_timeout_s, closing with 1008",
+                 (unsigned long long)c->id);
+        conn_close(c, CLOSE_POLICY);
+        return;
+    }
+    if (c->rx_since && now - c->rx_since >= cfg->fragment_timeout_s * 1000) {
+        log_info("connection %llu: a fragmented message took over fragment_timeout_s, "
+                 "closing with 1008",
+                 (unsigned long long)c->id);
+        rx_release(c);
+        c->rx_since = 0;
+        conn_close(c, CLOSE_POLICY);
+    }
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    uint64_t now = uv_now(g_srv->loop);
+    conn_foreach(sweep_conn, &now);
+    /* The closes above are queued; the send path runs from the uv_check handle. */
 }
 
 static struct lws_protocols protocols[] = {
@@ -283,6 +411,10 @@ int transport_start(mu_server *s, char *err, size_t errlen)
         snprintf(err, errlen, "listen address '%s' is not HOST:PORT", s->cfg.listen);
         return -1;
     }
+    if (origin_check_config(&s->cfg, err, errlen) != 0)
+        return -1;
+    if (s->cfg.www[0])
+        log_info("serving the browser app from %s", s->cfg.www);
     scratch = xmalloc(LWS_PRE + FLUSH_MAX);
     int levels = LLL_ERR | LLL_WARN;
     if (log_get_level() >= LOG_DEBUG)
@@ -340,11 +472,19 @@ int transport_start(mu_server *s, char *err, size_t errlen)
         snprintf(err, errlen, "cannot listen on %s", s->cfg.listen);
         return -1;
     }
+    uv_timer_init(s->loop, &sweep_timer);
+    uv_timer_start(&sweep_timer, on_sweep, SWEEP_MS, SWEEP_MS);
+    uv_unref((uv_handle_t *)&sweep_timer); /* it never keeps the loop alive on its own */
+    sweep_on = true;
     return 0;
 }
 
 void transport_stop(mu_server *s)
 {
+    if (sweep_on) {
+        sweep_on = false;
+        uv_close((uv_handle_t *)&sweep_timer, NULL);
+    }
     if (s->lws)
         lws_context_destroy(s->lws);
 }

@@ -97,6 +97,10 @@ typedef struct {
     bool insecure_tls;        /* accept a self-signed certificate (testing) */
     const char *subprotocol;  /* NULL: mutual.v1; "": none (testing the server's refusal) */
     int connect_timeout_ms;   /* 0: 10 s */
+    /* wss://: a PEM file of the certificate authorities to trust instead of the system's
+     * (a private CA, or tests). NULL: the system's. The server's name is checked either way
+     * unless insecure_tls. */
+    const char *ca_file;
 } mu_client_opts;
 
 /* A context holds the WebSocket machinery for any number of connections on one loop. */

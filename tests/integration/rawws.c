@@ -29,20 +29,32 @@ static int fill(raw_ws *w, int timeout_ms)
 
 int raw_connect(raw_ws *w, int port, const char *path, const char *subprotocol)
 {
+    return raw_connect_from(w, port, path, subprotocol, NULL, NULL);
+}
+
+int raw_connect_from(raw_ws *w, int port, const char *path, const char *subprotocol,
+                     const char *from, const char *headers)
+{
     memset(w, 0, sizeof(*w));
     w->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (from) {
+        struct sockaddr_in b = {.sin_family = AF_INET};
+        if (inet_pton(AF_INET, from, &b.sin_addr) != 1 ||
+            bind(w->fd, (struct sockaddr *)&b, sizeof(b)) != 0)
+            return -1;
+    }
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(w->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
         return -1;
-    char req[1024], proto[128] = "";
+    char req[2048], proto[128] = "";
     if (subprotocol)
         snprintf(proto, sizeof(proto), "Sec-WebSocket-Protocol: %s\r\n", subprotocol);
     int n = snprintf(req, sizeof(req),
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n%s\r\n",
-                     path, port, proto);
+                     "Sec-WebSocket-Version: 13\r\n%s%s\r\n",
+                     path, port, proto, headers ? headers : "");
     if (write(w->fd, req, (size_t)n) != n)
         return -1;
     /* Read the response head; anything after it is the first frames. */
@@ -50,7 +62,7 @@ int raw_connect(raw_ws *w, int port, const char *path, const char *subprotocol)
         char *end = w->len ? memmem(w->buf, w->len, "\r\n\r\n", 4) : NULL;
         if (end) {
             int status = 0;
-            sscanf(w->buf, "HTTP/1.1 %d", &status);
+            sscanf(w->buf, "HTTP/1.%*d %d", &status);
             size_t head = (size_t)(end + 4 - w->buf);
             memmove(w->buf, w->buf + head, w->len - head);
             w->len -= head;

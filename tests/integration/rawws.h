@@ -14,6 +14,10 @@ typedef struct {
 
 /* Returns the HTTP status of the upgrade (101 when it succeeded). */
 int raw_connect(raw_ws *w, int port, const char *path, const char *subprotocol);
+/* The same from the local address `from` (an IPv4 text such as "127.0.0.2", or NULL), with
+ * extra header lines ("Name: value\r\n"..., or NULL). */
+int raw_connect_from(raw_ws *w, int port, const char *path, const char *subprotocol,
+                     const char *from, const char *headers);
 /* Sends one frame, masked as a client must. */
 int raw_send(raw_ws *w, int opcode, const void *p, size_t n, bool fin);
 /* Receives one frame. 0 on success (payload malloc'd), -1 on timeout or end of stream. */

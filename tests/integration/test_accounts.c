@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -175,9 +176,9 @@ static void test_login_throttle(void **st)
     free(cl_login(y, f, "root", PW));
     /* a sliding window of 15 minutes: after it the right password works, and the
      * rate_limited attempts above did not count as failures */
-    advance(y, admin, 899);
+    advance(y, admin, 890); /* margin: a login counts from when it starts, before its hash */
     call_expect(y, d, login("jamie", PW), "rate_limited");
-    advance(y, admin, 2);
+    advance(y, admin, 11);
     free(cl_login(y, d, "jamie", PW));
     /* a success clears the failures */
     mu_client *g = cl_connect(y, &s);
@@ -356,6 +357,11 @@ static void test_ping_and_clock(void **st)
     int64_t t0 = mu_value_get_int(mu_msg_root(m), "ts", 0);
     assert_true(t0 >= now - 5000 && t0 <= now + 5000);
     mu_msg_free(m);
+    /* the test clock stands still while nobody moves it, however long the machine takes */
+    usleep(1100 * 1000);
+    m = cl_call(y, c, mu_req_new("ping"));
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "ts", 0), t0);
+    mu_msg_free(m);
 
     free(cl_register(y, c, "member1", PW, NULL));
     mu_req *r = mu_req_new("test.clock");
@@ -375,12 +381,11 @@ static void test_ping_and_clock(void **st)
     m = cl_call(y, a, r);
     expect_ok(m);
     int64_t t1 = mu_value_get_int(mu_msg_root(m), "ts", 0);
-    assert_true(t1 >= t0 + 86400000);
-    assert_true(t1 < t0 + 86400000 + 60000);
+    assert_int_equal(t1, t0 + 86400000);
     mu_msg_free(m);
     /* every reader of the clock moved: ping too */
     m = cl_call(y, c, mu_req_new("ping"));
-    assert_true(mu_value_get_int(mu_msg_root(m), "ts", 0) >= t1);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m), "ts", 0), t1);
     mu_msg_free(m);
     mu_sync_free(y);
     srv_stop(&s);

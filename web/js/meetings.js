@@ -1,0 +1,239 @@
+// Meetings: the list of rooms, a meeting in progress, and the facilitator's controls.
+import { describe } from './conn.js';
+import { h, clear, announce, fmtTime } from './dom.js';
+
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const AUDIENCE = { open: 'Open to everyone', recovery: 'People in recovery', carers: 'Family and carers', mentors: 'Mentors only' };
+
+// The offset (minutes) of a time zone at an instant, from Intl's own calendar.
+function zoneOffset(ts, zone) {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+    .formatToParts(new Date(ts)).reduce((o, p) => { o[p.type] = p.value; return o; }, {});
+  return (Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute) - Math.floor(ts / 60000) * 60000) / 60000;
+}
+
+// A weekly slot shown in the viewer's own time zone ("Tuesday 19:00").
+export function slotText(slot) {
+  const [hh, mm] = slot.time.split(':').map(Number);
+  const now = new Date();
+  const delta = (slot.day - now.getUTCDay() + 7) % 7;
+  let ts = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + delta, hh, mm);
+  try { if (slot.timezone) ts -= zoneOffset(ts, slot.timezone) * 60000; } catch { /* unknown zone: as UTC */ }
+  const d = new Date(ts);
+  const end = slot.end_time ? ` to ${slot.end_time} (${slot.timezone || 'UTC'})` : '';
+  return `${DAYS[d.getDay()]} ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} your time${end ? `, ${slot.time}${end}` : ''}`;
+}
+
+function isFacilitatorRole(app) {
+  const r = app.user.role;
+  return r === "admin" || r === "mentor"; // every audience admits mentors and admins
+}
+
+function roomForm(app, room, done) {
+  const err = h('p', { class: 'error', role: 'alert' });
+  const slug = h('input', { id: 'rf-room', value: room ? room.room : '', disabled: !!room, 'aria-describedby': 'rf-room-hint' });
+  const name = h('input', { id: 'rf-name', value: room ? room.name : '', maxlength: 80 });
+  const format = h('input', { id: 'rf-format', value: room ? room.format || '' : '', maxlength: 40 });
+  const audience = h('select', { id: 'rf-audience', disabled: !!room }, Object.entries(AUDIENCE).map(([v, t]) => h('option', { value: v, selected: room && room.audience === v }, t)));
+  const day = h('select', { id: 'rf-day' }, h('option', { value: '' }, 'No weekly time'), DAYS.map((d, i) => h('option', { value: i }, d)));
+  const time = h('input', { id: 'rf-time', type: 'time' });
+  const capacity = h('input', { id: 'rf-capacity', type: 'number', min: 2, max: 1000, value: room ? room.capacity : 100 });
+  const persistent = h('input', { id: 'rf-persistent', type: 'checkbox', checked: room ? room.persistent : false });
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (room && room.schedule && room.schedule[0]) { day.value = String(room.schedule[0].day); time.value = room.schedule[0].time; }
+  return h('form', { class: 'card', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    if (!room && !/^[a-z0-9-]{1,32}$/.test(slug.value)) { err.textContent = 'The short name needs 1 to 32 lower-case letters, digits or dashes.'; return; }
+    if (!name.value.trim()) { err.textContent = 'Please give the meeting a name.'; return; }
+    const req = { room: room ? room.room : slug.value, name: name.value.trim(), format: format.value.trim() || undefined,
+      capacity: Number(capacity.value) || undefined, persistent: persistent.checked };
+    req.schedule = day.value !== '' && time.value ? [{ day: Number(day.value), time: time.value, timezone: zone }] : [];
+    if (!room) req.audience = audience.value;
+    try { await app.conn.call(room ? 'room.update' : 'room.create', req); done(); }
+    catch (e) { err.textContent = describe(e); }
+  } },
+  h('label', { for: 'rf-room' }, 'Short name (in the link)'), h('p', { class: 'hint', id: 'rf-room-hint' }, 'Lower-case letters, digits and dashes, e.g. smart-tuesday.'), slug,
+  h('label', { for: 'rf-name' }, 'Name'), name,
+  h('label', { for: 'rf-format' }, 'Format (optional)'), format,
+  h('label', { for: 'rf-audience' }, 'Who may join'), audience,
+  h('label', { for: 'rf-day' }, 'Weekly day'), day, h('label', { for: 'rf-time' }, `Time (${zone})`), time,
+  h('label', { for: 'rf-capacity' }, 'Most people at once (2 to 1000)'), capacity,
+  h('label', { class: 'choice' }, persistent, h('span', {}, 'Keep messages after the meeting closes')),
+  err, h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, room ? 'Save changes' : 'Create meeting')));
+}
+
+export async function meetingsView(app) {
+  const main = app.screen('Meetings');
+  const list = h('ul', { class: 'plain', id: 'room-list' });
+  const canCreate = app.user.role === 'mentor' || app.user.role === 'admin';
+  const formBox = h('div', {});
+  const load = async () => {
+    try {
+      const r = await app.conn.call('rooms.list');
+      clear(list, r.rooms.length ? r.rooms.map((room) => h('li', {},
+        h('h2', {}, room.name),
+        h('p', {}, `${room.format ? `${room.format} \u00b7 ` : ''}${AUDIENCE[room.audience] || room.audience} \u00b7 `,
+          room.is_open ? h('strong', {}, `open now, ${room.present} here`) : 'closed now'),
+        room.schedule && room.schedule.length ? h('p', { class: 'hint' }, 'Meets: ', room.schedule.map(slotText).join('; ')) : null,
+        h('p', { class: 'row' }, h('a', { href: `#/room/${encodeURIComponent(room.room)}`, class: 'join' }, room.is_open ? `Join ${room.name}` : `Go to ${room.name}`)))) :
+        h('li', {}, 'No meetings yet.'));
+    } catch (e) { clear(list, h('li', { class: 'error' }, describe(e))); }
+  };
+  clear(main, h('h1', {}, 'Meetings'),
+    canCreate ? h('details', {}, h('summary', {}, 'Create a meeting'), formBox) : null, list);
+  if (canCreate) formBox.append(roomForm(app, null, () => { clear(formBox, h('p', { class: 'notice' }, 'Meeting created.')); load(); }));
+  app.view = { onReady: load };
+  await load();
+}
+
+export async function roomView(app, slug) {
+  const main = app.screen('Meeting');
+  const st = { room: null, members: new Map(), state: null, lastSeq: 0, joined: false, knocks: new Set(), reports: [], canReport: false, timer: null };
+  const log = h('ul', { class: 'log', id: 'room-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const status = h('p', { id: 'room-status', role: 'status' });
+  const people = h('ul', { class: 'plain', id: 'room-people' });
+  const floorLine = h('p', { id: 'floor-line' });
+  const err = h('p', { class: 'error', role: 'alert', id: 'room-error' });
+  const text = h('textarea', { id: 'say-text', rows: 2, 'aria-describedby': 'say-hint' });
+  const controls = h('div', { id: 'facilitator' });
+  const sayForm = h('form', { novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    const t = text.value.trim();
+    if (!t) return;
+    try { await app.conn.call('room.say', { room: slug, text: t, cid: `${Date.now()}-${Math.random()}` }); text.value = ''; }
+    catch (e) { err.textContent = e.code === 'forbidden' ? (st.state && st.state.floor_mode ? 'Only the person who has the floor can speak now. Raise your hand to ask.' : 'You cannot speak here right now (you may be muted).') : describe(e); }
+  } }, h('label', { for: 'say-text' }, 'Your message'), h('p', { class: 'hint', id: 'say-hint' }, 'What is shared in the meeting stays in the meeting.'), text,
+  h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'say-send' }, 'Send'),
+    h('button', { type: 'button', id: 'hand', onclick: async () => {
+      const up = st.state && (st.state.hands || []).includes(app.user.handle);
+      try { await app.conn.call(up ? 'hand.lower' : 'hand.raise', { room: slug }); } catch (e) { err.textContent = describe(e); }
+    } }, 'Raise hand'),
+    h('button', { type: 'button', id: 'leave', onclick: async () => { try { await app.conn.call('room.leave', { room: slug }); } catch { /* gone anyway */ } st.joined = false; app.go('#/meetings'); } }, 'Leave')));
+  const body = h('div', {});
+  clear(main, h('h1', { id: 'room-title' }, 'Meeting'), status, err, body);
+
+  const fac = () => st.members.get(app.user.handle)?.facilitator || (app.user.role === 'admin') || (app.user.role === 'mentor' && st.room && isFacilitatorRole(app, st.room));
+  const addMsg = (m) => {
+    if (m.seq <= st.lastSeq) return;
+    st.lastSeq = m.seq;
+    const li = h('li', { class: m.from === app.user.handle ? 'mine' : '' }, h('span', { class: 'who' }, m.from), h('span', {}, m.text), h('span', { class: 'when' }, fmtTime(m.ts)),
+      st.canReport && m.from !== app.user.handle ? h('button', { type: 'button', class: 'small', onclick: async () => {
+        try { await app.conn.call('room.report', { room: slug, seq: m.seq }); announce('Reported to the facilitators.'); } catch (e) { err.textContent = describe(e); }
+      } }, 'Report') : null);
+    log.append(li);
+    log.scrollTop = log.scrollHeight;
+  };
+  const renderPeople = () => {
+    clear(people, [...st.members.values()].map((m) => h('li', {}, h('strong', {}, m.handle),
+      m.facilitator ? ' (facilitator)' : '', m.muted ? ' (muted)' : '',
+      (st.state?.hands || []).includes(m.handle) ? ' \u270b hand raised' : '',
+      fac() && !m.facilitator ? h('span', { class: 'row' },
+        h('button', { type: 'button', class: 'small', onclick: () => act(m.muted ? 'room.unmute' : 'room.mute', { handle: m.handle }) }, `${m.muted ? 'Unmute' : 'Mute'} ${m.handle}`),
+        h('button', { type: 'button', class: 'small', onclick: () => act('room.remove', { handle: m.handle }) }, `Remove ${m.handle}`),
+        h('button', { type: 'button', class: 'small danger', onclick: () => act('room.remove', { handle: m.handle, ban: true }) }, `Ban ${m.handle}`)) : null)));
+  };
+  const renderFloor = () => {
+    const s = st.state || {};
+    clearInterval(st.timer);
+    const handUp = (s.hands || []).includes(app.user.handle);
+    const hb = document.getElementById('hand');
+    if (hb) hb.textContent = handUp ? 'Lower hand' : 'Raise hand';
+    const tick = () => {
+      const left = s.floor_ends ? Math.max(0, Math.round((s.floor_ends - Date.now()) / 1000)) : null;
+      clear(floorLine, s.floor_mode ? 'Sharing in turn. ' : '', s.floor ? ['The floor: ', h('strong', {}, s.floor === app.user.handle ? 'you' : s.floor)] : (s.floor_mode ? 'Nobody has the floor.' : ''),
+        left !== null ? [' \u00b7 time left ', h('span', { class: 'countdown', id: 'countdown' }, `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`)] : '',
+        s.locked ? ' \u00b7 The meeting is locked.' : '', s.lobby ? ' \u00b7 Newcomers wait in the lobby.' : '');
+    };
+    tick();
+    if (s.floor_ends) st.timer = setInterval(tick, 1000);
+    renderPeople();
+    renderControls();
+  };
+  const act = async (op, fields = {}) => {
+    err.textContent = '';
+    try { await app.conn.call(op, { room: slug, ...fields }); } catch (e) { err.textContent = describe(e); }
+  };
+  const renderControls = () => {
+    if (!fac() || !st.room) { clear(controls); return; }
+    const s = st.state || {};
+    const secs = h('select', { id: 'give-secs' }, [['', 'No time limit'], ['60', '1 minute'], ['180', '3 minutes'], ['300', '5 minutes']].map(([v, t]) => h('option', { value: v }, t)));
+    const unban = h('input', { id: 'unban-handle' });
+    clear(controls, h('h2', {}, 'Facilitator controls'),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', id: 'ctl-open', onclick: () => act(s.is_open ? 'room.close' : 'room.open') }, s.is_open ? 'End the meeting' : 'Open the meeting'),
+        h('button', { type: 'button', id: 'ctl-lock', onclick: () => act('room.lock', { locked: !s.locked }) }, s.locked ? 'Unlock' : 'Lock'),
+        h('button', { type: 'button', id: 'ctl-lobby', onclick: () => act('room.lobby', { on: !s.lobby }) }, s.lobby ? 'Turn the lobby off' : 'Turn the lobby on'),
+        h('button', { type: 'button', id: 'ctl-floor', onclick: () => act('room.floor', { on: !s.floor_mode }) }, s.floor_mode ? 'Let everyone speak' : 'Share in turn (floor mode)'),
+        s.floor ? h('button', { type: 'button', onclick: () => act('room.give', {}) }, 'Take the floor back') : null),
+      st.knocks.size ? h('div', {}, h('h3', {}, 'Waiting in the lobby'), h('ul', { class: 'plain', id: 'knocks' }, [...st.knocks].map((k) => h('li', {}, k, ' ',
+        h('button', { type: 'button', class: 'small', onclick: async () => { await act('room.admit', { handle: k }); st.knocks.delete(k); renderControls(); } }, `Admit ${k}`), ' ',
+        h('button', { type: 'button', class: 'small danger', onclick: async () => { await act('room.deny', { handle: k }); st.knocks.delete(k); renderControls(); } }, `Deny ${k}`))))) : null,
+      (s.hands || []).length ? h('div', {}, h('h3', {}, 'Hands raised'), h('label', { for: 'give-secs' }, 'Share time'), secs,
+        h('ul', { class: 'plain', id: 'hands' }, s.hands.map((hd) => h('li', {}, hd, ' ', h('button', { type: 'button', class: 'small', onclick: () => act('room.give', { handle: hd, secs: secs.value ? Number(secs.value) : undefined }) }, `Give the floor to ${hd}`))))) : null,
+      h('form', { class: 'row', onsubmit: (ev) => { ev.preventDefault(); if (unban.value.trim()) act('room.unban', { handle: unban.value.trim() }); } },
+        h('label', { for: 'unban-handle' }, 'Allow back (unban)'), unban, h('button', { type: 'submit', class: 'small' }, 'Unban')),
+      st.reports.length ? h('div', {}, h('h3', {}, 'Reports'), h('ul', { class: 'plain', id: 'reports' }, st.reports.map((r) => h('li', {}, `${r.by} reported ${r.from}: \u201c${r.text}\u201d${r.reason ? ` (${r.reason})` : ''}`)))) : null,
+      h('details', {}, h('summary', {}, 'Edit this meeting'), roomForm(app, st.room, () => announce('Meeting saved.'))));
+  };
+  const showJoined = (r, recovered) => {
+    st.room = r.room; st.state = r.state; st.joined = true;
+    document.getElementById('room-title').textContent = r.room.name;
+    document.title = `${r.room.name} · Mutual`;
+    st.members = new Map(r.members.map((m) => [m.handle, m]));
+    clear(body, floorLine, h('h2', {}, 'Messages'), log, sayForm, h('h2', {}, 'Here now'), people, controls);
+    for (const m of r.history || []) addMsg(m);
+    if (recovered === true) status.textContent = 'Reconnected; you missed nothing.';
+    else if (recovered === false) status.textContent = 'Reconnected; some earlier messages could not be recovered.';
+    else status.textContent = r.state.is_open ? 'You are in the meeting.' : 'The meeting is closed now. Facilitators can open it.';
+    renderFloor();
+  };
+  const join = async () => {
+    err.textContent = '';
+    try {
+      const r = await app.conn.call('room.join', { room: slug, since: st.lastSeq || undefined });
+      if (r.waiting) { status.textContent = 'Waiting to be admitted by a facilitator\u2026'; clear(body); announce('Waiting to be admitted.'); return; }
+      showJoined(r, st.lastSeq ? r.recovered : undefined);
+    } catch (e) {
+      st.joined = false;
+      status.textContent = e.code === 'conflict' ? 'This meeting is not open right now.' : e.code === 'forbidden' ? 'You cannot join this meeting (it may be locked, or you are not allowed in).' : describe(e);
+      clear(body, h('p', {}, h('a', { href: '#/meetings' }, 'Back to meetings')));
+    }
+  };
+  const out = (why) => { st.joined = false; clearInterval(st.timer); status.textContent = why; announce(why); clear(body, h('p', {}, h('a', { href: '#/meetings' }, 'Back to meetings'))); };
+  app.view = {
+    onReady: () => { if (st.joined || !st.room) join(); },
+    leave: () => { clearInterval(st.timer); if (st.joined) app.conn.call('room.leave', { room: slug }).catch(() => {}); },
+    onPush: (m) => {
+      if (m.room !== slug) return;
+      switch (m.op) {
+        case 'room.msg': addMsg(m); break;
+        case 'room.presence':
+          if (m.state === 'joined') st.members.set(m.handle, { handle: m.handle, role: m.role, facilitator: m.role === 'admin' || m.role === 'mentor', muted: false });
+          else st.members.delete(m.handle);
+          announce(`${m.handle} ${m.state === 'joined' ? 'joined' : 'left'}.`);
+          renderPeople(); break;
+        case 'room.state': st.state = { ...st.state, ...m }; if (st.room) st.room.is_open = m.is_open; renderFloor();
+          announce(m.floor === app.user.handle ? 'You have the floor.' : 'The meeting changed.'); break;
+        case 'room.moderation': {
+          const mem = st.members.get(m.handle);
+          if (mem && (m.action === 'mute' || m.action === 'unmute')) mem.muted = m.action === 'mute';
+          if (m.handle === app.user.handle && m.action === 'mute') { status.textContent = 'A facilitator has muted you. You can still read.'; announce(status.textContent); }
+          if (m.handle === app.user.handle && m.action === 'unmute') { status.textContent = 'You can speak again.'; announce(status.textContent); }
+          renderPeople(); break;
+        }
+        case 'room.removed': out(m.ban ? 'A facilitator removed you from this meeting and you cannot rejoin it.' : 'A facilitator removed you from this meeting.'); break;
+        case 'room.closed': out('The meeting has ended. Thank you for being here.'); break;
+        case 'room.knock': st.knocks.add(m.handle); renderControls(); announce(`${m.handle} is waiting in the lobby.`); break;
+        case 'room.admitted': showJoined(m); announce('You have been let in.'); break;
+        case 'room.denied': out('A facilitator did not admit you this time, or the meeting ended.'); break;
+        case 'room.report': st.reports.push(m); renderControls(); announce('A message was reported.'); break;
+        default: break;
+      }
+    },
+  };
+  // A server without room.report says unknown_op; one with it says bad_request to this probe.
+  try { await app.conn.call('room.report', { room: slug }); } catch (e) { st.canReport = e.code !== 'unknown_op' && e.code !== 'disconnected'; }
+  await join();
+}

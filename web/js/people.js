@@ -1,0 +1,158 @@
+// Messages with my mentor, the mentor's caseload and alerts, and administration.
+import { describe } from './conn.js';
+import { h, clear, announce, fmtDateTime } from './dom.js';
+import { chart, checkinTable } from './checkin.js';
+
+export async function messagesView(app) {
+  const main = app.screen('Messages');
+  const list = h('ul', { class: 'plain', id: 'threads' });
+  const load = async () => {
+    try {
+      const [inbox, extra] = await Promise.all([app.conn.call('dm.inbox'),
+        app.user.role === 'mentor' ? app.conn.call('mentees.list').then((r) => r.mentees.map((m) => m.handle)).catch(() => [])
+          : app.user.role === 'admin' ? Promise.resolve([]) : app.conn.call('mentor.get').then((r) => (r.mentor ? [r.mentor] : [])).catch(() => [])]);
+      const threads = inbox.threads.slice();
+      for (const who of extra) if (!threads.some((t) => t.with === who)) threads.push({ with: who, unread: 0 });
+      app.unread = threads.reduce((n, t) => n + (t.unread || 0), 0);
+      app.renderNav();
+      clear(list, threads.length ? threads.map((t) => h('li', {},
+        h('a', { href: `#/messages/${encodeURIComponent(t.with)}` }, `Conversation with ${t.with}`), ' ',
+        t.unread ? h('span', { class: 'badge' }, `${t.unread} unread`) : null,
+        t.last ? h('p', { class: 'hint' }, `${t.last.from}: ${t.last.text.slice(0, 80)}`) : null)) :
+        h('li', {}, 'No conversations yet. When you have a mentor, you can write to them here.'));
+    } catch (e) { clear(list, h('li', { class: 'error' }, describe(e))); }
+  };
+  clear(main, h('h1', {}, 'Messages'), list);
+  app.view = { onReady: load, onPush: (m) => { if (m.op === 'dm.msg') load(); } };
+  await load();
+}
+
+export async function threadView(app, other) {
+  const main = app.screen(`Conversation with ${other}`);
+  const log = h('ul', { class: 'log', id: 'dm-log', role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${other}` });
+  const text = h('textarea', { id: 'dm-text', rows: 2 });
+  const err = h('p', { class: 'error', role: 'alert' });
+  let readUpTo = 0;
+  const seen = new Map();
+  const mark = () => { for (const [id, li] of seen) { const r = li.querySelector('.read'); if (r) r.textContent = id <= readUpTo ? ' \u00b7 read' : ''; } };
+  const add = (m) => {
+    if (seen.has(m.id)) return;
+    const mine = m.from === app.user.handle;
+    const li = h('li', { class: mine ? 'mine' : '' }, h('span', { class: 'who' }, mine ? 'You' : m.from), h('span', {}, m.text),
+      h('span', { class: 'when' }, fmtDateTime(m.ts), mine ? h('span', { class: 'read' }) : null));
+    seen.set(m.id, li);
+    log.append(li);
+    log.scrollTop = log.scrollHeight;
+    mark();
+    if (!mine) app.conn.call('dm.ack', { with: other, up_to: m.id }).catch(() => {});
+  };
+  const load = async () => {
+    try {
+      const r = await app.conn.call('dm.history', { with: other });
+      r.messages.forEach(add);
+      app.unread = 0;
+      app.renderNav();
+    } catch (e) { err.textContent = describe(e); }
+  };
+  clear(main, h('h1', {}, `Conversation with ${other}`), log,
+    h('form', { novalidate: true, onsubmit: async (ev) => {
+      ev.preventDefault();
+      err.textContent = '';
+      const t = text.value.trim();
+      if (!t) return;
+      try { const r = await app.conn.call('dm.send', { to: other, text: t, cid: `${Date.now()}-${Math.random()}` }); text.value = ''; add({ id: r.id, ts: r.ts, from: app.user.handle, to: other, text: t }); }
+      catch (e) { err.textContent = e.code === 'forbidden' ? 'You can write only to your current mentor (or, for mentors, your mentees).' : describe(e); }
+    } }, h('label', { for: 'dm-text' }, `Message to ${other}`), text, err,
+    h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'dm-send' }, 'Send'))));
+  app.view = {
+    thread: other,
+    onReady: load,
+    onPush: (m) => {
+      if (m.op === 'dm.msg' && (m.from === other || m.to === other)) { add(m); if (m.from === other) announce(`New message from ${other}.`); }
+      if (m.op === 'dm.read' && m.with === other) { readUpTo = Math.max(readUpTo, m.up_to); mark(); }
+    },
+  };
+  await load();
+}
+
+const ALERT_TEXT = { high_craving: 'High craving', low_mood: 'Low mood', use_above_plan: 'Used more than planned',
+  low_wellbeing: 'Low wellbeing', missed_checkins: 'Missed check-ins', help_requested: 'Asked for help' };
+
+export async function mentorView(app) {
+  const main = app.screen('My mentees');
+  const table = h('div', { id: 'caseload' });
+  const alerts = h('ul', { class: 'plain', id: 'alerts', 'aria-live': 'polite' });
+  const renderAlert = (a) => h('li', { id: `alert-${a.id}` }, h('strong', {}, `${ALERT_TEXT[a.kind] || a.kind}: ${a.handle}`), a.escalated ? ' (escalated)' : '',
+    h('p', {}, a.detail || ''), h('p', { class: 'hint' }, fmtDateTime(a.ts)),
+    h('button', { type: 'button', class: 'small', onclick: async (ev) => {
+      try { await app.conn.call('alert.ack', { id: a.id }); ev.target.closest('li').remove(); announce('Alert acknowledged.'); } catch (e) { ev.target.after(h('span', { class: 'error' }, ` ${describe(e)}`)); }
+    } }, `Acknowledge (${a.handle})`));
+  const load = async () => {
+    try {
+      const [m, a] = await Promise.all([app.conn.call('mentees.list'), app.conn.call('alerts.list', { open: true })]);
+      clear(table, m.mentees.length ? h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Name', 'Shares', 'Last check-in', 'Open alerts', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, m.mentees.map((x) => h('tr', {}, h('td', {}, x.handle, x.role === 'family' ? ' (carer)' : ''), h('td', {}, x.share),
+          h('td', {}, x.last_checkin || '\u2013'), h('td', {}, String(x.open_alerts)),
+          h('td', {}, x.share === 'scores' ? h('a', { href: `#/mentor/${encodeURIComponent(x.handle)}` }, `Check-ins of ${x.handle}`) : null, ' ',
+            h('a', { href: `#/messages/${encodeURIComponent(x.handle)}` }, `Message ${x.handle}`))))))) :
+        h('p', {}, 'Nobody is assigned to you yet.'));
+      clear(alerts, a.alerts.length ? a.alerts.map(renderAlert) : h('li', { id: 'no-alerts' }, 'No open alerts.'));
+    } catch (e) { clear(table, h('p', { class: 'error' }, describe(e))); }
+  };
+  clear(main, h('h1', {}, 'My mentees'), table, h('h2', {}, 'Open alerts'), alerts);
+  app.view = {
+    onReady: load,
+    onPush: (m) => { if (m.op === 'alert') { const none = document.getElementById('no-alerts'); if (none) none.remove(); if (!document.getElementById(`alert-${m.id}`)) alerts.prepend(renderAlert(m)); announce(`Alert: ${ALERT_TEXT[m.kind] || m.kind} for ${m.handle}.`); } },
+  };
+  await load();
+}
+
+export async function menteeView(app, handle) {
+  const main = app.screen(`Check-ins of ${handle}`);
+  try {
+    const r = await app.conn.call('mentee.checkins', { handle, days: 30 });
+    clear(main, h('h1', {}, `Check-ins of ${handle}`), h('p', {}, `${handle} shares scores with you. Private notes are never shown.`),
+      r.checkins.length ? chart(r.checkins, 30) : h('p', {}, 'No check-ins in the last 30 days.'), checkinTable(r.checkins, false));
+  } catch (e) {
+    clear(main, h('h1', {}, `Check-ins of ${handle}`), h('p', { class: 'error' }, e.code === 'forbidden' ? `${handle} does not share scores with you.` : describe(e)));
+  }
+}
+
+export async function adminView(app) {
+  const main = app.screen('Admin');
+  const out = h('p', { class: 'notice', role: 'status', id: 'admin-status' });
+  const stats = h('div', { id: 'stats' });
+  const audit = h('div', { id: 'audit' });
+  const field = (id, label, attrs = {}) => [h('label', { for: id }, label), h('input', { id, ...attrs })];
+  const roleSel = (id) => h('select', { id }, ['member', 'family', 'mentor', 'admin'].map((r) => h('option', { value: r }, r)));
+  const val = (id) => document.getElementById(id).value.trim();
+  const run = async (op, fields, okText) => {
+    out.textContent = '';
+    try { await app.conn.call(op, fields); out.textContent = okText; load(); } catch (e) { out.textContent = describe(e); }
+  };
+  const load = async () => {
+    try {
+      const [s, a] = await Promise.all([app.conn.call('stats'), app.conn.call('audit.list', { limit: 50 })]);
+      clear(stats, h('div', { class: 'stats' }, [['connections', s.connections], ['people', s.users], ['meetings open', s.rooms_open], ['check-ins today', s.checkins_today]]
+        .map(([l, v]) => h('div', { class: 'stat' }, h('b', {}, String(v)), l))));
+      clear(audit, a.entries.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Who', 'Did', 'To whom', 'Where', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, a.entries.map((e) => h('tr', {}, h('td', {}, fmtDateTime(e.ts)), h('td', {}, e.actor), h('td', {}, e.action), h('td', {}, e.target || ''), h('td', {}, e.room || ''), h('td', {}, e.detail || ''))))))
+        : h('p', {}, 'Nothing in the audit log yet.'));
+    } catch (e) { clear(stats, h('p', { class: 'error' }, describe(e))); }
+  };
+  clear(main, h('h1', {}, 'Admin'), out, h('h2', {}, 'Today'), stats,
+    h('h2', {}, 'Create an account'),
+    h('form', { class: 'card', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); run('user.create', { handle: val('uc-handle'), password: document.getElementById('uc-password').value, role: val('uc-role') }, 'Account created.'); } },
+      field('uc-handle', 'Name on Mutual'), field('uc-password', 'First password (8 to 128 characters)', { type: 'password', autocomplete: 'new-password' }),
+      h('label', { for: 'uc-role' }, 'Role'), roleSel('uc-role'), h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Create account'))),
+    h('h2', {}, 'Change a role'),
+    h('form', { class: 'card', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); run('user.role', { handle: val('ur-handle'), role: val('ur-role') }, 'Role changed.'); } },
+      field('ur-handle', 'Name on Mutual'), h('label', { for: 'ur-role' }, 'New role'), roleSel('ur-role'), h('p', { class: 'row' }, h('button', { type: 'submit' }, 'Change role'))),
+    h('h2', {}, 'Assign a mentor'),
+    h('form', { class: 'card', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); const m = val('ma-mentor'); run(m ? 'mentor.assign' : 'mentor.unassign', m ? { mentor: m, user: val('ma-user') } : { user: val('ma-user') }, m ? 'Mentor assigned.' : 'Mentor unassigned.'); } },
+      field('ma-user', 'Person (member or carer)'), field('ma-mentor', 'Mentor (leave empty to unassign)'), h('p', { class: 'row' }, h('button', { type: 'submit' }, 'Save'))),
+    h('h2', {}, 'Audit log (latest 50)'), audit);
+  app.view = { onReady: load };
+  await load();
+}
