@@ -6,39 +6,51 @@
 #include "cli.h"
 
 const char cli_usage[] =
-    "usage: mutual [--server URL] COMMAND [ARGS]\n"
+    "usage: mutual [--server URL] COMMAND [ARGS]     (URL: ws://HOST:PORT, wss://..., or HOST:PORT)\n"
     "commands:\n"
     "  register HANDLE [--role member|family]   create an account and sign in\n"
     "  login HANDLE                              sign in; the session is saved\n"
     "  logout                                    end the saved session\n"
-    "  whoami                                    show the saved session's account\n"
+    "  whoami                                    your account, your mentor and what they see\n"
+    "  password                                  change your password\n"
+    "  delete                                    erase your account (asks for the password)\n"
+    "  export                                    everything stored about you, as JSON\n"
     "  ping                                      measure the round trip to the server\n"
-    "  help                                      crisis and support resources (no sign-in)\n"
+    "  help                                      crisis and support resources (works offline)\n"
     "  dm HANDLE [TEXT]                          send TEXT, or open the conversation\n"
     "  inbox                                     your conversations and what is unread\n"
+    "  checkin [--mood N --craving N --sleep N --use none|as_planned|more_than_planned\n"
+    "          --stage S --who5 a,b,c,d,e --barc10 a,..,j --trigger T --note TEXT\n"
+    "          --tz MINUTES]                     today's check-in; without options it asks\n"
+    "                                            in plain words (numbers 0-10, WHO-5 0-5,\n"
+    "                                            BARC-10 1-6); --mood is needed with options\n"
+    "  checkins [HANDLE] [--days N]              check-ins with trends (HANDLE: a mentee who\n"
+    "                                            shares scores with you), N 1 to 365\n"
+    "  summary [--days N]                        streaks, averages, missed days (N 7 to 365)\n"
+    "  consent [none|alerts|scores]              show or set what your mentor may see\n"
     "  mentees                                   your caseload (mentors)\n"
-    "  assign MENTOR USER | unassign USER        change who mentors whom (admins)\n"
-    "  checkin [--mood N --craving N --sleep N --use U --stage S --who5 a,b,c,d,e\n"
-    "          --barc10 a,..,j --trigger T --note TEXT --tz MINUTES]\n"
-    "                                            today's check-in; asks in plain words\n"
-    "                                            when --mood is not given\n"
-    "  checkins [--days N]                       your check-ins, with mood/craving trends\n"
-    "  summary [--days N]                        streaks, averages, missed days\n"
-    "  consent none|alerts|scores                what your mentor may see\n"
     "  alerts [--all] | ack ID                   alerts about your mentees (mentors)\n"
     "  rooms                                     meetings you may join\n"
-    "  room create SLUG --name N --audience open|recovery|carers|mentors [--format F]\n"
-    "       [--capacity N] [--persistent] [--slot 'DAY HH:MM[-HH:MM] [Area/City]']...\n"
-    "  room open|close|delete SLUG               facilitators (delete: admins)\n"
     "  join ROOM                                 take part; type to speak, /help for more\n"
-    "  export                                    everything stored about you, as JSON\n"
+    "  room create SLUG --name N --audience open|recovery|carers|mentors [--format F]\n"
+    "       [--capacity N] [--persistent] [--backlog join|recent] [--listed]\n"
+    "       [--slot 'DAY HH:MM[-HH:MM] [Area/City]']...\n"
+    "  room update SLUG [--name N] [--format F] [--capacity N] [--persistent|--not-persistent]\n"
+    "       [--backlog join|recent] [--listed|--unlisted] [--slot ...]... [--no-schedule]\n"
+    "  room open|close|delete SLUG               facilitators (delete: admins)\n"
+    "  unban ROOM HANDLE                         let a banned user join again (facilitators)\n"
+    "admins:\n"
+    "  assign MENTOR USER | unassign USER        change who mentors whom\n"
+    "  user create HANDLE --role ROLE            make an account (asks for its password)\n"
+    "  user role HANDLE ROLE                     member, family, mentor or admin\n"
+    "  stats                                     connections, accounts, meetings, check-ins\n"
     "The password is asked for without echo, or read from standard input when it is not a\n"
     "terminal. The session lives in $XDG_CONFIG_HOME/mutual/session (mode 0600).\n";
 
 typedef struct {
     const char *name;
     cli_cmd_fn fn;
-    const char *help; /* one line, for "unknown command" hints */
+    const char *help; /* one line, listed after an unknown command */
 } cli_command;
 
 static const cli_command commands[] = {
@@ -63,6 +75,11 @@ static const cli_command commands[] = {
     {"alerts", cmd_alerts, "alerts about your mentees"},
     {"ack", cmd_ack, "close an alert"},
     {"consent", cmd_consent, "what your mentor may see"},
+    {"password", cmd_password, "change your password"},
+    {"delete", cmd_delete, "erase your account"},
+    {"user", cmd_user, "create an account or change a role"},
+    {"stats", cmd_stats, "the server's figures"},
+    {"unban", cmd_unban, "let a banned user join a room again"},
 };
 
 int main(int argc, char **argv)
@@ -87,6 +104,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s", cli_usage);
         return 2;
     }
+    /* "127.0.0.1:7681" means the WebSocket URL; a scheme typed out is kept as it is */
+    char server_url[600];
+    if (server_opt && !strstr(server_opt, "://")) {
+        snprintf(server_url, sizeof(server_url), "ws://%s", server_opt);
+        server_opt = server_url;
+    }
     const char *name = argv[i++];
     session saved;
     bool have = session_load(&saved) == 0;
@@ -95,6 +118,9 @@ int main(int argc, char **argv)
     for (size_t n = 0; n < sizeof(commands) / sizeof(commands[0]); n++)
         if (!strcmp(name, commands[n].name))
             return commands[n].fn(&cx, argc - i, argv + i);
-    fprintf(stderr, "mutual: unknown command '%s'\n%s", name, cli_usage);
+    fprintf(stderr, "mutual: unknown command '%s'; the commands are:\n", name);
+    for (size_t n = 0; n < sizeof(commands) / sizeof(commands[0]); n++)
+        fprintf(stderr, "  %-10s %s\n", commands[n].name, commands[n].help);
+    fprintf(stderr, "'mutual --help' shows their options.\n");
     return 2;
 }

@@ -28,6 +28,7 @@ typedef struct {
     char server[512];
     char token[128];
     char handle[64];
+    char role[16]; /* from the server when the session is resumed; not saved */
 } session;
 
 typedef struct {
@@ -49,9 +50,12 @@ void close_conn(conn *k);
 /* Sends and returns the reply when it is a success; prints the server's sentence otherwise.
  * Consumes r. */
 mu_msg *call(conn *k, mu_req *r);
+/* An error reply as one line: its sentence, its code, and when to retry if it says. */
+void error_text(const mu_msg *m, char *out, size_t cap);
 /* Prints an error reply (or event) as one line on stderr. */
-void print_error(const mu_msg *m);
-int resume(conn *k, const session *s);
+void cli_print_error(const mu_msg *m);
+/* Signs in with the saved token; fills s->role. */
+int resume(conn *k, session *s);
 /* Connects to the saved session's server (or --server) and signs in with its token. */
 int open_session(conn *k, const char *server_opt, session *s);
 /* Saves the session a register or login reply carries and says so. */
@@ -96,6 +100,11 @@ int cmd_mentees(const cli_ctx *cx, int argc, char **argv);
 int cmd_assign(const cli_ctx *cx, int argc, char **argv);
 int cmd_unassign(const cli_ctx *cx, int argc, char **argv);
 int cmd_consent(const cli_ctx *cx, int argc, char **argv);
+int cmd_password(const cli_ctx *cx, int argc, char **argv);
+int cmd_delete(const cli_ctx *cx, int argc, char **argv);
+int cmd_user(const cli_ctx *cx, int argc, char **argv);
+int cmd_stats(const cli_ctx *cx, int argc, char **argv);
+int cmd_unban(const cli_ctx *cx, int argc, char **argv);
 int cmd_dm(const cli_ctx *cx, int argc, char **argv);
 int cmd_inbox(const cli_ctx *cx, int argc, char **argv);
 int cmd_checkin(const cli_ctx *cx, int argc, char **argv);
@@ -106,6 +115,12 @@ int cmd_ack(const cli_ctx *cx, int argc, char **argv);
 int cmd_rooms(const cli_ctx *cx, int argc, char **argv);
 int cmd_room(const cli_ctx *cx, int argc, char **argv);
 int cmd_join(const cli_ctx *cx, int argc, char **argv);
+
+/* cmd_checkin.c, cmd_checkins.c */
+int checkin_local_tz(void);
+void checkin_print_header(void);
+void checkin_print_row(const mu_value *checkin);
+void alert_print(const mu_value *alert);
 
 /* cmd_dm.c: one direct message as a line ("[time] from: text"). */
 void print_dm(const mu_value *m);

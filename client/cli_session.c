@@ -156,10 +156,21 @@ void close_conn(conn *k)
     k->sync = NULL;
 }
 
-void print_error(const mu_msg *m)
+void error_text(const mu_msg *m, char *out, size_t cap)
 {
-    fprintf(stderr, "mutual: %s (%s)\n", mu_msg_text(m) ? mu_msg_text(m) : "failed",
-            mu_msg_code(m) ? mu_msg_code(m) : "?");
+    const char *code = mu_msg_code(m) ? mu_msg_code(m) : "?";
+    int64_t after = mu_value_get_int(mu_msg_root(m), "retry_after", -1);
+    int n = snprintf(out, cap, "%s (%s)", mu_msg_text(m) ? mu_msg_text(m) : "failed", code);
+    if (!strcmp(code, "rate_limited") && after >= 0 && n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "; try again in %lld s",
+                 (long long)(after > 0 ? after : 1));
+}
+
+void cli_print_error(const mu_msg *m)
+{
+    char text[600];
+    error_text(m, text, sizeof(text));
+    fprintf(stderr, "mutual: %s\n", text);
 }
 
 /* Sends and returns the reply when it is a success; prints the server's sentence otherwise. */
@@ -171,7 +182,7 @@ mu_msg *call(conn *k, mu_req *r)
         return NULL;
     }
     if (!mu_msg_ok(m)) {
-        print_error(m);
+        cli_print_error(m);
         mu_msg_free(m);
         return NULL;
     }
@@ -179,7 +190,7 @@ mu_msg *call(conn *k, mu_req *r)
 }
 
 /* Signs the connection in with the saved session. */
-int resume(conn *k, const session *s)
+int resume(conn *k, session *s)
 {
     mu_req *r = mu_req_new(MU_OPNAME_RESUME);
     mu_req_str(r, "token", s->token);
@@ -188,6 +199,8 @@ int resume(conn *k, const session *s)
         fprintf(stderr, "mutual: the saved session is no longer valid; log in again\n");
         return -1;
     }
+    const char *role = mu_value_get_str(mu_msg_get(m, "user"), "role");
+    snprintf(s->role, sizeof(s->role), "%s", role ? role : "");
     mu_msg_free(m);
     return 0;
 }

@@ -1,11 +1,12 @@
-/* Account commands: register, login, logout, whoami, ping, help, export, consent; mentors'
- * caseload and admins' assignments. */
+/* Account commands: register, login, logout, whoami, ping, help, export, consent, password,
+ * delete. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_parse.h"
 
 static int auth(const cli_ctx *cx, int argc, char **argv, bool is_register)
 {
@@ -83,6 +84,25 @@ int cmd_logout(const cli_ctx *cx, int argc, char **argv)
     return rc;
 }
 
+/* The mentor and share, from the server; false when it cannot be asked. */
+static bool mentor_get(const cli_ctx *cx, char *mentor, size_t mcap, char *share, size_t scap)
+{
+    conn k = {0};
+    session s;
+    if (open_session(&k, cx->server_opt, &s) != 0)
+        return false;
+    mu_msg *m = call(&k, mu_req_new(MU_OPNAME_MENTOR_GET));
+    if (m) {
+        const char *who = mu_value_get_str(mu_msg_root(m), "mentor");
+        const char *sh = mu_value_get_str(mu_msg_root(m), "share");
+        snprintf(mentor, mcap, "%s", who ? who : "");
+        snprintf(share, scap, "%s", sh ? sh : "");
+        mu_msg_free(m);
+    }
+    close_conn(&k);
+    return m != NULL;
+}
+
 int cmd_whoami(const cli_ctx *cx, int argc, char **argv)
 {
     session s;
@@ -91,6 +111,13 @@ int cmd_whoami(const cli_ctx *cx, int argc, char **argv)
         return 1;
     }
     printf("%s on %s\n", s.handle, s.server);
+    char mentor[64], share[16];
+    if (!mentor_get(cx, mentor, sizeof(mentor), share, sizeof(share)))
+        return 1;
+    printf("mentor: %s\n", mentor[0] ? mentor : "none yet: ask an admin");
+    if (share[0])
+        printf("your mentor sees: %s (change it with 'mutual consent none|alerts|scores')\n",
+               share);
     return 0;
 }
 
@@ -122,90 +149,95 @@ cleanup:
     return rc;
 }
 
+/* Used before the server has ever answered: general numbers that do not change often. */
+static const char builtin_help[] =
+    "Emergency services\n"
+    "  phone   112 (Europe), 999 (UK), 911 (North America), or your local number\n"
+    "Samaritans (UK and Ireland)\n"
+    "  phone   116 123\n"
+    "  hours   24/7\n"
+    "Find a helpline in your country\n"
+    "  url     https://findahelpline.com\n";
+
+static int help_cache_path(char *out, size_t cap, bool make_dir)
+{
+    char dir[1024];
+    if (session_dir(dir, sizeof(dir), make_dir) != 0)
+        return -1;
+    snprintf(out, cap, "%s/help", dir);
+    return 0;
+}
+
+/* Keeps the list as shown, so that it can be shown again when the server cannot be reached. */
+static void help_cache_save(const char *text)
+{
+    char path[1100], tmp[1200];
+    if (help_cache_path(path, sizeof(path), true) != 0)
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    bool ok = fputs(text, f) >= 0;
+    if (fclose(f) != 0 || !ok || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+static void help_offline(const char *why)
+{
+    char path[1100], text[16384];
+    size_t n = 0;
+    FILE *f = help_cache_path(path, sizeof(path), false) == 0 ? fopen(path, "r") : NULL;
+    if (f) {
+        n = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+    }
+    text[n] = 0;
+    printf("If you are in danger now, call your local emergency number.\n");
+    printf("(%s; the list below is the %s and may be out of date.)\n\n", why,
+           n ? "last one the server sent" : "one built into this program");
+    printf("%s", n ? text : builtin_help);
+}
+
 int cmd_help(const cli_ctx *cx, int argc, char **argv)
 {
     conn k = {0};
+    /* open_conn prints why it failed on stderr; the list still goes to stdout */
     if (open_conn(&k, cx->server) != 0) {
-        fprintf(stderr, "If you are in danger now, call your local emergency number.\n");
-        return 1;
+        help_offline("the server cannot be reached");
+        return 0;
     }
-    int rc = 1;
     mu_msg *m = call(&k, mu_req_new(MU_OPNAME_HELP));
-    if (m) {
-        const mu_value *list = mu_msg_get(m, "resources");
-        printf("If you are in danger now, call your local emergency number.\n\n");
-        for (size_t i = 0; i < mu_value_len(list); i++) {
-            const mu_value *res = mu_value_at(list, i);
-            const char *f[5] = {"name", "phone", "url", "hours", "region"};
-            printf("%s\n", mu_value_get_str(res, f[0]) ? mu_value_get_str(res, f[0]) : "?");
-            for (int j = 1; j < 5; j++)
-                if (mu_value_get_str(res, f[j]))
-                    printf("  %-7s %s\n", f[j], mu_value_get_str(res, f[j]));
-        }
-        mu_msg_free(m);
-        rc = 0;
+    if (!m) {
+        close_conn(&k);
+        help_offline("the server did not answer");
+        return 0;
     }
-    close_conn(&k);
-    return rc;
-}
-
-int cmd_mentees(const cli_ctx *cx, int argc, char **argv)
-{
-    conn k = {0};
-    session s;
-    if (open_session(&k, cx->server_opt, &s) != 0)
-        return 1;
-    int rc = 1;
-    mu_msg *m = call(&k, mu_req_new(MU_OPNAME_MENTEES_LIST));
-    if (m) {
-        const mu_value *list = mu_msg_get(m, "mentees");
-        printf("%-20s %-7s %-7s %-12s %s\n", "HANDLE", "ROLE", "SHARES", "LAST CHECK-IN",
-               "OPEN ALERTS");
-        for (size_t i = 0; i < mu_value_len(list); i++) {
-            const mu_value *e = mu_value_at(list, i);
-            const char *last = mu_value_get_str(e, "last_checkin");
-            printf("%-20s %-7s %-7s %-12s %lld\n", mu_value_get_str(e, "handle"),
-                   mu_value_get_str(e, "role"), mu_value_get_str(e, "share"), last ? last : "-",
-                   (long long)mu_value_get_int(e, "open_alerts", 0));
-        }
-        printf("%zu on the caseload\n", mu_value_len(list));
-        mu_msg_free(m);
-        rc = 0;
+    char text[16384];
+    size_t used = 0;
+    const mu_value *list = mu_msg_get(m, "resources");
+    for (size_t i = 0; i < mu_value_len(list) && used < sizeof(text); i++) {
+        const mu_value *res = mu_value_at(list, i);
+        static const char *const f[5] = {"name", "phone", "url", "hours", "region"};
+        const char *name = mu_value_get_str(res, f[0]);
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s\n", name ? name : "?");
+        for (int j = 1; j < 5 && used < sizeof(text); j++)
+            if (mu_value_get_str(res, f[j]))
+                used += (size_t)snprintf(text + used, sizeof(text) - used, "  %-7s %s\n", f[j],
+                                         mu_value_get_str(res, f[j]));
     }
-    close_conn(&k);
-    return rc;
-}
-
-static int assign(const cli_ctx *cx, int argc, char **argv, bool unassign)
-{
-    if (argc != (unassign ? 1 : 2)) {
-        fprintf(stderr, "mutual: usage: mutual %s\n",
-                unassign ? "unassign USER" : "assign MENTOR USER");
-        return 2;
-    }
-    conn k = {0};
-    session s;
-    if (open_session(&k, cx->server_opt, &s) != 0)
-        return 1;
-    mu_req *r = mu_req_new(unassign ? MU_OPNAME_MENTOR_UNASSIGN : MU_OPNAME_MENTOR_ASSIGN);
-    if (unassign) {
-        mu_req_str(r, "user", argv[0]);
-    } else {
-        mu_req_str(r, "mentor", argv[0]);
-        mu_req_str(r, "user", argv[1]);
-    }
-    mu_msg *m = call(&k, r);
-    int rc = m ? 0 : 1;
-    if (m) {
-        if (unassign)
-            printf("%s has no mentor now\n", argv[0]);
-        else
-            printf("%s now mentors %s\n", argv[0], argv[1]);
-    }
+    if (used >= sizeof(text))
+        used = sizeof(text) - 1;
+    text[used] = 0;
+    printf("If you are in danger now, call your local emergency number.\n\n%s", text);
+    if (used)
+        help_cache_save(text);
     mu_msg_free(m);
     close_conn(&k);
-    return rc;
+    return 0;
 }
+
+
 
 
 int cmd_register(const cli_ctx *cx, int argc, char **argv)
@@ -218,15 +250,7 @@ int cmd_login(const cli_ctx *cx, int argc, char **argv)
     return auth(cx, argc, argv, false);
 }
 
-int cmd_assign(const cli_ctx *cx, int argc, char **argv)
-{
-    return assign(cx, argc, argv, false);
-}
 
-int cmd_unassign(const cli_ctx *cx, int argc, char **argv)
-{
-    return assign(cx, argc, argv, true);
-}
 
 int cmd_export(const cli_ctx *cx, int argc, char **argv)
 {
@@ -249,13 +273,94 @@ int cmd_export(const cli_ctx *cx, int argc, char **argv)
 
 int cmd_consent(const cli_ctx *cx, int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "mutual: usage: mutual consent none|alerts|scores\n");
+    if (argc == 0) {
+        char mentor[64], share[16];
+        if (!mentor_get(cx, mentor, sizeof(mentor), share, sizeof(share)))
+            return 1;
+        if (!share[0]) {
+            fprintf(stderr, "mutual: this server does not say what you share; set it with "
+                            "'mutual consent none|alerts|scores'\n");
+            return 1;
+        }
+        printf("your mentor%s%s sees: %s\n", mentor[0] ? " " : "", mentor, share);
+        printf("  none: nothing; alerts: an alert when a check-in looks hard; scores: alerts "
+               "and your check-in scores (never your notes)\n");
+        return 0;
+    }
+    const char *share = argc == 1 ? parse_word(argv[0], parse_share_words) : NULL;
+    if (!share) {
+        fprintf(stderr, "mutual: usage: mutual consent [none|alerts|scores]\n");
         return 2;
     }
     mu_req *r = mu_req_new(MU_OPNAME_CONSENT_SET);
     char msg[128];
-    mu_req_str(r, "share", argv[0]);
-    snprintf(msg, sizeof(msg), "your mentor now sees: %s", argv[0]);
+    mu_req_str(r, "share", share);
+    snprintf(msg, sizeof(msg), "your mentor now sees: %s", share);
     return simple_call(cx->server_opt, r, msg);
+}
+
+int cmd_password(const cli_ctx *cx, int argc, char **argv)
+{
+    if (argc != 0) {
+        fprintf(stderr, "mutual: usage: mutual password\n");
+        return 2;
+    }
+    char old[512], pw[512], again[512];
+    if (read_password("Current password: ", old, sizeof(old)) != 0 ||
+        read_password("New password: ", pw, sizeof(pw)) != 0) {
+        fprintf(stderr, "mutual: no password given; nothing changed\n");
+        return 1;
+    }
+    if (isatty(STDIN_FILENO) &&
+        (read_password("New password again: ", again, sizeof(again)) != 0 || strcmp(pw, again))) {
+        fprintf(stderr, "mutual: the new passwords differ; nothing changed\n");
+        return 1;
+    }
+    mu_req *r = mu_req_new(MU_OPNAME_PASSWORD_SET);
+    mu_req_str(r, "old", old);
+    mu_req_str(r, "new", pw);
+    memset(old, 0, sizeof(old));
+    memset(pw, 0, sizeof(pw));
+    memset(again, 0, sizeof(again));
+    return simple_call(cx->server_opt, r,
+                       "password changed; your other sessions are signed out");
+}
+
+int cmd_delete(const cli_ctx *cx, int argc, char **argv)
+{
+    if (argc != 0) {
+        fprintf(stderr, "mutual: usage: mutual delete\n");
+        return 2;
+    }
+    session s;
+    if (session_load(&s) != 0) {
+        fprintf(stderr, "mutual: not signed in; use 'mutual login HANDLE' first\n");
+        return 1;
+    }
+    printf("This erases the account %s for good: its sessions, check-ins and notes, recovery "
+           "plan, direct messages, alerts about you, your mentor assignment, and your messages "
+           "in meeting history. 'mutual export' first keeps a copy. It cannot be undone.\n",
+           s.handle);
+    fflush(stdout);
+    char pw[512];
+    if (read_password("Your password, to erase the account: ", pw, sizeof(pw)) != 0 || !pw[0]) {
+        fprintf(stderr, "mutual: no password given; nothing was erased\n");
+        return 1;
+    }
+    conn k = {0};
+    if (open_session(&k, cx->server_opt, &s) != 0)
+        return 1;
+    mu_req *r = mu_req_new(MU_OPNAME_ME_DELETE);
+    mu_req_str(r, "password", pw);
+    memset(pw, 0, sizeof(pw));
+    mu_msg *m = call(&k, r);
+    close_conn(&k);
+    if (!m) {
+        fprintf(stderr, "mutual: nothing was erased\n");
+        return 1;
+    }
+    mu_msg_free(m);
+    session_remove();
+    printf("erased: the account %s and everything stored about it\n", s.handle);
+    return 0;
 }

@@ -31,9 +31,29 @@ typedef struct {
     const char *with;
 } dm_session;
 
+/* The server's max_text, from its welcome; 0 when it did not say. */
+static int64_t max_text(const conn *k)
+{
+    const mu_value *lim = mu_value_get(mu_msg_root(mu_client_welcome(k->c)), "limits");
+    return mu_value_get_int(lim, "max_text", 0);
+}
+
+/* Says so and returns true when text is over the server's limit, before it is sent. */
+static bool too_large(const conn *k, const char *text)
+{
+    int64_t lim = max_text(k);
+    if (lim <= 0 || (int64_t)strlen(text) <= lim)
+        return false;
+    fprintf(stderr, "mutual: too large (%zu bytes, limit %lld); not sent\n", strlen(text),
+            (long long)lim);
+    return true;
+}
+
 static void send_line(void *ud, char *line)
 {
     dm_session *d = ud;
+    if (line[strspn(line, " \t")] == 0 || too_large(d->k, line))
+        return;
     mu_req *r = mu_req_new(MU_OPNAME_DM_SEND);
     mu_req_str(r, "to", d->with);
     mu_req_str(r, "text", line);
@@ -85,13 +105,16 @@ static int dm_interactive(conn *k, const char *with)
                 if (from && !strcmp(from, with))
                     ack_upto(k, with, mu_value_get_int(mu_msg_root(ev), "id", 0));
             }
+        } else if (!strcmp(op, MU_OPNAME_EV_ALERT)) {
+            printf("   -- ALERT (close it with 'mutual ack %lld'): ",
+                   (long long)mu_value_get_int(mu_msg_root(ev), "id", 0));
+            alert_print(mu_msg_root(ev));
         } else if (!strcmp(op, MU_OPNAME_EV_DM_READ)) {
             if (mu_value_get_str(mu_msg_root(ev), "with") &&
                 !strcmp(mu_value_get_str(mu_msg_root(ev), "with"), with))
                 printf("   (%s has read up to here)\n", with);
         } else if (!strcmp(op, MU_OPNAME_EV_REPLY) && !mu_msg_ok(ev)) {
-            fprintf(stderr, "mutual: %s (%s)\n", mu_msg_text(ev) ? mu_msg_text(ev) : "failed",
-                    mu_msg_code(ev) ? mu_msg_code(ev) : "?");
+            cli_print_error(ev);
         }
         fflush(stdout);
         mu_msg_free(ev);
@@ -112,7 +135,9 @@ int cmd_dm(const cli_ctx *cx, int argc, char **argv)
     if (open_session(&k, cx->server_opt, &s) != 0)
         return 1;
     int rc = 1;
-    if (argc == 2) {
+    if (argc == 2 && too_large(&k, argv[1])) {
+        rc = 1;
+    } else if (argc == 2) {
         mu_req *r = mu_req_new(MU_OPNAME_DM_SEND);
         mu_req_str(r, "to", argv[0]);
         mu_req_str(r, "text", argv[1]);

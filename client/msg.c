@@ -140,6 +140,22 @@ bool mu_value_int(const mu_value *v, int64_t *out)
     return false;
 }
 
+bool mu_value_double(const mu_value *v, double *out)
+{
+    int64_t i;
+    if (!v)
+        return false;
+    if (OBJ(v)->type == MSGPACK_OBJECT_FLOAT32 || OBJ(v)->type == MSGPACK_OBJECT_FLOAT64) {
+        *out = OBJ(v)->via.f64;
+        return true;
+    }
+    if (mu_value_int(v, &i)) {
+        *out = (double)i;
+        return true;
+    }
+    return false;
+}
+
 bool mu_value_bool(const mu_value *v, bool *out)
 {
     if (!v || OBJ(v)->type != MSGPACK_OBJECT_BOOLEAN)

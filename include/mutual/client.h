@@ -51,6 +51,8 @@ const mu_value *mu_value_get(const mu_value *map, const char *key); /* NULL when
 const char *mu_value_str(const mu_value *v);
 bool mu_value_int(const mu_value *v, int64_t *out);
 bool mu_value_bool(const mu_value *v, bool *out);
+/* A float, or an integer as a double; false for anything else (nil included). */
+bool mu_value_double(const mu_value *v, double *out);
 size_t mu_value_len(const mu_value *v); /* elements of an array or pairs of a map */
 const mu_value *mu_value_at(const mu_value *array, size_t i);
 const mu_value *mu_value_key_at(const mu_value *map, size_t i);
