@@ -48,7 +48,8 @@ function roomForm(app, room, done) {
     if (!name.value.trim()) { err.textContent = 'Please give the meeting a name.'; return; }
     const req = { room: room ? room.room : slug.value, name: name.value.trim(), format: format.value.trim() || undefined,
       capacity: Number(capacity.value) || undefined, persistent: persistent.checked };
-    req.schedule = day.value !== '' && time.value ? [{ day: Number(day.value), time: time.value, timezone: zone }] : [];
+    // The protocol takes an Area/Location zone; a browser set to plain UTC sends none (UTC).
+    req.schedule = day.value !== '' && time.value ? [{ day: Number(day.value), time: time.value, timezone: zone.includes('/') ? zone : undefined }] : [];
     if (!room) req.audience = audience.value;
     try { await app.conn.call(room ? 'room.update' : 'room.create', req); done(); }
     catch (e) { err.textContent = describe(e); }
@@ -90,7 +91,9 @@ export async function meetingsView(app) {
 export async function roomView(app, slug) {
   const main = app.screen('Meeting');
   const st = { room: null, members: new Map(), state: null, lastSeq: 0, joined: false, knocks: new Set(), reports: [], canReport: false, timer: null };
-  const log = h('ul', { class: 'log', id: 'room-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const log = h('ul', { class: 'log', id: 'room-log' });
+  // The live region wraps the list, so the list keeps its own semantics.
+  const logRegion = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' }, log);
   const status = h('p', { id: 'room-status', role: 'status' });
   const people = h('ul', { class: 'plain', id: 'room-people' });
   const floorLine = h('p', { id: 'floor-line' });
@@ -182,7 +185,7 @@ export async function roomView(app, slug) {
     document.getElementById('room-title').textContent = r.room.name;
     document.title = `${r.room.name} · Mutual`;
     st.members = new Map(r.members.map((m) => [m.handle, m]));
-    clear(body, floorLine, h('h2', {}, 'Messages'), log, sayForm, h('h2', {}, 'Here now'), people, controls);
+    clear(body, floorLine, h('h2', {}, 'Messages'), logRegion, sayForm, h('h2', {}, 'Here now'), people, controls);
     for (const m of r.history || []) addMsg(m);
     if (recovered === true) status.textContent = 'Reconnected; you missed nothing.';
     else if (recovered === false) status.textContent = 'Reconnected; some earlier messages could not be recovered.';
@@ -206,7 +209,9 @@ export async function roomView(app, slug) {
     onReady: () => { if (st.joined || !st.room) join(); },
     leave: () => { clearInterval(st.timer); if (st.joined) app.conn.call('room.leave', { room: slug }).catch(() => {}); },
     onPush: (m) => {
-      if (m.room !== slug) return;
+      // room.admitted carries a room.join reply, whose `room` is the room object.
+      const which = m.room && typeof m.room === 'object' ? m.room.room : m.room;
+      if (which !== slug) return;
       switch (m.op) {
         case 'room.msg': addMsg(m); break;
         case 'room.presence':

@@ -29,7 +29,8 @@ export async function messagesView(app) {
 
 export async function threadView(app, other) {
   const main = app.screen(`Conversation with ${other}`);
-  const log = h('ul', { class: 'log', id: 'dm-log', role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${other}` });
+  const log = h('ul', { class: 'log', id: 'dm-log' });
+  const logRegion = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${other}` }, log);
   const text = h('textarea', { id: 'dm-text', rows: 2 });
   const err = h('p', { class: 'error', role: 'alert' });
   let readUpTo = 0;
@@ -54,7 +55,7 @@ export async function threadView(app, other) {
       app.renderNav();
     } catch (e) { err.textContent = describe(e); }
   };
-  clear(main, h('h1', {}, `Conversation with ${other}`), log,
+  clear(main, h('h1', {}, `Conversation with ${other}`), logRegion,
     h('form', { novalidate: true, onsubmit: async (ev) => {
       ev.preventDefault();
       err.textContent = '';
