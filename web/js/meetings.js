@@ -145,9 +145,14 @@ export async function roomView(app, slug) {
     if (hb) hb.textContent = handUp ? 'Lower hand' : 'Raise hand';
     const tick = () => {
       const left = s.floor_ends ? Math.max(0, Math.round((s.floor_ends - Date.now()) / 1000)) : null;
-      clear(floorLine, s.floor_mode ? 'Sharing in turn. ' : '', s.floor ? ['The floor: ', h('strong', {}, s.floor === app.user.handle ? 'you' : s.floor)] : (s.floor_mode ? 'Nobody has the floor.' : ''),
-        left !== null ? [' \u00b7 time left ', h('span', { class: 'countdown', id: 'countdown' }, `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`)] : '',
-        s.locked ? ' \u00b7 The meeting is locked.' : '', s.lobby ? ' \u00b7 Newcomers wait in the lobby.' : '');
+      const parts = [];
+      if (s.floor_mode) parts.push('Sharing in turn.');
+      if (s.floor) parts.push(['The floor: ', h('strong', {}, s.floor === app.user.handle ? 'you' : s.floor)]);
+      else if (s.floor_mode) parts.push('Nobody has the floor.');
+      if (left !== null) parts.push(['Time left ', h('span', { class: 'countdown', id: 'countdown' }, `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`)]);
+      if (s.locked) parts.push('The meeting is locked.');
+      if (s.lobby) parts.push('Newcomers wait in the lobby.');
+      clear(floorLine, parts.map((p, i) => [i ? ' \u00b7 ' : '', p]));
     };
     tick();
     if (s.floor_ends) st.timer = setInterval(tick, 1000);
@@ -220,6 +225,7 @@ export async function roomView(app, slug) {
           announce(`${m.handle} ${m.state === 'joined' ? 'joined' : 'left'}.`);
           renderPeople(); break;
         case 'room.state': st.state = { ...st.state, ...m }; if (st.room) st.room.is_open = m.is_open; renderFloor();
+          status.textContent = m.is_open ? 'The meeting is open.' : 'The meeting is closed now. Facilitators can open it.';
           announce(m.floor === app.user.handle ? 'You have the floor.' : 'The meeting changed.'); break;
         case 'room.moderation': {
           const mem = st.members.get(m.handle);

@@ -104,7 +104,7 @@ export async function mentorView(app) {
   clear(main, h('h1', {}, 'My mentees'), table, h('h2', {}, 'Open alerts'), alerts);
   app.view = {
     onReady: load,
-    onPush: (m) => { if (m.op === 'alert') { const none = document.getElementById('no-alerts'); if (none) none.remove(); if (!document.getElementById(`alert-${m.id}`)) alerts.prepend(renderAlert(m)); announce(`Alert: ${ALERT_TEXT[m.kind] || m.kind} for ${m.handle}.`); } },
+    onPush: (m) => { if (m.op === 'alert') { const none = document.getElementById('no-alerts'); if (none) none.remove(); if (!document.getElementById(`alert-${m.id}`)) alerts.prepend(renderAlert(m)); announce(`Alert: ${ALERT_TEXT[m.kind] || m.kind} for ${m.handle}.`); load(); } },
   };
   await load();
 }
