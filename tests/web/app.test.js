@@ -303,6 +303,50 @@ test('reconnects after a server restart; offline help list; nothing typed is los
   await page.context().close();
 });
 
+test('too many wrong passwords: the wait is shown', async () => {
+  const page = await newPage(browser);
+  await page.goto(srv.url);
+  await page.waitForSelector('#si-handle');
+  let msg = '';
+  for (let i = 0; i < 7 && !/Too many/.test(msg); i++) {
+    await page.fill('#si-handle', 'nobody.here');
+    await page.fill('#si-password', `wrong password ${i}`);
+    await page.click('form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#si-error').textContent.length > 0);
+    msg = await text(page, '#si-error');
+    await page.evaluate(() => { document.querySelector('#si-error').textContent = ''; });
+  }
+  // With retry_after the wait is given in seconds; a server without it gets "a moment".
+  assert.match(msg, /Too many tries[\s\S]*wait (\d+ seconds|a moment)/);
+  const shown = await page.evaluate(async () => (await import('/js/conn.js')).describe({ code: 'rate_limited', retry_after: 42 }));
+  assert.match(shown, /wait 42 seconds/);
+  await page.context().close();
+});
+
+test('a facilitator in a meeting reconnects after a restart and is told whether anything was missed', async () => {
+  const mona = await newPage(browser);
+  await signIn(mona, srv.url, 'mona');
+  await mona.goto(`${srv.url}#/room/smart-tue`);
+  await mona.waitForSelector('#ctl-open');
+  if (/Open the meeting/.test(await text(mona, '#ctl-open'))) {
+    await mona.click('#ctl-open');
+    await waitText(mona, '#ctl-open', /End the meeting/);
+  }
+  await mona.fill('#say-text', 'Before the restart.');
+  await mona.click('#say-send');
+  await waitText(mona, '#room-log', /Before the restart/);
+  await srv.stop();
+  await waitText(mona, '#banner', /Reconnecting/);
+  await srv.start();
+  await waitText(mona, '#banner', /Connected again/);
+  await waitText(mona, '#room-status', /Reconnected; (you missed nothing|some earlier messages could not be recovered)/).catch(async (e) => { console.log('STATUS', await text(mona, 'main')); throw e; });
+  await screen(mona, 'room-reconnected');
+  await mona.fill('#say-text', 'After the restart.');
+  await mona.click('#say-send');
+  await waitText(mona, '#room-log', /After the restart/);
+  await mona.context().close();
+});
+
 test('my data: download and delete the account', async () => {
   const page = await newPage(browser);
   await page.goto(`${srv.url}#/register`);

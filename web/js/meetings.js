@@ -225,7 +225,8 @@ export async function roomView(app, slug) {
           announce(`${m.handle} ${m.state === 'joined' ? 'joined' : 'left'}.`);
           renderPeople(); break;
         case 'room.state': st.state = { ...st.state, ...m }; if (st.room) st.room.is_open = m.is_open; renderFloor();
-          status.textContent = m.is_open ? 'The meeting is open.' : 'The meeting is closed now. Facilitators can open it.';
+          // A reconnect's "missed nothing" stays until something else is said.
+          if (!/^Reconnected/.test(status.textContent)) status.textContent = m.is_open ? 'The meeting is open.' : 'The meeting is closed now. Facilitators can open it.';
           announce(m.floor === app.user.handle ? 'You have the floor.' : 'The meeting changed.'); break;
         case 'room.moderation': {
           const mem = st.members.get(m.handle);
