@@ -48,7 +48,8 @@ function roomForm(app, room, done) {
     if (!name.value.trim()) { err.textContent = 'Please give the meeting a name.'; return; }
     const req = { room: room ? room.room : slug.value, name: name.value.trim(), format: format.value.trim() || undefined,
       capacity: Number(capacity.value) || undefined, persistent: persistent.checked };
-    req.schedule = day.value !== '' && time.value ? [{ day: Number(day.value), time: time.value, timezone: zone }] : [];
+    // The protocol takes an Area/Location zone; a browser set to plain UTC sends none (UTC).
+    req.schedule = day.value !== '' && time.value ? [{ day: Number(day.value), time: time.value, timezone: zone.includes('/') ? zone : undefined }] : [];
     if (!room) req.audience = audience.value;
     try { await app.conn.call(room ? 'room.update' : 'room.create', req); done(); }
     catch (e) { err.textContent = describe(e); }
@@ -90,7 +91,9 @@ export async function meetingsView(app) {
 export async function roomView(app, slug) {
   const main = app.screen('Meeting');
   const st = { room: null, members: new Map(), state: null, lastSeq: 0, joined: false, knocks: new Set(), reports: [], canReport: false, timer: null };
-  const log = h('ul', { class: 'log', id: 'room-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const log = h('ul', { class: 'log', id: 'room-log' });
+  // The live region wraps the list, so the list keeps its own semantics.
+  const logRegion = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' }, log);
   const status = h('p', { id: 'room-status', role: 'status' });
   const people = h('ul', { class: 'plain', id: 'room-people' });
   const floorLine = h('p', { id: 'floor-line' });
@@ -142,9 +145,14 @@ export async function roomView(app, slug) {
     if (hb) hb.textContent = handUp ? 'Lower hand' : 'Raise hand';
     const tick = () => {
       const left = s.floor_ends ? Math.max(0, Math.round((s.floor_ends - Date.now()) / 1000)) : null;
-      clear(floorLine, s.floor_mode ? 'Sharing in turn. ' : '', s.floor ? ['The floor: ', h('strong', {}, s.floor === app.user.handle ? 'you' : s.floor)] : (s.floor_mode ? 'Nobody has the floor.' : ''),
-        left !== null ? [' \u00b7 time left ', h('span', { class: 'countdown', id: 'countdown' }, `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`)] : '',
-        s.locked ? ' \u00b7 The meeting is locked.' : '', s.lobby ? ' \u00b7 Newcomers wait in the lobby.' : '');
+      const parts = [];
+      if (s.floor_mode) parts.push('Sharing in turn.');
+      if (s.floor) parts.push(['The floor: ', h('strong', {}, s.floor === app.user.handle ? 'you' : s.floor)]);
+      else if (s.floor_mode) parts.push('Nobody has the floor.');
+      if (left !== null) parts.push(['Time left ', h('span', { class: 'countdown', id: 'countdown' }, `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`)]);
+      if (s.locked) parts.push('The meeting is locked.');
+      if (s.lobby) parts.push('Newcomers wait in the lobby.');
+      clear(floorLine, parts.map((p, i) => [i ? ' \u00b7 ' : '', p]));
     };
     tick();
     if (s.floor_ends) st.timer = setInterval(tick, 1000);
@@ -182,7 +190,7 @@ export async function roomView(app, slug) {
     document.getElementById('room-title').textContent = r.room.name;
     document.title = `${r.room.name} · Mutual`;
     st.members = new Map(r.members.map((m) => [m.handle, m]));
-    clear(body, floorLine, h('h2', {}, 'Messages'), log, sayForm, h('h2', {}, 'Here now'), people, controls);
+    clear(body, floorLine, h('h2', {}, 'Messages'), logRegion, sayForm, h('h2', {}, 'Here now'), people, controls);
     for (const m of r.history || []) addMsg(m);
     if (recovered === true) status.textContent = 'Reconnected; you missed nothing.';
     else if (recovered === false) status.textContent = 'Reconnected; some earlier messages could not be recovered.';
@@ -206,7 +214,9 @@ export async function roomView(app, slug) {
     onReady: () => { if (st.joined || !st.room) join(); },
     leave: () => { clearInterval(st.timer); if (st.joined) app.conn.call('room.leave', { room: slug }).catch(() => {}); },
     onPush: (m) => {
-      if (m.room !== slug) return;
+      // room.admitted carries a room.join reply, whose `room` is the room object.
+      const which = m.room && typeof m.room === 'object' ? m.room.room : m.room;
+      if (which !== slug) return;
       switch (m.op) {
         case 'room.msg': addMsg(m); break;
         case 'room.presence':
@@ -215,6 +225,8 @@ export async function roomView(app, slug) {
           announce(`${m.handle} ${m.state === 'joined' ? 'joined' : 'left'}.`);
           renderPeople(); break;
         case 'room.state': st.state = { ...st.state, ...m }; if (st.room) st.room.is_open = m.is_open; renderFloor();
+          // A reconnect's "missed nothing" stays until something else is said.
+          if (!/^Reconnected/.test(status.textContent)) status.textContent = m.is_open ? 'The meeting is open.' : 'The meeting is closed now. Facilitators can open it.';
           announce(m.floor === app.user.handle ? 'You have the floor.' : 'The meeting changed.'); break;
         case 'room.moderation': {
           const mem = st.members.get(m.handle);

@@ -29,7 +29,8 @@ export async function messagesView(app) {
 
 export async function threadView(app, other) {
   const main = app.screen(`Conversation with ${other}`);
-  const log = h('ul', { class: 'log', id: 'dm-log', role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${other}` });
+  const log = h('ul', { class: 'log', id: 'dm-log' });
+  const logRegion = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${other}` }, log);
   const text = h('textarea', { id: 'dm-text', rows: 2 });
   const err = h('p', { class: 'error', role: 'alert' });
   let readUpTo = 0;
@@ -54,7 +55,7 @@ export async function threadView(app, other) {
       app.renderNav();
     } catch (e) { err.textContent = describe(e); }
   };
-  clear(main, h('h1', {}, `Conversation with ${other}`), log,
+  clear(main, h('h1', {}, `Conversation with ${other}`), logRegion,
     h('form', { novalidate: true, onsubmit: async (ev) => {
       ev.preventDefault();
       err.textContent = '';
@@ -103,7 +104,7 @@ export async function mentorView(app) {
   clear(main, h('h1', {}, 'My mentees'), table, h('h2', {}, 'Open alerts'), alerts);
   app.view = {
     onReady: load,
-    onPush: (m) => { if (m.op === 'alert') { const none = document.getElementById('no-alerts'); if (none) none.remove(); if (!document.getElementById(`alert-${m.id}`)) alerts.prepend(renderAlert(m)); announce(`Alert: ${ALERT_TEXT[m.kind] || m.kind} for ${m.handle}.`); } },
+    onPush: (m) => { if (m.op === 'alert') { const none = document.getElementById('no-alerts'); if (none) none.remove(); if (!document.getElementById(`alert-${m.id}`)) alerts.prepend(renderAlert(m)); announce(`Alert: ${ALERT_TEXT[m.kind] || m.kind} for ${m.handle}.`); load(); } },
   };
   await load();
 }

@@ -1,0 +1,371 @@
+// Every journey of the browser app against the real mutuald, with several browsers at once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, PASSWORD } from './server.js';
+import { launch, newPage, signIn, screen, tabTo, axeTotals, record } from './helpers.js';
+
+let srv, browser;
+
+before(async () => {
+  srv = new Server();
+  srv.addUser('root', 'admin');
+  srv.addUser('mona', 'mentor');
+  srv.addUser('anna', 'member');
+  srv.addUser('ben', 'member');
+  await srv.start();
+  browser = await launch();
+});
+
+after(async () => {
+  record(`axe: ${axeTotals.screens} screens, ${axeTotals.passes} rule checks passed, ${axeTotals.violations} violations`);
+  if (browser) await browser.close();
+  if (srv) { await srv.stop(); srv.cleanup(); }
+});
+
+const text = (page, sel) => page.textContent(sel);
+const waitText = (page, sel, re) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source]);
+
+test('page load on loopback', async () => {
+  const page = await newPage(browser);
+  await page.goto(srv.url); // a first visit warms the browser itself up; the second is measured
+  await page.waitForSelector('#si-handle');
+  await page.goto('about:blank');
+  const t0 = Date.now();
+  await page.goto(srv.url);
+  await page.waitForSelector('#si-handle');
+  const ready = Date.now() - t0;
+  const nav = await page.evaluate(() => { const n = performance.getEntriesByType('navigation')[0]; return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd }; });
+  record(`load: DOMContentLoaded ${nav.dcl.toFixed(0)} ms, load ${nav.load.toFixed(0)} ms, sign-in form ready ${ready} ms`);
+  await screen(page, 'signin');
+  await page.context().close();
+});
+
+test('register as family, sign out, sign in, resume on reload, change password', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${srv.url}#/register`);
+  await page.waitForSelector('#rg-handle');
+  await page.fill('#rg-handle', 'x');
+  await page.fill('#rg-password', 'short');
+  await page.click('form button[type=submit]');
+  await waitText(page, '#rg-error', /3 to 32/);
+  await screen(page, 'register-error');
+  await page.fill('#rg-handle', 'carer.kim');
+  await page.fill('#rg-password', PASSWORD);
+  await page.check('input[name=role][value=family]');
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#mood');
+  // Reload keeps the session (sessionStorage) and lands on the same screen.
+  await page.reload();
+  await page.waitForSelector('#mood');
+  await page.goto(`${srv.url}#/account`);
+  await page.waitForSelector('#pw-old');
+  await screen(page, 'account');
+  await page.fill('#pw-old', PASSWORD);
+  await page.fill('#pw-new', 'another long password');
+  await page.click('#pw-new ~ p button[type=submit], form:has(#pw-new) button[type=submit]');
+  await waitText(page, 'form:has(#pw-new) .notice', /changed/);
+  await page.click('#signout');
+  await page.waitForSelector('#si-handle');
+  // The name is taken now.
+  await page.goto(`${srv.url}#/register`);
+  await page.fill('#rg-handle', 'carer.kim');
+  await page.fill('#rg-password', PASSWORD);
+  await page.click('form button[type=submit]');
+  await waitText(page, '#rg-error', /taken/);
+  await signIn(page, srv.url, 'carer.kim', 'another long password');
+  await page.context().close();
+});
+
+test('keyboard-only check-in, validation, same-day edit, progress', async () => {
+  const page = await newPage(browser);
+  await signIn(page, srv.url, 'anna');
+  await screen(page, 'checkin');
+  await tabTo(page, 'mood');
+  await page.keyboard.type('11');
+  await tabTo(page, 'checkin-submit');
+  await page.keyboard.press('Enter');
+  await waitText(page, '#mood-err', /0 to 10/);
+  await screen(page, 'checkin-error');
+  await page.focus('#mood');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('6');
+  await tabTo(page, 'craving');
+  await page.keyboard.type('3');
+  await tabTo(page, 'note');
+  await page.keyboard.type('Only for me.');
+  await tabTo(page, 'checkin-submit');
+  await page.keyboard.press('Enter');
+  await waitText(page, '#checkin-result', /streak is 1 day/);
+  await screen(page, 'checkin-saved');
+  // The same day again: today's answers are shown to edit.
+  await page.reload();
+  await waitText(page, '#today-status', /already|checked in today/);
+  await page.waitForFunction(() => document.querySelector('#mood').value === '6');
+  assert.equal(await page.inputValue('#note'), 'Only for me.');
+  await page.goto(`${srv.url}#/progress`);
+  await page.waitForSelector('svg.chart');
+  assert.match(await page.getAttribute('svg.chart', 'aria-labelledby'), /chart-title/);
+  await screen(page, 'progress');
+  await page.check('input[name=days][value="30"]');
+  await page.waitForSelector('svg.chart');
+  await page.context().close();
+});
+
+test('admin assigns a mentor; sharing; a live alert; DMs both ways with read receipts', async () => {
+  const admin = await newPage(browser);
+  await signIn(admin, srv.url, 'root');
+  await admin.goto(`${srv.url}#/admin`);
+  await admin.waitForSelector('#ma-user');
+  await admin.fill('#ma-user', 'anna');
+  await admin.fill('#ma-mentor', 'mona');
+  await admin.click('form:has(#ma-user) button[type=submit]');
+  await waitText(admin, '#admin-status', /assigned/);
+  await admin.fill('#uc-handle', 'new.mentor');
+  await admin.fill('#uc-password', PASSWORD);
+  await admin.selectOption('#uc-role', 'mentor');
+  await admin.click('form:has(#uc-handle) button[type=submit]');
+  await waitText(admin, '#admin-status', /created/);
+  await admin.waitForSelector('#stats .stat');
+  await screen(admin, 'admin');
+
+  const anna = await newPage(browser);
+  await signIn(anna, srv.url, 'anna');
+  await anna.goto(`${srv.url}#/sharing`);
+  await waitText(anna, 'main', /Your mentor is mona/);
+  await anna.check('input[name=share][value=scores]');
+  await anna.click('main form button[type=submit]');
+  await waitText(anna, 'main .notice', /Saved/);
+  await screen(anna, 'sharing');
+
+  const mona = await newPage(browser);
+  await signIn(mona, srv.url, 'mona');
+  await mona.goto(`${srv.url}#/mentor`);
+  await waitText(mona, '#caseload', /anna/);
+  await screen(mona, 'mentor');
+  // A high craving raises an alert that arrives while the mentor watches.
+  await anna.goto(`${srv.url}#/checkin`);
+  await anna.waitForSelector('#mood');
+  await anna.fill('#mood', '5');
+  await anna.fill('#craving', '9');
+  await anna.click('#checkin-submit');
+  await waitText(anna, '#checkin-result', /Saved/);
+  await waitText(mona, '#alerts', /High craving: anna/);
+  await screen(mona, 'mentor-alert');
+  await mona.click('#alerts button');
+  await waitText(mona, '#alerts', /^$|No open alerts|^(?![\s\S]*High craving)/);
+  await mona.goto(`${srv.url}#/mentor/anna`);
+  await mona.waitForSelector('svg.chart');
+  assert.doesNotMatch(await text(mona, 'main'), /Only for me/);
+  await screen(mona, 'mentee-checkins');
+
+  // Messages: anna writes, mona sees it live, answers; both see read receipts.
+  await mona.goto(`${srv.url}#/messages/anna`);
+  await mona.waitForSelector('#dm-text');
+  await anna.goto(`${srv.url}#/messages`);
+  await waitText(anna, '#threads', /mona/);
+  await screen(anna, 'messages');
+  await anna.click('#threads a');
+  await anna.waitForSelector('#dm-text');
+  await anna.fill('#dm-text', 'Hello Mona, rough day.');
+  await anna.click('#dm-send');
+  await waitText(mona, '#dm-log', /rough day/);
+  await waitText(anna, '#dm-log', /read/);
+  await mona.fill('#dm-text', 'I am here. Want to talk at 6?');
+  await mona.click('#dm-send');
+  await waitText(anna, '#dm-log', /talk at 6/);
+  await waitText(mona, '#dm-log', /read/);
+  await screen(anna, 'thread');
+  // A message sent while the other is signed out arrives on sign-in.
+  await anna.context().close();
+  await mona.fill('#dm-text', 'Checking in on you.');
+  await mona.click('#dm-send');
+  await waitText(mona, '#dm-log', /Checking in on you/);
+  const anna2 = await newPage(browser);
+  await signIn(anna2, srv.url, 'anna');
+  await waitText(anna2, '#nav', /Messages \(1 new\)/);
+  for (const p of [admin, mona, anna2]) await p.context().close();
+});
+
+test('a meeting: mentor facilitates, members join through the lobby, hands, floor, mute, end', async () => {
+  const mona = await newPage(browser);
+  await signIn(mona, srv.url, 'mona');
+  await mona.goto(`${srv.url}#/meetings`);
+  await mona.click('summary:has-text("Create a meeting")');
+  await mona.fill('#rf-room', 'smart-tue');
+  await mona.fill('#rf-name', 'SMART Tuesday');
+  await mona.fill('#rf-format', 'SMART');
+  await mona.selectOption('#rf-audience', 'recovery');
+  await mona.selectOption('#rf-day', '2');
+  await mona.fill('#rf-time', '19:00');
+  await mona.click('form:has(#rf-room) button[type=submit]');
+  await waitText(mona, '#room-list', /SMART Tuesday/);
+  await screen(mona, 'meetings');
+  await mona.click('#room-list a.join');
+  await mona.waitForSelector('#ctl-open');
+  await mona.click('#ctl-open');
+  await waitText(mona, '#ctl-open', /End the meeting/);
+  await mona.click('#ctl-lobby');
+  await waitText(mona, '#ctl-lobby', /off/);
+  await screen(mona, 'room-facilitator');
+
+  // Anna joins with the keyboard only and waits in the lobby.
+  const anna = await newPage(browser);
+  await signIn(anna, srv.url, 'anna');
+  await anna.goto(`${srv.url}#/meetings`);
+  await anna.waitForSelector('#room-list a.join');
+  await tabTo(anna, 'room-list', 0).catch(() => {});
+  for (let i = 0; i < 80; i++) {
+    await anna.keyboard.press('Tab');
+    if (await anna.evaluate(() => document.activeElement?.classList.contains('join'))) break;
+  }
+  await anna.keyboard.press('Enter');
+  await waitText(anna, '#room-status', /Waiting to be admitted/);
+  await screen(anna, 'room-lobby');
+  await waitText(mona, '#knocks', /anna/);
+  await screen(mona, 'room-knock');
+  await mona.click('#knocks button:has-text("Admit")');
+  await anna.waitForSelector('#say-text');
+  await anna.focus('#say-text');
+  await anna.keyboard.type('Hi all, day 12 today.');
+  await anna.keyboard.press('Tab');
+  await anna.keyboard.press('Enter');
+  await waitText(mona, '#room-log', /day 12/);
+
+  const ben = await newPage(browser);
+  await signIn(ben, srv.url, 'ben');
+  await ben.goto(`${srv.url}#/room/smart-tue`);
+  await waitText(mona, '#knocks', /ben/);
+  await mona.click('#knocks button:has-text("Deny")');
+  await waitText(ben, '#room-status', /did not admit/);
+  await screen(ben, 'room-denied');
+
+  // Floor mode, a raised hand and a timed share with a countdown.
+  await mona.click('#ctl-floor');
+  await anna.click('#hand');
+  await waitText(mona, '#hands', /anna/);
+  await mona.selectOption('#give-secs', '60');
+  await mona.click('#hands button');
+  await waitText(anna, '#floor-line', /you/);
+  await anna.waitForSelector('#countdown');
+  assert.match(await text(anna, '#countdown'), /^[01]:\d\d$/);
+  await screen(anna, 'room-floor');
+  await anna.fill('#say-text', 'Sharing now.');
+  await anna.click('#say-send');
+  await waitText(mona, '#room-log', /Sharing now/);
+  await mona.click('button:has-text("Take the floor back")');
+  await mona.click('button:has-text("Mute anna")');
+  await waitText(anna, '#room-status', /muted/);
+  await screen(anna, 'room-muted');
+  await mona.click('button:has-text("Unmute anna")');
+  await waitText(anna, '#room-status', /speak again/);
+  await mona.click('#ctl-open');
+  await waitText(anna, '#room-status', /ended/);
+  await screen(anna, 'room-ended');
+  for (const p of [mona, anna, ben]) await p.context().close();
+});
+
+test('help: the service list and a help request when signed in; the built-in list offline', async () => {
+  const page = await newPage(browser);
+  await page.goto(srv.url);
+  await page.waitForSelector('#si-handle');
+  await page.click('#help-button');
+  await waitText(page, '#help-source', /this service lists/);
+  await waitText(page, '#help-list', /Samaritans/);
+  await screen(page, 'help');
+  await page.keyboard.press('Escape');
+  await signIn(page, srv.url, 'anna');
+  await page.click('#help-button');
+  await page.waitForSelector('#help-send');
+  await page.click('#help-send');
+  await waitText(page, '#help-mentor .notice', /told/);
+  await page.keyboard.press('Escape');
+  await page.context().close();
+});
+
+test('reconnects after a server restart; offline help list; nothing typed is lost', async () => {
+  const page = await newPage(browser);
+  await signIn(page, srv.url, 'ben');
+  await page.fill('#mood', '4');
+  await srv.stop();
+  await waitText(page, '#banner', /Reconnecting/);
+  await page.click('#help-button');
+  await waitText(page, '#help-source', /built into the app/);
+  await waitText(page, '#help-list', /988/);
+  await screen(page, 'help-offline');
+  await page.keyboard.press('Escape');
+  await page.click('#checkin-submit');
+  await waitText(page, '#checkin-error', /offline/);
+  assert.equal(await page.inputValue('#mood'), '4');
+  await srv.start();
+  await waitText(page, '#banner', /Connected again/);
+  // The form retried by itself once the connection was back.
+  await waitText(page, '#checkin-result', /Saved/);
+  await page.context().close();
+});
+
+test('too many wrong passwords: the wait is shown', async () => {
+  const page = await newPage(browser);
+  await page.goto(srv.url);
+  await page.waitForSelector('#si-handle');
+  let msg = '';
+  for (let i = 0; i < 7 && !/Too many/.test(msg); i++) {
+    await page.fill('#si-handle', 'nobody.here');
+    await page.fill('#si-password', `wrong password ${i}`);
+    await page.click('form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#si-error').textContent.length > 0);
+    msg = await text(page, '#si-error');
+    await page.evaluate(() => { document.querySelector('#si-error').textContent = ''; });
+  }
+  // With retry_after the wait is given in seconds; a server without it gets "a moment".
+  assert.match(msg, /Too many tries[\s\S]*wait (\d+ seconds|a moment)/);
+  const shown = await page.evaluate(async () => (await import('/js/conn.js')).describe({ code: 'rate_limited', retry_after: 42 }));
+  assert.match(shown, /wait 42 seconds/);
+  await page.context().close();
+});
+
+test('a facilitator in a meeting reconnects after a restart and is told whether anything was missed', async () => {
+  const mona = await newPage(browser);
+  await signIn(mona, srv.url, 'mona');
+  await mona.goto(`${srv.url}#/room/smart-tue`);
+  await mona.waitForSelector('#ctl-open');
+  if (/Open the meeting/.test(await text(mona, '#ctl-open'))) {
+    await mona.click('#ctl-open');
+    await waitText(mona, '#ctl-open', /End the meeting/);
+  }
+  await mona.fill('#say-text', 'Before the restart.');
+  await mona.click('#say-send');
+  await waitText(mona, '#room-log', /Before the restart/);
+  await srv.stop();
+  await waitText(mona, '#banner', /Reconnecting/);
+  await srv.start();
+  await waitText(mona, '#banner', /Connected again/);
+  await waitText(mona, '#room-status', /Reconnected; (you missed nothing|some earlier messages could not be recovered)/).catch(async (e) => { console.log('STATUS', await text(mona, 'main')); throw e; });
+  await screen(mona, 'room-reconnected');
+  await mona.fill('#say-text', 'After the restart.');
+  await mona.click('#say-send');
+  await waitText(mona, '#room-log', /After the restart/);
+  await mona.context().close();
+});
+
+test('my data: download and delete the account', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${srv.url}#/register`);
+  await page.waitForSelector('#rg-handle');
+  await page.fill('#rg-handle', 'leaving.soon');
+  await page.fill('#rg-password', PASSWORD);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#mood');
+  await page.goto(`${srv.url}#/account`);
+  await page.waitForSelector('#export');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const body = JSON.parse(await (await dl.createReadStream()).toArray().then((c) => Buffer.concat(c).toString()));
+  assert.equal(body.user.handle, 'leaving.soon');
+  await page.fill('#del-password', 'wrong password!');
+  await page.click('form:has(#del-password) button[type=submit]');
+  await waitText(page, '#del-error', /not right/);
+  await page.fill('#del-password', PASSWORD);
+  await page.click('form:has(#del-password) button[type=submit]');
+  await waitText(page, 'main h1', /deleted/);
+  await screen(page, 'deleted');
+  await page.context().close();
+});

@@ -1,0 +1,78 @@
+// Browser helpers for the tests: Debian's chromium through playwright-core, axe-core run in the
+// page, and screenshots at a phone and a desktop size.
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { SHOTS, PASSWORD } from './server.js';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+export async function launch() {
+  // Never a downloaded browser: the Debian package only. Root needs --no-sandbox.
+  const args = process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [];
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args });
+}
+
+// A fresh profile; bypassCSP only so that axe can be put into the page (the app itself never
+// needs it, and a CSP violation by the app still shows up as a console error below).
+export async function newPage(browser, opts = {}) {
+  const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...opts });
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(m.text())) page.errors.push(m.text()); });
+  return page;
+}
+
+export async function signIn(page, url, handle, password = PASSWORD) {
+  await page.goto(url);
+  await page.waitForSelector('#si-handle');
+  await page.fill('#si-handle', handle);
+  await page.fill('#si-password', password);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#mood');
+}
+
+export const axeTotals = { screens: 0, passes: 0, violations: 0 };
+
+// Runs axe with the WCAG 2.0/2.1/2.2 A and AA rules; fails on any violation.
+export async function checkA11y(page, name) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE });
+  const r = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
+  axeTotals.screens++;
+  axeTotals.passes += r.passes.length;
+  axeTotals.violations += r.violations.length;
+  const lines = r.violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(lines, [], `axe violations on ${name}`);
+}
+
+// axe on the screen as it is, then screenshots at 375x812 and 1280x800.
+export async function screen(page, name) {
+  await checkA11y(page, name);
+  mkdirSync(SHOTS, { recursive: true });
+  const size = page.viewportSize();
+  for (const [w, hgt] of [[375, 812], [1280, 800]]) {
+    await page.setViewportSize({ width: w, height: hgt });
+    await page.screenshot({ path: join(SHOTS, `${name}-${w}x${hgt}.png`) });
+  }
+  await page.setViewportSize(size);
+  assert.deepEqual(page.errors, [], `errors in the page on ${name}`);
+}
+
+export function record(line) {
+  mkdirSync(SHOTS, { recursive: true });
+  appendFileSync(join(SHOTS, 'results.txt'), `${line}\n`);
+}
+
+// Presses Tab until the element with this id has the focus (keyboard-only journeys).
+export async function tabTo(page, id, max = 80) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((x) => document.activeElement && document.activeElement.id === x, id)) return;
+  }
+  throw new Error(`Tab never reached #${id}`);
+}
