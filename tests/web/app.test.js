@@ -23,7 +23,7 @@ after(async () => {
 });
 
 const text = (page, sel) => page.textContent(sel);
-const waitText = (page, sel, re) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source]);
+const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
 
 test('page load on loopback', async () => {
   const page = await newPage(browser);
@@ -337,7 +337,7 @@ test('reconnects after a server restart; offline help list; nothing typed is los
   await waitText(page, '#checkin-error', /offline/);
   assert.equal(await page.inputValue('#mood'), '4');
   await srv.start();
-  await waitText(page, '#banner', /Connected again/);
+  await waitText(page, '#banner', /Connected again/, 60000);
   // The form retried by itself once the connection was back.
   await waitText(page, '#checkin-result', /Saved/);
   await page.context().close();
@@ -378,7 +378,7 @@ test('a facilitator in a meeting reconnects after a restart and is told whether 
   await srv.stop();
   await waitText(mona, '#banner', /Reconnecting/);
   await srv.start();
-  await waitText(mona, '#banner', /Connected again/);
+  await waitText(mona, '#banner', /Connected again/, 60000);
   await waitText(mona, '#room-status', /Reconnected; (you missed nothing|some earlier messages could not be recovered)/).catch(async (e) => { console.log('STATUS', await text(mona, 'main')); throw e; });
   await screen(mona, 'room-reconnected');
   await mona.fill('#say-text', 'After the restart.');
