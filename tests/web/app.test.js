@@ -23,7 +23,7 @@ after(async () => {
 });
 
 const text = (page, sel) => page.textContent(sel);
-const waitText = (page, sel, re) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source]);
+const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
 
 test('page load on loopback', async () => {
   const page = await newPage(browser);
@@ -37,6 +37,18 @@ test('page load on loopback', async () => {
   const nav = await page.evaluate(() => { const n = performance.getEntriesByType('navigation')[0]; return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd }; });
   record(`load: DOMContentLoaded ${nav.dcl.toFixed(0)} ms, load ${nav.load.toFixed(0)} ms, sign-in form ready ${ready} ms`);
   await screen(page, 'signin');
+  // 64-bit integers: a uint64 millisecond time decodes to an exact number; past 2^53 the value
+  // is kept exact as a string instead of being rounded.
+  const ints = await page.evaluate(async () => {
+    const { encode, decode } = await import('/vendor/msgpack.mjs');
+    const { fixInts } = await import('/js/conn.js');
+    const u64 = (v) => { const b = new Uint8Array(9); b[0] = 0xcf; new DataView(b.buffer).setBigUint64(1, v); return b; };
+    const ts = fixInts(decode(u64(1764750000123n), { useBigInt64: true }));
+    const big = fixInts(decode(u64(9007199254740993n), { useBigInt64: true }));
+    const small = fixInts(decode(encode({ rid: 7 }), { useBigInt64: true }));
+    return { ts, tsType: typeof ts, big, small: small.rid };
+  });
+  assert.deepEqual(ints, { ts: 1764750000123, tsType: 'number', big: '9007199254740993', small: 7 });
   await page.context().close();
 });
 
@@ -261,6 +273,34 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await mona.click('#ctl-open');
   await waitText(anna, '#room-status', /ended/);
   await screen(anna, 'room-ended');
+
+  // Closing reset the lobby: anna comes straight back in, is removed with a ban, cannot
+  // rejoin, and is let back in after an unban.
+  await mona.click('#ctl-open');
+  await waitText(mona, '#ctl-open', /End the meeting/);
+  await anna.goto(`${srv.url}#/meetings`);
+  await anna.goto(`${srv.url}#/room/smart-tue`);
+  await anna.waitForSelector('#say-text');
+  await mona.click('button:has-text("Ban anna")');
+  await waitText(anna, '#room-status', /cannot rejoin/);
+  await screen(anna, 'room-banned');
+  await anna.goto(`${srv.url}#/meetings`);
+  await anna.goto(`${srv.url}#/room/smart-tue`);
+  await waitText(anna, '#room-status', /cannot join/);
+  await mona.fill('#unban-handle', 'anna');
+  await mona.click('form:has(#unban-handle) button[type=submit]');
+  await anna.goto(`${srv.url}#/meetings`);
+  await anna.goto(`${srv.url}#/room/smart-tue`);
+  await anna.waitForSelector('#say-text');
+
+  // Editing the meeting: the new name shows in the list.
+  await mona.click('summary:has-text("Edit this meeting")');
+  await mona.fill('#facilitator #rf-name', 'SMART Tuesday evening');
+  await mona.click('#facilitator form:has(#rf-name) button[type=submit]');
+  await waitText(mona, '#announce', /Meeting saved/).catch(async (e) => { console.log('EDIT', await text(mona, '#facilitator')); throw e; });
+  await anna.goto(`${srv.url}#/meetings`);
+  await waitText(anna, '#room-list', /SMART Tuesday evening/);
+  await mona.click('#ctl-open');
   for (const p of [mona, anna, ben]) await p.context().close();
 });
 
@@ -297,7 +337,7 @@ test('reconnects after a server restart; offline help list; nothing typed is los
   await waitText(page, '#checkin-error', /offline/);
   assert.equal(await page.inputValue('#mood'), '4');
   await srv.start();
-  await waitText(page, '#banner', /Connected again/);
+  await waitText(page, '#banner', /Connected again/, 60000);
   // The form retried by itself once the connection was back.
   await waitText(page, '#checkin-result', /Saved/);
   await page.context().close();
@@ -338,7 +378,7 @@ test('a facilitator in a meeting reconnects after a restart and is told whether 
   await srv.stop();
   await waitText(mona, '#banner', /Reconnecting/);
   await srv.start();
-  await waitText(mona, '#banner', /Connected again/);
+  await waitText(mona, '#banner', /Connected again/, 60000);
   await waitText(mona, '#room-status', /Reconnected; (you missed nothing|some earlier messages could not be recovered)/).catch(async (e) => { console.log('STATUS', await text(mona, 'main')); throw e; });
   await screen(mona, 'room-reconnected');
   await mona.fill('#say-text', 'After the restart.');

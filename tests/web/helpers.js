@@ -59,6 +59,10 @@ export async function screen(page, name) {
     await page.setViewportSize({ width: w, height: hgt });
     await page.screenshot({ path: join(SHOTS, `${name}-${w}x${hgt}.png`) });
   }
+  // Reflow (WCAG 1.4.10): at 320 px nothing makes the page scroll sideways.
+  await page.setViewportSize({ width: 320, height: 640 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 320, `${name} is ${wide} px wide at a 320 px viewport`);
   await page.setViewportSize(size);
   assert.deepEqual(page.errors, [], `errors in the page on ${name}`);
 }

@@ -109,7 +109,7 @@ export class Conn extends EventTarget {
     }
     this.pending.clear();
     if (this.stopped) return;
-    const delay = Math.min(30000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
     this.attempt++;
     const why = CLOSE_WHY[ev.code] || (was ? 'The connection was lost.' : 'The server cannot be reached.');
     this.dispatchEvent(new CustomEvent('down', { detail: { code: ev.code, why, retryIn: Math.round(delay / 1000) } }));
