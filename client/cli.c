@@ -57,7 +57,7 @@ static const cli_command commands[] = {
     {"register", cmd_register, "create an account and sign in"},
     {"login", cmd_login, "sign in; the session is saved"},
     {"logout", cmd_logout, "end the saved session"},
-    {"whoami", cmd_whoami, "show the saved session's account"},
+    {"whoami", cmd_whoami, "your account, your mentor and what they see"},
     {"ping", cmd_ping, "measure the round trip to the server"},
     {"help", cmd_help, "crisis and support resources"},
     {"dm", cmd_dm, "send a direct message or open the conversation"},

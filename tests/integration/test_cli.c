@@ -328,6 +328,12 @@ static void test_account_and_admin_commands(void **st)
     assert_int_equal(sh("%s dm kim '%s'", m, big), 1);
     expect_out("too large (5000 bytes, limit 4000)");
     expect_not("no reply");
+    /* throttled sign-ins say when to try again */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(sh("printf 'not the password\\n' | %s login jodie", s), 1);
+    assert_int_equal(sh("printf 'not the password\\n' | %s login jodie", s), 1);
+    expect_out("rate_limited");
+    expect_out("try again in ");
     /* help: the server's list, then the same list when the server is gone */
     assert_int_equal(sh("%s help", m), 0);
     expect_out("116 123");
