@@ -221,11 +221,13 @@ void op_mentor_get(mu_conn *c, mu_request *r)
         return;
     }
     mu_enc e;
-    reply_begin(c, &e, 1);
+    reply_begin(c, &e, 2);
     if (f)
         mu_enc_kstr(&e, "mentor", handle);
     else
         mu_enc_knil(&e, "mentor");
+    /* The caller's own choice, so that a client can show it before changing it. */
+    mu_enc_kstr(&e, "share", share_name(store_checkins_consent(g_srv->store, c->user_id)));
     reply_end(c, &e);
 }
 
@@ -264,9 +266,12 @@ void op_mentees_list(mu_conn *c, mu_request *r)
         mu_enc_map(&e, 5);
         mu_enc_kstr(&e, "handle", l.v[i].handle);
         mu_enc_kstr(&e, "role", role_name(l.v[i].role));
-        mu_enc_kstr(&e, "share", share_name(store_checkins_consent(g_srv->store, l.v[i].id)));
+        share_level share = store_checkins_consent(g_srv->store, l.v[i].id);
+        mu_enc_kstr(&e, "share", share_name(share));
+        /* Whether someone checks in at all is theirs to share: nothing at share none. */
         int32_t day;
-        if (store_checkins_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
+        if (share != SHARE_NONE &&
+            store_checkins_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
             char date[11];
             mu_date_format(day, date);
             mu_enc_kstr(&e, "last_checkin", date);
