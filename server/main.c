@@ -182,7 +182,7 @@ cleanup:
 }
 
 static void print_audit(int64_t ts, const char *actor, const char *action, const char *target,
-                        const char *room, void *ud)
+                        const char *room, const char *detail, void *ud)
 {
     (void)ud;
     time_t t = (time_t)(ts / 1000);
@@ -190,8 +190,8 @@ static void print_audit(int64_t ts, const char *actor, const char *action, const
     char when[32];
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("%s  %-16s %-14s %-16s %s\n", when, actor, action, target ? target : "-",
-           room ? room : "-");
+    printf("%s  %-16s %-14s %-16s %-16s %s\n", when, actor, action, target ? target : "-",
+           room ? room : "-", detail ? detail : "");
 }
 
 static sqlite3 *open_existing(const args *a, mu_config *cfg)

@@ -104,11 +104,73 @@ static void test_one_alert_per_flag_per_day_after_ack(void **st)
     world_down(&w);
 }
 
+static void admin_call(world *w, const char *op, const char *k1, const char *v1, const char *k2,
+                       const char *v2)
+{
+    mu_req *r = mu_req_new(op);
+    mu_req_str(r, k1, v1);
+    if (k2)
+        mu_req_str(r, k2, v2);
+    call_expect(w->y, w->admin, r, "ok");
+}
+
+/* Whether audit.list holds an entry with this action, target and detail (NULL: none). */
+static bool audited(const mu_value *entries, const char *action, const char *target,
+                    const char *detail)
+{
+    for (size_t i = 0; i < mu_value_len(entries); i++) {
+        const mu_value *e = mu_value_at(entries, i);
+        const char *d = mu_value_get_str(e, "detail");
+        if (!strcmp(mu_value_get_str(e, "action"), action) &&
+            !strcmp(mu_value_get_str(e, "target"), target) &&
+            !strcmp(mu_value_get_str(e, "actor"), "admin") &&
+            (detail ? d && !strcmp(d, detail) : !d))
+            return true;
+    }
+    return false;
+}
+
+static void test_audit_of_assignments_and_roles(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "mentor.ana", "riley"); /* riley is assigned to mentor.ana */
+    world_add(&w, "mentor.ben", "mentor");
+    admin_call(&w, "mentor.assign", "mentor", "mentor.ben", "user", "riley");
+    admin_call(&w, "mentor.assign", "mentor", "mentor.ben", "user", "riley"); /* no change */
+    admin_call(&w, "mentor.unassign", "user", "riley", NULL, NULL);
+    admin_call(&w, "user.role", "handle", "riley", "role", "family");
+    mu_msg *m = cl_call(w.y, w.admin, mu_req_new("audit.list"));
+    expect_ok(m);
+    const mu_value *e = mu_msg_get(m, "entries");
+    assert_int_equal(mu_value_len(e), 4);
+    assert_true(audited(e, "assign", "riley", "mentor.ana"));
+    assert_true(audited(e, "assign", "riley", "mentor.ben"));
+    assert_true(audited(e, "unassign", "riley", NULL));
+    assert_true(audited(e, "role", "riley", "family"));
+    assert_string_equal(mu_value_get_str(mu_value_at(e, 0), "action"), "role"); /* newest first */
+    mu_msg_free(m);
+    /* the operator's view of the same log */
+    char cmd[512], line[256], out[4096] = "";
+    snprintf(cmd, sizeof(cmd), "%s audit --db %s", MUTUALD_PATH, w.s.db);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    while (fgets(line, sizeof(line), p))
+        strncat(out, line, sizeof(out) - strlen(out) - 1);
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "assign"));
+    assert_non_null(strstr(out, "mentor.ben"));
+    assert_non_null(strstr(out, "unassign"));
+    assert_non_null(strstr(out, "role"));
+    assert_non_null(strstr(out, "family"));
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caseload_view_and_share),
         cmocka_unit_test(test_one_alert_per_flag_per_day_after_ack),
+        cmocka_unit_test(test_audit_of_assignments_and_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
