@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "store_admin.h"
 #include "store_schema.h"
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -244,7 +245,12 @@ static int cmd_backup(const args *a)
     int rc = 1;
     if (!db)
         goto cleanup;
-    if (sqlite3_open(a->pos[1], &out) != SQLITE_OK) {
+    /* A backup holds the same health data: its owner's alone, like the database. */
+    store_restrict_file(a->pos[1]);
+    mode_t old_mask = umask(077);
+    int orc = sqlite3_open(a->pos[1], &out);
+    umask(old_mask);
+    if (orc != SQLITE_OK) {
         fprintf(stderr, "mutuald: cannot create %s: %s\n", a->pos[1], sqlite3_errmsg(out));
         goto cleanup;
     }
@@ -275,9 +281,33 @@ cleanup:
     return rc;
 }
 
+/* Warns about each of the database's files that group or others may read or write: they
+ * hold health data. Looked at before the database is opened, which would tighten nothing
+ * (check never changes the files) but could create a -wal or -shm. */
+static void warn_file_modes(const char *db)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[4096];
+    struct stat sb;
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", db, suffix[i]) >= sizeof(p) ||
+            stat(p, &sb) != 0 || !(sb.st_mode & 077))
+            continue;
+        printf("warning: %s has mode %04o: other local users can %s it; run chmod 600 %s (a "
+               "running mutuald does this at its next start)\n",
+               p, (unsigned)(sb.st_mode & 07777), (sb.st_mode & 044) ? "read" : "change", p);
+    }
+}
+
 static int cmd_check(const args *a)
 {
     mu_config cfg;
+    if (load_config(&cfg, a) != 0) {
+        config_free(&cfg);
+        return 1;
+    }
+    warn_file_modes(cfg.db);
+    config_free(&cfg);
     sqlite3 *db = open_existing(a, &cfg);
     int rc = 1;
     if (!db)

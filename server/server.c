@@ -1,10 +1,14 @@
 /* The server's life (see server.h). Layer: top. */
 #include "server.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "alerts.h"
 #include "clock.h"
@@ -138,10 +142,55 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_start(&s->stop_timer, on_stop_tick, 0, STOP_TICK_MS);
 }
 
+/* Binds the listen address once and lets it go, before the database is touched, so that a
+ * port already taken (another mutuald on it) stops the start with one line and leaves the
+ * database alone. The real bind comes later and still reports its own failure. -1 when the
+ * address cannot be bound; an address this cannot parse is left to the transport to judge. */
+static int probe_listen(const char *const full)
+{
+    const char *listen = full, *colon = listen ? strrchr(listen, ':') : NULL;
+    if (!colon || colon == listen || !colon[1])
+        return 0;
+    char host[256];
+    size_t hl = (size_t)(colon - listen);
+    if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']') { /* [::1]:7681 */
+        listen++;
+        hl -= 2;
+    }
+    if (hl >= sizeof(host))
+        return 0;
+    memcpy(host, listen, hl);
+    host[hl] = 0;
+    if (!strcmp(colon + 1, "0"))
+        return 0; /* any free port */
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai) != 0 || !ai)
+        return 0;
+    int rc = 0, fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* as lws does */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            int e = errno;
+            fprintf(stderr, "mutuald: cannot listen on %s: %s%s\n", full, strerror(e),
+                    e == EADDRINUSE ? " (is another mutuald or program using that port?)" : "");
+            rc = -1;
+        }
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return rc;
+}
+
 int server_run(mu_server *s)
 {
     char err[512];
     int rc = 1;
+    if (probe_listen(s->cfg.listen) != 0)
+        return 1;
     g_srv = s;
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
