@@ -351,6 +351,11 @@ static int cmd_serve(const args *a)
         return 1;
     }
     srv.test_clock = a->test_clock;
+    /* Before the database is touched: a taken port must leave it alone. */
+    if (server_probe_listen(srv.cfg.listen) != 0) {
+        config_free(&srv.cfg);
+        return 1;
+    }
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "mutuald: cannot create the event loop\n");
         config_free(&srv.cfg);

@@ -142,11 +142,9 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_start(&s->stop_timer, on_stop_tick, 0, STOP_TICK_MS);
 }
 
-/* Binds the listen address once and lets it go, before the database is touched, so that a
- * port already taken (another mutuald on it) stops the start with one line and leaves the
- * database alone. The real bind comes later and still reports its own failure. -1 when the
- * address cannot be bound; an address this cannot parse is left to the transport to judge. */
-static int probe_listen(const char *const full)
+/* See server.h. The real bind comes later in transport_start and still reports its own
+ * failure (another program may take the port in between). */
+int server_probe_listen(const char *const full)
 {
     const char *listen = full, *colon = listen ? strrchr(listen, ':') : NULL;
     if (!colon || colon == listen || !colon[1])
@@ -189,8 +187,6 @@ int server_run(mu_server *s)
 {
     char err[512];
     int rc = 1;
-    if (probe_listen(s->cfg.listen) != 0)
-        return 1;
     g_srv = s;
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
