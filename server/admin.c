@@ -61,6 +61,8 @@ typedef struct {
     mu_netaddr addr;  /* me.delete: where the password came from, for the login throttle */
     int64_t started;
     int64_t unassigned;
+    int64_t actor_id, ts; /* who asked and when, taken on the loop for the audit entry */
+    char actor[MU_HANDLE_MAX + 1];
 } admin_op;
 
 static admin_op *aop_new(mu_conn *c)
@@ -238,7 +240,11 @@ void op_user_create(mu_conn *c, mu_request *r)
 static mu_code role_run(mu_job *j, mu_wtx *w)
 {
     admin_op *o = (admin_op *)j;
-    return store_admin_set_role(w, o->user, o->role, &o->unassigned);
+    mu_code c = store_admin_set_role(w, o->user, o->role, &o->unassigned);
+    if (c == MU_OK)
+        c = store_admin_audit_add_detail(w, o->ts, o->actor_id, o->actor, "role", o->user,
+                                         o->handle, NULL, role_name(o->role));
+    return c;
 }
 
 static void set_live_role(mu_conn *c, void *ud)
@@ -279,6 +285,10 @@ void op_user_role(mu_conn *c, mu_request *r)
     admin_op *o = aop_new(c);
     o->user = u.id;
     o->role = role;
+    snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
+    o->actor_id = c->user_id;
+    snprintf(o->actor, sizeof(o->actor), "%s", c->handle);
+    o->ts = clock_now_ms();
     o->job.run = role_run;
     o->job.done = role_done;
     store_submit(g_srv->store, &o->job);
@@ -290,16 +300,18 @@ typedef struct {
 } audit_out;
 
 static void put_audit(int64_t ts, const char *actor, const char *action, const char *target,
-                      const char *room, void *ud)
+                      const char *room, const char *detail, void *ud)
 {
     audit_out *o = ud;
-    mu_enc_map(&o->body, 4 + (room != NULL));
+    mu_enc_map(&o->body, 4 + (room != NULL) + (detail != NULL));
     mu_enc_kint(&o->body, "ts", ts);
     mu_enc_kstr(&o->body, "actor", actor);
     mu_enc_kstr(&o->body, "action", action);
     mu_enc_kstr(&o->body, "target", target);
     if (room)
         mu_enc_kstr(&o->body, "room", room);
+    if (detail)
+        mu_enc_kstr(&o->body, "detail", detail);
     o->n++;
 }
 

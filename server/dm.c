@@ -12,6 +12,7 @@
 #include "dm.h"
 #include "handlers.h"
 #include "log.h"
+#include "store_admin.h"
 #include "store_alerts.h"
 #include "store_checkins.h"
 #include "store_dm.h"
@@ -24,6 +25,7 @@ typedef struct {
     mu_conn *c;
     int64_t me, peer, id, ts, old_mentor;
     char me_handle[MU_HANDLE_MAX + 1], peer_handle[MU_HANDLE_MAX + 1];
+    char mentor_handle[MU_HANDLE_MAX + 1]; /* assignments: the audit entry's detail */
     char *text, *cid;
     size_t text_len, cid_len;
     uint64_t up_to;
@@ -120,11 +122,16 @@ static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except)
 static mu_code assign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
+    int64_t before = store_dm_mentor_of_w(w, o->peer);
     mu_code c = store_dm_assign(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
                                 &o->old_mentor);
     /* The old mentor's open alerts about the user close (they stay in the record). */
     if (c == MU_OK && o->old_mentor > 0)
         c = store_alerts_close_about(w, o->peer, o->old_mentor, o->ts);
+    /* Audited when something changed (assigning someone to the mentor they have is not). */
+    if (c == MU_OK && before != o->id)
+        c = store_admin_audit_add_detail(w, o->ts, o->me, o->me_handle, "assign", o->peer,
+                                         o->peer_handle, NULL, o->mentor_handle);
     return c;
 }
 
@@ -182,6 +189,8 @@ void op_mentor_assign(mu_conn *c, mu_request *r)
     dm_op *o = op_new(c);
     o->id = mentor.id;
     o->peer = user.id;
+    snprintf(o->peer_handle, sizeof(o->peer_handle), "%s", user.handle);
+    snprintf(o->mentor_handle, sizeof(o->mentor_handle), "%s", mentor.handle);
     o->ts = clock_now_ms();
     o->job.run = assign_run;
     o->job.done = assign_done;
@@ -193,7 +202,10 @@ static mu_code unassign_run(mu_job *j, mu_wtx *w)
     dm_op *o = (dm_op *)j;
     mu_code c = store_dm_unassign(w, o->peer, &o->old_mentor);
     if (c == MU_OK && o->old_mentor > 0)
-        c = store_alerts_close_about(w, o->peer, o->old_mentor, clock_now_ms());
+        c = store_alerts_close_about(w, o->peer, o->old_mentor, o->ts);
+    if (c == MU_OK && o->old_mentor > 0) /* someone had a mentor, and has none now */
+        c = store_admin_audit_add(w, o->ts, o->me, o->me_handle, "unassign", o->peer,
+                                  o->peer_handle, NULL);
     return c;
 }
 
@@ -206,6 +218,8 @@ void op_mentor_unassign(mu_conn *c, mu_request *r)
         return;
     dm_op *o = op_new(c);
     o->peer = user.id;
+    snprintf(o->peer_handle, sizeof(o->peer_handle), "%s", user.handle);
+    o->ts = clock_now_ms();
     o->job.run = unassign_run;
     o->job.done = assign_done;
     store_submit(g_srv->store, &o->job);
@@ -221,11 +235,13 @@ void op_mentor_get(mu_conn *c, mu_request *r)
         return;
     }
     mu_enc e;
-    reply_begin(c, &e, 1);
+    reply_begin(c, &e, 2);
     if (f)
         mu_enc_kstr(&e, "mentor", handle);
     else
         mu_enc_knil(&e, "mentor");
+    /* The caller's own choice, so that a client can show it before changing it. */
+    mu_enc_kstr(&e, "share", share_name(store_checkins_consent(g_srv->store, c->user_id)));
     reply_end(c, &e);
 }
 
@@ -264,9 +280,12 @@ void op_mentees_list(mu_conn *c, mu_request *r)
         mu_enc_map(&e, 5);
         mu_enc_kstr(&e, "handle", l.v[i].handle);
         mu_enc_kstr(&e, "role", role_name(l.v[i].role));
-        mu_enc_kstr(&e, "share", share_name(store_checkins_consent(g_srv->store, l.v[i].id)));
+        share_level share = store_checkins_consent(g_srv->store, l.v[i].id);
+        mu_enc_kstr(&e, "share", share_name(share));
+        /* Whether someone checks in at all is theirs to share: nothing at share none. */
         int32_t day;
-        if (store_checkins_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
+        if (share != SHARE_NONE &&
+            store_checkins_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
             char date[11];
             mu_date_format(day, date);
             mu_enc_kstr(&e, "last_checkin", date);

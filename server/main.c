@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "store_admin.h"
 #include "store_schema.h"
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,7 +188,7 @@ cleanup:
 }
 
 static void print_audit(int64_t ts, const char *actor, const char *action, const char *target,
-                        const char *room, void *ud)
+                        const char *room, const char *detail, void *ud)
 {
     (void)ud;
     time_t t = (time_t)(ts / 1000);
@@ -195,8 +196,8 @@ static void print_audit(int64_t ts, const char *actor, const char *action, const
     char when[32];
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("%s  %-16s %-14s %-16s %s\n", when, actor, action, target ? target : "-",
-           room ? room : "-");
+    printf("%s  %-16s %-14s %-16s %-16s %s\n", when, actor, action, target ? target : "-",
+           room ? room : "-", detail ? detail : "");
 }
 
 static sqlite3 *open_existing(const args *a, mu_config *cfg)
@@ -249,7 +250,12 @@ static int cmd_backup(const args *a)
     int rc = 1;
     if (!db)
         goto cleanup;
-    if (sqlite3_open(a->pos[1], &out) != SQLITE_OK) {
+    /* A backup holds the same health data: its owner's alone, like the database. */
+    store_restrict_file(a->pos[1]);
+    mode_t old_mask = umask(077);
+    int orc = sqlite3_open(a->pos[1], &out);
+    umask(old_mask);
+    if (orc != SQLITE_OK) {
         fprintf(stderr, "mutuald: cannot create %s: %s\n", a->pos[1], sqlite3_errmsg(out));
         goto cleanup;
     }
@@ -280,9 +286,33 @@ cleanup:
     return rc;
 }
 
+/* Warns about each of the database's files that group or others may read or write: they
+ * hold health data. Looked at before the database is opened, which would tighten nothing
+ * (check never changes the files) but could create a -wal or -shm. */
+static void warn_file_modes(const char *db)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[4096];
+    struct stat sb;
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", db, suffix[i]) >= sizeof(p) ||
+            stat(p, &sb) != 0 || !(sb.st_mode & 077))
+            continue;
+        printf("warning: %s has mode %04o: other local users can %s it; run chmod 600 %s (a "
+               "running mutuald does this at its next start)\n",
+               p, (unsigned)(sb.st_mode & 07777), (sb.st_mode & 044) ? "read" : "change", p);
+    }
+}
+
 static int cmd_check(const args *a)
 {
     mu_config cfg;
+    if (load_config(&cfg, a) != 0) {
+        config_free(&cfg);
+        return 1;
+    }
+    warn_file_modes(cfg.db);
+    config_free(&cfg);
     sqlite3 *db = open_existing(a, &cfg);
     int rc = 1;
     if (!db)
@@ -326,6 +356,11 @@ static int cmd_serve(const args *a)
         return 1;
     }
     srv.test_clock = a->test_clock;
+    /* Before the database is touched: a taken port must leave it alone. */
+    if (server_probe_listen(srv.cfg.listen) != 0) {
+        config_free(&srv.cfg);
+        return 1;
+    }
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "mutuald: cannot create the event loop\n");
         config_free(&srv.cfg);

@@ -101,6 +101,9 @@ void room_mark_join(room *r, int64_t user);
 /* A meeting starts or ends: every point goes, and the members still in (facilitators across
  * a close, whoever is in at an open) start again from the newest seq. */
 void room_restart_joins(room *r);
+/* In memory only: a point loaded at startup, and an erased user's point gone. */
+void room_put_join(room *r, int64_t user, int64_t after);
+void room_forget_join(room *r, int64_t user);
 bool room_admits(const room *r, mu_role role);
 /* Mentors and admins whom the audience admits (every audience admits them). */
 bool room_is_facilitator(mu_role role);

@@ -1,10 +1,14 @@
 /* The server's life (see server.h). Layer: top. */
 #include "server.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "alerts.h"
 #include "clock.h"
@@ -138,6 +142,47 @@ static void on_signal(uv_signal_t *h, int signum)
     dispatch_refuse_requests();
     stop_started = uv_now(s->loop);
     uv_timer_start(&s->stop_timer, on_stop_tick, 0, STOP_TICK_MS);
+}
+
+/* See server.h. The real bind comes later in transport_start and still reports its own
+ * failure (another program may take the port in between). */
+int server_probe_listen(const char *const full)
+{
+    const char *listen = full, *colon = listen ? strrchr(listen, ':') : NULL;
+    if (!colon || colon == listen || !colon[1])
+        return 0;
+    char host[256];
+    size_t hl = (size_t)(colon - listen);
+    if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']') { /* [::1]:7681 */
+        listen++;
+        hl -= 2;
+    }
+    if (hl >= sizeof(host))
+        return 0;
+    memcpy(host, listen, hl);
+    host[hl] = 0;
+    if (!strcmp(colon + 1, "0"))
+        return 0; /* any free port */
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai) != 0 || !ai)
+        return 0;
+    int rc = 0, fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* as lws does */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            int e = errno;
+            fprintf(stderr, "mutuald: cannot listen on %s: %s%s\n", full, strerror(e),
+                    e == EADDRINUSE ? " (is another mutuald or program using that port?)" : "");
+            rc = -1;
+        }
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return rc;
 }
 
 int server_run(mu_server *s)

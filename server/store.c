@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
@@ -137,11 +138,39 @@ static int exec(sqlite3 *db, const char *sql)
     return rc;
 }
 
+void store_restrict_file(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0 &&
+        chmod(path, sb.st_mode & 0700) != 0)
+        log_warn("cannot make %s private to its owner", path);
+}
+
+void store_restrict_files(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    char p[4096];
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
+        if ((size_t)snprintf(p, sizeof(p), "%s%s", path, suffix[i]) < sizeof(p))
+            store_restrict_file(p);
+}
+
 sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    /* Health data: a new database is its owner's alone, and SQLite gives its -wal and -shm
+     * files the database file's mode. Files an older build left readable are tightened. The
+     * umask is the process's, so this runs only where no other thread creates files (startup
+     * and the command-line tools). */
+    mode_t old_mask = 0;
+    if (create) {
+        store_restrict_files(path);
+        old_mask = umask(077);
+    }
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (create)
+        umask(old_mask);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path,
                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

@@ -69,7 +69,13 @@ sqlite3 *store_rdb(mu_store *s);
 mu_wtx *store_wtx_direct(sqlite3 *db);
 void store_wtx_free(mu_wtx *w);
 
-/* Opens a database for a one-shot command-line use on the calling thread, migrating it. */
+/* Takes away every permission of group and others from a regular file that has any (a
+ * database, its -wal, -shm or -journal, a backup); the _files form does the database's set. */
+void store_restrict_file(const char *path);
+void store_restrict_files(const char *path);
+
+/* Opens a database for a one-shot command-line use on the calling thread, migrating it. With
+ * `create`, a new database is made mode 0600 and an existing one's files are tightened. */
 sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errlen);
 
 #endif

@@ -80,10 +80,10 @@ int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_fi
 {
     sqlite3_stmt *st;
     const char *sql = newest_first
-                          ? "SELECT ts, actor, action, target, room FROM audit WHERE ts >= ? "
-                            "ORDER BY ts DESC, id DESC LIMIT ?"
-                          : "SELECT ts, actor, action, target, room FROM audit WHERE ts >= ? "
-                            "ORDER BY ts, id LIMIT ?";
+                          ? "SELECT ts, actor, action, target, room, detail FROM audit "
+                            "WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?"
+                          : "SELECT ts, actor, action, target, room, detail FROM audit "
+                            "WHERE ts >= ? ORDER BY ts, id LIMIT ?";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, since);
@@ -92,7 +92,7 @@ int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_fi
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-           (const char *)sqlite3_column_text(st, 4), ud);
+           (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), ud);
         n++;
     }
     sqlite3_finalize(st);
@@ -191,11 +191,23 @@ int store_admin_export(mu_store *s, int64_t user, mu_enc *e)
 mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
                   const char *action, int64_t target_id, const char *target, const char *room)
 {
+    return store_admin_audit_add_detail(w, ts, actor_id, actor, action, target_id, target, room,
+                                        NULL);
+}
+
+mu_code store_admin_audit_add_detail(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
+                                     const char *action, int64_t target_id, const char *target,
+                                     const char *room, const char *detail)
+{
     sqlite3_stmt *st = store_wstmt(w, "INSERT INTO audit (ts, actor_id, actor, action, "
-                                      "target_id, target, room) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                      "target_id, target, room, detail) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (st) {
         sqlite3_bind_int64(st, 1, ts);
-        sqlite3_bind_int64(st, 2, actor_id);
+        if (actor_id)
+            sqlite3_bind_int64(st, 2, actor_id);
+        else
+            sqlite3_bind_null(st, 2);
         sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
         if (target_id)
@@ -210,6 +222,10 @@ mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const cha
             sqlite3_bind_text(st, 7, room, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(st, 7);
+        if (detail)
+            sqlite3_bind_text(st, 8, detail, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 8);
     }
     return store_step(st, store_wdb(w));
 }

@@ -23,8 +23,12 @@ mu_code store_admin_set_role(mu_wtx *w, int64_t user, mu_role role, int64_t *una
 mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
                               const char *action, int64_t target_id, const char *target,
                               const char *room);
+/* The same with a detail: the new role of `role`, the mentor of `assign` (NULL: none). */
+mu_code store_admin_audit_add_detail(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
+                                     const char *action, int64_t target_id, const char *target,
+                                     const char *room, const char *detail);
 typedef void (*audit_fn)(int64_t ts, const char *actor, const char *action, const char *target,
-                         const char *room, void *ud);
+                         const char *room, const char *detail, void *ud);
 int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn,
                            void *ud);
 

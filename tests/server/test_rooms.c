@@ -204,7 +204,8 @@ static void test_timed_share_ends_by_its_timer(void **st)
     /* Real time passes, nobody speaks and the clock is not moved: the timer ends the share. */
     uv_timer_init(&loop, &tick);
     ticked = false;
-    uv_timer_start(&tick, on_tick, 1300, 0);
+    uv_update_time(&loop); /* the loop has not run since the setup: its time is behind */
+    uv_timer_start(&tick, on_tick, 1500, 0);
     while (!ticked)
         uv_run(&loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&tick, NULL);
