@@ -67,6 +67,7 @@ mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
      * messages in stored room history. */
     if (c == MU_OK)
         c = exec_id(w, "DELETE FROM users WHERE id = ?", user);
+    store_checkpoint_after(w);
     return c;
 }
 
@@ -136,6 +137,7 @@ mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r)
     if (c == MU_OK && r->notes_ms)
         c = exec_id(w, "UPDATE checkins SET note = NULL WHERE note IS NOT NULL AND ts < ?",
                     now - r->notes_ms);
+    store_checkpoint_after(w);
     return c;
 }
 

@@ -1,5 +1,6 @@
 /* Data rights and administration over real WebSockets: export, erasure from every viewpoint,
  * admin-only ops, the audit log, online backup and retention. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -93,6 +95,28 @@ static void test_export(void **st)
     world_down(&w);
 }
 
+/* Whether `needle` occurs in the database file or its -wal file, byte for byte. */
+static bool on_disk(const world *w, const char *needle)
+{
+    char path[400];
+    bool found = false;
+    for (int i = 0; i < 2 && !found; i++) {
+        snprintf(path, sizeof(path), "%s%s", w->s.db, i ? "-wal" : "");
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *buf = malloc(n > 0 ? (size_t)n : 1);
+        size_t got = fread(buf, 1, n > 0 ? (size_t)n : 0, f);
+        fclose(f);
+        found = memmem(buf, got, needle, strlen(needle)) != NULL;
+        free(buf);
+    }
+    return found;
+}
+
 static void test_erasure(void **st)
 {
     world w;
@@ -107,6 +131,11 @@ static void test_erasure(void **st)
     call_expect(w.y, w.mem, r, "ok");
     assert_int_equal(mu_sync_wait_closed(w.y, w.mem, 5000), 1000);
     assert_int_equal(mu_sync_wait_closed(w.y, second, 5000), 1000);
+    /* with the server running, the erased words are in neither the database nor its WAL */
+    assert_false(on_disk(&w, "riley's private words"));
+    assert_false(on_disk(&w, "riley to mentor"));
+    assert_false(on_disk(&w, "mentor to riley"));
+    assert_false(on_disk(&w, "riley in the room"));
     /* nothing about riley is readable by anyone */
     mu_client *c = cl_connect(w.y, &w.s);
     r = mu_req_new("login");
@@ -396,6 +425,23 @@ static void test_retention(void **st)
     assert_int_equal(mu_value_type(mu_value_get(c, "note")), MU_V_NIL);
     assert_int_equal(mu_value_get_int(c, "mood", -1), 1); /* the check-in itself stays */
     mu_msg_free(m);
+    assert_false(on_disk(&w, "short-lived words"));
+    assert_false(on_disk(&w, "read soon"));
+    assert_true(on_disk(&w, "never read")); /* the check sees what is kept */
+    /* a meeting's words go when it closes, from the WAL too */
+    r = mu_req_new("room.create");
+    mu_req_str(r, "room", "tue");
+    mu_req_str(r, "name", "Tuesday");
+    mu_req_str(r, "audience", "open");
+    call_expect(w.y, w.mentor, r, "ok");
+    call_expect(w.y, w.mentor, rreq("room.open", "tue"), "ok");
+    call_expect(w.y, w.mem, rreq("room.join", "tue"), "ok");
+    r = rreq("room.say", "tue");
+    mu_req_str(r, "text", "said in the meeting only");
+    call_expect(w.y, w.mem, r, "ok");
+    assert_true(on_disk(&w, "said in the meeting only"));
+    call_expect(w.y, w.mentor, rreq("room.close", "tue"), "ok");
+    assert_false(on_disk(&w, "said in the meeting only"));
     world_down(&w);
 }
 

@@ -81,6 +81,7 @@ static void test_migrations(void **st)
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='users'"), 1);
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='tokens'"), 1);
     assert_int_equal(scalar(d, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(scalar(d, "PRAGMA secure_delete"), 1);
     sqlite3_stmt *s;
     sqlite3_prepare_v2(d, "PRAGMA journal_mode", -1, &s, NULL);
     sqlite3_step(s);
