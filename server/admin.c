@@ -94,7 +94,10 @@ static mu_code erase_run(mu_job *j, mu_wtx *w)
 static void erase_done(mu_job *j)
 {
     admin_op *o = (admin_op *)j;
-    if (j->result != MU_OK) {
+    if (j->result == MU_E_CONFLICT) {
+        reply_err(o->c, MU_E_CONFLICT,
+                  "You are the last admin; make another admin before erasing this account.");
+    } else if (j->result != MU_OK) {
         reply_write_failed(o->c, j->result, "the account was not erased");
     } else {
         log_info("an account was erased at its owner's request");
@@ -255,12 +258,14 @@ static void set_live_role(mu_conn *c, void *ud)
 static void role_done(mu_job *j)
 {
     admin_op *o = (admin_op *)j;
-    if (j->result != MU_OK) {
+    if (j->result == MU_E_CONFLICT) {
+        reply_err(o->c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
+    } else if (j->result != MU_OK) {
         reply_write_failed(o->c, j->result, "the role was not changed");
     } else {
         /* At once: the user's open connections act with the new role from now on. */
         conn_foreach_user(o->user, set_live_role, &o->role);
-        rooms_role_changed(o->user);
+        rooms_role_changed(o->user, o->role, o->actor);
         reply_empty(o->c);
     }
     aop_free(o);
@@ -287,7 +292,7 @@ void op_user_role(mu_conn *c, mu_request *r)
     o->role = role;
     snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
     o->actor_id = c->user_id;
-    snprintf(o->actor, sizeof(o->actor), "%s", c->handle);
+    snprintf(o->actor, sizeof(o->actor), "%s", c->handle); /* who changed it */
     o->ts = clock_now_ms();
     o->job.run = role_run;
     o->job.done = role_done;

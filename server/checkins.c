@@ -28,6 +28,7 @@ typedef struct {
     mu_enc who5, barc10, triggers;
     alert_out alerts[FLAG__COUNT];
     int nalerts;
+    int streak; /* from the writer */
 } submit_op;
 
 static void pack_blob(mu_enc *e, const msgpack_object *o, const void **p, size_t *n)
@@ -79,7 +80,7 @@ static mu_code submit_run(mu_job *j, mu_wtx *w)
 {
     submit_op *o = (submit_op *)j;
     unsigned alerted = 0;
-    mu_code c = store_checkins_put(w, &o->in, &alerted);
+    mu_code c = store_checkins_put(w, &o->in, &alerted, &o->streak);
     if (c != MU_OK)
         return c;
     share_level share = store_checkins_consent_w(w, o->in.user);
@@ -113,19 +114,6 @@ static void enc_flags(mu_enc *e, unsigned flags)
             mu_enc_str(e, flag_name(i));
 }
 
-static int current_streak(int64_t user, int32_t today, int *best)
-{
-    int32_t *days;
-    size_t n;
-    if (store_checkins_days(g_srv->store, user, &days, &n) < 0)
-        return -1;
-    int s = streak_current(days, n, today);
-    if (best)
-        *best = streak_best(days, n);
-    free(days);
-    return s;
-}
-
 static void submit_done(mu_job *j)
 {
     submit_op *o = (submit_op *)j;
@@ -138,11 +126,10 @@ static void submit_done(mu_job *j)
     } else {
         char date[11];
         mu_date_format(o->in.day, date);
-        int streak = current_streak(o->in.user, o->in.day, NULL);
         mu_enc e;
         reply_begin(c, &e, 3 + (o->in.who5_pct >= 0) + (o->in.barc10_total >= 0));
         mu_enc_kstr(&e, "date", date);
-        mu_enc_kint(&e, "streak", streak < 0 ? 0 : streak);
+        mu_enc_kint(&e, "streak", o->streak);
         if (o->in.who5_pct >= 0)
             mu_enc_kint(&e, "who5_pct", o->in.who5_pct);
         if (o->in.barc10_total >= 0)

@@ -589,15 +589,28 @@ void rooms_forget_user(int64_t user)
     }
 }
 
-void rooms_role_changed(int64_t user)
+void rooms_role_changed(int64_t user, mu_role role, const char *by)
 {
-    user_row u;
-    if (store_users_find_by_id(g_srv->store, user, &u) != 1)
-        return;
     for (room *r = rooms; r; r = r->next) {
-        member *m = list_find(&r->members, user);
-        if (m)
-            m->role = u.role;
+        member *m = room_member(r, user);
+        if (m && !room_admits(r, role)) {
+            /* The new role is not of this room's audience: out, as if removed (no ban). */
+            mu_enc e;
+            frame_enc_init(&e);
+            mu_enc_event(&e, MU_OP_EV_ROOM_REMOVED, 3);
+            mu_enc_kstr(&e, "room", r->slug);
+            mu_enc_kstr(&e, "by", by);
+            mu_enc_kbool(&e, "ban", false);
+            room_send_to(m, &e);
+            room_member_out(r, m, true);
+        } else if (m) {
+            m->role = role; /* facilitator status is the role's */
+        }
+        member *wt = room_waiter(r, user);
+        if (wt && !room_admits(r, role))
+            room_turn_away(r, wt);
+        else if (wt)
+            wt->role = role;
     }
 }
 

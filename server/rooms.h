@@ -16,8 +16,9 @@ void rooms_shutdown(void);
 void rooms_leave_all(mu_conn *c);
 /* An erased user: out of every ban, mute and hand. */
 void rooms_forget_user(int64_t user);
-/* A user's role changed: their membership entries follow. */
-void rooms_role_changed(int64_t user);
+/* A user's role changed: they leave (room.removed, by `by`) every room and lobby whose
+ * audience does not admit the new role, and their entries elsewhere take the new role. */
+void rooms_role_changed(int64_t user, mu_role role, const char *by);
 int64_t rooms_open_count(void);
 /* The slugs of the rooms a user is in now, as a MessagePack array. */
 void rooms_enc_joined(mu_enc *e, int64_t user);

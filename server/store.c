@@ -24,6 +24,7 @@ typedef struct {
 struct mu_wtx {
     sqlite3 *db;
     stmt_cache cache;
+    bool checkpoint; /* a job of this batch erased data */
 };
 
 struct mu_store {
@@ -74,6 +75,7 @@ static void cache_free(stmt_cache *c)
 sqlite3_stmt *store_read(mu_store *s, const char *sql) { return cache_get(&s->rcache, s->rdb, sql); }
 sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql) { return cache_get(&w->cache, w->db, sql); }
 sqlite3 *store_wdb(mu_wtx *w) { return w->db; }
+void store_checkpoint_after(mu_wtx *w) { w->checkpoint = true; }
 sqlite3 *store_rdb(mu_store *s) { return s->rdb; }
 
 mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
@@ -180,7 +182,10 @@ sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errl
     sqlite3_busy_timeout(db, 5000);
     sqlite3_extended_result_codes(db, 1);
     char *msg = NULL;
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL,
+    /* secure_delete: erased rows are overwritten in the file, not just unlinked (Debian's
+     * build defaults it on; others do not). */
+    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                         "PRAGMA secure_delete=ON;", NULL, NULL,
                      &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot set up database %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
@@ -228,6 +233,14 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
         for (mu_job *j = batch; j; j = j->next)
             j->result = MU_E_UNAVAILABLE;
         ok = false;
+    }
+    if (s->w.checkpoint) {
+        s->w.checkpoint = false;
+        if (ok) {
+            int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+            if (rc != SQLITE_OK)
+                log_error("checkpoint after an erasure failed: %s", sqlite3_errmsg(db));
+        }
     }
     if (!ok) {
         if (!s->failed)

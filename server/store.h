@@ -51,6 +51,10 @@ sqlite3_stmt *store_read(mu_store *s, const char *sql);
 /* The same on the writer connection, for job run functions. */
 sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql);
 sqlite3 *store_wdb(mu_wtx *w);
+/* Asks for a wal_checkpoint(TRUNCATE) once this batch has committed: after an erasure, so that
+ * erased data does not linger in the -wal file (the database file itself is overwritten by
+ * secure_delete). */
+void store_checkpoint_after(mu_wtx *w);
 /* Steps a write statement to its end and resets it: MU_OK, MU_E_CONFLICT for a broken
  * constraint (MU_E_NOT_FOUND for a foreign key), MU_E_UNAVAILABLE when the disk refused,
  * MU_E_INTERNAL otherwise (logged). A NULL statement (failed to prepare) is internal. */

@@ -34,8 +34,28 @@ static mu_code exec_id(mu_wtx *w, const char *sql, int64_t id)
     return store_step(st, store_wdb(w));
 }
 
+/* MU_E_CONFLICT when `user` is an admin and no other admin exists. Counted inside the
+ * writer's transaction, so two admins demoting or erasing each other at once leave one. */
+static mu_code keep_an_admin(mu_wtx *w, int64_t user)
+{
+    sqlite3_stmt *st = store_wstmt(w, "SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, user);
+    int64_t others = store_count(st);
+    sqlite3_stmt *is = store_wstmt(w, "SELECT count(*) FROM users WHERE id = ? AND role = 'admin'");
+    if (is)
+        sqlite3_bind_int64(is, 1, user);
+    int64_t admin = store_count(is);
+    if (others < 0 || admin < 0)
+        return MU_E_INTERNAL;
+    return admin && !others ? MU_E_CONFLICT : MU_OK;
+}
+
 mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
 {
+    mu_code k = keep_an_admin(w, user);
+    if (k != MU_OK)
+        return k;
     /* The audit log has no foreign keys: replace the person before the row goes. */
     mu_code c = exec_id(w, "UPDATE audit SET actor = '(erased)', actor_id = NULL "
                            "WHERE actor_id = ?", user);
@@ -47,11 +67,18 @@ mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
      * messages in stored room history. */
     if (c == MU_OK)
         c = exec_id(w, "DELETE FROM users WHERE id = ?", user);
+    store_checkpoint_after(w);
     return c;
 }
 
 mu_code store_admin_set_role(mu_wtx *w, int64_t user, mu_role role, int64_t *unassigned)
 {
+    *unassigned = 0;
+    if (role != ROLE_ADMIN) {
+        mu_code k = keep_an_admin(w, user);
+        if (k != MU_OK)
+            return k;
+    }
     sqlite3_stmt *st = store_wstmt(w, "UPDATE users SET role = ? WHERE id = ?");
     if (st) {
         sqlite3_bind_text(st, 1, role_name(role), -1, SQLITE_STATIC);
@@ -110,6 +137,7 @@ mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r)
     if (c == MU_OK && r->notes_ms)
         c = exec_id(w, "UPDATE checkins SET note = NULL WHERE note IS NOT NULL AND ts < ?",
                     now - r->notes_ms);
+    store_checkpoint_after(w);
     return c;
 }
 

@@ -172,7 +172,39 @@ static void bind_opt_int(sqlite3_stmt *st, int i, int v)
         sqlite3_bind_null(st, i);
 }
 
-mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted)
+/* The running streak after a check-in on `day`, which is never before the latest one. */
+static mu_code streak_put(mu_wtx *w, int64_t user, int32_t day, int *streak)
+{
+    sqlite3_stmt *st =
+        store_wstmt(w, "SELECT last_day, current, best FROM streaks WHERE user_id = ?");
+    if (!st)
+        return MU_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, user);
+    int rc = sqlite3_step(st);
+    int cur = 1, best = 1;
+    if (rc == SQLITE_ROW) {
+        int32_t last = sqlite3_column_int(st, 0);
+        int was = sqlite3_column_int(st, 1);
+        best = sqlite3_column_int(st, 2);
+        cur = day == last ? was : day == last + 1 ? was + 1 : 1;
+    }
+    if (store_read_done(st, rc, 0) < 0)
+        return MU_E_INTERNAL;
+    if (cur > best)
+        best = cur;
+    st = store_wstmt(w, "INSERT OR REPLACE INTO streaks (user_id, last_day, current, best) "
+                        "VALUES (?, ?, ?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_int(st, 2, day);
+        sqlite3_bind_int(st, 3, cur);
+        sqlite3_bind_int(st, 4, best);
+    }
+    *streak = cur;
+    return store_step(st, store_wdb(w));
+}
+
+mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted, int *streak)
 {
     int32_t last;
     int f = latest(store_wstmt(w, LATEST_SQL), c->user, &last, NULL);
@@ -214,7 +246,8 @@ mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted)
         sqlite3_bind_text(st, 15, c->note, (int)c->note_len, SQLITE_STATIC);
     sqlite3_bind_int(st, 16, (int)c->flags);
     sqlite3_bind_int(st, 17, (int)*alerted);
-    return store_step(st, store_wdb(w));
+    mu_code r = store_step(st, store_wdb(w));
+    return r == MU_OK ? streak_put(w, c->user, c->day, streak) : r;
 }
 
 mu_code store_checkins_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted)

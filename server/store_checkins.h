@@ -52,8 +52,9 @@ typedef struct {
 } checkin_in;
 
 /* CONFLICT when the user already has a later day. *alerted gets the flags of that day that
- * had raised alerts before this submission. */
-mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted);
+ * had raised alerts before this submission; *streak the running streak ending on its day
+ * (kept in the streaks table, so nothing reads the user's history). */
+mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted, int *streak);
 mu_code store_checkins_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted);
 share_level store_checkins_consent_w(mu_wtx *w, int64_t user);
 /* The readers above on the writer's connection, for a job that must decide and read in the

@@ -221,6 +221,7 @@ mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t
     st = store_wstmt(w, "DELETE FROM room_messages WHERE room = ?");
     if (st)
         sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+    store_checkpoint_after(w); /* what was said leaves the WAL too */
     return store_step(st, store_wdb(w));
 }
 

@@ -168,6 +168,24 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX room_joins_user ON room_joins(user_id);"
     "ALTER TABLE audit ADD COLUMN detail TEXT;",
+    /* 6: the running streak, kept by checkin.submit so that it need not read the user's whole
+     * history. `current` is the run of consecutive days ending at `last_day` (the latest
+     * check-in's day). Existing users get theirs from their check-ins: within a run of
+     * consecutive days, day minus its rank is constant. */
+    "CREATE TABLE streaks ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  last_day INTEGER NOT NULL,"
+    "  current INTEGER NOT NULL,"
+    "  best INTEGER NOT NULL"
+    ");"
+    "WITH g AS (SELECT user_id, day, day - row_number() OVER (PARTITION BY user_id ORDER BY day)"
+    "             AS run FROM checkins),"
+    "     r AS (SELECT user_id, run, count(*) AS len, max(day) AS end_day FROM g"
+    "           GROUP BY user_id, run)"
+    "INSERT INTO streaks (user_id, last_day, current, best)"
+    "  SELECT user_id, max(end_day),"
+    "         (SELECT len FROM r AS l WHERE l.user_id = r.user_id ORDER BY end_day DESC LIMIT 1),"
+    "         max(len) FROM r GROUP BY user_id;",
 };
 
 int store_schema_version(void)

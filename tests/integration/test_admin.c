@@ -1,5 +1,6 @@
 /* Data rights and administration over real WebSockets: export, erasure from every viewpoint,
  * admin-only ops, the audit log, online backup and retention. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -93,6 +95,28 @@ static void test_export(void **st)
     world_down(&w);
 }
 
+/* Whether `needle` occurs in the database file or its -wal file, byte for byte. */
+static bool on_disk(const world *w, const char *needle)
+{
+    char path[400];
+    bool found = false;
+    for (int i = 0; i < 2 && !found; i++) {
+        snprintf(path, sizeof(path), "%s%s", w->s.db, i ? "-wal" : "");
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *buf = malloc(n > 0 ? (size_t)n : 1);
+        size_t got = fread(buf, 1, n > 0 ? (size_t)n : 0, f);
+        fclose(f);
+        found = memmem(buf, got, needle, strlen(needle)) != NULL;
+        free(buf);
+    }
+    return found;
+}
+
 static void test_erasure(void **st)
 {
     world w;
@@ -107,6 +131,11 @@ static void test_erasure(void **st)
     call_expect(w.y, w.mem, r, "ok");
     assert_int_equal(mu_sync_wait_closed(w.y, w.mem, 5000), 1000);
     assert_int_equal(mu_sync_wait_closed(w.y, second, 5000), 1000);
+    /* with the server running, the erased words are in neither the database nor its WAL */
+    assert_false(on_disk(&w, "riley's private words"));
+    assert_false(on_disk(&w, "riley to mentor"));
+    assert_false(on_disk(&w, "mentor to riley"));
+    assert_false(on_disk(&w, "riley in the room"));
     /* nothing about riley is readable by anyone */
     mu_client *c = cl_connect(w.y, &w.s);
     r = mu_req_new("login");
@@ -396,6 +425,196 @@ static void test_retention(void **st)
     assert_int_equal(mu_value_type(mu_value_get(c, "note")), MU_V_NIL);
     assert_int_equal(mu_value_get_int(c, "mood", -1), 1); /* the check-in itself stays */
     mu_msg_free(m);
+    assert_false(on_disk(&w, "short-lived words"));
+    assert_false(on_disk(&w, "read soon"));
+    assert_true(on_disk(&w, "never read")); /* the check sees what is kept */
+    /* a meeting's words go when it closes, from the WAL too */
+    r = mu_req_new("room.create");
+    mu_req_str(r, "room", "tue");
+    mu_req_str(r, "name", "Tuesday");
+    mu_req_str(r, "audience", "open");
+    call_expect(w.y, w.mentor, r, "ok");
+    call_expect(w.y, w.mentor, rreq("room.open", "tue"), "ok");
+    call_expect(w.y, w.mem, rreq("room.join", "tue"), "ok");
+    r = rreq("room.say", "tue");
+    mu_req_str(r, "text", "said in the meeting only");
+    call_expect(w.y, w.mem, r, "ok");
+    assert_true(on_disk(&w, "said in the meeting only"));
+    call_expect(w.y, w.mentor, rreq("room.close", "tue"), "ok");
+    assert_false(on_disk(&w, "said in the meeting only"));
+    world_down(&w);
+}
+
+/* ---- the last admin, decided inside the write ------------------------------------------- */
+
+typedef struct {
+    int ok, conflict, other;
+} tally;
+
+static void on_tally(mu_client *c, const mu_msg *m, void *ud)
+{
+    tally *t = ud;
+    if (!m)
+        return;
+    if (mu_msg_ok(m))
+        t->ok++;
+    else if (mu_msg_code(m) && !strcmp(mu_msg_code(m), "conflict"))
+        t->conflict++;
+    else
+        t->other++;
+}
+
+static void wait_tally(world *w, const tally *t, int n)
+{
+    double t0 = mono_ms();
+    while (t->ok + t->conflict + t->other < n && mono_ms() - t0 < 30000)
+        mu_sync_run(w->y, 5);
+    assert_int_equal(t->ok + t->conflict + t->other, n);
+}
+
+static void send_role(mu_client *c, const char *handle, const char *role, tally *t)
+{
+    mu_req *r = mu_req_new("user.role");
+    mu_req_str(r, "handle", handle);
+    mu_req_str(r, "role", role);
+    assert_true(mu_client_send(c, r, on_tally, t) > 0);
+}
+
+static void test_last_admin(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, NULL, NULL);
+    world_add(&w, "admin2", "admin");
+    mu_client *a2 = world_as(&w, "admin2");
+    /* two admins demote each other at once: one of them stays admin */
+    for (int i = 0; i < 6; i++) {
+        tally t1 = {0}, t2 = {0};
+        send_role(w.admin, "admin2", "member", &t1);
+        send_role(a2, "admin", "member", &t2);
+        wait_tally(&w, &t1, 1);
+        wait_tally(&w, &t2, 1);
+        assert_int_equal(t1.ok + t2.ok, 1);
+        assert_int_equal(t1.conflict + t2.conflict, 1);
+        /* the one left admin makes the other admin again */
+        tally t3 = {0};
+        if (t1.ok)
+            send_role(w.admin, "admin2", "admin", &t3);
+        else
+            send_role(a2, "admin", "admin", &t3);
+        wait_tally(&w, &t3, 1);
+        assert_int_equal(t3.ok, 1);
+    }
+    /* both erase their accounts at once: one is left */
+    tally d = {0};
+    mu_req *r = mu_req_new("me.delete");
+    mu_req_str(r, "password", WORLD_PW);
+    assert_true(mu_client_send(w.admin, r, on_tally, &d) > 0);
+    r = mu_req_new("me.delete");
+    mu_req_str(r, "password", WORLD_PW);
+    assert_true(mu_client_send(a2, r, on_tally, &d) > 0);
+    wait_tally(&w, &d, 2);
+    assert_int_equal(d.ok, 1);
+    assert_int_equal(d.conflict, 1);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(w.s.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM users WHERE role = 'admin'", -1,
+                                        &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    world_down(&w);
+}
+
+/* ---- a role change and the rooms ---------------------------------------------------------- */
+
+static void make_room(world *w, const char *slug, const char *audience)
+{
+    mu_req *r = rreq("room.create", slug);
+    mu_req_str(r, "name", slug);
+    mu_req_str(r, "audience", audience);
+    call_expect(w->y, w->mentor, r, "ok");
+    call_expect(w->y, w->mentor, rreq("room.open", slug), "ok");
+}
+
+static void set_role(world *w, const char *handle, const char *role)
+{
+    mu_req *r = mu_req_new("user.role");
+    mu_req_str(r, "handle", handle);
+    mu_req_str(r, "role", role);
+    call_expect(w->y, w->admin, r, "ok");
+}
+
+/* The next event of `c` with that op, skipping others (presence, state). */
+static mu_msg *next_op(world *w, mu_client *c, const char *op)
+{
+    for (;;) {
+        mu_msg *m = mu_sync_event(w->y, c, 5000);
+        if (!m)
+            fail_msg("no %s event", op);
+        if (!strcmp(mu_msg_op(m), op))
+            return m;
+        mu_msg_free(m);
+    }
+}
+
+static void test_role_change_and_rooms(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
+    make_room(&w, "carers1", "carers");
+    make_room(&w, "mentors1", "mentors");
+    make_room(&w, "open1", "open");
+    mu_client *fam = world_newcomer(&w, "fam", "family");
+    call_expect(w.y, fam, rreq("room.join", "carers1"), "ok");
+    call_expect(w.y, fam, rreq("room.join", "open1"), "ok");
+    /* a family member made member leaves the carers room, not the open one */
+    set_role(&w, "fam", "member");
+    mu_msg *m = next_op(&w, fam, "room.removed");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "room"), "carers1");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "by"), "admin");
+    bool ban = true;
+    assert_true(mu_value_bool(mu_msg_get(m, "ban"), &ban));
+    assert_false(ban);
+    mu_msg_free(m);
+    mu_req *r = rreq("room.say", "carers1");
+    mu_req_str(r, "text", "still here?");
+    call_expect(w.y, fam, r, "forbidden");
+    r = rreq("room.say", "open1");
+    mu_req_str(r, "text", "still in the open room");
+    call_expect(w.y, fam, r, "ok");
+    /* a demoted mentor leaves the mentors room and stops facilitating the open one */
+    call_expect(w.y, w.mentor, rreq("room.join", "mentors1"), "ok");
+    call_expect(w.y, w.mentor, rreq("room.join", "open1"), "ok");
+    set_role(&w, "mentor.ana", "member");
+    m = next_op(&w, w.mentor, "room.removed");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "room"), "mentors1");
+    mu_msg_free(m);
+    r = rreq("room.mute", "open1");
+    mu_req_str(r, "handle", "fam");
+    call_expect(w.y, w.mentor, r, "forbidden");
+    m = cl_call(w.y, fam, rreq("room.join", "open1"));
+    expect_ok(m);
+    const mu_value *members = mu_msg_get(m, "members");
+    int seen = 0;
+    for (size_t i = 0; i < mu_value_len(members); i++) {
+        const mu_value *e = mu_value_at(members, i);
+        if (!strcmp(mu_value_get_str(e, "handle"), "mentor.ana")) {
+            bool fac = true;
+            assert_true(mu_value_bool(mu_value_get(e, "facilitator"), &fac));
+            assert_false(fac);
+            assert_string_equal(mu_value_get_str(e, "role"), "member");
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 1);
+    mu_msg_free(m);
+    /* made mentor again: facilitates at once */
+    set_role(&w, "mentor.ana", "mentor");
+    r = rreq("room.mute", "open1");
+    mu_req_str(r, "handle", "fam");
+    call_expect(w.y, w.mentor, r, "ok");
     world_down(&w);
 }
 
@@ -405,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_export),    cmocka_unit_test(test_erasure),
         cmocka_unit_test(test_admin_ops), cmocka_unit_test(test_audit),
         cmocka_unit_test(test_backup_while_writing), cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_last_admin), cmocka_unit_test(test_role_change_and_rooms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "store.h"
 #include "store_schema.h"
+#include "store_checkins.h"
 #include "store_users.h"
 
 static char dir[64], db[128];
@@ -81,6 +82,7 @@ static void test_migrations(void **st)
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='users'"), 1);
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='tokens'"), 1);
     assert_int_equal(scalar(d, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(scalar(d, "PRAGMA secure_delete"), 1);
     sqlite3_stmt *s;
     sqlite3_prepare_v2(d, "PRAGMA journal_mode", -1, &s, NULL);
     sqlite3_step(s);
@@ -274,6 +276,63 @@ static void test_open_thread_fails(void **st)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* The running streak: computed for existing data by the migration, then kept by each
+ * check-in without reading the history. */
+static void test_streaks(void **st)
+{
+    char err[256];
+    sqlite3 *d = store_open_direct(db, true, err, sizeof(err));
+    assert_non_null(d);
+    /* a database from before the streaks table, with history */
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "DROP TABLE streaks; PRAGMA user_version = %d;"
+             "INSERT INTO users (id, handle, role, pwhash, created_ts) VALUES "
+             "(1, 'a', 'member', 'x', 0), (2, 'b', 'member', 'x', 0), (3, 'c', 'member', 'x', 0);"
+             "INSERT INTO checkins (user_id, day, tz, ts, mood, flags) VALUES "
+             "(1, 10, 0, 0, 5, 0), (1, 11, 0, 0, 5, 0), (1, 12, 0, 0, 5, 0),"
+             "(1, 20, 0, 0, 5, 0), (1, 21, 0, 0, 5, 0), (2, 5, 0, 0, 5, 0);",
+             store_schema_version() - 1);
+    assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
+    assert_int_equal(scalar(d, "SELECT current FROM streaks WHERE user_id = 1"), 2);
+    assert_int_equal(scalar(d, "SELECT best FROM streaks WHERE user_id = 1"), 3);
+    assert_int_equal(scalar(d, "SELECT last_day FROM streaks WHERE user_id = 1"), 21);
+    assert_int_equal(scalar(d, "SELECT current FROM streaks WHERE user_id = 2"), 1);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM streaks WHERE user_id = 3"), 0);
+    /* each check-in keeps it */
+    mu_wtx *w = store_wtx_direct(d);
+    struct {
+        int64_t user;
+        int32_t day;
+        int want, best;
+    } steps[] = {
+        {1, 21, 2, 3}, /* the same day again */
+        {1, 22, 3, 3}, {1, 23, 4, 4}, {1, 25, 1, 4}, /* a gap starts again */
+        {3, 7, 1, 1},  {3, 8, 2, 2},                 /* a first check-in */
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        checkin_in in = {.user = steps[i].user, .day = steps[i].day, .mood = 5, .craving = -1,
+                         .sleep = -1, .who5_pct = -1, .barc10_total = -1};
+        unsigned alerted;
+        int streak = -1;
+        assert_int_equal(store_checkins_put(w, &in, &alerted, &streak), MU_OK);
+        assert_int_equal(streak, steps[i].want);
+        snprintf(sql, sizeof(sql), "SELECT best FROM streaks WHERE user_id = %lld",
+                 (long long)steps[i].user);
+        assert_int_equal(scalar(d, sql), steps[i].best);
+    }
+    /* an earlier day is refused and changes nothing */
+    checkin_in old = {.user = 1, .day = 24, .mood = 5, .craving = -1, .sleep = -1,
+                      .who5_pct = -1, .barc10_total = -1};
+    unsigned alerted;
+    int streak = -1;
+    assert_int_equal(store_checkins_put(w, &old, &alerted, &streak), MU_E_CONFLICT);
+    assert_int_equal(scalar(d, "SELECT current FROM streaks WHERE user_id = 1"), 1);
+    store_wtx_free(w);
+    sqlite3_close(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_thread_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_streaks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
