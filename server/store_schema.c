@@ -149,6 +149,57 @@ static const char *const migrations[] = {
     "  room TEXT"
     ");"
     "CREATE INDEX audit_ts ON audit(ts);",
+
+    /* 5 (issue 15): the recovery plan as rows, so a step can be ticked off on its own and
+     * retention can reason about each part; the services directory; and what supervision
+     * figures need from alerts: whether a close was an acknowledgement (an unassignment also
+     * closes), and indexes over raise and close times for a year of alerts. */
+    "CREATE TABLE plans ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  updated_ts INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE plan_goals ("
+    "  user_id INTEGER NOT NULL REFERENCES plans(user_id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  done INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE plan_steps ("
+    "  user_id INTEGER NOT NULL,"
+    "  goal_pos INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  done INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, goal_pos, pos),"
+    "  FOREIGN KEY (user_id, goal_pos) REFERENCES plan_goals(user_id, pos) ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE plan_entries ("
+    "  user_id INTEGER NOT NULL REFERENCES plans(user_id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('trigger','warning_sign','coping')),"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, kind, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE plan_people ("
+    "  user_id INTEGER NOT NULL REFERENCES plans(user_id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  phone TEXT,"
+    "  note TEXT,"
+    "  PRIMARY KEY (user_id, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE services ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  category TEXT NOT NULL CHECK (category IN ('crisis','mutual_aid','treatment',"
+    "    'harm_reduction','family','mental_health','housing','employment','other')),"
+    "  description TEXT, phone TEXT, url TEXT, hours TEXT, region TEXT, referral TEXT"
+    ");"
+    "CREATE INDEX services_category ON services(category, name);"
+    "ALTER TABLE alerts ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX alerts_raised ON alerts(ts, mentor_id);"
+    "CREATE INDEX alerts_closed ON alerts(closed_ts, mentor_id) WHERE acked = 1;",
 };
 
 int store_schema_version(void)
