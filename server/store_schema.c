@@ -198,8 +198,8 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX services_category ON services(category, name);"
     "ALTER TABLE alerts ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX alerts_raised ON alerts(ts, mentor_id);"
-    "CREATE INDEX alerts_closed ON alerts(closed_ts, mentor_id) WHERE acked = 1;",
+    "CREATE INDEX alerts_raised ON alerts(mentor_id, ts);"
+    "CREATE INDEX alerts_acked ON alerts(mentor_id, closed_ts) WHERE acked = 1;",
 };
 
 int store_schema_version(void)
