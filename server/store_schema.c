@@ -153,7 +153,8 @@ static const char *const migrations[] = {
     /* 5 (issue 15): the recovery plan as rows, so a step can be ticked off on its own and
      * retention can reason about each part; the services directory; and what supervision
      * figures need from alerts: whether a close was an acknowledgement (an unassignment also
-     * closes), and indexes over raise and close times for a year of alerts. */
+     * closes), and covering indexes over raise and close times, so a year of alerts costs
+     * mentors.overview only the last 30 days' index entries. */
     "CREATE TABLE plans ("
     "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
     "  updated_ts INTEGER NOT NULL"
@@ -198,8 +199,8 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX services_category ON services(category, name);"
     "ALTER TABLE alerts ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX alerts_raised ON alerts(mentor_id, ts);"
-    "CREATE INDEX alerts_acked ON alerts(mentor_id, closed_ts) WHERE acked = 1;",
+    "CREATE INDEX alerts_raised ON alerts(mentor_id, ts, kind, closed_ts);"
+    "CREATE INDEX alerts_acked ON alerts(mentor_id, closed_ts, ts) WHERE acked = 1;",
 };
 
 int store_schema_version(void)
