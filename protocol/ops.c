@@ -96,6 +96,23 @@ static const mu_field f_audit_list[] = {UINT("since", OPT, 0, INT64_MAX),
                                         UINT("limit", OPT, 1, 500)};
 static const mu_field f_test_clock[] = {UINT("advance", REQ, 1, 31536000)};
 
+/* The plan's inner limits are checked by the server (plan.c): a field list cannot say them. */
+static const mu_field f_plan_set[] = {ANY("plan", REQ)};
+static const mu_field f_mentee_plan[] = {HANDLE("handle", REQ)};
+static const char *const service_categories[] = {
+    "crisis", "mutual_aid", "treatment", "harm_reduction", "family", "mental_health",
+    "housing", "employment", "other", NULL};
+static const mu_field f_services_list[] = {ENUM("category", OPT, service_categories),
+                                           STR("region", OPT, 1, 100)};
+/* The url's scheme is checked by the server (services.c). */
+#define SERVICE_FIELDS                                                                      \
+    STR("name", REQ, 1, 120), ENUM("category", REQ, service_categories),                     \
+        STR("description", OPT, 1, 500), STR("phone", OPT, 1, 100), STR("url", OPT, 1, 300), \
+        STR("hours", OPT, 1, 100), STR("region", OPT, 1, 100), STR("referral", OPT, 1, 200)
+static const mu_field f_service_add[] = {SERVICE_FIELDS};
+static const mu_field f_service_update[] = {UINT("id", REQ, 1, INT64_MAX), SERVICE_FIELDS};
+static const mu_field f_service_remove[] = {UINT("id", REQ, 1, INT64_MAX)};
+
 /* f_none has one zeroed entry so that it is a valid array; its count is 0. */
 #define FIELDS(f) f, ((const void *)(f) == (const void *)f_none ? 0u : (unsigned)N(f))
 

@@ -11,6 +11,7 @@
 #include "rooms.h"
 #include "session.h"
 #include "store_admin.h"
+#include "store_plan.h"
 #include "store_users.h"
 #include "xalloc.h"
 
@@ -34,12 +35,14 @@ void op_test_clock(mu_conn *c, mu_request *r)
 void op_me_export(mu_conn *c, mu_request *r)
 {
     mu_enc e;
-    reply_begin(c, &e, 2 + EXPORT_PARTS);
+    reply_begin(c, &e, 3 + EXPORT_PARTS);
     mu_enc_key(&e, "user");
     role_enc_user(&e, c->handle, c->role);
     mu_enc_key(&e, "joined");
     rooms_enc_joined(&e, c->user_id);
-    if (store_admin_export(g_srv->store, c->user_id, &e) != 0) {
+    mu_enc_key(&e, "plan");
+    if (store_plan_enc(g_srv->store, c->user_id, true, &e) != 0 ||
+        store_admin_export(g_srv->store, c->user_id, &e) != 0) {
         mu_enc_free(&e);
         reply_read_failed(c, "your data");
         return;

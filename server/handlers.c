@@ -56,4 +56,12 @@ const handler_fn handlers_table[MU_OP__COUNT] = {
     [MU_OP_AUDIT_LIST] = op_audit_list,
     [MU_OP_STATS] = op_stats,
     [MU_OP_TEST_CLOCK] = op_test_clock,
+    [MU_OP_PLAN_GET] = op_plan_get,
+    [MU_OP_PLAN_SET] = op_plan_set,
+    [MU_OP_MENTEE_PLAN] = op_mentee_plan,
+    [MU_OP_SERVICES_LIST] = op_services_list,
+    [MU_OP_SERVICE_ADD] = op_service_add,
+    [MU_OP_SERVICE_UPDATE] = op_service_update,
+    [MU_OP_SERVICE_REMOVE] = op_service_remove,
+    [MU_OP_MENTORS_OVERVIEW] = op_mentors_overview,
 };

@@ -74,4 +74,18 @@ void op_audit_list(mu_conn *c, mu_request *r);
 void op_stats(mu_conn *c, mu_request *r);
 void op_test_clock(mu_conn *c, mu_request *r);
 
+/* plan.c: the recovery plan */
+void op_plan_get(mu_conn *c, mu_request *r);
+void op_plan_set(mu_conn *c, mu_request *r);
+void op_mentee_plan(mu_conn *c, mu_request *r);
+
+/* services.c: the local services directory */
+void op_services_list(mu_conn *c, mu_request *r);
+void op_service_add(mu_conn *c, mu_request *r);
+void op_service_update(mu_conn *c, mu_request *r);
+void op_service_remove(mu_conn *c, mu_request *r);
+
+/* supervision.c */
+void op_mentors_overview(mu_conn *c, mu_request *r);
+
 #endif

@@ -12,6 +12,7 @@
 #include "store_admin.h"
 #include "store_schema.h"
 #include <sys/stat.h>
+#include "services_import.h"
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ static const char usage[] =
     "       mutuald audit [--db PATH] [--since YYYY-MM-DD]\n"
     "       mutuald backup [--db PATH] OUT\n"
     "       mutuald check [--db PATH]\n"
+    "       mutuald services import FILE [--db PATH] [--config FILE]\n"
     "       mutuald --help | --version\n";
 
 static const char help_text[] =
@@ -31,7 +33,8 @@ static const char help_text[] =
     "  user add HANDLE    create an account; the password is read from standard input\n"
     "  audit              print the moderation and access audit log\n"
     "  backup OUT         copy the database to OUT while the server runs (online backup)\n"
-    "  check              check the database's integrity and report its schema version\n\n"
+    "  check              check the database's integrity and report its schema version\n"
+    "  services import FILE  add the services of a CSV file to the directory, all or nothing\n\n"
     "Options:\n"
     "  --listen HOST:PORT address to listen on (default 127.0.0.1:7681; port 0 picks one)\n"
     "  --db PATH          SQLite database, created when missing (default ./mutual.db)\n"
@@ -181,6 +184,33 @@ static int cmd_user_add(const args *a)
 cleanup:
     sodium_memzero(pw, sizeof(pw));
     store_wtx_free(w);
+    if (db)
+        sqlite3_close(db);
+    config_free(&cfg);
+    return rc;
+}
+
+static int cmd_services_import(const args *a)
+{
+    mu_config cfg;
+    char err[512];
+    int rc = 1;
+    sqlite3 *db = NULL;
+    if (load_config(&cfg, a) != 0)
+        goto cleanup;
+    db = store_open_direct(cfg.db, true, err, sizeof(err));
+    if (!db) {
+        fprintf(stderr, "mutuald: %s\n", err);
+        goto cleanup;
+    }
+    long n = services_import(db, a->pos[2], err, sizeof(err));
+    if (n < 0) {
+        fprintf(stderr, "mutuald: %s: %s; nothing was imported\n", a->pos[2], err);
+        goto cleanup;
+    }
+    printf("imported %ld services from %s\n", n, a->pos[2]);
+    rc = 0;
+cleanup:
     if (db)
         sqlite3_close(db);
     config_free(&cfg);
@@ -400,6 +430,11 @@ int main(int argc, char **argv)
         return cmd_backup(&a);
     if (!strcmp(a.pos[0], "check"))
         return cmd_check(&a);
+    if (!strcmp(a.pos[0], "services")) {
+        if (a.npos != 3 || strcmp(a.pos[1], "import") != 0)
+            return usage_error("%s", "services takes the subcommand import FILE");
+        return cmd_services_import(&a);
+    }
     if (!strcmp(a.pos[0], "user")) {
         if (a.npos < 2 || strcmp(a.pos[1], "add") != 0)
             return usage_error("%s", "user takes the subcommand add");

@@ -76,8 +76,8 @@ mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char 
 
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)
 {
-    sqlite3_stmt *st = store_wstmt(w, "UPDATE alerts SET open = 0, closed_ts = ? "
-                                      "WHERE id = ? AND open = 1");
+    sqlite3_stmt *st = store_wstmt(w, "UPDATE alerts SET open = 0, closed_ts = ?, "
+                                      "acked = 1 WHERE id = ? AND open = 1");
     if (st) {
         sqlite3_bind_int64(st, 1, ts);
         sqlite3_bind_int64(st, 2, id);

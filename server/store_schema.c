@@ -168,9 +168,62 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE INDEX room_joins_user ON room_joins(user_id);"
     "ALTER TABLE audit ADD COLUMN detail TEXT;",
-    /* 6: the running streak, kept by checkin.submit so that it need not read the user's whole
-     * history. `current` is the run of consecutive days ending at `last_day` (the latest
-     * check-in's day). Existing users get theirs from their check-ins: within a run of
+
+    /* 6: the recovery plan as rows, so a step can be ticked off on its own and
+     * retention can reason about each part; the services directory; and what supervision
+     * figures need from alerts: whether a close was an acknowledgement (an unassignment also
+     * closes), and covering indexes over raise and close times, so a year of alerts costs
+     * mentors.overview only the last 30 days' index entries. */
+    "CREATE TABLE plans ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  updated_ts INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE plan_goals ("
+    "  user_id INTEGER NOT NULL REFERENCES plans(user_id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  done INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE plan_steps ("
+    "  user_id INTEGER NOT NULL,"
+    "  goal_pos INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  done INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, goal_pos, pos),"
+    "  FOREIGN KEY (user_id, goal_pos) REFERENCES plan_goals(user_id, pos) ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE plan_entries ("
+    "  user_id INTEGER NOT NULL REFERENCES plans(user_id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('trigger','warning_sign','coping')),"
+    "  pos INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  PRIMARY KEY (user_id, kind, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE plan_people ("
+    "  user_id INTEGER NOT NULL REFERENCES plans(user_id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  phone TEXT,"
+    "  note TEXT,"
+    "  PRIMARY KEY (user_id, pos)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE services ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  category TEXT NOT NULL CHECK (category IN ('crisis','mutual_aid','treatment',"
+    "    'harm_reduction','family','mental_health','housing','employment','other')),"
+    "  description TEXT, phone TEXT, url TEXT, hours TEXT, region TEXT, referral TEXT"
+    ");"
+    "CREATE INDEX services_category ON services(category, name);"
+    "ALTER TABLE alerts ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX alerts_raised ON alerts(mentor_id, ts, kind, closed_ts);"
+    "CREATE INDEX alerts_acked ON alerts(mentor_id, closed_ts, ts) WHERE acked = 1;",
+
+    /* 7: the running streak, kept by checkin.submit so that it need not read the user's whole
+     * history (kept last: test_store replays it on a database with history). `current` is the
+     * run of consecutive days ending at `last_day` (the latest check-in's day). Existing users get theirs from their check-ins: within a run of
      * consecutive days, day minus its rank is constant. */
     "CREATE TABLE streaks ("
     "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"

@@ -1,0 +1,278 @@
+/* The SQL of the recovery plan (see store_plan.h). Layer: storage. */
+#include "store_plan.h"
+
+#include <stdlib.h>
+
+const char *const plan_list_keys[PLAN__LISTS] = {"triggers", "warning_signs", "coping"};
+const char *const plan_list_kinds[PLAN__LISTS] = {"trigger", "warning_sign", "coping"};
+
+void plan_free(plan_t *p)
+{
+    for (int g = 0; g < p->ngoals; g++) {
+        free(p->goals[g].text);
+        for (int s = 0; s < p->goals[g].nsteps; s++)
+            free(p->goals[g].steps[s].text);
+    }
+    for (int l = 0; l < PLAN__LISTS; l++)
+        for (int i = 0; i < p->nlist[l]; i++)
+            free(p->lists[l][i]);
+    for (int i = 0; i < p->npeople; i++) {
+        free(p->people[i].name);
+        free(p->people[i].phone);
+        free(p->people[i].note);
+    }
+    p->ngoals = p->npeople = 0;
+    for (int l = 0; l < PLAN__LISTS; l++)
+        p->nlist[l] = 0;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+mu_code store_plan_put(mu_wtx *w, int64_t user, const plan_t *p, int64_t updated)
+{
+    sqlite3 *db = store_wdb(w);
+    /* The old rows go with the plans row (ON DELETE CASCADE down to the steps). */
+    sqlite3_stmt *st = store_wstmt(w, "DELETE FROM plans WHERE user_id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, user);
+    mu_code c = store_step(st, db);
+    if (c != MU_OK)
+        return c;
+    st = store_wstmt(w, "INSERT INTO plans (user_id, updated_ts) VALUES (?, ?)");
+    if (st) {
+        sqlite3_bind_int64(st, 1, user);
+        sqlite3_bind_int64(st, 2, updated);
+    }
+    if ((c = store_step(st, db)) != MU_OK)
+        return c;
+    for (int g = 0; g < p->ngoals && c == MU_OK; g++) {
+        st = store_wstmt(w, "INSERT INTO plan_goals (user_id, pos, text, done) VALUES (?,?,?,?)");
+        if (st) {
+            sqlite3_bind_int64(st, 1, user);
+            sqlite3_bind_int(st, 2, g);
+            sqlite3_bind_text(st, 3, p->goals[g].text, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 4, p->goals[g].done);
+        }
+        c = store_step(st, db);
+        for (int s = 0; s < p->goals[g].nsteps && c == MU_OK; s++) {
+            st = store_wstmt(w, "INSERT INTO plan_steps (user_id, goal_pos, pos, text, done) "
+                                "VALUES (?,?,?,?,?)");
+            if (st) {
+                sqlite3_bind_int64(st, 1, user);
+                sqlite3_bind_int(st, 2, g);
+                sqlite3_bind_int(st, 3, s);
+                sqlite3_bind_text(st, 4, p->goals[g].steps[s].text, -1, SQLITE_STATIC);
+                sqlite3_bind_int(st, 5, p->goals[g].steps[s].done);
+            }
+            c = store_step(st, db);
+        }
+    }
+    for (int l = 0; l < PLAN__LISTS && c == MU_OK; l++) {
+        for (int i = 0; i < p->nlist[l] && c == MU_OK; i++) {
+            st = store_wstmt(w, "INSERT INTO plan_entries (user_id, kind, pos, text) "
+                                "VALUES (?,?,?,?)");
+            if (st) {
+                sqlite3_bind_int64(st, 1, user);
+                sqlite3_bind_text(st, 2, plan_list_kinds[l], -1, SQLITE_STATIC);
+                sqlite3_bind_int(st, 3, i);
+                sqlite3_bind_text(st, 4, p->lists[l][i], -1, SQLITE_STATIC);
+            }
+            c = store_step(st, db);
+        }
+    }
+    for (int i = 0; i < p->npeople && c == MU_OK; i++) {
+        st = store_wstmt(w, "INSERT INTO plan_people (user_id, pos, name, phone, note) "
+                            "VALUES (?,?,?,?,?)");
+        if (st) {
+            sqlite3_bind_int64(st, 1, user);
+            sqlite3_bind_int(st, 2, i);
+            sqlite3_bind_text(st, 3, p->people[i].name, -1, SQLITE_STATIC);
+            bind_opt(st, 4, p->people[i].phone);
+            bind_opt(st, 5, p->people[i].note);
+        }
+        c = store_step(st, db);
+    }
+    return c;
+}
+
+static void enc_col_text(mu_enc *e, sqlite3_stmt *st, int i)
+{
+    mu_enc_strn(e, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* A goal's steps as an array. */
+static int enc_steps(mu_store *s, int64_t user, int goal, mu_enc *e)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT text, done FROM plan_steps WHERE user_id = ? AND "
+                                     "goal_pos = ? ORDER BY pos");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_int(st, 2, goal);
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    uint32_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mu_enc_map(&body, 2);
+        mu_enc_key(&body, "text");
+        enc_col_text(&body, st, 0);
+        mu_enc_kbool(&body, "done", sqlite3_column_int(st, 1) != 0);
+        n++;
+    }
+    if (store_read_done(st, rc, 0) != 0) {
+        mu_enc_free(&body);
+        return -1;
+    }
+    mu_enc_array(e, n);
+    mu_enc_append(e, &body);
+    return 0;
+}
+
+static int enc_goals(mu_store *s, int64_t user, mu_enc *e)
+{
+    /* Steps are read per goal after the goals, since one cached statement cannot serve a
+     * nested read of itself. */
+    int pos[PLAN_GOALS_MAX];
+    bool done[PLAN_GOALS_MAX];
+    mu_enc texts[PLAN_GOALS_MAX];
+    int n = 0, rc;
+    sqlite3_stmt *st = store_read(s, "SELECT pos, text, done FROM plan_goals WHERE user_id = ? "
+                                     "ORDER BY pos");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < PLAN_GOALS_MAX) {
+        pos[n] = sqlite3_column_int(st, 0);
+        done[n] = sqlite3_column_int(st, 2) != 0;
+        mu_enc_init(&texts[n], 0);
+        enc_col_text(&texts[n], st, 1);
+        n++;
+    }
+    if (rc == SQLITE_ROW)
+        rc = SQLITE_DONE; /* more rows than a plan may hold cannot be stored; ignore */
+    int result = store_read_done(st, rc, 0);
+    mu_enc_array(e, (uint32_t)n);
+    for (int i = 0; i < n; i++) {
+        mu_enc_map(e, 3);
+        mu_enc_key(e, "text");
+        mu_enc_append(e, &texts[i]);
+        if (result == 0) {
+            mu_enc_key(e, "steps");
+            if (enc_steps(s, user, pos[i], e) != 0) {
+                result = -1;
+                mu_enc_nil(e);
+            }
+        } else {
+            mu_enc_knil(e, "steps");
+        }
+        mu_enc_kbool(e, "done", done[i]);
+    }
+    return result;
+}
+
+static int enc_list(mu_store *s, int64_t user, const char *kind, mu_enc *e)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT text FROM plan_entries WHERE user_id = ? AND "
+                                     "kind = ? ORDER BY pos");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    uint32_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        enc_col_text(&body, st, 0);
+        n++;
+    }
+    if (store_read_done(st, rc, 0) != 0) {
+        mu_enc_free(&body);
+        return -1;
+    }
+    mu_enc_array(e, n);
+    mu_enc_append(e, &body);
+    return 0;
+}
+
+static int enc_people(mu_store *s, int64_t user, mu_enc *e)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT name, phone, note FROM plan_people WHERE "
+                                     "user_id = ? ORDER BY pos");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    uint32_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bool phone = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        bool note = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        mu_enc_map(&body, 1u + phone + note);
+        mu_enc_key(&body, "name");
+        enc_col_text(&body, st, 0);
+        if (phone) {
+            mu_enc_key(&body, "phone");
+            enc_col_text(&body, st, 1);
+        }
+        if (note) {
+            mu_enc_key(&body, "note");
+            enc_col_text(&body, st, 2);
+        }
+        n++;
+    }
+    if (store_read_done(st, rc, 0) != 0) {
+        mu_enc_free(&body);
+        return -1;
+    }
+    mu_enc_array(e, n);
+    mu_enc_append(e, &body);
+    return 0;
+}
+
+int store_plan_enc(mu_store *s, int64_t user, bool with_people, mu_enc *e)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT updated_ts FROM plans WHERE user_id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, user);
+    int64_t updated = 0;
+    int rc = sqlite3_step(st);
+    bool have = rc == SQLITE_ROW;
+    if (have) {
+        updated = sqlite3_column_int64(st, 0);
+        rc = SQLITE_DONE;
+    }
+    if (store_read_done(st, rc, 0) != 0)
+        return -1;
+    mu_enc_map(e, 5u + with_people);
+    mu_enc_key(e, "goals");
+    int result = enc_goals(s, user, e);
+    for (int l = 0; l < PLAN__LISTS; l++) {
+        mu_enc_key(e, plan_list_keys[l]);
+        if (result != 0 || enc_list(s, user, plan_list_kinds[l], e) != 0) {
+            result = -1;
+            mu_enc_nil(e);
+        }
+    }
+    if (with_people) {
+        mu_enc_key(e, "people");
+        if (result != 0 || enc_people(s, user, e) != 0) {
+            result = -1;
+            mu_enc_nil(e);
+        }
+    }
+    if (have)
+        mu_enc_kint(e, "updated", updated);
+    else
+        mu_enc_knil(e, "updated");
+    return result;
+}
