@@ -378,6 +378,25 @@ static void test_preauth_timeout(void **st)
     srv_cleanup(&s);
 }
 
+/* A message whose fragments never finish is cut off after fragment_timeout_s. */
+static void test_fragment_timeout(void **st)
+{
+    srv_t s;
+    srv_start(&s, "fragment_timeout_s = 1\n", 0);
+    raw_ws w;
+    assert_int_equal(open_as(&w, &s, NULL, NULL), 101);
+    char part[100];
+    memset(part, 'f', sizeof(part));
+    assert_int_equal(raw_send(&w, 2, part, sizeof(part), false), 0);
+    double t0 = mono_ms();
+    assert_int_equal(raw_wait_close(&w, 8000), 1008);
+    double waited = mono_ms() - t0;
+    assert_true(waited > 900 && waited < 5000);
+    raw_close(&w);
+    srv_stop(&s);
+    srv_cleanup(&s);
+}
+
 static void test_preauth_frame_limit(void **st)
 {
     srv_t s;
@@ -581,7 +600,7 @@ int main(void)
         cmocka_unit_test(test_password_ops_throttled), cmocka_unit_test(test_register_per_address),
         cmocka_unit_test(test_conns_per_address),  cmocka_unit_test(test_preauth_timeout),
         cmocka_unit_test(test_preauth_frame_limit), cmocka_unit_test(test_dm_backlog),
-        cmocka_unit_test(test_pipelined_big_replies),
+        cmocka_unit_test(test_pipelined_big_replies), cmocka_unit_test(test_fragment_timeout),
     };
     if (getenv("MUTUAL_TEST_FILTER")) /* one test by name, when debugging */
         cmocka_set_test_filter(getenv("MUTUAL_TEST_FILTER"));
