@@ -22,6 +22,9 @@ typedef struct {
     size_t n, cap;
 } conn_list;
 static conn_list flush_list;
+/* Connections whose queue drained to half its bound while something waited for it. */
+static conn_list drained_list;
+static void (*drain_hook)(mu_conn *c);
 
 void conn_init(const conn_limits *l)
 {
@@ -188,6 +191,7 @@ void conn_authenticate(mu_conn *c, int64_t user_id, const char *handle, mu_role 
     if (!conn_alive(c))
         return;
     c->state = CONN_AUTHENTICATED;
+    c->unauth_since = 0; /* a later sign-out starts a new preauth_timeout_s (transport.c) */
     c->user_id = user_id;
     snprintf(c->handle, sizeof(c->handle), "%s", handle);
     c->role = role;
@@ -262,16 +266,36 @@ void conn_send(mu_conn *c, mu_frame *f)
     if (!conn_alive(c) || c->close_code)
         return;
     if (c->sq_len && c->sq_bytes + f->len > limits.send_queue) {
-        /* A slow consumer: cut it off rather than let it hold memory or anyone's time. What it
-         * already started receiving is finished so that the close frame parses. */
+        /* A slow consumer: cut it off rather than let it hold more memory or anyone's time.
+         * What is queued stays, so that it and then the close frame reach a peer that reads
+         * again within close_grace_s (the transport drops it after that). */
         METRIC_INC(slow_consumers);
         log_info("connection %llu: send queue over %llu bytes, closing with 1013",
                  (unsigned long long)c->id, (unsigned long long)limits.send_queue);
-        sq_clear(c, true);
         conn_close(c, CLOSE_TRY_LATER);
         return;
     }
     sq_push(c, f);
+}
+
+void conn_send_reply(mu_conn *c, mu_frame *f)
+{
+    if (!conn_alive(c) || c->close_code)
+        return;
+    sq_push(c, f);
+}
+
+bool conn_has_room(mu_conn *c)
+{
+    if (c->sq_bytes <= limits.send_queue / 2)
+        return true;
+    c->wait_drain = true;
+    return false;
+}
+
+void conn_set_drain_hook(void (*fn)(mu_conn *c))
+{
+    drain_hook = fn;
 }
 
 void conn_send_enc(mu_conn *c, mu_enc *e)
@@ -300,6 +324,10 @@ size_t conn_take_output(mu_conn *c, unsigned char *dst, size_t cap)
             frame_unref(f);
         }
     }
+    if (c->wait_drain && c->sq_bytes <= limits.send_queue / 2) {
+        c->wait_drain = false;
+        list_push(&drained_list, c);
+    }
     return n;
 }
 
@@ -323,6 +351,21 @@ size_t conn_input_bound(const mu_conn *c)
 
 void conn_flush_pending(void)
 {
+    /* First whoever waited for room: what they queue goes out in the same flush. */
+    conn_list drained = drained_list;
+    drained_list = (conn_list){0};
+    for (size_t i = 0; i < drained.n; i++) {
+        mu_conn *c = drained.v[i];
+        if (conn_alive(c) && !c->close_code) {
+            if (drain_hook)
+                drain_hook(c);
+            if (c->refill)
+                c->refill(c);
+        }
+        conn_unref(c);
+    }
+    free(drained.v);
+
     conn_list work = flush_list;
     flush_list = (conn_list){0};
     for (size_t i = 0; i < work.n; i++) {
@@ -337,7 +380,7 @@ void conn_flush_pending(void)
 
 bool conn_flush_wanted(void)
 {
-    return flush_list.n != 0;
+    return flush_list.n != 0 || drained_list.n != 0;
 }
 
 void conn_shutdown(void)
@@ -347,4 +390,7 @@ void conn_shutdown(void)
     unbuckets = ucount = 0;
     free(flush_list.v);
     flush_list = (conn_list){0};
+    free(drained_list.v);
+    drained_list = (conn_list){0};
+    drain_hook = NULL;
 }

@@ -77,6 +77,12 @@ struct mu_conn {
     mu_close_code close_code; /* non-zero: close with it once the queue is out */
     bool close_armed;
     bool want_flush;
+    bool wait_drain;          /* someone waits for the queue to drop to half its bound */
+    uint64_t closing_since, close_sent_at; /* the transport's, monotonic ms */
+
+    /* Producers that wait for room in the queue (the concerns'): called when it drains. */
+    void (*refill)(mu_conn *c);
+    int64_t push_after; /* session.c's cursor through what it pushes after sign-in */
 
     /* Rooms this connection has joined or waits at (rooms.c owns the entries). */
     struct room **rooms;
@@ -104,8 +110,18 @@ bool conn_alive(const mu_conn *c);
 size_t conn_count(void);
 
 /* Queues a frame (taking its own reference). Past the send-queue bound the connection is cut
- * off with CLOSE_TRY_LATER and the frame dropped. */
+ * off with CLOSE_TRY_LATER (a slow consumer): the frame is dropped and nothing more is queued,
+ * but what was queued before still goes out, then the close frame. */
 void conn_send(mu_conn *c, mu_frame *f);
+/* Queues a reply, which the bound does not cut off: the request layer starts a request only
+ * while the queue has room (conn_has_room), so replies cannot pile up, and a reply larger
+ * than the bound still goes out whole. */
+void conn_send_reply(mu_conn *c, mu_frame *f);
+/* Whether the queue is at most half its bound. When not, the connection is marked so that the
+ * drain hook and its refill run once it is (from conn_flush_pending). */
+bool conn_has_room(mu_conn *c);
+/* Called for every connection whose queue drained to half after conn_has_room said no. */
+void conn_set_drain_hook(void (*fn)(mu_conn *c));
 /* Frames the encoder's message and queues it; the encoder is left empty. */
 void conn_send_enc(mu_conn *c, mu_enc *e);
 /* Closes after what is queued has gone out. */

@@ -40,9 +40,13 @@ static struct {
     size_t n, cap;
 } pump_list;
 
+static void want_pump(mu_conn *c);
+
 void dispatch_init(const dispatch_config *c)
 {
     cfg = *c;
+    /* A connection that waited for room in its send queue resumes its requests. */
+    conn_set_drain_hook(want_pump);
     refusing = false;
     inflight = 0;
 }
@@ -144,13 +148,20 @@ static void count_reply(mu_code code)
     METRIC_INC(replies[code < MU_E__COUNT ? code : MU_E_INTERNAL]);
 }
 
+static void send_reply_enc(mu_conn *c, mu_enc *e)
+{
+    mu_frame *f = frame_from_enc(e);
+    conn_send_reply(c, f);
+    frame_unref(f);
+}
+
 static void send_error(mu_conn *c, mu_code code, const char *msg)
 {
     mu_enc e;
     frame_enc_init(&e);
     mu_enc_reply_err(&e, c->req->has_rid, c->req->rid, code, msg);
     count_reply(code);
-    conn_send_enc(c, &e);
+    send_reply_enc(c, &e);
     mu_enc_free(&e);
 }
 
@@ -163,7 +174,7 @@ void reply_begin(mu_conn *c, mu_enc *e, uint32_t nfields)
 void reply_end(mu_conn *c, mu_enc *e)
 {
     count_reply(MU_OK);
-    conn_send_enc(c, e);
+    send_reply_enc(c, e);
     mu_enc_free(e);
     finish_call(c);
 }
@@ -212,7 +223,7 @@ void reply_err_retry(mu_conn *c, int64_t wait_ms, const char *msg)
     mu_enc_kstr(&e, "msg", msg);
     mu_enc_kint(&e, "retry_after", wait_ms <= 0 ? 1 : (wait_ms + 999) / 1000);
     count_reply(MU_E_RATE_LIMITED);
-    conn_send_enc(c, &e);
+    send_reply_enc(c, &e);
     mu_enc_free(&e);
     finish_call(c);
 }
@@ -302,7 +313,9 @@ static void handle(mu_conn *c, mu_inmsg *m)
 /* Handles queued requests until one has to wait (for a hash, a commit) or none is left. */
 static void pump(mu_conn *c)
 {
-    while (!c->busy && c->in_head && conn_alive(c) && !c->close_code) {
+    /* A request starts only while the send queue has room, so that replies (which the bound
+     * does not cut off) cannot pile up behind a peer that does not read. */
+    while (!c->busy && c->in_head && conn_alive(c) && !c->close_code && conn_has_room(c)) {
         mu_inmsg *m = c->in_head;
         c->in_head = m->next;
         if (!c->in_head)

@@ -97,19 +97,27 @@ static void enc_dm(mu_enc *e, int64_t id, const char *from, const char *to, cons
 typedef struct {
     mu_frame *f;
     mu_conn *except;
+    int64_t to, id; /* a dm.msg: its recipient and id; else 0 */
 } fan;
 
 static void send_to(mu_conn *c, void *ud)
 {
     fan *x = ud;
-    if (c != x->except)
-        conn_send(c, x->f);
+    if (c == x->except)
+        return;
+    /* The recipient's connection still working through its unread messages after sign-in
+     * (or already past this one) gets it from there, in order and once. */
+    if (x->to && c->user_id == x->to && (c->refill || x->id <= c->push_after))
+        return;
+    conn_send(c, x->f);
 }
 
-/* One frame, queued to every connection of each user (but `except`). */
-static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except)
+/* One frame, queued to every connection of each user (but `except`). A dm.msg gives its
+ * recipient `to` and `id`. */
+static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except, int64_t to,
+                    int64_t id)
 {
-    fan x = {frame_from_enc(e), except};
+    fan x = {frame_from_enc(e), except, to, id};
     mu_enc_free(e);
     conn_foreach_user(user_a, send_to, &x);
     if (user_b && user_b != user_a)
@@ -336,7 +344,7 @@ static void send_done(mu_job *j)
         frame_enc_init(&e);
         mu_enc_event(&e, MU_OP_EV_DM_MSG, 5);
         enc_dm(&e, o->id, o->me_handle, o->peer_handle, o->text, o->text_len, o->ts);
-        fan_out(&e, o->peer, o->me, c);
+        fan_out(&e, o->peer, o->me, c, o->peer, o->id);
     }
     op_free(o);
 }
@@ -414,7 +422,7 @@ static void ack_done(mu_job *j)
         mu_enc_event(&e, MU_OP_EV_DM_READ, 2);
         mu_enc_kstr(&e, "with", o->me_handle);
         mu_enc_kuint(&e, "up_to", o->up_to);
-        fan_out(&e, o->peer, o->me, o->c);
+        fan_out(&e, o->peer, o->me, o->c, 0, 0);
     }
     op_free(o);
 }
@@ -523,8 +531,38 @@ static void push_row(const dm_row *row, void *ud)
     mu_enc_free(&e);
 }
 
-void dm_push_unread(mu_conn *c)
+typedef struct {
+    mu_conn *c;
+    unsigned pushed;
+    bool full;
+} push_page;
+
+static void push_row_if_room(const dm_row *row, void *ud)
 {
-    if (store_dm_unread_for(g_srv->store, c->user_id, push_row, c) < 0)
-        log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
+    push_page *p = ud;
+    if (p->full || !conn_has_room(p->c)) {
+        p->full = true; /* the rest of the page is read again once the queue drains */
+        return;
+    }
+    push_row(row, p->c);
+    p->c->push_after = row->id;
+    p->pushed++;
+}
+
+int dm_push_unread_some(mu_conn *c)
+{
+    enum { PAGE = 32 };
+    for (;;) {
+        push_page p = {c, 0, false};
+        if (store_dm_unread_after(g_srv->store, c->user_id, c->push_after, PAGE,
+                                  push_row_if_room, &p) < 0) {
+            log_error("connection %llu: could not read unread messages",
+                      (unsigned long long)c->id);
+            return -1;
+        }
+        if (p.full)
+            return 0;
+        if (p.pushed < PAGE)
+            return 1;
+    }
 }

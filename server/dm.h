@@ -5,7 +5,9 @@
 
 #include "conn.h"
 
-/* Pushes every unread message of the signed-in user, in id order. */
-void dm_push_unread(mu_conn *c);
+/* Pushes the signed-in user's unread messages with ids above c->push_after, in id order,
+ * while the send queue has room (conn_has_room), moving c->push_after along. Returns 1 when
+ * none is left, 0 when it stopped for room, -1 on a read error. */
+int dm_push_unread_some(mu_conn *c);
 
 #endif

@@ -9,14 +9,30 @@
 #include "peers.h"
 #include "rooms.h"
 
+/* The pushes after sign-in go out as the send queue drains, never past its bound: a backlog
+ * of thousands of messages must not cut off the connection it is meant for. */
+static void push_more(mu_conn *c)
+{
+    c->refill = NULL;
+    if (c->state != CONN_AUTHENTICATED)
+        return;
+    int rc = dm_push_unread_some(c);
+    if (rc == 0) {
+        c->refill = push_more; /* conn_has_room said no: called again when it drains */
+        return;
+    }
+    alerts_push_open(c);
+}
+
 void session_signed_in(mu_conn *c)
 {
-    dm_push_unread(c);
-    alerts_push_open(c);
+    c->push_after = 0;
+    push_more(c);
 }
 
 void session_signed_out(mu_conn *c)
 {
+    c->refill = NULL;
     rooms_leave_all(c);
     conn_deauthenticate(c);
 }

@@ -116,6 +116,19 @@ int store_dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud)
     return each_row(st, fn, ud);
 }
 
+int store_dm_unread_after(mu_store *s, int64_t to, int64_t after, unsigned limit, dm_row_fn fn,
+                          void *ud)
+{
+    sqlite3_stmt *st = store_read(s, DM_COLS "WHERE d.to_id = ? AND d.read = 0 AND d.id > ? "
+                                             "ORDER BY d.id LIMIT ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, to);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, limit);
+    return each_row(st, fn, ud);
+}
+
 int store_dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
 {
     int64_t lo, hi;

@@ -29,6 +29,9 @@ typedef void (*dm_row_fn)(const dm_row *r, void *ud);
 int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit,
                      dm_row_fn fn, void *ud);
 int store_dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud);
+/* At most `limit` unread messages to `to` with an id above `after`, in id order. */
+int store_dm_unread_after(mu_store *s, int64_t to, int64_t after, unsigned limit, dm_row_fn fn,
+                          void *ud);
 
 typedef struct {
     int64_t other_id;

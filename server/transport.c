@@ -23,9 +23,12 @@
 
 static unsigned char *scratch; /* LWS_PRE + FLUSH_MAX, shared: lws copies what it keeps */
 
-/* Once a second: connections that stayed unauthenticated past preauth_timeout_s, and
- * messages whose fragments take longer than fragment_timeout_s. One sweep instead of a timer per connection keeps idle ones cheap. */
+/* Once a second: connections that stayed unauthenticated past preauth_timeout_s, messages
+ * whose fragments take longer than fragment_timeout_s, and closing connections past their
+ * time. One sweep instead of a timer per connection keeps idle ones cheap. */
 #define SWEEP_MS 1000
+/* How long a peer has to answer our close frame once it has gone out. */
+#define CLOSE_ANSWER_MS 2000
 static uv_timer_t sweep_timer;
 static bool sweep_on;
 
@@ -239,12 +242,15 @@ static void tp_flush(mu_conn *c)
         lws_callback_on_writable(c->wsi);
 }
 
-/* A closing connection whose peer does not read is dropped after a few seconds. */
+/* A closing connection is dropped by the sweep: close_grace_s after the close while its
+ * queue is not out, or CLOSE_ANSWER_MS after its close frame went out. lws's own timeout is
+ * only a backstop. */
 static void tp_close_soon(mu_conn *c)
 {
     if (c->wsi && !c->close_armed) {
         c->close_armed = true;
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
+        c->closing_since = uv_now(g_srv->loop);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)g_srv->cfg.close_grace_s + 10);
     }
 }
 
@@ -331,14 +337,38 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     return 0;
 }
 
+/* Ends the TCP connection at once: lws's own close of an established WebSocket would first
+ * wait on a close handshake that this peer has shown it will not do. lws sees the socket end
+ * and closes the connection from its own loop. */
+static void drop_now(mu_conn *c)
+{
+    int fd = lws_get_socket_fd(c->wsi);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
 static void sweep_conn(mu_conn *c, void *ud)
 {
     const mu_config *cfg = &g_srv->cfg;
     uint64_t now = *(const uint64_t *)ud;
     if (!conn_alive(c))
         return;
-    if (c->close_code)
-        return; /* closing: lws drops it after close_grace_s (tp_close_soon) */
+    if (c->close_code) {
+        bool out = c->sq_len == 0 && !lws_partial_buffered(c->wsi);
+        if (out && !c->close_sent_at)
+            c->close_sent_at = now;
+        bool drop = out ? now - c->close_sent_at >= CLOSE_ANSWER_MS
+                        : c->closing_since && now - c->closing_since >= cfg->close_grace_s * 1000;
+        if (drop) {
+            if (!out)
+                log_info("connection %llu: did not read its queue within close_grace_s, "
+                         "dropping it",
+                         (unsigned long long)c->id);
+            drop_now(c);
+        }
+        return;
+    }
     if (c->state == CONN_AUTHENTICATED) {
         c->unauth_since = 0;
     } else if (!c->unauth_since) {

@@ -150,19 +150,56 @@ static void test_send_queue_bound(void **st)
     unsigned char buf[16];
     conn_take_output(c, buf, sizeof(buf));
     send_n(c, 2000);
-    /* Cut off: the started frame is kept so that the close frame parses, the rest dropped. */
+    /* Cut off: the new frame is dropped, what was queued stays and the close frame follows it
+     * (PROTOCOL.md: the queued bytes go out, then the close frame). */
     assert_int_equal(c->close_code, CLOSE_TRY_LATER);
-    assert_int_equal(c->sq_len, 2);
+    assert_int_equal(c->sq_len, 4);
     assert_int_equal(fake.close_soons, 1);
     assert_int_equal(g_metrics.slow_consumers, slow + 1);
     /* Nothing more is queued to it. */
     send_n(c, 1);
-    assert_int_equal(c->sq_len, 2);
+    assert_int_equal(c->sq_len, 4);
     size_t rest = c->sq_bytes - c->head_off;
-    unsigned char out[2048];
+    unsigned char out[8192];
     assert_int_equal(conn_take_output(c, out, sizeof(out)), rest);
     assert_int_equal(out[rest - 4], 0x88); /* the close frame comes last */
     assert_int_equal(out[rest - 2] << 8 | out[rest - 1], 1013);
+    conn_gone(c);
+}
+
+static int drained_calls;
+static void on_drained(mu_conn *c)
+{
+    drained_calls++;
+}
+
+/* Replies are not cut off by the bound; the request layer waits for room instead, and hears
+ * when the queue has drained to half. */
+static void test_replies_and_room(void **st)
+{
+    mu_conn *c = fake_conn();
+    drained_calls = 0;
+    conn_set_drain_hook(on_drained);
+    send_n(c, 1000);
+    mu_enc e;
+    frame_enc_init(&e);
+    char big[BOUND * 2];
+    memset(big, 'r', sizeof(big));
+    mu_enc_strn(&e, big, sizeof(big));
+    mu_frame *f = frame_from_enc(&e);
+    mu_enc_free(&e);
+    conn_send_reply(c, f);
+    conn_send_reply(c, f);
+    frame_unref(f);
+    assert_int_equal(c->close_code, 0);
+    assert_int_equal(c->sq_len, 3);
+    assert_false(conn_has_room(c));
+    unsigned char out[BOUND * 6];
+    conn_take_output(c, out, sizeof(out));
+    assert_true(conn_has_room(c));
+    conn_flush_pending();
+    assert_int_equal(drained_calls, 1);
+    conn_set_drain_hook(NULL);
     conn_gone(c);
 }
 
@@ -219,6 +256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_message_past_the_bound_alone_still_goes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replies_and_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_reading_once_per_change, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
