@@ -354,11 +354,13 @@ static void test_preauth_timeout(void **st)
     srv_start(&s, "preauth_timeout_s = 2\n", 0);
     srv_user_add(&s, "jamie", PW, "member");
     raw_ws idle, busy, in;
-    assert_int_equal(open_as(&idle, &s, NULL, NULL), 101);
-    assert_int_equal(open_as(&busy, &s, NULL, NULL), 101);
+    /* Signed in before the others connect: Argon2id on a loaded machine can take longer than the
+     * timeout, and this connection is here to show that a signed-in one stays. */
     assert_int_equal(open_as(&in, &s, NULL, NULL), 101);
     login(&in, "jamie", PW, "ok", NULL);
     double t0 = mono_ms();
+    assert_int_equal(open_as(&idle, &s, NULL, NULL), 101);
+    assert_int_equal(open_as(&busy, &s, NULL, NULL), 101);
     /* pings do not keep an unauthenticated connection open */
     for (int i = 0; i < 2; i++) {
         call(&busy, "ping", NULL, NULL, NULL, NULL, "ok", NULL);
@@ -367,7 +369,7 @@ static void test_preauth_timeout(void **st)
     assert_int_equal(raw_wait_close(&idle, 8000), 1008);
     double waited = mono_ms() - t0;
     assert_true(waited > 1000 && waited < 5000);
-    assert_int_equal(raw_wait_close(&busy, 5000), 1008);
+    assert_int_equal(raw_wait_close(&busy, 8000), 1008);
     /* a signed-in connection stays */
     usleep(300000);
     call(&in, "ping", NULL, NULL, NULL, NULL, "ok", NULL);
