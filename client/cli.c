@@ -6,7 +6,8 @@
 #include "cli.h"
 
 const char cli_usage[] =
-    "usage: mutual [--server URL] COMMAND [ARGS]     (URL: ws://HOST:PORT, wss://..., or HOST:PORT)\n"
+    "usage: mutual [--server URL] COMMAND [ARGS]     (URL: ws://HOST:PORT, wss://..., or "
+    "HOST:PORT)\n"
     "commands:\n"
     "  register HANDLE [--role member|family]   create an account and sign in\n"
     "  login HANDLE                              sign in; the session is saved\n"
@@ -114,7 +115,9 @@ int main(int argc, char **argv)
     session saved;
     bool have = session_load(&saved) == 0;
     cli_ctx cx = {.server_opt = server_opt,
-                  .server = server_opt ? server_opt : have ? saved.server : CLI_DEFAULT_SERVER};
+                  .server = server_opt ? server_opt
+                            : have     ? saved.server
+                                       : CLI_DEFAULT_SERVER};
     for (size_t n = 0; n < sizeof(commands) / sizeof(commands[0]); n++)
         if (!strcmp(name, commands[n].name))
             return commands[n].fn(&cx, argc - i, argv + i);

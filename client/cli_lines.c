@@ -72,4 +72,3 @@ void reader_stop(line_reader *lr)
         uv_read_stop(&lr->in.s);
     uv_close(&lr->in.h, NULL);
 }
-

@@ -117,7 +117,8 @@ static void on_reply(mu_client *c, const mu_msg *reply, void *ud)
         if (reply)
             mt->pause_until_ms = now_ms() + 1000;
     } else if (!mu_msg_ok(reply)) {
-        printf("   -- %s: %s (%s) --\n", p->what, mu_msg_text(reply) ? mu_msg_text(reply) : "refused",
+        printf("   -- %s: %s (%s) --\n", p->what,
+               mu_msg_text(reply) ? mu_msg_text(reply) : "refused",
                mu_msg_code(reply) ? mu_msg_code(reply) : "?");
     } else if (!p->text && p->what[0]) {
         printf("   -- done: %s --\n", p->what);
@@ -428,9 +429,10 @@ static void show_event(meeting *mt, const mu_msg *ev)
         joined(mt, ev, false);
     } else if (!strcmp(op, MU_OPNAME_EV_ROOM_DENIED) || !strcmp(op, MU_OPNAME_EV_ROOM_CLOSED) ||
                !strcmp(op, MU_OPNAME_EV_ROOM_REMOVED)) {
-        printf("   -- %s --\n", !strcmp(op, MU_OPNAME_EV_ROOM_DENIED)   ? "you were not let in"
-                                : !strcmp(op, MU_OPNAME_EV_ROOM_CLOSED) ? "the meeting has closed"
-                                                                        : "a facilitator removed you");
+        printf("   -- %s --\n", !strcmp(op, MU_OPNAME_EV_ROOM_DENIED) ? "you were not let in"
+                                : !strcmp(op, MU_OPNAME_EV_ROOM_CLOSED)
+                                    ? "the meeting has closed"
+                                    : "a facilitator removed you");
         mt->left = true;
     } else if (!strcmp(op, MU_OPNAME_EV_REPLY) && !mu_msg_ok(ev)) {
         printf("   -- %s --\n", mu_msg_text(ev) ? mu_msg_text(ev) : "refused");

@@ -70,8 +70,8 @@ const char *parse_word(const char *s, const char *const *words)
 }
 
 const char *const parse_use_words[] = {"none", "as_planned", "more_than_planned", NULL};
-const char *const parse_stage_words[] = {"precontemplation", "contemplation", "preparation",
-                                         "action", "maintenance", "relapse", NULL};
+const char *const parse_stage_words[] = {
+    "precontemplation", "contemplation", "preparation", "action", "maintenance", "relapse", NULL};
 const char *const parse_share_words[] = {"none", "alerts", "scores", NULL};
 const char *const parse_role_words[] = {"member", "family", "mentor", "admin", NULL};
 const char *const parse_audience_words[] = {"open", "recovery", "carers", "mentors", NULL};

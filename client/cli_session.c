@@ -250,7 +250,6 @@ void print_time(int64_t ts_ms)
     printf("%s", buf);
 }
 
-
 int simple_call(const char *server_opt, mu_req *r, const char *ok_text)
 {
     conn k = {0};
@@ -267,4 +266,3 @@ int simple_call(const char *server_opt, mu_req *r, const char *ok_text)
     close_conn(&k);
     return rc;
 }
-

@@ -184,8 +184,8 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
         c->o_head = m->next;
         if (!c->o_head)
             c->o_tail = NULL;
-        int w = lws_write(wsi, m->buf + LWS_PRE, m->len,
-                          m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        int w =
+            lws_write(wsi, m->buf + LWS_PRE, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
         free(m->buf);
         free(m);
         if (w < 0)
@@ -224,15 +224,13 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
                 client_destroy(c);
         }
         return 0;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }
 
 static const struct lws_protocols client_protocols[] = {
-    {"mutual-client", cb_client, 0, 4096, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0}};
+    {"mutual-client", cb_client, 0, 4096, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static void quiet_log(int level, const char *line)
 {
@@ -452,10 +450,22 @@ int mu_client_send_raw(mu_client *c, const void *bytes, size_t n, bool binary)
     return 0;
 }
 
-const mu_msg *mu_client_welcome(const mu_client *c) { return c->welcome; }
-bool mu_client_is_open(const mu_client *c) { return c->welcome && !c->ended; }
-int mu_client_close_code(const mu_client *c) { return c->close_code; }
-void *mu_client_userdata(const mu_client *c) { return c->ud; }
+const mu_msg *mu_client_welcome(const mu_client *c)
+{
+    return c->welcome;
+}
+bool mu_client_is_open(const mu_client *c)
+{
+    return c->welcome && !c->ended;
+}
+int mu_client_close_code(const mu_client *c)
+{
+    return c->close_code;
+}
+void *mu_client_userdata(const mu_client *c)
+{
+    return c->ud;
+}
 
 void mu_client_free(mu_client *c)
 {

@@ -237,9 +237,6 @@ int cmd_help(const cli_ctx *cx, int argc, char **argv)
     return 0;
 }
 
-
-
-
 int cmd_register(const cli_ctx *cx, int argc, char **argv)
 {
     return auth(cx, argc, argv, true);
@@ -249,8 +246,6 @@ int cmd_login(const cli_ctx *cx, int argc, char **argv)
 {
     return auth(cx, argc, argv, false);
 }
-
-
 
 int cmd_export(const cli_ctx *cx, int argc, char **argv)
 {
@@ -322,8 +317,7 @@ int cmd_password(const cli_ctx *cx, int argc, char **argv)
     memset(old, 0, sizeof(old));
     memset(pw, 0, sizeof(pw));
     memset(again, 0, sizeof(again));
-    return simple_call(cx->server_opt, r,
-                       "password changed; your other sessions are signed out");
+    return simple_call(cx->server_opt, r, "password changed; your other sessions are signed out");
 }
 
 int cmd_delete(const cli_ctx *cx, int argc, char **argv)

@@ -151,8 +151,8 @@ static bool ask_all(answers *an, bool family)
             return false;
         an->have_craving = rc == ASK_OK;
     }
-    rc = ask_int("How well did you sleep last night, from 0 (not at all) to 10 (very well)?", 0,
-                 10, true, &an->sleep);
+    rc = ask_int("How well did you sleep last night, from 0 (not at all) to 10 (very well)?", 0, 10,
+                 true, &an->sleep);
     if (rc == ASK_EOF)
         return false;
     an->have_sleep = rc == ASK_OK;
@@ -211,9 +211,9 @@ static int parse_flags(answers *an, int *tz, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
-        static const char *const known[] = {"--mood", "--craving", "--sleep", "--use",
-                                            "--stage", "--who5", "--barc10", "--trigger",
-                                            "--note", "--tz", NULL};
+        static const char *const known[] = {"--mood",  "--craving", "--sleep",  "--use",
+                                            "--stage", "--who5",    "--barc10", "--trigger",
+                                            "--note",  "--tz",      NULL};
         bool is_known = false;
         for (int j = 0; known[j]; j++)
             is_known |= !strcmp(o, known[j]);

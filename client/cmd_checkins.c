@@ -10,8 +10,8 @@
 
 void checkin_print_header(void)
 {
-    printf("%-10s %4s %7s %5s  %-17s %-6s %s\n", "DATE", "MOOD", "CRAVING", "SLEEP", "USE",
-           "WHO-5", "FLAGS");
+    printf("%-10s %4s %7s %5s  %-17s %-6s %s\n", "DATE", "MOOD", "CRAVING", "SLEEP", "USE", "WHO-5",
+           "FLAGS");
 }
 
 static void opt_int(const mu_value *c, const char *key, char *out, size_t cap, const char *unit)
@@ -48,14 +48,13 @@ static const char *spark(int64_t v)
 }
 
 /* --days N (lo..hi) and at most one handle; 0, or 2 with the reason on stderr. */
-static int parse_days_args(int argc, char **argv, long lo, long hi, long *days,
-                           const char **handle)
+static int parse_days_args(int argc, char **argv, long lo, long hi, long *days, const char **handle)
 {
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--days")) {
             if (i + 1 >= argc || !parse_int(argv[i + 1], lo, hi, days)) {
-                fprintf(stderr, "mutual: --days must be a whole number from %ld to %ld%s%s%s\n",
-                        lo, hi, i + 1 < argc ? ", not '" : "", i + 1 < argc ? argv[i + 1] : "",
+                fprintf(stderr, "mutual: --days must be a whole number from %ld to %ld%s%s%s\n", lo,
+                        hi, i + 1 < argc ? ", not '" : "", i + 1 < argc ? argv[i + 1] : "",
                         i + 1 < argc ? "'" : "");
                 return 2;
             }
@@ -161,8 +160,8 @@ int cmd_summary(const cli_ctx *cx, int argc, char **argv)
         const mu_value *v = mu_msg_root(m);
         int64_t count = mu_value_get_int(v, "count", 0);
         printf("last %lld days: %lld check-in%s, %lld missed\n",
-               (long long)mu_value_get_int(v, "days", 0), (long long)count,
-               count == 1 ? "" : "s", (long long)mu_value_get_int(v, "missed", 0));
+               (long long)mu_value_get_int(v, "days", 0), (long long)count, count == 1 ? "" : "s",
+               (long long)mu_value_get_int(v, "missed", 0));
         int64_t streak = mu_value_get_int(v, "streak", 0);
         printf("streak %lld day%s (best %lld)\n", (long long)streak, streak == 1 ? "" : "s",
                (long long)mu_value_get_int(v, "best_streak", 0));
@@ -264,8 +263,10 @@ int cmd_ack(const cli_ctx *cx, int argc, char **argv)
     for (size_t i = 0; i < mu_value_len(list); i++) {
         const mu_value *a = mu_value_at(list, i);
         if (mu_value_get_int(a, "id", 0) == id) {
-            snprintf(kind, sizeof(kind), "%s", mu_value_get_str(a, "kind") ? mu_value_get_str(a, "kind") : "");
-            snprintf(who, sizeof(who), "%s", mu_value_get_str(a, "handle") ? mu_value_get_str(a, "handle") : "");
+            snprintf(kind, sizeof(kind), "%s",
+                     mu_value_get_str(a, "kind") ? mu_value_get_str(a, "kind") : "");
+            snprintf(who, sizeof(who), "%s",
+                     mu_value_get_str(a, "handle") ? mu_value_get_str(a, "handle") : "");
         }
     }
     mu_msg_free(m);

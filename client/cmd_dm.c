@@ -185,4 +185,3 @@ int cmd_inbox(const cli_ctx *cx, int argc, char **argv)
     close_conn(&k);
     return rc;
 }
-

@@ -25,7 +25,10 @@ static void print_room_line(const mu_value *r)
              (long long)mu_value_get_int(r, "capacity", 0));
     printf("%-20s %-8s %-9s %-6s %9s  %s", mu_value_get_str(r, "room"),
            format && *format ? format : "-", mu_value_get_str(r, "audience"),
-           !open ? "closed" : locked ? "locked" : "OPEN", here, mu_value_get_str(r, "name"));
+           !open    ? "closed"
+           : locked ? "locked"
+                    : "OPEN",
+           here, mu_value_get_str(r, "name"));
     const mu_value *sched = mu_value_get(r, "schedule");
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     for (size_t i = 0; i < mu_value_len(sched); i++) {
@@ -119,7 +122,7 @@ static int room_options(mu_req *r, int argc, char **argv, bool create)
             continue;
         }
         static const char *const valued[] = {"--name", "--audience", "--format", "--capacity",
-                                             "--slot", "--backlog", NULL};
+                                             "--slot", "--backlog",  NULL};
         bool known = false;
         for (int j = 0; valued[j]; j++)
             known |= !strcmp(o, valued[j]);
@@ -139,15 +142,19 @@ static int room_options(mu_req *r, int argc, char **argv, bool create)
             mu_req_str(r, o + 2, v);
         } else if (!strcmp(o, "--audience")) {
             if (!(w = parse_word(v, parse_audience_words))) {
-                fprintf(stderr, "mutual: --audience: '%s' is not open, recovery, carers or "
-                                "mentors\n", v);
+                fprintf(stderr,
+                        "mutual: --audience: '%s' is not open, recovery, carers or "
+                        "mentors\n",
+                        v);
                 return 2;
             }
             mu_req_str(r, "audience", w);
         } else if (!strcmp(o, "--backlog")) {
             if (!(w = parse_word(v, parse_backlog_words))) {
-                fprintf(stderr, "mutual: --backlog: '%s' is not join (what is said after one "
-                                "first joined) or recent\n", v);
+                fprintf(stderr,
+                        "mutual: --backlog: '%s' is not join (what is said after one "
+                        "first joined) or recent\n",
+                        v);
                 return 2;
             }
             mu_req_str(r, "backlog", w);
@@ -225,14 +232,16 @@ int cmd_room(const cli_ctx *cx, int argc, char **argv)
             return 2;
         }
         snprintf(done, sizeof(done), "room %s %s", slug, create ? "created" : "updated");
-    } else if (argc == 2 && (!strcmp(verb, "open") || !strcmp(verb, "close") ||
-                             !strcmp(verb, "delete"))) {
+    } else if (argc == 2 &&
+               (!strcmp(verb, "open") || !strcmp(verb, "close") || !strcmp(verb, "delete"))) {
         r = mu_req_new(!strcmp(verb, "open")    ? MU_OPNAME_ROOM_OPEN
                        : !strcmp(verb, "close") ? MU_OPNAME_ROOM_CLOSE
                                                 : MU_OPNAME_ROOM_DELETE);
         mu_req_str(r, "room", slug);
         snprintf(done, sizeof(done), "room %s %s", slug,
-                 verb[0] == 'o' ? "is open" : verb[0] == 'c' ? "is closed" : "deleted");
+                 verb[0] == 'o'   ? "is open"
+                 : verb[0] == 'c' ? "is closed"
+                                  : "deleted");
     } else {
         fprintf(stderr, "mutual: room takes create, update, open, close or delete\n");
         return 2;

@@ -30,8 +30,7 @@ static bool terminate_strings(msgpack_object *o, msgpack_zone *z)
                 !terminate_strings(&o->via.map.ptr[i].val, z))
                 return false;
         return true;
-    default:
-        return true;
+    default: return true;
     }
 }
 
@@ -82,8 +81,7 @@ const char *mu_msg_op(const mu_msg *m)
 bool mu_msg_ok(const mu_msg *m)
 {
     bool ok = false;
-    return m && strcmp(mu_msg_op(m), "reply") == 0 && mu_value_bool(mu_msg_get(m, "ok"), &ok) &&
-           ok;
+    return m && strcmp(mu_msg_op(m), "reply") == 0 && mu_value_bool(mu_msg_get(m, "ok"), &ok) && ok;
 }
 
 const char *mu_msg_code(const mu_msg *m)

@@ -53,7 +53,10 @@ mu_sync *mu_sync_new(void)
     return s;
 }
 
-uv_loop_t *mu_sync_loop(mu_sync *s) { return &s->loop; }
+uv_loop_t *mu_sync_loop(mu_sync *s)
+{
+    return &s->loop;
+}
 
 static bool connected_or_ended(void *arg)
 {

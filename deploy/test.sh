@@ -5,13 +5,18 @@
 #   2. the browser app in a headless Chromium (tests/web), beside
 #   3. the AddressSanitizer + UndefinedBehaviorSanitizer build and its tests;
 #   4. the ThreadSanitizer build and its tests;
-#   5. short libFuzzer runs of every target in tests/fuzz (when clang is present).
+#   5. short libFuzzer runs of every target in tests/fuzz (when clang is present);
+# after a style check of every C file against .clang-format.
 # Any failure, sanitizer report, leak or accessibility violation fails the run.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
 ctest_jobs=${MUTUAL_CTEST_JOBS:-8}
 bash "$top/deploy/install-deps.sh"
+
+echo "== style (clang-format --dry-run --Werror, .clang-format)"
+(cd "$top" && git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror)
+echo "style: clean"
 
 echo "== plain build"
 # MUTUAL_TESTS=ON always: deploy/run.sh configures the same build/ with the tests off.

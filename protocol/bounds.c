@@ -36,26 +36,44 @@ bool mu_msgpack_bounded(const void *buf, size_t len)
             payload = t & 0x1f;
         } else {
             switch (t) {
-            case 0xc4: case 0xd9: lenbytes = 1; break;          /* bin8, str8 */
-            case 0xc5: case 0xda: lenbytes = 2; break;          /* bin16, str16 */
-            case 0xc6: case 0xdb: lenbytes = 4; break;          /* bin32, str32 */
-            case 0xc7: lenbytes = 1; extra = 1; break;          /* ext8 */
-            case 0xc8: lenbytes = 2; extra = 1; break;          /* ext16 */
-            case 0xc9: lenbytes = 4; extra = 1; break;          /* ext32 */
-            case 0xca: payload = 4; break;                      /* float32 */
-            case 0xcb: payload = 8; break;                      /* float64 */
-            case 0xcc: case 0xd0: payload = 1; break;
-            case 0xcd: case 0xd1: payload = 2; break;
-            case 0xce: case 0xd2: payload = 4; break;
-            case 0xcf: case 0xd3: payload = 8; break;
-            case 0xd4: payload = 2; break;                      /* fixext 1..16 */
+            case 0xc4:
+            case 0xd9: lenbytes = 1; break; /* bin8, str8 */
+            case 0xc5:
+            case 0xda: lenbytes = 2; break; /* bin16, str16 */
+            case 0xc6:
+            case 0xdb: lenbytes = 4; break; /* bin32, str32 */
+            case 0xc7:
+                lenbytes = 1;
+                extra = 1;
+                break; /* ext8 */
+            case 0xc8:
+                lenbytes = 2;
+                extra = 1;
+                break; /* ext16 */
+            case 0xc9:
+                lenbytes = 4;
+                extra = 1;
+                break;                     /* ext32 */
+            case 0xca: payload = 4; break; /* float32 */
+            case 0xcb: payload = 8; break; /* float64 */
+            case 0xcc:
+            case 0xd0: payload = 1; break;
+            case 0xcd:
+            case 0xd1: payload = 2; break;
+            case 0xce:
+            case 0xd2: payload = 4; break;
+            case 0xcf:
+            case 0xd3: payload = 8; break;
+            case 0xd4: payload = 2; break; /* fixext 1..16 */
             case 0xd5: payload = 3; break;
             case 0xd6: payload = 5; break;
             case 0xd7: payload = 9; break;
             case 0xd8: payload = 17; break;
-            case 0xdc: case 0xde: lenbytes = 2; break;          /* array16, map16 */
-            case 0xdd: case 0xdf: lenbytes = 4; break;          /* array32, map32 */
-            default: return false;                              /* 0xc1: never used */
+            case 0xdc:
+            case 0xde: lenbytes = 2; break; /* array16, map16 */
+            case 0xdd:
+            case 0xdf: lenbytes = 4; break; /* array32, map32 */
+            default: return false;          /* 0xc1: never used */
             }
             if (lenbytes) {
                 if (len - at < lenbytes)

@@ -175,8 +175,7 @@ static mu_code check_scalar(const msgpack_object *o, mu_type t, int64_t lo, int6
         } else {
             if (!mu_handle_fold(p, n, out ? out->v.h : (char[MU_HANDLE_MAX + 1]){0})) {
                 mu_error_set(err, MU_E_BAD_REQUEST,
-                             "%s must be 3 to 32 characters of a-z, 0-9, '_', '.' and '-'.",
-                             what);
+                             "%s must be 3 to 32 characters of a-z, 0-9, '_', '.' and '-'.", what);
                 return MU_E_BAD_REQUEST;
             }
             return MU_OK;
@@ -232,8 +231,7 @@ static mu_code check_scalar(const msgpack_object *o, mu_type t, int64_t lo, int6
         if (out)
             out->v.o = o;
         return MU_OK;
-    case MU_T_ARRAY:
-        break;
+    case MU_T_ARRAY: break;
     }
     mu_error_set(err, MU_E_INTERNAL, "%s has a type the table does not support.", what);
     return MU_E_INTERNAL;
@@ -263,18 +261,18 @@ mu_code mu_request_validate(mu_request *r, const mu_limits *lim, mu_error *err)
             uint32_t n = o->via.array.size;
             if ((int64_t)n < f->min || (int64_t)n > f->max) {
                 if (f->min == f->max)
-                    mu_error_set(err, MU_E_BAD_REQUEST, "%s must have exactly %lld items.",
-                                 f->name, (long long)f->min);
+                    mu_error_set(err, MU_E_BAD_REQUEST, "%s must have exactly %lld items.", f->name,
+                                 (long long)f->min);
                 else
-                    mu_error_set(err, MU_E_BAD_REQUEST, "%s must have %lld to %lld items.",
-                                 f->name, (long long)f->min, (long long)f->max);
+                    mu_error_set(err, MU_E_BAD_REQUEST, "%s must have %lld to %lld items.", f->name,
+                                 (long long)f->min, (long long)f->max);
                 return MU_E_BAD_REQUEST;
             }
             for (uint32_t k = 0; k < n; k++) {
                 char what[64];
                 snprintf(what, sizeof(what), "%s item %u", f->name, k + 1);
-                c = check_scalar(&o->via.array.ptr[k], f->elem, f->emin, f->emax, false,
-                                 f->values, what, NULL, err);
+                c = check_scalar(&o->via.array.ptr[k], f->elem, f->emin, f->emax, false, f->values,
+                                 what, NULL, err);
                 if (c != MU_OK)
                     return c;
             }
@@ -347,8 +345,14 @@ const char *mu_enc_payload(const mu_enc *e, size_t *len)
     return e->sb.data + e->reserve;
 }
 
-void mu_enc_map(mu_enc *e, uint32_t n) { msgpack_pack_map(&e->pk, n); }
-void mu_enc_array(mu_enc *e, uint32_t n) { msgpack_pack_array(&e->pk, n); }
+void mu_enc_map(mu_enc *e, uint32_t n)
+{
+    msgpack_pack_map(&e->pk, n);
+}
+void mu_enc_array(mu_enc *e, uint32_t n)
+{
+    msgpack_pack_array(&e->pk, n);
+}
 void mu_enc_strn(mu_enc *e, const char *s, size_t n)
 {
     msgpack_pack_str(&e->pk, n);
@@ -361,8 +365,14 @@ void mu_enc_str(mu_enc *e, const char *s)
     else
         msgpack_pack_nil(&e->pk);
 }
-void mu_enc_uint(mu_enc *e, uint64_t v) { msgpack_pack_uint64(&e->pk, v); }
-void mu_enc_int(mu_enc *e, int64_t v) { msgpack_pack_int64(&e->pk, v); }
+void mu_enc_uint(mu_enc *e, uint64_t v)
+{
+    msgpack_pack_uint64(&e->pk, v);
+}
+void mu_enc_int(mu_enc *e, int64_t v)
+{
+    msgpack_pack_int64(&e->pk, v);
+}
 void mu_enc_bool(mu_enc *e, bool v)
 {
     if (v)
@@ -370,11 +380,26 @@ void mu_enc_bool(mu_enc *e, bool v)
     else
         msgpack_pack_false(&e->pk);
 }
-void mu_enc_nil(mu_enc *e) { msgpack_pack_nil(&e->pk); }
-void mu_enc_double(mu_enc *e, double v) { msgpack_pack_double(&e->pk, v); }
-void mu_enc_obj(mu_enc *e, const msgpack_object *o) { msgpack_pack_object(&e->pk, *o); }
-void mu_enc_raw(mu_enc *e, const void *p, size_t n) { enc_write(&e->sb, p, n); }
-void mu_enc_key(mu_enc *e, const char *k) { mu_enc_str(e, k); }
+void mu_enc_nil(mu_enc *e)
+{
+    msgpack_pack_nil(&e->pk);
+}
+void mu_enc_double(mu_enc *e, double v)
+{
+    msgpack_pack_double(&e->pk, v);
+}
+void mu_enc_obj(mu_enc *e, const msgpack_object *o)
+{
+    msgpack_pack_object(&e->pk, *o);
+}
+void mu_enc_raw(mu_enc *e, const void *p, size_t n)
+{
+    enc_write(&e->sb, p, n);
+}
+void mu_enc_key(mu_enc *e, const char *k)
+{
+    mu_enc_str(e, k);
+}
 void mu_enc_append(mu_enc *e, mu_enc *part)
 {
     size_t len;

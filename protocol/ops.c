@@ -10,14 +10,16 @@ static const char *const roles_open[] = {"member", "family", NULL};
 static const char *const roles_all[] = {"member", "family", "mentor", "admin", NULL};
 static const char *const audiences[] = {"open", "recovery", "carers", "mentors", NULL};
 static const char *const uses[] = {"none", "as_planned", "more_than_planned", NULL};
-static const char *const stages[] = {"precontemplation", "contemplation", "preparation",
-                                     "action", "maintenance", "relapse", NULL};
+static const char *const stages[] = {"precontemplation", "contemplation", "preparation", "action",
+                                     "maintenance",      "relapse",       NULL};
 static const char *const shares[] = {"none", "alerts", "scores", NULL};
 static const char *const backlogs[] = {"join", "recent", NULL};
 
 /* Shorthands keep each field on one line. */
 #define REQ true
 #define OPT false
+/* A shorthand a line reads better than the braces clang-format would add. */
+/* clang-format off */
 #define STR(n, rq, lo, hi) {n, MU_T_STR, rq, false, MU_LIM_FIXED, lo, hi, 0, 0, 0, NULL}
 #define TEXT(n, rq, lo, src) {n, MU_T_STR, rq, true, src, lo, 0, 0, 0, 0, NULL}
 #define HANDLE(n, rq) {n, MU_T_HANDLE, rq, false, MU_LIM_FIXED, 0, 0, 0, 0, 0, NULL}
@@ -30,24 +32,33 @@ static const char *const backlogs[] = {"join", "recent", NULL};
 #define ARRAY(n, rq, lo, hi, et, elo, ehi) \
     {n, MU_T_ARRAY, rq, false, MU_LIM_FIXED, lo, hi, et, elo, ehi, NULL}
 #define ANY(n, rq) {n, MU_T_ANY, rq, false, MU_LIM_FIXED, 0, 0, 0, 0, 0, NULL}
+/* clang-format on */
 
 static const mu_field f_none[] = {{0}};
-static const mu_field f_register[] = {
-    HANDLE("handle", REQ), STR("password", REQ, 8, 128), ENUM("role", OPT, roles_open)};
+static const mu_field f_register[] = {HANDLE("handle", REQ), STR("password", REQ, 8, 128),
+                                      ENUM("role", OPT, roles_open)};
 static const mu_field f_login[] = {HANDLE("handle", REQ), STR("password", REQ, 1, 128)};
 static const mu_field f_resume[] = {STR("token", REQ, 1, 256)};
 static const mu_field f_password_set[] = {STR("old", REQ, 1, 128), STR("new", REQ, 8, 128)};
 
 static const mu_field f_room[] = {SLUG("room", REQ)};
-static const mu_field f_room_create[] = {
-    SLUG("room", REQ),         STR("name", REQ, 1, 80),          ENUM("audience", REQ, audiences),
-    STR("format", OPT, 0, 40), ARRAY("schedule", OPT, 0, 14, MU_T_ANY, 0, 0),
-    UINT("capacity", OPT, 2, 1000), BOOL("persistent", OPT), ENUM("backlog", OPT, backlogs),
-    BOOL("listed", OPT)};
-static const mu_field f_room_update[] = {
-    SLUG("room", REQ), STR("name", OPT, 1, 80), STR("format", OPT, 0, 40),
-    ARRAY("schedule", OPT, 0, 14, MU_T_ANY, 0, 0), UINT("capacity", OPT, 2, 1000),
-    BOOL("persistent", OPT), ENUM("backlog", OPT, backlogs), BOOL("listed", OPT)};
+static const mu_field f_room_create[] = {SLUG("room", REQ),
+                                         STR("name", REQ, 1, 80),
+                                         ENUM("audience", REQ, audiences),
+                                         STR("format", OPT, 0, 40),
+                                         ARRAY("schedule", OPT, 0, 14, MU_T_ANY, 0, 0),
+                                         UINT("capacity", OPT, 2, 1000),
+                                         BOOL("persistent", OPT),
+                                         ENUM("backlog", OPT, backlogs),
+                                         BOOL("listed", OPT)};
+static const mu_field f_room_update[] = {SLUG("room", REQ),
+                                         STR("name", OPT, 1, 80),
+                                         STR("format", OPT, 0, 40),
+                                         ARRAY("schedule", OPT, 0, 14, MU_T_ANY, 0, 0),
+                                         UINT("capacity", OPT, 2, 1000),
+                                         BOOL("persistent", OPT),
+                                         ENUM("backlog", OPT, backlogs),
+                                         BOOL("listed", OPT)};
 static const mu_field f_room_join[] = {SLUG("room", REQ), UINT("since", OPT, 0, INT64_MAX)};
 static const mu_field f_room_say[] = {SLUG("room", REQ), TEXT("text", REQ, 1, MU_LIM_TEXT),
                                       STR("cid", OPT, 1, 64)};
@@ -69,17 +80,16 @@ static const mu_field f_dm_ack[] = {HANDLE("with", REQ), UINT("up_to", REQ, 0, I
 static const mu_field f_dm_history[] = {HANDLE("with", REQ), UINT("before", OPT, 0, INT64_MAX),
                                         UINT("limit", OPT, 1, 200)};
 
-static const mu_field f_checkin_submit[] = {
-    INT("tz", REQ, -720, 840),
-    INT("mood", REQ, 0, 10),
-    INT("craving", OPT, 0, 10),
-    INT("sleep", OPT, 0, 10),
-    ENUM("use", OPT, uses),
-    ENUM("stage", OPT, stages),
-    ARRAY("who5", OPT, 5, 5, MU_T_INT, 0, 5),
-    ARRAY("barc10", OPT, 10, 10, MU_T_INT, 1, 6),
-    ARRAY("triggers", OPT, 0, 10, MU_T_STR, 1, 40),
-    TEXT("note", OPT, 0, MU_LIM_NOTE)};
+static const mu_field f_checkin_submit[] = {INT("tz", REQ, -720, 840),
+                                            INT("mood", REQ, 0, 10),
+                                            INT("craving", OPT, 0, 10),
+                                            INT("sleep", OPT, 0, 10),
+                                            ENUM("use", OPT, uses),
+                                            ENUM("stage", OPT, stages),
+                                            ARRAY("who5", OPT, 5, 5, MU_T_INT, 0, 5),
+                                            ARRAY("barc10", OPT, 10, 10, MU_T_INT, 1, 6),
+                                            ARRAY("triggers", OPT, 0, 10, MU_T_STR, 1, 40),
+                                            TEXT("note", OPT, 0, MU_LIM_NOTE)};
 static const mu_field f_checkin_list[] = {DATE("from", OPT), DATE("to", OPT)};
 static const mu_field f_checkin_summary[] = {UINT("days", REQ, 7, 365)};
 static const mu_field f_consent_set[] = {ENUM("share", REQ, shares)};
@@ -100,12 +110,12 @@ static const mu_field f_test_clock[] = {UINT("advance", REQ, 1, 31536000)};
 static const mu_field f_plan_set[] = {ANY("plan", REQ)};
 static const mu_field f_mentee_plan[] = {HANDLE("handle", REQ)};
 static const char *const service_categories[] = {
-    "crisis", "mutual_aid", "treatment", "harm_reduction", "family", "mental_health",
-    "housing", "employment", "other", NULL};
+    "crisis",        "mutual_aid", "treatment",  "harm_reduction", "family",
+    "mental_health", "housing",    "employment", "other",          NULL};
 static const mu_field f_services_list[] = {ENUM("category", OPT, service_categories),
                                            STR("region", OPT, 1, 100)};
 /* The url's scheme is checked by the server (services.c). */
-#define SERVICE_FIELDS                                                                      \
+#define SERVICE_FIELDS                                                                       \
     STR("name", REQ, 1, 120), ENUM("category", REQ, service_categories),                     \
         STR("description", OPT, 1, 500), STR("phone", OPT, 1, 100), STR("url", OPT, 1, 300), \
         STR("hours", OPT, 1, 100), STR("region", OPT, 1, 100), STR("referral", OPT, 1, 200)

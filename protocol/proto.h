@@ -49,8 +49,8 @@ typedef enum {
     MU_T_UINT,   /* non-negative integer; min/max are values */
     MU_T_INT,    /* any integer; min/max are values */
     MU_T_BOOL,
-    MU_T_ARRAY,  /* min/max are element counts; elements of type `elem` within emin..emax */
-    MU_T_ANY,    /* any value, checked by the handler (schedules) */
+    MU_T_ARRAY, /* min/max are element counts; elements of type `elem` within emin..emax */
+    MU_T_ANY,   /* any value, checked by the handler (schedules) */
 } mu_type;
 
 /* Where a string's upper bound comes from when it is a server setting. */
@@ -60,10 +60,10 @@ typedef struct {
     const char *name;
     mu_type type;
     bool required;
-    bool too_large;      /* over the upper length bound is too_large, not bad_request */
+    bool too_large; /* over the upper length bound is too_large, not bad_request */
     mu_limit_src max_src;
     int64_t min, max;
-    mu_type elem;        /* MU_T_ARRAY only */
+    mu_type elem; /* MU_T_ARRAY only */
     int64_t emin, emax;
     const char *const *values; /* MU_T_ENUM, and MU_T_ARRAY of MU_T_ENUM; NULL-terminated */
 } mu_field;
@@ -100,12 +100,15 @@ int mu_op_field(const mu_op *op, const char *name);
 typedef struct {
     bool present;
     union {
-        struct { const char *p; uint32_t n; } s; /* STR, SLUG, DATE, ENUM: points into the frame */
-        char h[MU_HANDLE_MAX + 1];              /* HANDLE: folded, NUL-terminated copy */
-        int64_t i;                              /* INT */
-        uint64_t u;                             /* UINT */
-        bool b;                                 /* BOOL */
-        const msgpack_object *o;                /* ARRAY, ANY */
+        struct {
+            const char *p;
+            uint32_t n;
+        } s;                       /* STR, SLUG, DATE, ENUM: points into the frame */
+        char h[MU_HANDLE_MAX + 1]; /* HANDLE: folded, NUL-terminated copy */
+        int64_t i;                 /* INT */
+        uint64_t u;                /* UINT */
+        bool b;                    /* BOOL */
+        const msgpack_object *o;   /* ARRAY, ANY */
     } v;
 } mu_val;
 
@@ -121,7 +124,7 @@ typedef struct {
     uint64_t rid;
     bool has_rid;
     mu_val f[MU_MAX_FIELDS]; /* indexed as op->fields */
-    msgpack_unpacked up; /* owns the decoded tree that the values point into */
+    msgpack_unpacked up;     /* owns the decoded tree that the values point into */
     bool up_live;
 } mu_request;
 

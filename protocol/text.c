@@ -1,7 +1,6 @@
 /* Text primitives of the protocol: UTF-8, handles, slugs, dates. */
 #include "proto.h"
 
-
 bool mu_utf8_valid(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -50,8 +49,7 @@ bool mu_handle_fold(const char *in, size_t n, char out[MU_HANDLE_MAX + 1])
         char c = in[i];
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
             return false;
         out[i] = c;
     }

@@ -61,7 +61,7 @@ typedef struct {
     size_t pw_len;
     char hash[crypto_pwhash_STRBYTES];
     bool ok;
-    mu_netaddr addr;  /* me.delete: where the password came from, for the login throttle */
+    mu_netaddr addr; /* me.delete: where the password came from, for the login throttle */
     int64_t started;
     int64_t unassigned;
     int64_t actor_id, ts; /* who asked and when, taken on the loop for the audit entry */

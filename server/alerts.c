@@ -24,8 +24,8 @@ static void enc_alert(mu_enc *e, int64_t id, const char *kind, const char *handl
     mu_enc_kstr(e, "detail", detail);
 }
 
-mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor,
-                     const char *kind, const char *detail, int64_t ts, alert_out *out)
+mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor, const char *kind,
+                     const char *detail, int64_t ts, alert_out *out)
 {
     memset(out, 0, sizeof(*out));
     mu_code c = store_alerts_insert(w, user, mentor, kind, ts, detail, &out->id);
@@ -100,7 +100,7 @@ void op_alerts_list(mu_conn *c, mu_request *r)
     list_out o = {0};
     mu_enc_init(&o.body, 0);
     if (store_alerts_of_mentor(g_srv->store, c->user_id, open->present ? open->v.b : true, list_one,
-                         &o) < 0) {
+                               &o) < 0) {
         mu_enc_free(&o.body);
         reply_read_failed(c, "alerts");
         return;

@@ -14,8 +14,8 @@ typedef struct {
 } alert_out;
 
 /* Writer side: stores one open alert and fills `out` for delivery after the commit. */
-mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor,
-                     const char *kind, const char *detail, int64_t ts, alert_out *out);
+mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor, const char *kind,
+                     const char *detail, int64_t ts, alert_out *out);
 /* Loop side, after the commit. */
 void alerts_deliver(const alert_out *a);
 void alerts_push_open(mu_conn *c);

@@ -23,9 +23,9 @@ typedef struct auth_op auth_op;
 typedef void (*auth_step)(auth_op *a);
 
 struct auth_op {
-    mu_job job;          /* first: the writer hands the job back */
+    mu_job job; /* first: the writer hands the job back */
     uv_work_t work;
-    mu_conn *c;          /* a reference, dropped in op_free */
+    mu_conn *c; /* a reference, dropped in op_free */
     auth_step after_work;
     char handle[MU_HANDLE_MAX + 1];
     mu_role role;
@@ -36,9 +36,9 @@ struct auth_op {
     char token[TOKEN_CHARS + 1];
     uint8_t token_hash[TOKEN_HASH_BYTES];
     int64_t now, expires;
-    mu_netaddr addr;    /* the connection's source address, for the throttles */
-    int64_t started;    /* when the throttled attempt began (session_attempt_begin) */
-    bool counted;       /* a registration counted against its address */
+    mu_netaddr addr; /* the connection's source address, for the throttles */
+    int64_t started; /* when the throttled attempt began (session_attempt_begin) */
+    bool counted;    /* a registration counted against its address */
     int work_kind;
     bool ok;
 };
@@ -97,12 +97,8 @@ static void work_run(uv_work_t *w)
     auth_op *a = w->data;
     lower_thread_priority();
     switch (a->work_kind) {
-    case WORK_HASH:
-        a->ok = password_hash(a->pw, a->pw_len, a->hash) == 0;
-        break;
-    case WORK_VERIFY:
-        a->ok = password_verify(a->hash, a->pw, a->pw_len);
-        break;
+    case WORK_HASH: a->ok = password_hash(a->pw, a->pw_len, a->hash) == 0; break;
+    case WORK_VERIFY: a->ok = password_verify(a->hash, a->pw, a->pw_len); break;
     case WORK_VERIFY_THEN_HASH:
         a->ok = password_verify(a->hash, a->pw, a->pw_len) &&
                 password_hash(a->pw_new, a->pw_new_len, a->hash) == 0;

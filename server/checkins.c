@@ -67,12 +67,8 @@ static void flag_detail(unsigned bit, const checkin_in *in, char *out, size_t ca
     case FLAG_LOW_MOOD:
         snprintf(out, cap, "Mood at %d of 10 in today's check-in.", in->mood);
         break;
-    case FLAG_USE_ABOVE_PLAN:
-        snprintf(out, cap, "Use was above their own plan today.");
-        break;
-    default:
-        snprintf(out, cap, "WHO-5 wellbeing is low today (%d%%).", in->who5_pct);
-        break;
+    case FLAG_USE_ABOVE_PLAN: snprintf(out, cap, "Use was above their own plan today."); break;
+    default: snprintf(out, cap, "WHO-5 wellbeing is low today (%d%%).", in->who5_pct); break;
     }
 }
 
@@ -178,8 +174,11 @@ void op_checkin_submit(mu_conn *c, mu_request *r)
     pack_blob(&o->who5, who5->present ? who5->v.o : NULL, &in->who5, &in->who5_len);
     pack_blob(&o->barc10, barc->present ? barc->v.o : NULL, &in->barc10, &in->barc10_len);
     pack_blob(&o->triggers, trig->present ? trig->v.o : NULL, &in->triggers, &in->triggers_len);
-    checkin_scores sc = {in->mood, in->craving, in->use && !strcmp(in->use, "more_than_planned"),
-                         who5->present, {0}};
+    checkin_scores sc = {in->mood,
+                         in->craving,
+                         in->use && !strcmp(in->use, "more_than_planned"),
+                         who5->present,
+                         {0}};
     in->who5_pct = in->barc10_total = -1;
     if (who5->present) {
         ints_of(who5->v.o, sc.who5, 5);

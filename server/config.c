@@ -253,8 +253,7 @@ int config_set(mu_config *c, const char *key, const char *value, char *err, size
         }
         return 0;
     }
-    case CFG_RESOURCE:
-        return parse_resource(c, value, err, errlen);
+    case CFG_RESOURCE: return parse_resource(c, value, err, errlen);
     }
     return -1;
 }

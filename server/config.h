@@ -13,7 +13,7 @@ typedef struct {
 } mu_resource;
 
 typedef struct {
-    char *listen;       /* HOST:PORT */
+    char *listen; /* HOST:PORT */
     char *db;
     bool open_registration;
     uint64_t rate_per_s, burst;
@@ -25,22 +25,22 @@ typedef struct {
     char *limit_exempt;  /* addresses and prefixes exempt from the per-address limits */
     char *trusted_proxy; /* the reverse proxy whose X-Forwarded-For is believed, or "" */
     uint64_t max_conns_per_addr, preauth_timeout_s, close_grace_s, fragment_timeout_s;
-    char *log_level;    /* error, warn, info, debug */
+    char *log_level; /* error, warn, info, debug */
     char *tls_cert, *tls_key;
-    char *public_url;      /* the address people use, e.g. https://mutual.example.org; may be empty */
+    char *public_url; /* the address people use, e.g. https://mutual.example.org; may be empty */
     char *allowed_origins; /* other origins whose pages may open WebSockets (comma-separated) */
     char *www;             /* serve the browser app from this directory instead (development) */
     uint64_t caseload_max;
     uint64_t craving_high, mood_low, who5_low_sum, who5_item_low;
     uint64_t missed_days, missed_scan_s;
-    char *synchronous;  /* full or normal */
+    char *synchronous; /* full or normal */
     uint64_t writer_batch_max;
     uint64_t max_connections;
     uint64_t shutdown_grace_ms;
     uint64_t retain_read_dms_days, retain_closed_alerts_days, retain_notes_days;
     mu_resource *help;
     size_t nhelp;
-    bool help_set;      /* a `help` line was read: the built-in list is replaced */
+    bool help_set; /* a `help` line was read: the built-in list is replaced */
 } mu_config;
 
 /* Fills every setting with its default. */

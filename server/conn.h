@@ -77,7 +77,7 @@ struct mu_conn {
     mu_close_code close_code; /* non-zero: close with it once the queue is out */
     bool close_armed;
     bool want_flush;
-    bool wait_drain;          /* someone waits for the queue to drop to half its bound */
+    bool wait_drain; /* someone waits for the queue to drop to half its bound */
     uint64_t closing_since, close_sent_at; /* the transport's, monotonic ms */
 
     /* Producers that wait for room in the queue (the concerns'): called when it drains. */

@@ -554,10 +554,9 @@ int dm_push_unread_some(mu_conn *c)
     enum { PAGE = 32 };
     for (;;) {
         push_page p = {c, 0, false};
-        if (store_dm_unread_after(g_srv->store, c->user_id, c->push_after, PAGE,
-                                  push_row_if_room, &p) < 0) {
-            log_error("connection %llu: could not read unread messages",
-                      (unsigned long long)c->id);
+        if (store_dm_unread_after(g_srv->store, c->user_id, c->push_after, PAGE, push_row_if_room,
+                                  &p) < 0) {
+            log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
             return -1;
         }
         if (p.full)

@@ -23,9 +23,9 @@ typedef enum {
 
 typedef struct mu_frame {
     uint32_t refs;
-    uint32_t len;      /* header + payload */
-    const char *data;  /* points into base */
-    char *base;        /* owned */
+    uint32_t len;     /* header + payload */
+    const char *data; /* points into base */
+    char *base;       /* owned */
 } mu_frame;
 
 /* Starts an encoder with the header room reserved. */

@@ -54,8 +54,8 @@ static mu_code help_run(mu_job *j, mu_wtx *w)
     if (mentor <= 0)
         return mentor < 0 ? MU_E_INTERNAL : MU_OK;
     o->raised = true;
-    return alerts_raise(w, o->user, o->handle, mentor, "help_requested", "Asked for help.",
-                        o->ts, &o->out);
+    return alerts_raise(w, o->user, o->handle, mentor, "help_requested", "Asked for help.", o->ts,
+                        &o->out);
 }
 
 static void help_done(mu_job *j)

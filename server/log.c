@@ -9,8 +9,14 @@
 static log_level current = LOG_INFO;
 static const char *const names[] = {"error", "warn", "info", "debug"};
 
-void log_set_level(log_level l) { current = l; }
-log_level log_get_level(void) { return current; }
+void log_set_level(log_level l)
+{
+    current = l;
+}
+log_level log_get_level(void)
+{
+    return current;
+}
 
 int log_level_parse(const char *name)
 {

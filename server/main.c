@@ -134,8 +134,10 @@ static int cmd_user_add(const args *a)
         return usage_error("%s", "user add needs --role member|family|mentor|admin");
     char handle[MU_HANDLE_MAX + 1];
     if (!mu_handle_fold(a->pos[2], strlen(a->pos[2]), handle)) {
-        fprintf(stderr, "mutuald: handle '%s' must be 3 to 32 characters of a-z, 0-9, "
-                        "'_', '.' and '-'\n", a->pos[2]);
+        fprintf(stderr,
+                "mutuald: handle '%s' must be 3 to 32 characters of a-z, 0-9, "
+                "'_', '.' and '-'\n",
+                a->pos[2]);
         return 1;
     }
     int role = role_parse(a->role, strlen(a->role));

@@ -80,9 +80,8 @@ static void counter(sbuf *b, const char *name, const char *help, unsigned long l
     put(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, v);
 }
 
-static void histogram(sbuf *b, const char *name, const char *help,
-                      atomic_uint_fast64_t *le, const uint64_t *bounds, double scale,
-                      unsigned long long count, double sum)
+static void histogram(sbuf *b, const char *name, const char *help, atomic_uint_fast64_t *le,
+                      const uint64_t *bounds, double scale, unsigned long long count, double sum)
 {
     put(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     unsigned long long cum = 0;
@@ -90,16 +89,17 @@ static void histogram(sbuf *b, const char *name, const char *help,
         cum += (unsigned long long)atomic_load_explicit(&le[i], memory_order_relaxed);
         put(b, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds[i] * scale, cum);
     }
-    put(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %g\n%s_count %llu\n", name, count, name, sum,
-        name, count);
+    put(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %g\n%s_count %llu\n", name, count, name, sum, name,
+        count);
 }
 
 char *metrics_render(size_t *len)
 {
     sbuf b = {xmalloc(4096), 0, 4096};
     b.buf[0] = 0;
-    put(&b, "# HELP mutual_connections Open WebSocket connections.\n"
-            "# TYPE mutual_connections gauge\nmutual_connections %llu\n",
+    put(&b,
+        "# HELP mutual_connections Open WebSocket connections.\n"
+        "# TYPE mutual_connections gauge\nmutual_connections %llu\n",
         LOAD(connections));
     counter(&b, "mutual_connections_total", "WebSocket connections accepted.",
             LOAD(connections_total));
@@ -112,25 +112,23 @@ char *metrics_render(size_t *len)
     counter(&b, "mutual_malformed_frames_total", "Frames that could not be read as a request.",
             LOAD(malformed_frames));
     counter(&b, "mutual_slow_consumers_total",
-            "Connections closed because their send queue passed its bound.",
-            LOAD(slow_consumers));
+            "Connections closed because their send queue passed its bound.", LOAD(slow_consumers));
     put(&b, "# HELP mutual_replies_total Replies sent, by result code.\n"
             "# TYPE mutual_replies_total counter\n");
     for (int i = 0; i < MU_E__COUNT; i++)
         put(&b, "mutual_replies_total{code=\"%s\"} %llu\n", mu_code_name((mu_code)i),
-            (unsigned long long)atomic_load_explicit(&g_metrics.replies[i],
-                                                     memory_order_relaxed));
+            (unsigned long long)atomic_load_explicit(&g_metrics.replies[i], memory_order_relaxed));
     counter(&b, "mutual_writer_failures_total", "Write batches that failed to commit.",
             LOAD(writer_failures));
     unsigned long long batches = LOAD(writer_batches);
     histogram(&b, "mutual_writer_batch_jobs", "Jobs committed per writer batch.",
               g_metrics.batch_le, batch_bounds, 1.0, batches, (double)LOAD(writer_jobs));
     histogram(&b, "mutual_writer_commit_seconds", "Time to run and commit one writer batch.",
-              g_metrics.commit_le, commit_bounds, 1e-6, batches,
-              (double)LOAD(commit_us_sum) / 1e6);
-    put(&b, "# HELP mutual_process_resident_memory_bytes Resident memory of the server.\n"
-            "# TYPE mutual_process_resident_memory_bytes gauge\n"
-            "mutual_process_resident_memory_bytes %llu\n",
+              g_metrics.commit_le, commit_bounds, 1e-6, batches, (double)LOAD(commit_us_sum) / 1e6);
+    put(&b,
+        "# HELP mutual_process_resident_memory_bytes Resident memory of the server.\n"
+        "# TYPE mutual_process_resident_memory_bytes gauge\n"
+        "mutual_process_resident_memory_bytes %llu\n",
         (unsigned long long)metrics_rss_bytes());
     *len = b.len;
     return b.buf;

@@ -13,7 +13,7 @@
 #define METRICS_LAT_BUCKETS 12
 
 typedef struct {
-    atomic_uint_fast64_t connections;       /* open WebSockets (gauge) */
+    atomic_uint_fast64_t connections; /* open WebSockets (gauge) */
     atomic_uint_fast64_t connections_total;
     atomic_uint_fast64_t frames_in, frames_out, bytes_in, bytes_out;
     atomic_uint_fast64_t malformed_frames, slow_consumers, rate_limited;

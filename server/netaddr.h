@@ -35,7 +35,7 @@ typedef struct {
     struct netlist_entry {
         mu_netaddr addr;
         unsigned bits; /* prefix length over the 16-byte form */
-    } *v;
+    } * v;
     size_t n;
 } mu_netlist;
 

@@ -132,8 +132,10 @@ int origin_check_config(const mu_config *cfg, char *err, size_t errlen)
     char norm[ORIGIN_MAX];
     if (cfg->public_url && cfg->public_url[0] &&
         origin_normalize(cfg->public_url, true, norm, sizeof(norm)) != 0) {
-        snprintf(err, errlen, "public_url: '%s' is not an http(s) URL such as "
-                              "https://mutual.example.org", cfg->public_url);
+        snprintf(err, errlen,
+                 "public_url: '%s' is not an http(s) URL such as "
+                 "https://mutual.example.org",
+                 cfg->public_url);
         return -1;
     }
     check_arg a = {err, errlen};

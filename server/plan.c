@@ -294,8 +294,9 @@ void op_mentee_plan(mu_conn *c, mu_request *r)
     /* An unknown handle answers as a refusal does, so that no handle's existence shows. */
     if (f == 0 || store_dm_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
         mentor != c->user_id || store_checkins_consent(g_srv->store, u.id) != SHARE_SCORES) {
-        reply_err(c, MU_E_FORBIDDEN, "Only a mentee's own mentor sees their plan, and only when "
-                                     "they share their scores.");
+        reply_err(c, MU_E_FORBIDDEN,
+                  "Only a mentee's own mentor sees their plan, and only when "
+                  "they share their scores.");
         return;
     }
     read_op *o = xcalloc(1, sizeof(*o)); /* owned by the job until read_done_cb */

@@ -69,7 +69,7 @@ typedef struct room {
     int capacity;
     bool persistent, listed, is_open, locked, lobby, floor_mode;
     backlog_mode backlog;
-    join_points joins; /* kept in room_joins, so that a restart does not move them */
+    join_points joins;              /* kept in room_joins, so that a restart does not move them */
     int64_t floor_user, floor_ends; /* floor_ends 0: not timed */
     char floor_handle[MU_HANDLE_MAX + 1];
     uv_timer_t *floor_timer; /* room_moderation.c's; closed with the room */

@@ -103,7 +103,7 @@ typedef struct {
     room_def def;
     char name[ROOM_NAME_MAX + 1], format[ROOM_FORMAT_MAX + 1], audience[16];
     char backlog[8]; /* empty: the default */
-    char *schedule; /* owned */
+    char *schedule;  /* owned */
     size_t schedule_len;
 } def_job;
 
@@ -431,8 +431,8 @@ void op_room_join(mu_conn *c, mu_request *req)
     room_join_conn(r, c, c->user_id, c->handle, c->role);
     mu_enc e;
     reply_begin(c, &e, 4 + since->present);
-    if (room_enc_join_fields(&e, r, c->user_id, since->present, since->present ? (int64_t)since->v.u : 0) !=
-        0) {
+    if (room_enc_join_fields(&e, r, c->user_id, since->present,
+                             since->present ? (int64_t)since->v.u : 0) != 0) {
         mu_enc_free(&e);
         reply_read_failed(c, "the room's history");
         return;
@@ -587,8 +587,7 @@ void op_room_history(mu_conn *c, mu_request *req)
     mu_enc body;
     mu_enc_init(&body, 0);
     int n = store_rooms_msgs(g_srv->store, r->slug, room_visible_after(r, c->user_id), b,
-                             limit->present ? (int)limit->v.u : 50,
-                             enc_msg, &body);
+                             limit->present ? (int)limit->v.u : 50, enc_msg, &body);
     if (n < 0) {
         mu_enc_free(&body);
         reply_read_failed(c, "messages");

@@ -104,8 +104,14 @@ static void mute(mu_conn *c, mu_request *req, bool on)
     room_job_submit(&o->base, mute_run, mute_done);
 }
 
-void op_room_mute(mu_conn *c, mu_request *r) { mute(c, r, true); }
-void op_room_unmute(mu_conn *c, mu_request *r) { mute(c, r, false); }
+void op_room_mute(mu_conn *c, mu_request *r)
+{
+    mute(c, r, true);
+}
+void op_room_unmute(mu_conn *c, mu_request *r)
+{
+    mute(c, r, false);
+}
 
 static mu_code remove_run(mu_job *j, mu_wtx *w)
 {
@@ -405,5 +411,11 @@ static void hand(mu_conn *c, mu_request *req, bool up)
         room_send_state(r);
 }
 
-void op_hand_raise(mu_conn *c, mu_request *r) { hand(c, r, true); }
-void op_hand_lower(mu_conn *c, mu_request *r) { hand(c, r, false); }
+void op_hand_raise(mu_conn *c, mu_request *r)
+{
+    hand(c, r, true);
+}
+void op_hand_lower(mu_conn *c, mu_request *r)
+{
+    hand(c, r, false);
+}

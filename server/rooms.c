@@ -19,7 +19,10 @@ static const char *const audience_names[] = {"open", "recovery", "carers", "ment
 
 /* ---- the registry ----------------------------------------------------------------------- */
 
-room *rooms_first(void) { return rooms; }
+room *rooms_first(void)
+{
+    return rooms;
+}
 
 room *rooms_find(const char *slug, size_t n)
 {
@@ -29,7 +32,10 @@ room *rooms_find(const char *slug, size_t n)
     return NULL;
 }
 
-const char *room_audience_name(audience a) { return audience_names[a]; }
+const char *room_audience_name(audience a)
+{
+    return audience_names[a];
+}
 
 static audience audience_parse(const char *s)
 {
@@ -50,7 +56,10 @@ bool room_admits(const room *r, mu_role role)
     return false;
 }
 
-bool room_is_facilitator(mu_role role) { return role == ROLE_MENTOR || role == ROLE_ADMIN; }
+bool room_is_facilitator(mu_role role)
+{
+    return role == ROLE_MENTOR || role == ROLE_ADMIN;
+}
 
 void room_set_def(room *r, const room_def *d)
 {
@@ -61,7 +70,7 @@ void room_set_def(room *r, const room_def *d)
     r->schedule_len = r->schedule ? d->schedule_len : 0;
     r->capacity = d->capacity;
     r->persistent = d->persistent;
-    r->backlog = !d->backlog                    ? BACKLOG_DEFAULT
+    r->backlog = !d->backlog                     ? BACKLOG_DEFAULT
                  : !strcmp(d->backlog, "recent") ? BACKLOG_RECENT
                                                  : BACKLOG_JOIN;
     r->listed = d->listed;
@@ -190,10 +199,22 @@ static void list_del(member_list *l, member *m)
     l->n--;
 }
 
-member *room_member(room *r, int64_t user) { return list_find(&r->members, user); }
-member *room_waiter(room *r, int64_t user) { return list_find(&r->waiting, user); }
-member *room_member_by_handle(room *r, const char *h) { return list_find_handle(&r->members, h); }
-member *room_waiter_by_handle(room *r, const char *h) { return list_find_handle(&r->waiting, h); }
+member *room_member(room *r, int64_t user)
+{
+    return list_find(&r->members, user);
+}
+member *room_waiter(room *r, int64_t user)
+{
+    return list_find(&r->waiting, user);
+}
+member *room_member_by_handle(room *r, const char *h)
+{
+    return list_find_handle(&r->members, h);
+}
+member *room_waiter_by_handle(room *r, const char *h)
+{
+    return list_find_handle(&r->waiting, h);
+}
 
 bool member_has_conn(const member *m, const mu_conn *c)
 {
@@ -556,7 +577,10 @@ mu_code room_job_audit(room_job *o, mu_wtx *w)
                                  o->target[0] ? o->target : NULL, o->slug);
 }
 
-mu_code room_job_run_audit(mu_job *j, mu_wtx *w) { return room_job_audit((room_job *)j, w); }
+mu_code room_job_run_audit(mu_job *j, mu_wtx *w)
+{
+    return room_job_audit((room_job *)j, w);
+}
 
 room *room_job_landed(room_job *o)
 {

@@ -25,9 +25,9 @@ typedef struct {
 } thresholds;
 
 typedef struct {
-    int mood;              /* 0..10 */
-    int craving;           /* -1 when absent */
-    bool use_above_plan;   /* use == "more_than_planned" */
+    int mood;            /* 0..10 */
+    int craving;         /* -1 when absent */
+    bool use_above_plan; /* use == "more_than_planned" */
     bool has_who5;
     int who5[5];
 } checkin_scores;

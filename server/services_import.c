@@ -165,9 +165,11 @@ long services_import(sqlite3 *db, const char *path, char *err, size_t errlen)
             if (!strcasecmp(fields[i], svc_keys[j]))
                 k = j;
         if (k < 0 || seen[k]) {
-            snprintf(err, errlen, "line 1: the header must name columns out of name, category, "
-                                  "description, phone, url, hours, region, referral, each once "
-                                  "('%s' is not one)", fields[i] ? fields[i] : "");
+            snprintf(err, errlen,
+                     "line 1: the header must name columns out of name, category, "
+                     "description, phone, url, hours, region, referral, each once "
+                     "('%s' is not one)",
+                     fields[i] ? fields[i] : "");
             for (int j = i; j < ncol; j++)
                 free(fields[j]);
             goto cleanup;
@@ -196,8 +198,7 @@ long services_import(sqlite3 *db, const char *path, char *err, size_t errlen)
             s->f[col[i]] = fields[i];
         char why[200];
         if (nf != ncol) {
-            snprintf(err, errlen, "line %ld: %d fields where the header names %d", line, nf,
-                     ncol);
+            snprintf(err, errlen, "line %ld: %d fields where the header names %d", line, nf, ncol);
             goto cleanup;
         }
         if (!service_check(s, why, sizeof(why))) {

@@ -33,13 +33,13 @@ struct mu_store {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    mu_job *q_head, *q_tail;     /* waiting for the writer */
-    mu_job *d_head, *d_tail;     /* committed, waiting for the loop */
+    mu_job *q_head, *q_tail; /* waiting for the writer */
+    mu_job *d_head, *d_tail; /* committed, waiting for the loop */
     bool stopping, thread_started;
     _Atomic bool failed;
     unsigned batch_max;
-    mu_wtx w;                    /* writer thread only */
-    sqlite3 *rdb;                /* loop thread only */
+    mu_wtx w;     /* writer thread only */
+    sqlite3 *rdb; /* loop thread only */
     stmt_cache rcache;
 };
 
@@ -72,11 +72,26 @@ static void cache_free(stmt_cache *c)
     c->n = 0;
 }
 
-sqlite3_stmt *store_read(mu_store *s, const char *sql) { return cache_get(&s->rcache, s->rdb, sql); }
-sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql) { return cache_get(&w->cache, w->db, sql); }
-sqlite3 *store_wdb(mu_wtx *w) { return w->db; }
-void store_checkpoint_after(mu_wtx *w) { w->checkpoint = true; }
-sqlite3 *store_rdb(mu_store *s) { return s->rdb; }
+sqlite3_stmt *store_read(mu_store *s, const char *sql)
+{
+    return cache_get(&s->rcache, s->rdb, sql);
+}
+sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql)
+{
+    return cache_get(&w->cache, w->db, sql);
+}
+sqlite3 *store_wdb(mu_wtx *w)
+{
+    return w->db;
+}
+void store_checkpoint_after(mu_wtx *w)
+{
+    w->checkpoint = true;
+}
+sqlite3 *store_rdb(mu_store *s)
+{
+    return s->rdb;
+}
 
 mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
 {
@@ -91,7 +106,7 @@ mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
                                                                             : MU_E_CONFLICT;
     log_error("write failed: %s", sqlite3_errmsg(db));
     return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
-                                                                    : MU_E_INTERNAL;
+                                                                     : MU_E_INTERNAL;
 }
 
 int store_read_done(sqlite3_stmt *st, int rc, int result)
@@ -127,7 +142,10 @@ void store_wtx_free(mu_wtx *w)
         free(w);
     }
 }
-bool store_failed(const mu_store *s) { return s->failed; }
+bool store_failed(const mu_store *s)
+{
+    return s->failed;
+}
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -184,9 +202,10 @@ sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errl
     char *msg = NULL;
     /* secure_delete: erased rows are overwritten in the file, not just unlinked (Debian's
      * build defaults it on; others do not). */
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                         "PRAGMA secure_delete=ON;", NULL, NULL,
-                     &msg) != SQLITE_OK) {
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA secure_delete=ON;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot set up database %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_close(db);

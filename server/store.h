@@ -31,8 +31,8 @@ struct mu_job {
 
 typedef struct {
     const char *path;
-    bool sync_full;       /* synchronous=FULL: commits survive power loss */
-    unsigned batch_max;   /* most jobs in one transaction */
+    bool sync_full;     /* synchronous=FULL: commits survive power loss */
+    unsigned batch_max; /* most jobs in one transaction */
 } mu_store_opts;
 
 /* On failure returns NULL with the reason in err; the caller must still run the loop once

@@ -38,7 +38,8 @@ static mu_code exec_id(mu_wtx *w, const char *sql, int64_t id)
  * writer's transaction, so two admins demoting or erasing each other at once leave one. */
 static mu_code keep_an_admin(mu_wtx *w, int64_t user)
 {
-    sqlite3_stmt *st = store_wstmt(w, "SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?");
+    sqlite3_stmt *st =
+        store_wstmt(w, "SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?");
     if (st)
         sqlite3_bind_int64(st, 1, user);
     int64_t others = store_count(st);
@@ -57,11 +58,15 @@ mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
     if (k != MU_OK)
         return k;
     /* The audit log has no foreign keys: replace the person before the row goes. */
-    mu_code c = exec_id(w, "UPDATE audit SET actor = '(erased)', actor_id = NULL "
-                           "WHERE actor_id = ?", user);
+    mu_code c = exec_id(w,
+                        "UPDATE audit SET actor = '(erased)', actor_id = NULL "
+                        "WHERE actor_id = ?",
+                        user);
     if (c == MU_OK)
-        c = exec_id(w, "UPDATE audit SET target = '(erased)', target_id = NULL "
-                       "WHERE target_id = ?", user);
+        c = exec_id(w,
+                    "UPDATE audit SET target = '(erased)', target_id = NULL "
+                    "WHERE target_id = ?",
+                    user);
     /* Everything else goes with the account through ON DELETE CASCADE: tokens, assignments
      * either way, threads and their messages, check-ins, consent, alerts, bans, mutes and
      * messages in stored room history. */
@@ -106,11 +111,10 @@ int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_fi
                            void *ud)
 {
     sqlite3_stmt *st;
-    const char *sql = newest_first
-                          ? "SELECT ts, actor, action, target, room, detail FROM audit "
-                            "WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?"
-                          : "SELECT ts, actor, action, target, room, detail FROM audit "
-                            "WHERE ts >= ? ORDER BY ts, id LIMIT ?";
+    const char *sql = newest_first ? "SELECT ts, actor, action, target, room, detail FROM audit "
+                                     "WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?"
+                                   : "SELECT ts, actor, action, target, room, detail FROM audit "
+                                     "WHERE ts >= ? ORDER BY ts, id LIMIT ?";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, since);
@@ -217,7 +221,8 @@ int store_admin_export(mu_store *s, int64_t user, mu_enc *e)
 }
 
 mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
-                  const char *action, int64_t target_id, const char *target, const char *room)
+                              const char *action, int64_t target_id, const char *target,
+                              const char *room)
 {
     return store_admin_audit_add_detail(w, ts, actor_id, actor, action, target_id, target, room,
                                         NULL);

@@ -56,8 +56,8 @@ int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor)
 
 /* ---- writer ------------------------------------------------------------------------------ */
 
-mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind,
-                            int64_t ts, const char *detail, int64_t *id)
+mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
+                            const char *detail, int64_t *id)
 {
     sqlite3_stmt *st = store_wstmt(w, "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail) "
                                       "VALUES (?, ?, ?, ?, ?)");
@@ -131,8 +131,9 @@ mu_code store_alerts_missed_candidates(mu_wtx *w, missed_fn fn, void *ud)
 
 mu_code store_alerts_missed_mark(mu_wtx *w, int64_t user, int32_t day)
 {
-    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO missed_alerts (user_id, for_day) VALUES (?, ?) "
-                                      "ON CONFLICT (user_id) DO UPDATE SET for_day = excluded.for_day");
+    sqlite3_stmt *st =
+        store_wstmt(w, "INSERT INTO missed_alerts (user_id, for_day) VALUES (?, ?) "
+                       "ON CONFLICT (user_id) DO UPDATE SET for_day = excluded.for_day");
     if (st) {
         sqlite3_bind_int64(st, 1, user);
         sqlite3_bind_int(st, 2, day);

@@ -24,8 +24,8 @@ int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user);
 int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor);
 
 /* Writer. */
-mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind,
-                            int64_t ts, const char *detail, int64_t *id);
+mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
+                            const char *detail, int64_t *id);
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts);
 /* Every open alert of `mentor` about `user` (the mentor no longer has the user). */
 mu_code store_alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts);

@@ -82,13 +82,12 @@ static const void *col_blob(sqlite3_stmt *st, int i, size_t *len)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : sqlite3_column_blob(st, i);
 }
 
-#define RANGE_SQL                                                                              \
-    "SELECT day, tz, ts, mood, craving, sleep, use, stage, who5, who5_pct, barc10, "             \
-    "barc10_total, triggers, note, flags FROM checkins "                                         \
+#define RANGE_SQL                                                                    \
+    "SELECT day, tz, ts, mood, craving, sleep, use, stage, who5, who5_pct, barc10, " \
+    "barc10_total, triggers, note, flags FROM checkins "                             \
     "WHERE user_id = ? AND day >= ? AND day <= ? ORDER BY day"
 
-static int range(sqlite3_stmt *st, int64_t user, int32_t from, int32_t to, checkin_fn fn,
-                 void *ud)
+static int range(sqlite3_stmt *st, int64_t user, int32_t from, int32_t to, checkin_fn fn, void *ud)
 {
     if (!st)
         return -1;
@@ -252,7 +251,8 @@ mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted, in
 
 mu_code store_checkins_set_alerted(mu_wtx *w, int64_t user, int32_t day, unsigned alerted)
 {
-    sqlite3_stmt *st = store_wstmt(w, "UPDATE checkins SET alerted = ? WHERE user_id = ? AND day = ?");
+    sqlite3_stmt *st =
+        store_wstmt(w, "UPDATE checkins SET alerted = ? WHERE user_id = ? AND day = ?");
     if (st) {
         sqlite3_bind_int(st, 1, (int)alerted);
         sqlite3_bind_int64(st, 2, user);

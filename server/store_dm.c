@@ -61,8 +61,8 @@ int store_dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, si
     return store_read_done(st, rc, found);
 }
 
-#define DM_COLS                                                                                \
-    "SELECT d.id, d.from_id, d.to_id, d.ts, d.text, f.handle, t.handle FROM dms d "          \
+#define DM_COLS                                                                     \
+    "SELECT d.id, d.from_id, d.to_id, d.ts, d.text, f.handle, t.handle FROM dms d " \
     "JOIN users f ON f.id = d.from_id JOIN users t ON t.id = d.to_id "
 
 static void read_row(sqlite3_stmt *st, dm_row *r)
@@ -95,9 +95,9 @@ int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigne
     int64_t lo, hi;
     order(a, b, &lo, &hi);
     /* The newest `limit` below `before`, handed out oldest first. */
-    sqlite3_stmt *st = store_read(s, "SELECT * FROM (" DM_COLS
-                                     "WHERE d.lo_id = ? AND d.hi_id = ? AND d.id < ? "
-                                     "ORDER BY d.id DESC LIMIT ?) ORDER BY 1 ASC");
+    sqlite3_stmt *st =
+        store_read(s, "SELECT * FROM (" DM_COLS "WHERE d.lo_id = ? AND d.hi_id = ? AND d.id < ? "
+                      "ORDER BY d.id DESC LIMIT ?) ORDER BY 1 ASC");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, lo);

@@ -64,8 +64,8 @@ int store_rooms_load_mutes(sqlite3 *db, room_user_fn fn, void *ud)
 int store_rooms_load_joins(sqlite3 *db, room_point_fn fn, void *ud)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT room, user_id, after_seq FROM room_joins", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT room, user_id, after_seq FROM room_joins", -1, &st, NULL) !=
+        SQLITE_OK)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -211,7 +211,8 @@ mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t
     }
     if (c != MU_OK || !erase)
         return c;
-    sqlite3_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = max(seq_floor, ?) WHERE slug = ?");
+    sqlite3_stmt *st =
+        store_wstmt(w, "UPDATE rooms SET seq_floor = max(seq_floor, ?) WHERE slug = ?");
     if (st) {
         sqlite3_bind_int64(st, 1, last_seq);
         sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);

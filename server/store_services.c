@@ -9,10 +9,9 @@
 const char *const svc_keys[SVC__FIELDS] = {"name", "category", "description", "phone",
                                            "url",  "hours",    "region",      "referral"};
 static const size_t svc_max[SVC__FIELDS] = {120, 16, 500, 100, 300, 100, 100, 200};
-static const char *const categories[] = {"crisis",        "mutual_aid", "treatment",
-                                         "harm_reduction", "family",     "mental_health",
-                                         "housing",       "employment", "other",
-                                         NULL};
+static const char *const categories[] = {
+    "crisis",        "mutual_aid", "treatment",  "harm_reduction", "family",
+    "mental_health", "housing",    "employment", "other",          NULL};
 
 void service_free(service_t *s)
 {
@@ -60,8 +59,9 @@ bool service_check(const service_t *s, char *err, size_t errlen)
     for (int i = 0; categories[i]; i++)
         known = known || !strcmp(categories[i], s->f[SVC_CATEGORY]);
     if (!known) {
-        snprintf(err, errlen, "category must be one of crisis, mutual_aid, treatment, "
-                              "harm_reduction, family, mental_health, housing, employment, other.");
+        snprintf(err, errlen,
+                 "category must be one of crisis, mutual_aid, treatment, "
+                 "harm_reduction, family, mental_health, housing, employment, other.");
         return false;
     }
     if (s->f[SVC_URL] && !url_ok(s->f[SVC_URL])) {
@@ -136,14 +136,14 @@ int store_services_list(mu_store *s, const char *category, const char *region, m
                         uint32_t *n)
 {
     /* Crisis lines first: the categories in the protocol's order, not the alphabet's. */
-    sqlite3_stmt *st = store_read(
-        s, "SELECT id, name, category, description, phone, url, hours, region, referral "
-           "FROM services WHERE (?1 IS NULL OR category = ?1) "
-           "AND (?2 IS NULL OR region IS NULL OR region = ?2 COLLATE NOCASE) "
-           "ORDER BY CASE category WHEN 'crisis' THEN 0 WHEN 'mutual_aid' THEN 1 "
-           "WHEN 'treatment' THEN 2 WHEN 'harm_reduction' THEN 3 WHEN 'family' THEN 4 "
-           "WHEN 'mental_health' THEN 5 WHEN 'housing' THEN 6 WHEN 'employment' THEN 7 "
-           "ELSE 8 END, name COLLATE NOCASE, id");
+    sqlite3_stmt *st =
+        store_read(s, "SELECT id, name, category, description, phone, url, hours, region, referral "
+                      "FROM services WHERE (?1 IS NULL OR category = ?1) "
+                      "AND (?2 IS NULL OR region IS NULL OR region = ?2 COLLATE NOCASE) "
+                      "ORDER BY CASE category WHEN 'crisis' THEN 0 WHEN 'mutual_aid' THEN 1 "
+                      "WHEN 'treatment' THEN 2 WHEN 'harm_reduction' THEN 3 WHEN 'family' THEN 4 "
+                      "WHEN 'mental_health' THEN 5 WHEN 'housing' THEN 6 WHEN 'employment' THEN 7 "
+                      "ELSE 8 END, name COLLATE NOCASE, id");
     if (!st)
         return -1;
     if (category)

@@ -9,7 +9,8 @@
 static void row_user(sqlite3_stmt *st, int col, user_row *out)
 {
     out->id = sqlite3_column_int64(st, col);
-    snprintf(out->handle, sizeof(out->handle), "%s", (const char *)sqlite3_column_text(st, col + 1));
+    snprintf(out->handle, sizeof(out->handle), "%s",
+             (const char *)sqlite3_column_text(st, col + 1));
     const char *role = (const char *)sqlite3_column_text(st, col + 2);
     int r = role ? role_parse(role, strlen(role)) : -1;
     out->role = r < 0 ? ROLE_MEMBER : (mu_role)r;
@@ -65,8 +66,8 @@ int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, i
 mu_code store_users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
                            int64_t now_ms, int64_t *id)
 {
-    sqlite3_stmt *st = store_wstmt(
-        w, "INSERT INTO users (handle, role, pwhash, created_ts) VALUES (?, ?, ?, ?)");
+    sqlite3_stmt *st =
+        store_wstmt(w, "INSERT INTO users (handle, role, pwhash, created_ts) VALUES (?, ?, ?, ?)");
     if (st) {
         sqlite3_bind_text(st, 1, handle, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, role_name(role), -1, SQLITE_STATIC);

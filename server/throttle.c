@@ -11,8 +11,8 @@ typedef struct entry {
     struct entry *next;
     char handle[MU_HANDLE_MAX + 1];
     mu_netaddr addr;
-    unsigned n, head;  /* ring of the most recent failure times, oldest at head */
-    int64_t times[];   /* `max` slots */
+    unsigned n, head; /* ring of the most recent failure times, oldest at head */
+    int64_t times[];  /* `max` slots */
 } entry;
 
 struct mu_throttle {

@@ -132,7 +132,8 @@ static int confirm_upgrade(struct lws *wsi)
         return refuse_upgrade(wsi, 429, "too many connections from this address\n");
     }
     log_info("upgrade refused: Origin '%s' is not this server's (Host '%s') nor in "
-             "allowed_origins", o, h ? h : "");
+             "allowed_origins",
+             o, h ? h : "");
     /* >0: we answered; lws ends the transaction. */
     return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed") ? -1 : 1;
 }
@@ -144,16 +145,15 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* An upgrade with no subprotocol lands here; Mutual speaks only mutual.v1. */
         return -1;
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return confirm_upgrade(wsi);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return confirm_upgrade(wsi);
     case LWS_CALLBACK_HTTP: {
         if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
             return http_reply(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "text/plain",
                               "method not allowed\n", 19);
         if (is_path(wsi, "/healthz")) {
             if (g_srv->stopping || store_failed(g_srv->store))
-                return http_reply(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "text/plain",
-                                  "unavailable", 11);
+                return http_reply(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "text/plain", "unavailable",
+                                  11);
             return http_reply(wsi, HTTP_STATUS_OK, "text/plain", "ok", 2);
         }
         if (is_path(wsi, "/metrics")) {
@@ -167,8 +167,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         uri_path(wsi, path, sizeof(path));
         return www_serve(wsi, path, g_srv->cfg.www);
     }
-    default:
-        break;
+    default: break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
@@ -322,8 +321,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         /* Our own close frame already went out: the peer's is the answer, nothing to echo. */
         return pss->c && pss->c->close_code && pss->c->sq_len == 0 ? -1 : 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return pss->c ? on_writable(pss->c) : 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return pss->c ? on_writable(pss->c) : 0;
     case LWS_CALLBACK_CLOSED:
         if (pss->c) {
             peers_conn_close(&pss->c->addr);
@@ -331,8 +329,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             pss->c = NULL;
         }
         return 0;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }
@@ -408,7 +405,9 @@ static void lws_log(int level, const char *line)
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
-    log_msg(level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG,
+    log_msg(level == LLL_ERR    ? LOG_ERROR
+            : level == LLL_WARN ? LOG_WARN
+                                : LOG_DEBUG,
             "lws: %.*s", (int)n, line);
 }
 

@@ -117,9 +117,9 @@ static int send_head(struct lws *wsi, unsigned status, const char *type, size_t 
                      const char *etag, unsigned char *buf, size_t cap)
 {
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + cap - 1;
-    if (lws_add_http_common_headers(wsi, status, type, status == 304 ? LWS_ILLEGAL_HTTP_CONTENT_LEN
-                                                                    : (lws_filepos_t)len,
-                                    &p, end))
+    if (lws_add_http_common_headers(
+            wsi, status, type, status == 304 ? LWS_ILLEGAL_HTTP_CONTENT_LEN : (lws_filepos_t)len,
+            &p, end))
         return -1;
     /* no-cache: the browser keeps the file but asks each time, so an upgraded server's app is
      * never mixed with stale modules; the ETag makes the asking cheap. */
@@ -162,8 +162,8 @@ static int send_not_found(struct lws *wsi)
 {
     static const char body[] = "not found\n";
     unsigned char hdr[LWS_PRE + 1536];
-    if (send_head(wsi, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", sizeof(body) - 1,
-                  NULL, hdr, sizeof(hdr)) != 0)
+    if (send_head(wsi, HTTP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", sizeof(body) - 1, NULL,
+                  hdr, sizeof(hdr)) != 0)
         return -1;
     unsigned char buf[LWS_PRE + sizeof(body)];
     memcpy(buf + LWS_PRE, body, sizeof(body) - 1);

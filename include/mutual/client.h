@@ -30,7 +30,14 @@ typedef struct mu_sync mu_sync;
 /* ---- decoded messages ------------------------------------------------------------------- */
 
 typedef enum {
-    MU_V_NIL, MU_V_BOOL, MU_V_INT, MU_V_FLOAT, MU_V_STR, MU_V_BIN, MU_V_ARRAY, MU_V_MAP,
+    MU_V_NIL,
+    MU_V_BOOL,
+    MU_V_INT,
+    MU_V_FLOAT,
+    MU_V_STR,
+    MU_V_BIN,
+    MU_V_ARRAY,
+    MU_V_MAP,
     MU_V_OTHER
 } mu_vtype;
 
@@ -45,7 +52,7 @@ void mu_msg_free(mu_msg *m);
 /* Decodes one MessagePack message (tests and tools); NULL when it is not one. */
 mu_msg *mu_msg_decode(const void *buf, size_t len);
 
-mu_vtype mu_value_type(const mu_value *v); /* MU_V_NIL for NULL */
+mu_vtype mu_value_type(const mu_value *v);                          /* MU_V_NIL for NULL */
 const mu_value *mu_value_get(const mu_value *map, const char *key); /* NULL when absent */
 /* NUL-terminated copy kept inside the message; NULL when not a string. */
 const char *mu_value_str(const mu_value *v);
@@ -90,13 +97,13 @@ typedef void (*mu_event_fn)(mu_client *c, const mu_msg *ev, void *ud);
 typedef void (*mu_state_fn)(mu_client *c, mu_state st, int close_code, void *ud);
 
 typedef struct {
-    const char *url;          /* ws://host:port[/path] or wss://...; path defaults to /ws */
-    mu_event_fn on_event;     /* events, and replies to requests sent without a callback */
+    const char *url;      /* ws://host:port[/path] or wss://...; path defaults to /ws */
+    mu_event_fn on_event; /* events, and replies to requests sent without a callback */
     mu_state_fn on_state;
     void *ud;
-    bool insecure_tls;        /* accept a self-signed certificate (testing) */
-    const char *subprotocol;  /* NULL: mutual.v1; "": none (testing the server's refusal) */
-    int connect_timeout_ms;   /* 0: 10 s */
+    bool insecure_tls;       /* accept a self-signed certificate (testing) */
+    const char *subprotocol; /* NULL: mutual.v1; "": none (testing the server's refusal) */
+    int connect_timeout_ms;  /* 0: 10 s */
     /* wss://: a PEM file of the certificate authorities to trust instead of the system's
      * (a private CA, or tests). NULL: the system's. The server's name is checked either way
      * unless insecure_tls. */

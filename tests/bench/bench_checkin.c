@@ -135,7 +135,8 @@ int main(int argc, char **argv)
         mu_msg *m = cl_call(y, c, r);
         sl[i] = mono_ms() - t;
         if (i == 0 && mu_value_get_int(mu_msg_root(m), "count", 0) != 364)
-            printf("(summary count %lld)\n", (long long)mu_value_get_int(mu_msg_root(m), "count", 0));
+            printf("(summary count %lld)\n",
+                   (long long)mu_value_get_int(mu_msg_root(m), "count", 0));
         mu_msg_free(m);
     }
     qsort(sl, 200, sizeof(sl[0]), cmp);

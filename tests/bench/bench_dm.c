@@ -20,7 +20,7 @@
 
 typedef struct sender {
     mu_client *c;
-    const char **to;  /* peers it writes to, round robin */
+    const char **to; /* peers it writes to, round robin */
     int nto, next;
     double sent_at[MENTOR_DEPTH];
     int head, inflight, depth;
@@ -93,8 +93,8 @@ int main(int argc, char **argv)
     srv_t s;
     srv_start(&s, NULL, 0);
     srv_user_add(&s, "admin", PW, "admin");
-    char (*mentor_names)[32] = calloc((size_t)nmentors, 32);
-    char (*mentee_names)[32] = calloc((size_t)pairs, 32);
+    char(*mentor_names)[32] = calloc((size_t)nmentors, 32);
+    char(*mentee_names)[32] = calloc((size_t)pairs, 32);
     for (int i = 0; i < nmentors; i++) {
         snprintf(mentor_names[i], 32, "mentor%d", i);
         srv_user_add(&s, mentor_names[i], PW, "mentor");
@@ -156,8 +156,7 @@ int main(int argc, char **argv)
     free(body);
 
     qsort(lat, nlat, sizeof(*lat), cmp);
-    printf("bench_dm: %d pairs (%d mentors), %.1f s, synchronous=full\n", pairs, nmentors,
-           elapsed);
+    printf("bench_dm: %d pairs (%d mentors), %.1f s, synchronous=full\n", pairs, nmentors, elapsed);
     printf("durable DMs: %ld committed and acknowledged, %.0f/s, %ld failed\n", done,
            (double)done / elapsed, failed);
     if (nlat)

@@ -53,8 +53,9 @@ static void fill(const char *path, int days)
         exit(1);
     sqlite3_busy_timeout(db, 10000);
     exec_sql(db, "BEGIN IMMEDIATE");
-    exec_sql(db, "INSERT INTO assignments (user_id, mentor_id, since_ts) SELECT u.id, m.id, 0 "
-                 "FROM users u, users m WHERE u.handle = 'longtimer' AND m.handle = 'mentor.bench'");
+    exec_sql(db,
+             "INSERT INTO assignments (user_id, mentor_id, since_ts) SELECT u.id, m.id, 0 "
+             "FROM users u, users m WHERE u.handle = 'longtimer' AND m.handle = 'mentor.bench'");
     exec_sql(db, "INSERT OR IGNORE INTO dm_threads (lo_id, hi_id) SELECT min(u.id, m.id), "
                  "max(u.id, m.id) FROM users u, users m WHERE u.handle = 'longtimer' AND "
                  "m.handle = 'mentor.bench'");
@@ -64,18 +65,24 @@ static void fill(const char *path, int days)
     memset(text, 't', DM_BYTES);
     text[DM_BYTES] = 0;
     sqlite3_stmt *ci, *dm, *al;
-    sqlite3_prepare_v2(db, "INSERT INTO checkins (user_id, day, tz, ts, mood, craving, sleep, "
-                           "use, stage, note, flags) SELECT id, ?, 0, ?, 5, 8, 6, 'none', "
-                           "'action', ?, 1 FROM users WHERE handle = 'longtimer'", -1, &ci, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO dms (lo_id, hi_id, from_id, to_id, ts, text, read) "
-                           "SELECT min(u.id, m.id), max(u.id, m.id), CASE ?1 WHEN 0 THEN u.id "
-                           "ELSE m.id END, CASE ?1 WHEN 0 THEN m.id ELSE u.id END, ?2, ?3, 1 "
-                           "FROM users u, users m WHERE u.handle = 'longtimer' AND "
-                           "m.handle = 'mentor.bench'", -1, &dm, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail, open, "
-                           "closed_ts) SELECT u.id, m.id, 'high_craving', ?, 'Craving at 8 of 10 "
-                           "in today''s check-in.', 0, ? FROM users u, users m WHERE "
-                           "u.handle = 'longtimer' AND m.handle = 'mentor.bench'", -1, &al, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO checkins (user_id, day, tz, ts, mood, craving, sleep, "
+                       "use, stage, note, flags) SELECT id, ?, 0, ?, 5, 8, 6, 'none', "
+                       "'action', ?, 1 FROM users WHERE handle = 'longtimer'",
+                       -1, &ci, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO dms (lo_id, hi_id, from_id, to_id, ts, text, read) "
+                       "SELECT min(u.id, m.id), max(u.id, m.id), CASE ?1 WHEN 0 THEN u.id "
+                       "ELSE m.id END, CASE ?1 WHEN 0 THEN m.id ELSE u.id END, ?2, ?3, 1 "
+                       "FROM users u, users m WHERE u.handle = 'longtimer' AND "
+                       "m.handle = 'mentor.bench'",
+                       -1, &dm, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail, open, "
+                       "closed_ts) SELECT u.id, m.id, 'high_craving', ?, 'Craving at 8 of 10 "
+                       "in today''s check-in.', 0, ? FROM users u, users m WHERE "
+                       "u.handle = 'longtimer' AND m.handle = 'mentor.bench'",
+                       -1, &al, NULL);
     int32_t first = 20000; /* 2024-10-04 */
     for (int d = 0; d < days; d++) {
         int64_t ts = (int64_t)(first + d) * 86400000 + 9 * 3600000;
@@ -119,7 +126,8 @@ int main(int argc, char **argv)
     double ms = mono_ms() - t0;
     long after = status_kb(s.pid, "VmHWM:"), rss_after = status_kb(s.pid, "VmRSS:");
     if (!m || !mu_msg_ok(m)) {
-        fprintf(stderr, "me.export failed: %s\n", m && mu_msg_text(m) ? mu_msg_text(m) : "no reply");
+        fprintf(stderr, "me.export failed: %s\n",
+                m && mu_msg_text(m) ? mu_msg_text(m) : "no reply");
         srv_cleanup(&s);
         return 1;
     }

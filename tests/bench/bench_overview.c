@@ -35,12 +35,17 @@ static void populate(const char *path, int mentors, int alerts)
     if (sqlite3_open(path, &db) != SQLITE_OK)
         exit(1);
     exec(db, "BEGIN");
-    sqlite3_prepare_v2(db, "INSERT INTO users (id, handle, role, pwhash, created_ts) "
-                           "VALUES (?, ?, ?, 'x', 0)", -1, &u, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO assignments (user_id, mentor_id, since_ts) "
-                           "VALUES (?, ?, 0)", -1, &a, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail, open, "
-                           "closed_ts, acked) VALUES (?, ?, 'high_craving', ?, 'd', ?, ?, ?)",
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO users (id, handle, role, pwhash, created_ts) "
+                       "VALUES (?, ?, ?, 'x', 0)",
+                       -1, &u, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO assignments (user_id, mentor_id, since_ts) "
+                       "VALUES (?, ?, 0)",
+                       -1, &a, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail, open, "
+                       "closed_ts, acked) VALUES (?, ?, 'high_craving', ?, 'd', ?, ?, ?)",
                        -1, &al, NULL);
     int64_t now = (int64_t)time(NULL) * 1000, year = 365LL * 86400000;
     char h[40];

@@ -209,12 +209,16 @@ int main(int argc, char **argv)
     int secs = argc > 5 ? atoi(argv[5]) : 10;
     memset(pad, 'x', 60);
     srv_t s;
-    srv_start(&s, getenv("BENCH_SYNC_NORMAL") ? "max_connections = 20000\nsend_queue = 4194304\nsynchronous = normal" : "max_connections = 20000\nsend_queue = 4194304", 0);
+    srv_start(&s,
+              getenv("BENCH_SYNC_NORMAL")
+                  ? "max_connections = 20000\nsend_queue = 4194304\nsynchronous = normal"
+                  : "max_connections = 20000\nsend_queue = 4194304",
+              0);
     srv_user_add(&s, "mentor", PW, "mentor");
     mu_sync *y = mu_sync_new();
     mu_client *m = cl_connect(y, &s);
     char *mtoken = cl_login(y, m, "mentor", PW);
-    char (*slugs)[16] = calloc((size_t)nrooms, 16);
+    char(*slugs)[16] = calloc((size_t)nrooms, 16);
     for (int i = 0; i < nrooms; i++) {
         snprintf(slugs[i], 16, "room%d", i);
         mu_req *r = mu_req_new("room.create");

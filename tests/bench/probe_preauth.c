@@ -178,7 +178,7 @@ static bool server_closed(int fd)
 
 typedef struct {
     int fd;
-    size_t off;   /* bytes of the current frame already sent */
+    size_t off; /* bytes of the current frame already sent */
     bool closed;
 } peer;
 
@@ -322,8 +322,7 @@ int main(int argc, char **argv)
            pings ? "padded pings behind a slow login" : "unfinished fragmented messages", opened,
            (double)sent_total / 1e6, server_closed_n);
     printf("server RSS: before %.1f MB, peak %.1f MB, at end %.1f MB, 3 s after closing %.1f MB\n",
-           (double)before / 1024, (double)peak / 1024, (double)at_end / 1024,
-           (double)after / 1024);
+           (double)before / 1024, (double)peak / 1024, (double)at_end / 1024, (double)after / 1024);
     free(v);
     free(msg);
     free(fr);

@@ -22,8 +22,9 @@ static void test_int_strict(void **st)
     assert_int_equal(v, 0);
     v = 99;
     /* never read as 0: words, fractions, trailing junk, out of range, empty */
-    const char *bad[] = {"abc", "five", "lots", "", "  ", "5x", "5.5", "11", "-1", "0x5",
-                         "99999999999999999999", "5 5", NULL};
+    const char *bad[] = {
+        "abc", "five", "lots", "", "  ", "5x", "5.5", "11", "-1", "0x5", "99999999999999999999",
+        "5 5", NULL};
     for (int i = 0; bad[i]; i++)
         assert_false(parse_int(bad[i], 0, 10, &v));
     assert_int_equal(v, 99);
@@ -49,7 +50,7 @@ static void test_lists(void **st)
     assert_int_equal(v[2], 2);
     assert_int_equal(parse_int_list("3 4 2 3 4", v, 5, 0, 5), 5);
     assert_int_equal(parse_int_list("3, 4, 2, 3, 4", v, 5, 0, 5), 5);
-    assert_int_equal(parse_int_list("3,4,2,3", v, 5, 0, 5), -1);    /* too few */
+    assert_int_equal(parse_int_list("3,4,2,3", v, 5, 0, 5), -1);     /* too few */
     assert_int_equal(parse_int_list("3,4,2,3,4,1", v, 5, 0, 5), -1); /* too many */
     assert_int_equal(parse_int_list("3,4,x,3,4", v, 5, 0, 5), -1);
     assert_int_equal(parse_int_list("3,4,6,3,4", v, 5, 0, 5), -1);

@@ -50,8 +50,7 @@ static size_t walk(const mu_value *v, int depth)
             mu_value_get_str(v, ks ? ks : "x");
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return seen;
 }

@@ -228,7 +228,10 @@ static void on_state(mu_client *c, mu_state st, int code, void *ud)
         fprintf(stderr, "state %d, close code %d\n", (int)st, code);
 }
 
-static void on_deadline(uv_timer_t *t) { *(bool *)t->data = true; }
+static void on_deadline(uv_timer_t *t)
+{
+    *(bool *)t->data = true;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

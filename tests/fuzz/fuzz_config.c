@@ -10,14 +10,16 @@
 
 static char path[256];
 
-static void remove_file(void) { unlink(path); }
+static void remove_file(void)
+{
+    unlink(path);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(path, sizeof(path), "%s/mutual-fuzz-conf-XXXXXX",
-             fuzz_tmpdir());
+    snprintf(path, sizeof(path), "%s/mutual-fuzz-conf-XXXXXX", fuzz_tmpdir());
     int fd = mkstemp(path);
     if (fd < 0)
         abort();

@@ -35,8 +35,14 @@ static mu_server srv;
 static uv_loop_t loop;
 static char dir[256];
 
-static void t_flush(mu_conn *c) { (void)c; }
-static void t_close_soon(mu_conn *c) { (void)c; }
+static void t_flush(mu_conn *c)
+{
+    (void)c;
+}
+static void t_close_soon(mu_conn *c)
+{
+    (void)c;
+}
 static void t_pause(mu_conn *c, bool pause)
 {
     (void)c;
@@ -45,15 +51,20 @@ static void t_pause(mu_conn *c, bool pause)
 static const mu_transport transport = {t_flush, t_close_soon, t_pause};
 static char socket_stand_in;
 
-static uint64_t loop_ms(void) { return uv_now(&loop); }
+static uint64_t loop_ms(void)
+{
+    return uv_now(&loop);
+}
 
 /* The people a fuzzed connection can be; ids as inserted below. */
 static const struct {
     int64_t id;
     const char *handle;
     mu_role role;
-} people[] = {{1, "fmember", ROLE_MEMBER}, {2, "fmentor", ROLE_MENTOR},
-              {3, "fadmin", ROLE_ADMIN},   {4, "ffamily", ROLE_FAMILY}};
+} people[] = {{1, "fmember", ROLE_MEMBER},
+              {2, "fmentor", ROLE_MENTOR},
+              {3, "fadmin", ROLE_ADMIN},
+              {4, "ffamily", ROLE_FAMILY}};
 
 static void cleanup_dir(void)
 {
@@ -83,9 +94,10 @@ static void seed_people(const char *db)
         sqlite3_free(sql);
     }
     /* The member has the mentor, so that DMs and shared check-ins have a path. */
-    if (sqlite3_exec(h, "INSERT INTO assignments(user_id, mentor_id, since_ts) VALUES(1, 2, 0);"
-                        "INSERT INTO dm_threads VALUES(1, 2)", NULL, NULL,
-                     NULL) != SQLITE_OK)
+    if (sqlite3_exec(h,
+                     "INSERT INTO assignments(user_id, mentor_id, since_ts) VALUES(1, 2, 0);"
+                     "INSERT INTO dm_threads VALUES(1, 2)",
+                     NULL, NULL, NULL) != SQLITE_OK)
         abort();
     sqlite3_close(h);
 }
@@ -120,8 +132,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     g_srv = &srv;
     conn_init(&(conn_limits){1 << 20});
-    dispatch_init(&(dispatch_config){handlers_table, session_conn_gone, loop_ms, 1e9, 1e9,
-                                     srv.limits, true});
+    dispatch_init(
+        &(dispatch_config){handlers_table, session_conn_gone, loop_ms, 1e9, 1e9, srv.limits, true});
     if (rooms_init(&srv) != 0)
         abort();
     return 0;

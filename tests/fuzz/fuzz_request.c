@@ -79,8 +79,7 @@ static void check_fields(const mu_request *r, const mu_limits *lim)
                 v->v.o->via.array.size > (uint64_t)f->max)
                 abort();
             break;
-        default:
-            break;
+        default: break;
         }
     }
 }

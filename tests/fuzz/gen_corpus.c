@@ -51,7 +51,10 @@ static const char *handle_for(const char *field)
     return !strcmp(field, "mentor") ? "fmentor" : peer ? peer : "fmember";
 }
 
-static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 static void enc_slot(mu_enc *e)
 {
@@ -190,8 +193,11 @@ static void dispatch_seeds(void)
     static const struct {
         unsigned who;
         const char *tag;
-    } callers[] = {{AS_NOBODY, "nobody"}, {AS_MEMBER, "member"}, {AS_MENTOR, "mentor"},
-                   {AS_ADMIN, "admin"},   {AS_FAMILY, "family"}};
+    } callers[] = {{AS_NOBODY, "nobody"},
+                   {AS_MEMBER, "member"},
+                   {AS_MENTOR, "mentor"},
+                   {AS_ADMIN, "admin"},
+                   {AS_FAMILY, "family"}};
     for (unsigned i = 0; i < MU_OP__COUNT; i++) {
         const mu_op *op = mu_op_by_id((mu_op_id)i);
         if (op->flags & MU_OPF_EVENT)
@@ -220,9 +226,9 @@ static void dispatch_seeds(void)
                                        "checkin.summary", "mentor.get", "help", NULL});
     conversation("dm-member", AS_MEMBER,
                  (const char *const[]){"dm.send", "dm.inbox", "dm.history", "dm.ack", NULL});
-    conversation("caseload-mentor", AS_MENTOR,
-                 (const char *const[]){"mentees.list", "mentee.checkins", "alerts.list",
-                                       "dm.send", NULL});
+    conversation(
+        "caseload-mentor", AS_MENTOR,
+        (const char *const[]){"mentees.list", "mentee.checkins", "alerts.list", "dm.send", NULL});
     /* Two connections: what one does reaches the other. */
     conversation("meeting-two", AS_ADMIN | AS_MEMBER << B_SHIFT,
                  (const char *const[]){"room.create", "room.open", "room.join", "B:room.join",

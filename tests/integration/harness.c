@@ -88,8 +88,7 @@ void srv_start(srv_t *s, const char *config, int test_clock)
     FILE *f = fopen(s->conf, "w");
     assert_non_null(f);
     /* Tests talk fast; the rate limit has tests of its own with their own settings. */
-    fprintf(f, "log_level = info\nrate_per_s = 100000\nburst = 100000\n%s\n",
-            config ? config : "");
+    fprintf(f, "log_level = info\nrate_per_s = 100000\nburst = 100000\n%s\n", config ? config : "");
     fclose(f);
     s->test_clock = test_clock;
     s->port = 0;
@@ -266,8 +265,9 @@ void cl_no_event(mu_sync *y, mu_client *c)
 void srv_user_add(const srv_t *s, const char *handle, const char *pw, const char *role)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "printf '%%s\\n' '%s' | '%s' user add '%s' --role %s --db '%s' "
-                               ">/dev/null 2>>'%s'",
+    snprintf(cmd, sizeof(cmd),
+             "printf '%%s\\n' '%s' | '%s' user add '%s' --role %s --db '%s' "
+             ">/dev/null 2>>'%s'",
              pw, MUTUALD_PATH, handle, role, s->db, s->log);
     assert_int_equal(system(cmd), 0);
 }
@@ -360,9 +360,15 @@ mu_client *world_newcomer(world *w, const char *handle, const char *role)
     return c;
 }
 
-mu_msg *world_event(world *w, mu_client *c, const char *op) { return cl_event(w->y, c, op); }
+mu_msg *world_event(world *w, mu_client *c, const char *op)
+{
+    return cl_event(w->y, c, op);
+}
 
-void world_no_event(world *w, mu_client *c) { cl_no_event(w->y, c); }
+void world_no_event(world *w, mu_client *c)
+{
+    cl_no_event(w->y, c);
+}
 
 void world_advance(world *w, int64_t secs)
 {

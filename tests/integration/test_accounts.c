@@ -428,8 +428,9 @@ static void test_help(void **st)
     srv_cleanup(&s);
 
     /* configured resources replace the built-in ones, fields left empty are absent */
-    srv_start(&s, "help = Harbour Line | 0800 111 222 | https://harbour.example | 8am-10pm | GB\n"
-                  "help = Drop-in centre | | | Mon-Fri |\n",
+    srv_start(&s,
+              "help = Harbour Line | 0800 111 222 | https://harbour.example | 8am-10pm | GB\n"
+              "help = Drop-in centre | | | Mon-Fri |\n",
               0);
     y = mu_sync_new();
     c = cl_connect(y, &s);
@@ -450,11 +451,16 @@ static void test_help(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_register),       cmocka_unit_test(test_registration_closed),
-        cmocka_unit_test(test_login),          cmocka_unit_test(test_login_throttle),
-        cmocka_unit_test(test_resume_and_expiry), cmocka_unit_test(test_logout),
-        cmocka_unit_test(test_password_set),   cmocka_unit_test(test_before_sign_in),
-        cmocka_unit_test(test_ping_and_clock), cmocka_unit_test(test_help),
+        cmocka_unit_test(test_register),
+        cmocka_unit_test(test_registration_closed),
+        cmocka_unit_test(test_login),
+        cmocka_unit_test(test_login_throttle),
+        cmocka_unit_test(test_resume_and_expiry),
+        cmocka_unit_test(test_logout),
+        cmocka_unit_test(test_password_set),
+        cmocka_unit_test(test_before_sign_in),
+        cmocka_unit_test(test_ping_and_clock),
+        cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,8 +72,8 @@ static void test_export(void **st)
     mu_msg *m = cl_call(w.y, w.mem, mu_req_new("me.export"));
     expect_ok(m);
     assert_string_equal(mu_value_get_str(mu_msg_get(m, "user"), "handle"), "riley");
-    const char *kinds[] = {"checkins", "dms", "alerts", "rooms", "consent", "mentor", "mutes",
-                           "joined"};
+    const char *kinds[] = {"checkins", "dms",    "alerts", "rooms",
+                           "consent",  "mentor", "mutes",  "joined"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (mu_value_len(mu_msg_get(m, kinds[i])) == 0)
             fail_msg("export has no %s", kinds[i]);
@@ -518,8 +518,9 @@ static void test_last_admin(void **st)
     sqlite3 *db;
     assert_int_equal(sqlite3_open_v2(w.s.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM users WHERE role = 'admin'", -1,
-                                        &q, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM users WHERE role = 'admin'", -1, &q, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(q, 0), 1);
     sqlite3_finalize(q);
@@ -621,10 +622,14 @@ static void test_role_change_and_rooms(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_export),    cmocka_unit_test(test_erasure),
-        cmocka_unit_test(test_admin_ops), cmocka_unit_test(test_audit),
-        cmocka_unit_test(test_backup_while_writing), cmocka_unit_test(test_retention),
-        cmocka_unit_test(test_last_admin), cmocka_unit_test(test_role_change_and_rooms),
+        cmocka_unit_test(test_export),
+        cmocka_unit_test(test_erasure),
+        cmocka_unit_test(test_admin_ops),
+        cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_backup_while_writing),
+        cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_last_admin),
+        cmocka_unit_test(test_role_change_and_rooms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

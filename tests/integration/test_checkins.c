@@ -445,7 +445,7 @@ static void test_jobs_outlive_their_connection(void **st)
 /* ---- consent withdrawal against a mentor's reads ------------------------------------------ */
 
 typedef struct {
-    bool withdrawn;   /* the withdrawal's reply has arrived */
+    bool withdrawn; /* the withdrawal's reply has arrived */
     int replies, acks, with_data, forbidden, late_data;
 } race_log;
 
@@ -513,7 +513,8 @@ static void test_withdrawal_orders_with_reads(void **st)
         total.late_data += l.late_data;
     }
     print_message("withdrawal race: %d reads served, %d refused, %d served after the "
-                  "withdrawal's reply\n", total.with_data, total.forbidden, total.late_data);
+                  "withdrawal's reply\n",
+                  total.with_data, total.forbidden, total.late_data);
     assert_int_equal(total.late_data, 0);
     assert_int_equal(total.with_data + total.forbidden, TRIES * 2 * READS);
     assert_true(total.with_data > 0); /* the reads did overlap the withdrawals */

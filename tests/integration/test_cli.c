@@ -241,10 +241,11 @@ static void test_meeting_join_mode(void **st)
     expect_out("0/12");
     /* every facilitator command confirms or shows the error; an unknown command says so;
      * a whitespace-only line is not sent; floor mode with nobody holding it says so */
-    assert_int_equal(sh("printf '/floor on\\n/bogus\\n   \\n/deny nobody\\n/mute\\n/floor off\\n' | "
-                        "%s join group-1",
-                        k),
-                     0);
+    assert_int_equal(
+        sh("printf '/floor on\\n/bogus\\n   \\n/deny nobody\\n/mute\\n/floor off\\n' | "
+           "%s join group-1",
+           k),
+        0);
     expect_out("done: floor mode is on");
     expect_out("nobody has the floor");
     expect_out("unknown command /bogus");

@@ -61,12 +61,14 @@ static void test_user_add(void **st)
              MUTUALD_PATH, s.db);
     assert_int_not_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "password"));
-    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s user add sam --db %s",
-             MUTUALD_PATH, s.db);
+    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s user add sam --db %s", MUTUALD_PATH,
+             s.db);
     assert_int_equal(run(cmd, out, sizeof(out)), 2);
     /* the mentor made here signs in over the protocol */
-    snprintf(cmd, sizeof(cmd), "printf 'mentor password\\n' | %s user add Mentor.Kim --role mentor "
-                               "--db %s", MUTUALD_PATH, s.db);
+    snprintf(cmd, sizeof(cmd),
+             "printf 'mentor password\\n' | %s user add Mentor.Kim --role mentor "
+             "--db %s",
+             MUTUALD_PATH, s.db);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     srv_restart(&s);
     mu_sync *y = mu_sync_new();
@@ -105,8 +107,10 @@ static void test_refuses_to_start(void **st)
     /* a port in use is a clean error, not a hang */
     srv_restart(&s);
     /* lws leaves its half-made context behind when it cannot bind; that is not ours to free */
-    snprintf(cmd, sizeof(cmd), "ASAN_OPTIONS=detect_leaks=0 timeout 10 %s serve --listen 127.0.0.1:%d --db %s/other.db",
-             MUTUALD_PATH, s.port, s.dir);
+    snprintf(
+        cmd, sizeof(cmd),
+        "ASAN_OPTIONS=detect_leaks=0 timeout 10 %s serve --listen 127.0.0.1:%d --db %s/other.db",
+        MUTUALD_PATH, s.port, s.dir);
     int rc = run(cmd, out, sizeof(out));
     assert_int_equal(rc, 1);
     assert_non_null(strstr(out, "cannot listen"));
@@ -130,8 +134,10 @@ static void test_cli(void **st)
     srv_user_add(&s, "root", "pw-long-enough", "admin");
     char cmd[2048], out[8192], env[512];
     snprintf(env, sizeof(env), "XDG_CONFIG_HOME=%s/xdg", s.dir);
-    snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s %s --server ws://127.0.0.1:%d "
-                               "login root", env, MUTUAL_CLI_PATH, s.port);
+    snprintf(cmd, sizeof(cmd),
+             "printf 'pw-long-enough\\n' | %s %s --server ws://127.0.0.1:%d "
+             "login root",
+             env, MUTUAL_CLI_PATH, s.port);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "signed in as root (admin)"));
     /* the session is saved, private to its owner */
@@ -149,19 +155,23 @@ static void test_cli(void **st)
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "root"));
     /* help works without signing in, and says what to do in an emergency */
-    snprintf(cmd, sizeof(cmd), "%s %s --server ws://127.0.0.1:%d help", "XDG_CONFIG_HOME=/nonexistent",
-             MUTUAL_CLI_PATH, s.port);
+    snprintf(cmd, sizeof(cmd), "%s %s --server ws://127.0.0.1:%d help",
+             "XDG_CONFIG_HOME=/nonexistent", MUTUAL_CLI_PATH, s.port);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "116 123"));
     assert_non_null(strstr(out, "emergency"));
     /* a wrong password fails with the server's sentence */
-    snprintf(cmd, sizeof(cmd), "printf 'wrong-password\\n' | %s %s --server ws://127.0.0.1:%d "
-                               "login root", env, MUTUAL_CLI_PATH, s.port);
+    snprintf(cmd, sizeof(cmd),
+             "printf 'wrong-password\\n' | %s %s --server ws://127.0.0.1:%d "
+             "login root",
+             env, MUTUAL_CLI_PATH, s.port);
     assert_int_equal(run(cmd, out, sizeof(out)), 1);
     assert_non_null(strstr(out, "Wrong handle or password"));
     /* register, then logout ends the session on the server and locally */
-    snprintf(cmd, sizeof(cmd), "printf 'member password\\n' | %s %s --server ws://127.0.0.1:%d "
-                               "register Newcomer --role family", env, MUTUAL_CLI_PATH, s.port);
+    snprintf(cmd, sizeof(cmd),
+             "printf 'member password\\n' | %s %s --server ws://127.0.0.1:%d "
+             "register Newcomer --role family",
+             env, MUTUAL_CLI_PATH, s.port);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "newcomer (family)"));
     snprintf(cmd, sizeof(cmd), "%s %s logout", env, MUTUAL_CLI_PATH);
@@ -188,8 +198,8 @@ static void test_cli_messaging(void **st)
     char cmd[2048], out[16384], admin[600], mentor[600], memb[600];
     snprintf(admin, sizeof(admin), "XDG_CONFIG_HOME=%s/xa %s --server ws://127.0.0.1:%d", s.dir,
              MUTUAL_CLI_PATH, s.port);
-    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d",
-             s.dir, MUTUAL_CLI_PATH, s.port);
+    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
     snprintf(memb, sizeof(memb), "XDG_CONFIG_HOME=%s/xm %s --server ws://127.0.0.1:%d", s.dir,
              MUTUAL_CLI_PATH, s.port);
     snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s login root", admin);
@@ -244,8 +254,8 @@ static void test_cli_checkins(void **st)
     char cmd[2048], out[16384], admin[600], mentor[600], memb[600];
     snprintf(admin, sizeof(admin), "XDG_CONFIG_HOME=%s/xa %s --server ws://127.0.0.1:%d", s.dir,
              MUTUAL_CLI_PATH, s.port);
-    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d",
-             s.dir, MUTUAL_CLI_PATH, s.port);
+    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
     snprintf(memb, sizeof(memb), "XDG_CONFIG_HOME=%s/xm %s --server ws://127.0.0.1:%d", s.dir,
              MUTUAL_CLI_PATH, s.port);
     snprintf(cmd, sizeof(cmd), "printf 'pw-long-enough\\n' | %s login root", admin);
@@ -261,8 +271,10 @@ static void test_cli_checkins(void **st)
     assert_non_null(strstr(out, "alerts"));
     /* answers to the plain-words questions, from a pipe: mood, craving, sleep, use, stage,
      * the five WHO-5 statements, BARC-10 skipped, triggers, note */
-    snprintf(cmd, sizeof(cmd), "printf '6\\n9\\n7\\nas_planned\\n\\n4\\n4\\n3\\n4\\n4\\n\\n"
-                               "payday\\nprivate words\\n' | %s checkin --tz 0", memb);
+    snprintf(cmd, sizeof(cmd),
+             "printf '6\\n9\\n7\\nas_planned\\n\\n4\\n4\\n3\\n4\\n4\\n\\n"
+             "payday\\nprivate words\\n' | %s checkin --tz 0",
+             memb);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "streak 1 day"));
     assert_non_null(strstr(out, "WHO-5 76%"));
@@ -301,8 +313,8 @@ static void test_cli_rooms(void **st)
     srv_start(&s, NULL, 0);
     srv_user_add(&s, "kim", "mentor password", "mentor");
     char cmd[3000], out[16384], mentor[600], a[600], b[600];
-    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d",
-             s.dir, MUTUAL_CLI_PATH, s.port);
+    snprintf(mentor, sizeof(mentor), "XDG_CONFIG_HOME=%s/xk %s --server ws://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
     snprintf(a, sizeof(a), "XDG_CONFIG_HOME=%s/xa %s --server ws://127.0.0.1:%d", s.dir,
              MUTUAL_CLI_PATH, s.port);
     snprintf(b, sizeof(b), "XDG_CONFIG_HOME=%s/xb %s --server ws://127.0.0.1:%d", s.dir,
@@ -313,8 +325,9 @@ static void test_cli_rooms(void **st)
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     snprintf(cmd, sizeof(cmd), "printf 'member password\\n' | %s register blair", b);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
-    snprintf(cmd, sizeof(cmd), "%s room create smart-tue --name 'SMART Tuesday' --audience "
-                               "recovery --format SMART --slot 'Tue 19:00-20:30 Europe/London'",
+    snprintf(cmd, sizeof(cmd),
+             "%s room create smart-tue --name 'SMART Tuesday' --audience "
+             "recovery --format SMART --slot 'Tue 19:00-20:30 Europe/London'",
              mentor);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     snprintf(cmd, sizeof(cmd), "%s room open smart-tue", mentor);
@@ -325,7 +338,8 @@ static void test_cli_rooms(void **st)
     assert_non_null(strstr(out, "OPEN"));
     assert_non_null(strstr(out, "[Tue 19:00-20:30 Europe/London]"));
     /* typed lines are said; the next person sees them in the history */
-    snprintf(cmd, sizeof(cmd), "(printf 'hello everyone\\n/hand\\n'; sleep 1) | %s join smart-tue", a);
+    snprintf(cmd, sizeof(cmd), "(printf 'hello everyone\\n/hand\\n'; sleep 1) | %s join smart-tue",
+             a);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "alex: hello everyone"));
     assert_non_null(strstr(out, "hands: alex"));
@@ -335,7 +349,8 @@ static void test_cli_rooms(void **st)
     char bg[3100];
     snprintf(bg, sizeof(bg), "%s > %s/mentor.out 2>&1 &", cmd, s.dir);
     assert_int_equal(system(bg), 0);
-    snprintf(cmd, sizeof(cmd), "(sleep 1.2; printf 'can I speak\\n'; sleep 0.5) | %s join smart-tue", b);
+    snprintf(cmd, sizeof(cmd),
+             "(sleep 1.2; printf 'can I speak\\n'; sleep 0.5) | %s join smart-tue", b);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_null(strstr(out, "alex: hello everyone")); /* said before blair joined (backlog) */
     assert_non_null(strstr(out, "mute: blair (by kim)"));
@@ -359,9 +374,9 @@ static void test_cli_rooms(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mutuald_flags), cmocka_unit_test(test_user_add),
+        cmocka_unit_test(test_mutuald_flags),    cmocka_unit_test(test_user_add),
         cmocka_unit_test(test_refuses_to_start), cmocka_unit_test(test_cli),
-        cmocka_unit_test(test_cli_messaging), cmocka_unit_test(test_cli_checkins),
+        cmocka_unit_test(test_cli_messaging),    cmocka_unit_test(test_cli_checkins),
         cmocka_unit_test(test_cli_rooms)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,7 @@ typedef struct {
     kind k;
     int member;
     fate f;
-    int64_t key; /* room: seq; DM: id */
+    int64_t key;   /* room: seq; DM: id */
     char date[11]; /* check-in: its date as the reply gave it */
     bool read;     /* DM: the mentor has acked it (it is not pushed again) */
     char text[64];
@@ -98,8 +98,8 @@ static size_t rec_new(kind k, int member, int round, unsigned n)
     r->f = SENT;
     r->key = -1;
     static const char *const names[] = {"say", "dm", "checkin"};
-    snprintf(r->text, sizeof(r->text), "%s %s round %d number %u", members[member], names[k],
-             round, n);
+    snprintf(r->text, sizeof(r->text), "%s %s round %d number %u", members[member], names[k], round,
+             n);
     return nrecs++;
 }
 
@@ -337,8 +337,8 @@ static void check_checkins(mu_sync *y, const srv_t *s, unsigned *acked_out)
         assert_non_null(note);
         int i = find_rec(K_CHECKIN, note);
         if (i < 0 || recs[i].member != who || i < last || (i > last && recs[i].f == ACKED))
-            fail_msg("%s's check-in of %s holds '%s', not the acknowledged '%s'",
-                     members[who], recs[last].date, note, recs[last].text);
+            fail_msg("%s's check-in of %s holds '%s', not the acknowledged '%s'", members[who],
+                     recs[last].date, note, recs[last].text);
         mu_msg_free(m);
         mu_client_free(c);
     }

@@ -598,11 +598,11 @@ static void test_pipelined_big_replies(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_login_per_address),  cmocka_unit_test(test_parallel_guesses),
+        cmocka_unit_test(test_login_per_address),      cmocka_unit_test(test_parallel_guesses),
         cmocka_unit_test(test_password_ops_throttled), cmocka_unit_test(test_register_per_address),
-        cmocka_unit_test(test_conns_per_address),  cmocka_unit_test(test_preauth_timeout),
-        cmocka_unit_test(test_preauth_frame_limit), cmocka_unit_test(test_dm_backlog),
-        cmocka_unit_test(test_pipelined_big_replies), cmocka_unit_test(test_fragment_timeout),
+        cmocka_unit_test(test_conns_per_address),      cmocka_unit_test(test_preauth_timeout),
+        cmocka_unit_test(test_preauth_frame_limit),    cmocka_unit_test(test_dm_backlog),
+        cmocka_unit_test(test_pipelined_big_replies),  cmocka_unit_test(test_fragment_timeout),
     };
     if (getenv("MUTUAL_TEST_FILTER")) /* one test by name, when debugging */
         cmocka_set_test_filter(getenv("MUTUAL_TEST_FILTER"));

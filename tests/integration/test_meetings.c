@@ -328,8 +328,9 @@ static void test_schedule_zones(void **st)
     world_up(&w, NULL, 1, "mentor.ana", NULL);
     mu_msg_free(create(&w, "evening", false, NULL));
     /* a zone the system does not know, out of shape, a directory, a climb out */
-    const char *bad[] = {"Mars/Base", "Europe/Londonn", "America/Argentina", "Europe/../../etc",
-                         "Europe//London", "europe/london", "Europe/London/"};
+    const char *bad[] = {"Mars/Base",        "Europe/Londonn", "America/Argentina",
+                         "Europe/../../etc", "Europe//London", "europe/london",
+                         "Europe/London/"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_null(set_slot(&w, "19:00", "20:30", bad[i], "bad_request"));
     assert_null(set_slot(&w, "24:00", "01:00", "Europe/London", "bad_request"));

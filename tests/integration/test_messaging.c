@@ -65,7 +65,7 @@ static void test_assignments(void **st)
     mu_req_str(r, "user", "mem1");
     call_expect(w.y, ma, r, "forbidden");
     /* roles and existence */
-    assign(&w, "mem2", "mem1", "bad_request");        /* not a mentor */
+    assign(&w, "mem2", "mem1", "bad_request");         /* not a mentor */
     assign(&w, "mentor.a", "mentor.b", "bad_request"); /* a mentor has no mentor */
     assign(&w, "mentor.a", "mentor.a", "bad_request"); /* nor themselves */
     assign(&w, "mentor.a", "admin", "bad_request");
@@ -130,11 +130,11 @@ static void test_pair_rule(void **st)
 
     dm_expect(&w, m1, "mentor.a", "ok");
     dm_expect(&w, ma, "mem1", "ok");
-    dm_expect(&w, m1, "mem2", "forbidden");          /* member to member */
-    dm_expect(&w, fam, "mentor.a", "forbidden");   /* family to an unassigned mentor */
-    dm_expect(&w, ma, "mem2", "forbidden");          /* mentor to someone else's mentee */
-    dm_expect(&w, mb, "mentor.a", "forbidden");    /* mentor to mentor */
-    dm_expect(&w, m1, "mem1", "forbidden");          /* oneself */
+    dm_expect(&w, m1, "mem2", "forbidden");      /* member to member */
+    dm_expect(&w, fam, "mentor.a", "forbidden"); /* family to an unassigned mentor */
+    dm_expect(&w, ma, "mem2", "forbidden");      /* mentor to someone else's mentee */
+    dm_expect(&w, mb, "mentor.a", "forbidden");  /* mentor to mentor */
+    dm_expect(&w, m1, "mem1", "forbidden");      /* oneself */
     /* an unknown handle looks the same as a refused one */
     mu_msg *a = send_dm(&w, m1, "no-such-person", "hi", NULL);
     mu_msg *b = send_dm(&w, m1, "mem2", "hi", NULL);

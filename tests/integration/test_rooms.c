@@ -54,8 +54,7 @@ static mu_msg *say(world *w, mu_client *c, const char *room, const char *text)
     return cl_call(w->y, c, r);
 }
 
-static void say_expect(world *w, mu_client *c, const char *room, const char *text,
-                       const char *code)
+static void say_expect(world *w, mu_client *c, const char *room, const char *text, const char *code)
 {
     mu_msg *m = say(w, c, room, text);
     if (!strcmp(code, "ok"))
@@ -160,8 +159,9 @@ static void test_meeting(void **st)
     const mu_value *room = mu_msg_get(m, "room");
     assert_false(mu_value_get(room, "is_open") && 0);
     assert_int_equal(mu_value_get_int(room, "capacity", 0), 100);
-    assert_string_equal(mu_value_get_str(mu_value_at(mu_value_get(room, "schedule"), 0), "timezone"),
-                        "Europe/London");
+    assert_string_equal(
+        mu_value_get_str(mu_value_at(mu_value_get(room, "schedule"), 0), "timezone"),
+        "Europe/London");
     mu_msg_free(m);
     /* closed: members cannot join yet, facilitators can */
     rcall(&w, a, "room.join", "smart-tue", "conflict");
@@ -348,9 +348,18 @@ static void test_validation_and_admin(void **st)
     mu_req_str(r, "audience", "open");
     call_expect(w.y, w.mentor, r, "bad_request");
     /* schedules out of shape */
-#define S1 "\x91\x82\xa3" "day\x07\xa4time\xa5" "19:00"
-#define S2 "\x91\x82\xa3" "day\x01\xa4time\xa5" "24:00"
-#define S3 "\x91\x83\xa3" "day\x01\xa4time\xa5" "19:00\xa8timezone\xa6London"
+#define S1                \
+    "\x91\x82\xa3"        \
+    "day\x07\xa4time\xa5" \
+    "19:00"
+#define S2                \
+    "\x91\x82\xa3"        \
+    "day\x01\xa4time\xa5" \
+    "24:00"
+#define S3                \
+    "\x91\x83\xa3"        \
+    "day\x01\xa4time\xa5" \
+    "19:00\xa8timezone\xa6London"
     const char *bad[] = {S1, S2, S3};
     size_t badlen[] = {sizeof(S1) - 1, sizeof(S2) - 1, sizeof(S3) - 1};
     for (int i = 0; i < 3; i++) {
@@ -666,9 +675,12 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_audiences),     cmocka_unit_test(test_meeting),
-        cmocka_unit_test(test_validation_and_admin), cmocka_unit_test(test_ordering),
-        cmocka_unit_test(test_resume),        cmocka_unit_test(test_restart_mid_meeting),
+        cmocka_unit_test(test_audiences),
+        cmocka_unit_test(test_meeting),
+        cmocka_unit_test(test_validation_and_admin),
+        cmocka_unit_test(test_ordering),
+        cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_restart_mid_meeting),
         cmocka_unit_test(test_slow_consumer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

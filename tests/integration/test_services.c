@@ -92,10 +92,8 @@ static void test_ops(void **st)
     mu_msg_free(m);
     call_expect(w.y, w.admin, svc("service.add", "Samaritans", "crisis", NULL, NULL), "ok");
     call_expect(w.y, w.admin, svc("service.add", "Al-Anon", "family", "York", NULL), "ok");
-    call_expect(w.y, w.admin, svc("service.add", "Alpha housing", "housing", "Leeds", NULL),
-                "ok");
-    call_expect(w.y, w.admin, svc("service.add", "aa meeting", "mutual_aid", "leeds", NULL),
-                "ok");
+    call_expect(w.y, w.admin, svc("service.add", "Alpha housing", "housing", "Leeds", NULL), "ok");
+    call_expect(w.y, w.admin, svc("service.add", "aa meeting", "mutual_aid", "leeds", NULL), "ok");
 
     /* by category in the protocol's order, then name; region also matches none */
     m = list(&w, anon, NULL, NULL);
@@ -214,8 +212,7 @@ static void test_import(void **st)
     assert_string_equal(name_at(m, 1), "Forward, Leeds");
     assert_string_equal(mu_value_get_str(mu_value_at(s, 1), "description"),
                         "Drug and alcohol service\nfor adults");
-    assert_string_equal(mu_value_get_str(mu_value_at(s, 1), "referral"),
-                        "self-referral, drop in");
+    assert_string_equal(mu_value_get_str(mu_value_at(s, 1), "referral"), "self-referral, drop in");
     assert_null(mu_value_get(mu_value_at(s, 0), "region"));
     mu_msg_free(m);
     world_down(&w);

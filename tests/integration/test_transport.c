@@ -407,10 +407,13 @@ static void test_http(void **st)
     assert_string_equal(body, "ok");
     free(body);
     assert_int_equal(http_get(s.port, "/metrics", &body), 200);
-    const char *names[] = {"mutual_connections 1", "mutual_frames_in_total",
-                           "mutual_frames_out_total", "mutual_replies_total{code=\"ok\"}",
+    const char *names[] = {"mutual_connections 1",
+                           "mutual_frames_in_total",
+                           "mutual_frames_out_total",
+                           "mutual_replies_total{code=\"ok\"}",
                            "mutual_replies_total{code=\"unauthenticated\"} 1",
-                           "mutual_writer_batch_jobs_bucket", "mutual_writer_commit_seconds_sum",
+                           "mutual_writer_batch_jobs_bucket",
+                           "mutual_writer_commit_seconds_sum",
                            "mutual_process_resident_memory_bytes"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strstr(body, names[i]))

@@ -16,13 +16,13 @@ static void test_declared_sizes_beyond_the_bytes(void **st)
 {
     (void)st;
     /* {"op": "ping", "rid": array32 of 1.9e9 elements}: 14 bytes that asked for 64 GiB. */
-    assert_false(mu_msgpack_bounded(B(0x82, 0xa2, 0x6f, 0x70, 0xa4, 0x70, 0x69, 0x6e, 0x67, 0xdd,
-                                      0x72, 0x69, 0x64, 0x05)));
+    assert_false(mu_msgpack_bounded(
+        B(0x82, 0xa2, 0x6f, 0x70, 0xa4, 0x70, 0x69, 0x6e, 0x67, 0xdd, 0x72, 0x69, 0x64, 0x05)));
     assert_false(mu_msgpack_bounded(B(0xdf, 0xff, 0xff, 0xff, 0xff)));       /* map32 */
     assert_false(mu_msgpack_bounded(B(0xdc, 0x00, 0x03, 0x01, 0x02)));       /* array16 of 3 */
     assert_false(mu_msgpack_bounded(B(0xdb, 0x7f, 0xff, 0xff, 0xff, 0x61))); /* str32 */
     assert_false(mu_msgpack_bounded(B(0xc6, 0x00, 0x00, 0x01, 0x00)));       /* bin32 */
-    assert_false(mu_msgpack_bounded(B(0xc9, 0x00, 0x00, 0x00, 0x02, 0x01)));  /* ext32 */
+    assert_false(mu_msgpack_bounded(B(0xc9, 0x00, 0x00, 0x00, 0x02, 0x01))); /* ext32 */
     assert_false(mu_msgpack_bounded(B(0x81, 0xa1, 0x61)));                   /* map: no value */
     assert_false(mu_msgpack_bounded(B(0xcf, 0x00, 0x00)));                   /* short uint64 */
     assert_false(mu_msgpack_bounded(B(0xda, 0x00)));                         /* short length */
@@ -39,8 +39,8 @@ static void test_valid_values_pass(void **st)
     assert_true(mu_msgpack_bounded(B(0x90)));
     assert_true(mu_msgpack_bounded(B(0x80)));
     assert_true(mu_msgpack_bounded(B(0x92, 0x92, 0x01, 0x02, 0x92, 0x01, 0xa0)));
-    assert_true(mu_msgpack_bounded(B(0xd8, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                     15, 16)));
+    assert_true(
+        mu_msgpack_bounded(B(0xd8, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)));
     assert_true(mu_msgpack_bounded(B(0xc7, 0x02, 0x05, 0xaa, 0xbb)));
     /* Trailing bytes are the parser's business (it refuses them), not this check's. */
     assert_true(mu_msgpack_bounded(B(0x01, 0x02)));

@@ -440,9 +440,12 @@ static void test_table(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_ok_register), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_field_errors),      cmocka_unit_test(test_text_limits),
-        cmocka_unit_test(test_arrays_and_dates),  cmocka_unit_test(test_encode_round_trip),
+        cmocka_unit_test(test_parse_ok_register),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_field_errors),
+        cmocka_unit_test(test_text_limits),
+        cmocka_unit_test(test_arrays_and_dates),
+        cmocka_unit_test(test_encode_round_trip),
         cmocka_unit_test(test_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,24 +9,27 @@
 
 #include "proto.h"
 
-static bool u(const char *s) { return mu_utf8_valid(s, strlen(s)); }
+static bool u(const char *s)
+{
+    return mu_utf8_valid(s, strlen(s));
+}
 
 static void test_utf8(void **st)
 {
     assert_true(u(""));
     assert_true(u("plain ascii"));
-    assert_true(u("caf\xc3\xa9"));             /* é */
-    assert_true(u("\xe2\x82\xac"));            /* € */
-    assert_true(u("\xf0\x9f\x92\x9a"));        /* a heart, 4 bytes */
-    assert_true(u("\xf4\x8f\xbf\xbf"));        /* U+10FFFF */
-    assert_false(u("\xc3"));                   /* truncated */
-    assert_false(u("\xc0\xaf"));               /* overlong '/' */
-    assert_false(u("\xe0\x80\xaf"));           /* overlong, 3 bytes */
-    assert_false(u("\xed\xa0\x80"));           /* surrogate U+D800 */
-    assert_false(u("\xf4\x90\x80\x80"));       /* above U+10FFFF */
-    assert_false(u("\x80"));                   /* lone continuation */
+    assert_true(u("caf\xc3\xa9"));       /* é */
+    assert_true(u("\xe2\x82\xac"));      /* € */
+    assert_true(u("\xf0\x9f\x92\x9a"));  /* a heart, 4 bytes */
+    assert_true(u("\xf4\x8f\xbf\xbf"));  /* U+10FFFF */
+    assert_false(u("\xc3"));             /* truncated */
+    assert_false(u("\xc0\xaf"));         /* overlong '/' */
+    assert_false(u("\xe0\x80\xaf"));     /* overlong, 3 bytes */
+    assert_false(u("\xed\xa0\x80"));     /* surrogate U+D800 */
+    assert_false(u("\xf4\x90\x80\x80")); /* above U+10FFFF */
+    assert_false(u("\x80"));             /* lone continuation */
     assert_false(u("\xff"));
-    assert_true(mu_utf8_valid("a\0b", 3));     /* NUL is a character */
+    assert_true(mu_utf8_valid("a\0b", 3)); /* NUL is a character */
 }
 
 static void test_handles(void **st)

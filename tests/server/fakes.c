@@ -12,7 +12,10 @@
 
 fake_calls fake;
 
-void fake_reset(void) { memset(&fake, 0, sizeof(fake)); }
+void fake_reset(void)
+{
+    memset(&fake, 0, sizeof(fake));
+}
 
 static void t_flush(mu_conn *c)
 {
@@ -38,7 +41,10 @@ static void t_pause(mu_conn *c, bool pause)
 static const mu_transport transport = {t_flush, t_close_soon, t_pause};
 static char socket_stand_in; /* any non-NULL handle: the connection is alive while it has one */
 
-mu_conn *fake_conn(void) { return conn_new((struct lws *)(void *)&socket_stand_in, &transport); }
+mu_conn *fake_conn(void)
+{
+    return conn_new((struct lws *)(void *)&socket_stand_in, &transport);
+}
 
 mu_conn *fake_user(int64_t user, const char *handle, mu_role role)
 {

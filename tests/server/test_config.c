@@ -158,9 +158,8 @@ static void test_example_file(void **st)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_defaults), cmocka_unit_test(test_file),
-                                       cmocka_unit_test(test_errors),
-                                       cmocka_unit_test(test_table_defaults_in_range),
-                                       cmocka_unit_test(test_example_file)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_file), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_table_defaults_in_range), cmocka_unit_test(test_example_file)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,10 @@ static uint64_t now;
 static mu_conn *held; /* a call whose handler waits (as one waiting on a commit would) */
 static unsigned gone_calls, handled;
 
-static uint64_t clock_ms(void) { return now; }
+static uint64_t clock_ms(void)
+{
+    return now;
+}
 
 static void h_now(mu_conn *c, mu_request *r)
 {
@@ -38,7 +41,10 @@ static void h_later(mu_conn *c, mu_request *r)
     held = c;
 }
 
-static void on_gone(mu_conn *c) { gone_calls++; }
+static void on_gone(mu_conn *c)
+{
+    gone_calls++;
+}
 
 static handler_fn table[MU_OP__COUNT];
 

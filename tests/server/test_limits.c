@@ -143,7 +143,8 @@ static void test_netaddr(void **st)
     char err[160];
     assert_int_equal(netlist_parse(&l, "127.0.0.0/8, ::1 10.0.0.0/9", err, sizeof(err)), 0);
     assert_int_equal(l.n, 3);
-    mu_netaddr x = addr("127.5.6.7"), y = addr("::1"), z = addr("10.127.0.1"), w = addr("10.128.0.1");
+    mu_netaddr x = addr("127.5.6.7"), y = addr("::1"), z = addr("10.127.0.1"),
+               w = addr("10.128.0.1");
     assert_true(netlist_has(&l, &x));
     assert_true(netlist_has(&l, &y));
     assert_true(netlist_has(&l, &z));
@@ -160,9 +161,8 @@ static void test_netaddr(void **st)
 static void test_peers(void **st)
 {
     char err[200];
-    assert_int_not_equal(peers_init(&(peers_config){"nonsense", "", 3, 4, 900000, 2, 1000}, err,
-                                    sizeof(err)),
-                         0);
+    assert_int_not_equal(
+        peers_init(&(peers_config){"nonsense", "", 3, 4, 900000, 2, 1000}, err, sizeof(err)), 0);
     assert_int_equal(peers_init(&(peers_config){"127.0.0.0/8", "10.9.9.9", 3, 4, 900000, 2, 1000},
                                 err, sizeof(err)),
                      0);
@@ -225,11 +225,9 @@ static void test_peers(void **st)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_bucket),
-                                       cmocka_unit_test(test_throttle_window),
-                                       cmocka_unit_test(test_throttle_bounded),
-                                       cmocka_unit_test(test_throttle_per_address),
-                                       cmocka_unit_test(test_netaddr),
-                                       cmocka_unit_test(test_peers)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bucket),           cmocka_unit_test(test_throttle_window),
+        cmocka_unit_test(test_throttle_bounded), cmocka_unit_test(test_throttle_per_address),
+        cmocka_unit_test(test_netaddr),          cmocka_unit_test(test_peers)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -25,7 +25,10 @@ static mu_server srv;
 static uv_loop_t loop;
 static mu_conn *fac, *riley1, *riley2, *sam;
 
-static uint64_t loop_ms(void) { return uv_now(&loop); }
+static uint64_t loop_ms(void)
+{
+    return uv_now(&loop);
+}
 
 static int setup(void **st)
 {
@@ -78,8 +81,13 @@ static int teardown(void **st)
 
 static room *mk(const char *slug)
 {
-    room_def d = {.slug = slug, .name = "Tuesday SMART", .audience = "open", .format = "SMART",
-                  .capacity = 100, .is_open = true, .next_seq = 1};
+    room_def d = {.slug = slug,
+                  .name = "Tuesday SMART",
+                  .audience = "open",
+                  .format = "SMART",
+                  .capacity = 100,
+                  .is_open = true,
+                  .next_seq = 1};
     return rooms_add(&d);
 }
 
@@ -264,7 +272,7 @@ static void test_a_connection_leaves_everything(void **st)
     room_wait_conn(b, riley1);
     assert_int_equal(riley1->nrooms, 2);
     drain();
-    conn_ref(riley1); /* kept to look at after its socket's reference goes */
+    conn_ref(riley1);           /* kept to look at after its socket's reference goes */
     dispatch_conn_gone(riley1); /* the socket closed: the hook leaves every room */
     assert_int_equal(riley1->nrooms, 0);
     conn_unref(riley1);

@@ -71,9 +71,9 @@ static void test_local_day(void **st)
     /* 2026-12-31 23:30 UTC */
     int64_t t = (int64_t)day_of("2026-12-31") * 86400000 + (23 * 60 + 30) * 60000;
     assert_int_equal(local_day(t, 0), day_of("2026-12-31"));
-    assert_int_equal(local_day(t, 30), day_of("2027-01-01"));   /* into the new year */
-    assert_int_equal(local_day(t, 840), day_of("2027-01-01"));  /* UTC+14 */
-    assert_int_equal(local_day(t, -720), day_of("2026-12-31")); /* UTC-12 */
+    assert_int_equal(local_day(t, 30), day_of("2027-01-01"));             /* into the new year */
+    assert_int_equal(local_day(t, 840), day_of("2027-01-01"));            /* UTC+14 */
+    assert_int_equal(local_day(t, -720), day_of("2026-12-31"));           /* UTC-12 */
     int64_t early = (int64_t)day_of("2027-01-01") * 86400000 + 5 * 60000; /* 00:05 UTC */
     assert_int_equal(local_day(early, -720), day_of("2026-12-31"));
     assert_int_equal(local_day(early, -5), day_of("2027-01-01")); /* exactly midnight */
@@ -109,9 +109,8 @@ static void test_streaks(void **st)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_who5_and_barc10),
-                                       cmocka_unit_test(test_flags),
-                                       cmocka_unit_test(test_local_day),
-                                       cmocka_unit_test(test_streaks)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_who5_and_barc10), cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_local_day), cmocka_unit_test(test_streaks)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

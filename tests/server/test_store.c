@@ -183,7 +183,7 @@ static void test_writer_batches(void **st)
     uint64_t batches0 = atomic_load(&g_metrics.writer_batches);
     for (int i = 0; i < N + 2; i++) {
         jobs[i].n = i < N ? i : (i == N ? 100000 : 5); /* the last duplicates user5 */
-        jobs[i].fail_after_insert = i == N;           /* inserts, then fails: rolled back */
+        jobs[i].fail_after_insert = i == N;            /* inserts, then fails: rolled back */
         jobs[i].done_count = &done;
         jobs[i].job.run = job_run;
         jobs[i].job.done = job_done;
@@ -307,13 +307,18 @@ static void test_streaks(void **st)
         int32_t day;
         int want, best;
     } steps[] = {
-        {1, 21, 2, 3}, /* the same day again */
+        {1, 21, 2, 3},                               /* the same day again */
         {1, 22, 3, 3}, {1, 23, 4, 4}, {1, 25, 1, 4}, /* a gap starts again */
         {3, 7, 1, 1},  {3, 8, 2, 2},                 /* a first check-in */
     };
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        checkin_in in = {.user = steps[i].user, .day = steps[i].day, .mood = 5, .craving = -1,
-                         .sleep = -1, .who5_pct = -1, .barc10_total = -1};
+        checkin_in in = {.user = steps[i].user,
+                         .day = steps[i].day,
+                         .mood = 5,
+                         .craving = -1,
+                         .sleep = -1,
+                         .who5_pct = -1,
+                         .barc10_total = -1};
         unsigned alerted;
         int streak = -1;
         assert_int_equal(store_checkins_put(w, &in, &alerted, &streak), MU_OK);
@@ -323,8 +328,13 @@ static void test_streaks(void **st)
         assert_int_equal(scalar(d, sql), steps[i].best);
     }
     /* an earlier day is refused and changes nothing */
-    checkin_in old = {.user = 1, .day = 24, .mood = 5, .craving = -1, .sleep = -1,
-                      .who5_pct = -1, .barc10_total = -1};
+    checkin_in old = {.user = 1,
+                      .day = 24,
+                      .mood = 5,
+                      .craving = -1,
+                      .sleep = -1,
+                      .who5_pct = -1,
+                      .barc10_total = -1};
     unsigned alerted;
     int streak = -1;
     assert_int_equal(store_checkins_put(w, &old, &alerted, &streak), MU_E_CONFLICT);

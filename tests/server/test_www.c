@@ -120,21 +120,22 @@ static void test_origin_rule(void **state)
     assert_false(origin_allowed(&c, "null", "127.0.0.1:7681", false));
     assert_false(origin_allowed(&c, "http://127.0.0.1:7681", NULL, false));
     /* With public_url, that origin only, whatever the Host says. */
-    assert_int_equal(config_set(&c, "public_url", "https://mutual.example.org/", err,
-                                sizeof(err)), 0);
+    assert_int_equal(config_set(&c, "public_url", "https://mutual.example.org/", err, sizeof(err)),
+                     0);
     assert_int_equal(origin_check_config(&c, err, sizeof(err)), 0);
     assert_true(origin_allowed(&c, "https://mutual.example.org", "127.0.0.1:7681", false));
     assert_false(origin_allowed(&c, "http://127.0.0.1:7681", "127.0.0.1:7681", false));
     /* allowed_origins adds others. */
     assert_int_equal(config_set(&c, "allowed_origins", "https://a.example, http://b.example:8080",
-                                err, sizeof(err)), 0);
+                                err, sizeof(err)),
+                     0);
     assert_int_equal(origin_check_config(&c, err, sizeof(err)), 0);
     assert_true(origin_allowed(&c, "https://a.example", "x", false));
     assert_true(origin_allowed(&c, "http://b.example:8080", "x", false));
     assert_false(origin_allowed(&c, "http://b.example", "x", false));
     /* Settings that are not origins stop the server at start. */
-    assert_int_equal(config_set(&c, "allowed_origins", "https://a.example, b.example", err,
-                                sizeof(err)), 0);
+    assert_int_equal(
+        config_set(&c, "allowed_origins", "https://a.example, b.example", err, sizeof(err)), 0);
     assert_int_equal(origin_check_config(&c, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "b.example"));
     assert_int_equal(config_set(&c, "allowed_origins", "", err, sizeof(err)), 0);
@@ -147,9 +148,12 @@ static void test_origin_rule(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mime),          cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_etags),         cmocka_unit_test(test_embedded),
-        cmocka_unit_test(test_origin_normalize), cmocka_unit_test(test_origin_rule),
+        cmocka_unit_test(test_mime),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_etags),
+        cmocka_unit_test(test_embedded),
+        cmocka_unit_test(test_origin_normalize),
+        cmocka_unit_test(test_origin_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
