@@ -23,7 +23,7 @@
 #define PW "a good long password"
 
 /* Nothing exempt, and 127.0.0.1 is a proxy whose X-Forwarded-For names the source. */
-#define BEHIND_PROXY "limit_exempt =\ntrusted_proxy = 127.0.0.1\n"
+#define BEHIND_PROXY "limit_exempt =\ntrusted_proxy = 127.0.0.1\npreauth_timeout_s = 600\n"
 
 typedef struct {
     msgpack_sbuffer sb;
@@ -354,10 +354,10 @@ static void test_preauth_timeout(void **st)
     srv_start(&s, "preauth_timeout_s = 2\n", 0);
     srv_user_add(&s, "jamie", PW, "member");
     raw_ws idle, busy, in;
-    assert_int_equal(open_as(&idle, &s, NULL, NULL), 101);
-    assert_int_equal(open_as(&busy, &s, NULL, NULL), 101);
     assert_int_equal(open_as(&in, &s, NULL, NULL), 101);
     login(&in, "jamie", PW, "ok", NULL);
+    assert_int_equal(open_as(&idle, &s, NULL, NULL), 101);
+    assert_int_equal(open_as(&busy, &s, NULL, NULL), 101);
     double t0 = mono_ms();
     /* pings do not keep an unauthenticated connection open */
     for (int i = 0; i < 2; i++) {
