@@ -23,7 +23,7 @@
 #define PW "a good long password"
 
 /* Nothing exempt, and 127.0.0.1 is a proxy whose X-Forwarded-For names the source. */
-#define BEHIND_PROXY "limit_exempt =\ntrusted_proxy = 127.0.0.1\n"
+#define BEHIND_PROXY "limit_exempt =\ntrusted_proxy = 127.0.0.1\npreauth_timeout_s = 600\n"
 
 typedef struct {
     msgpack_sbuffer sb;
@@ -354,13 +354,11 @@ static void test_preauth_timeout(void **st)
     srv_start(&s, "preauth_timeout_s = 2\n", 0);
     srv_user_add(&s, "jamie", PW, "member");
     raw_ws idle, busy, in;
-    /* Signed in before the others connect: Argon2id on a loaded machine can take longer than the
-     * timeout, and this connection is here to show that a signed-in one stays. */
     assert_int_equal(open_as(&in, &s, NULL, NULL), 101);
     login(&in, "jamie", PW, "ok", NULL);
-    double t0 = mono_ms();
     assert_int_equal(open_as(&idle, &s, NULL, NULL), 101);
     assert_int_equal(open_as(&busy, &s, NULL, NULL), 101);
+    double t0 = mono_ms();
     /* pings do not keep an unauthenticated connection open */
     for (int i = 0; i < 2; i++) {
         call(&busy, "ping", NULL, NULL, NULL, NULL, "ok", NULL);
@@ -369,7 +367,7 @@ static void test_preauth_timeout(void **st)
     assert_int_equal(raw_wait_close(&idle, 8000), 1008);
     double waited = mono_ms() - t0;
     assert_true(waited > 1000 && waited < 5000);
-    assert_int_equal(raw_wait_close(&busy, 8000), 1008);
+    assert_int_equal(raw_wait_close(&busy, 5000), 1008);
     /* a signed-in connection stays */
     usleep(300000);
     call(&in, "ping", NULL, NULL, NULL, NULL, "ok", NULL);
