@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and tests Mutual in every way CI checks it:
-#   1. plain build: unit and integration tests (ctest -j8, twice in a row, so that a test that
-#      depends on timing or on another test fails here rather than now and then in CI);
+#   1. plain build: unit and integration tests (ctest -jN, N = cores; MUTUAL_CTEST_ROUNDS=2 runs
+#      them twice in a row, to catch a test that depends on timing or on another test);
 #   2. the browser app in a headless Chromium (tests/web), beside
 #   3. the AddressSanitizer + UndefinedBehaviorSanitizer build and its tests;
 #   4. the ThreadSanitizer build and its tests;
@@ -11,7 +11,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
-ctest_jobs=${MUTUAL_CTEST_JOBS:-8}
+ctest_jobs=${MUTUAL_CTEST_JOBS:-$jobs}
+rounds=${MUTUAL_CTEST_ROUNDS:-1}
 bash "$top/deploy/install-deps.sh"
 
 echo "== style (clang-format --dry-run --Werror, .clang-format)"
@@ -23,8 +24,8 @@ echo "== plain build"
 cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMUTUAL_WERROR=ON \
   -DMUTUAL_TESTS=ON >/dev/null
 cmake --build "$top/build" -j"$jobs"
-for round in 1 2; do
-  echo "== plain tests, round $round of 2 (ctest -j$ctest_jobs)"
+for round in $(seq 1 "$rounds"); do
+  echo "== plain tests, round $round of $rounds (ctest -j$ctest_jobs)"
   (cd "$top/build" && ctest --output-on-failure -j"$ctest_jobs")
 done
 
@@ -80,4 +81,4 @@ if command -v clang >/dev/null; then
 else
   echo "== fuzzing skipped: clang is not installed"
 fi
-echo "== all tests passed: plain (twice), browser, ASan+UBSan, TSan, fuzzing"
+echo "== all tests passed: plain, browser, ASan+UBSan, TSan, fuzzing"
