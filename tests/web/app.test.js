@@ -209,8 +209,14 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await mona.selectOption('#rf-audience', 'recovery');
   await mona.selectOption('#rf-day', '2');
   await mona.fill('#rf-time', '19:00');
+  // A new room defaults to showing newcomers only what is said after they join.
+  assert.ok(await mona.isChecked('input[name=backlog][value=join]'));
+  await mona.check('input[name=backlog][value=recent]');
+  await mona.check('#rf-listed');
   await mona.click('form:has(#rf-room) button[type=submit]');
   await waitText(mona, '#room-list', /SMART Tuesday/);
+  // What the server stored comes back in rooms.list.
+  await waitText(mona, '#room-list .room-details', /also sees what was said earlier[\s\S]*Listed in the public/);
   await screen(mona, 'meetings');
   await mona.click('#room-list a.join');
   await mona.waitForSelector('#ctl-open');
@@ -296,10 +302,17 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   // Editing the meeting: the new name shows in the list.
   await mona.click('summary:has-text("Edit this meeting")');
   await mona.fill('#facilitator #rf-name', 'SMART Tuesday evening');
+  assert.ok(await mona.isChecked('#facilitator input[name=backlog][value=recent]'));
+  assert.ok(await mona.isChecked('#facilitator #rf-listed'));
+  await mona.check('#facilitator input[name=backlog][value=join]');
+  await mona.uncheck('#facilitator #rf-listed');
+  await screen(mona, 'room-edit');
   await mona.click('#facilitator form:has(#rf-name) button[type=submit]');
   await waitText(mona, '#announce', /Meeting saved/).catch(async (e) => { console.log('EDIT', await text(mona, '#facilitator')); throw e; });
   await anna.goto(`${srv.url}#/meetings`);
   await waitText(anna, '#room-list', /SMART Tuesday evening/);
+  await waitText(anna, '#room-list .room-details', /sees only what is said after they first join[\s\S]*Not listed/);
+  assert.match(await text(mona, 'main .room-details'), /only what is said after they first join[\s\S]*Not listed/);
   await mona.click('#ctl-open');
   for (const p of [mona, anna, ben]) await p.context().close();
 });
