@@ -335,6 +335,42 @@ test('help: the service list and a help request when signed in; the built-in lis
   await page.context().close();
 });
 
+test('a help request reaches the mentor live, on any screen', async () => {
+  const admin = await newPage(browser);
+  await signIn(admin, srv.url, 'root');
+  await admin.goto(`${srv.url}#/admin`);
+  await admin.waitForSelector('#uc-handle');
+  await admin.fill('#uc-handle', 'cal');
+  await admin.fill('#uc-password', PASSWORD);
+  await admin.selectOption('#uc-role', 'member');
+  await admin.click('form:has(#uc-handle) button[type=submit]');
+  await waitText(admin, '#admin-status', /created/);
+  await admin.fill('#ma-user', 'cal');
+  await admin.fill('#ma-mentor', 'mona');
+  await admin.click('form:has(#ma-user) button[type=submit]');
+  await waitText(admin, '#admin-status', /assigned/);
+  await admin.context().close();
+
+  // The mentor is on the check-in screen, not their caseload; cal shares nothing.
+  const mona = await newPage(browser);
+  await signIn(mona, srv.url, 'mona');
+  const cal = await newPage(browser);
+  await signIn(cal, srv.url, 'cal');
+  await cal.click('#help-button');
+  await cal.click('#help-send');
+  await waitText(cal, '#help-mentor .notice', /told/);
+  await waitText(mona, '#nav', /My mentees \(1 new alert\)/); // opening the help list alone alerts nobody
+  await waitText(mona, '#announce', /Asked for help, cal/);
+  await screen(mona, 'mentor-help-nav');
+  await mona.click('#nav a[href="#/mentor"]');
+  await waitText(mona, '#alerts', /Asked for help: cal/);
+  await waitText(mona, '#nav', /^(?![\s\S]*new alert)/);
+  await screen(mona, 'mentor-help-alert');
+  await mona.click('#alerts button:has-text("Acknowledge (cal)")');
+  await waitText(mona, '#alerts', /^(?![\s\S]*Asked for help: cal)/);
+  for (const p of [mona, cal]) await p.context().close();
+});
+
 test('reconnects after a server restart; offline help list; nothing typed is lost', async () => {
   const page = await newPage(browser);
   await signIn(page, srv.url, 'ben');
