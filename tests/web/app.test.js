@@ -371,6 +371,106 @@ test('a help request reaches the mentor live, on any screen', async () => {
   for (const p of [mona, cal]) await p.context().close();
 });
 
+test('facilitator: lock and unlock, an untimed floor taken back, remove without a ban', async () => {
+  const mona = await newPage(browser);
+  await signIn(mona, srv.url, 'mona');
+  await mona.goto(`${srv.url}#/meetings`);
+  await mona.click('summary:has-text("Create a meeting")');
+  await mona.fill('#rf-room', 'quiet-room');
+  await mona.fill('#rf-name', 'Quiet room');
+  await mona.click('form:has(#rf-room) button[type=submit]');
+  await waitText(mona, '#room-list', /Quiet room/);
+  await mona.goto(`${srv.url}#/room/quiet-room`);
+  await mona.waitForSelector('#ctl-open');
+  await mona.click('#ctl-open');
+  await waitText(mona, '#ctl-open', /End the meeting/);
+  await mona.click('#ctl-lock');
+  await waitText(mona, '#ctl-lock', /^Unlock$/);
+  await waitText(mona, '#floor-line', /locked/);
+  await screen(mona, 'room-locked');
+
+  const ben = await newPage(browser);
+  await signIn(ben, srv.url, 'ben');
+  await ben.goto(`${srv.url}#/room/quiet-room`);
+  await waitText(ben, '#room-status', /cannot join this meeting/);
+  await mona.click('#ctl-lock');
+  await waitText(mona, '#ctl-lock', /^Lock$/);
+  await ben.goto(`${srv.url}#/meetings`);
+  await ben.goto(`${srv.url}#/room/quiet-room`);
+  await ben.waitForSelector('#say-text');
+
+  // An untimed share: no countdown, and the facilitator takes the floor back.
+  await mona.click('#ctl-floor');
+  await ben.click('#hand');
+  await waitText(mona, '#hands', /ben/);
+  assert.equal(await mona.inputValue('#give-secs'), '');
+  await mona.click('#hands button');
+  await waitText(ben, '#floor-line', /The floor: you/);
+  assert.equal(await ben.$('#countdown'), null);
+  await mona.click('button:has-text("Take the floor back")');
+  await waitText(ben, '#floor-line', /Nobody has the floor/);
+
+  // Removed without a ban: told so, and can come back.
+  await mona.click('button:has-text("Remove ben")');
+  await waitText(ben, '#room-status', /removed you from this meeting\.$/);
+  await screen(ben, 'room-removed');
+  await ben.goto(`${srv.url}#/meetings`);
+  await ben.goto(`${srv.url}#/room/quiet-room`);
+  await ben.waitForSelector('#say-text');
+  await mona.click('#ctl-open');
+  await waitText(ben, '#room-status', /ended/);
+  for (const p of [mona, ben]) await p.context().close();
+});
+
+test('WHO-5 and BARC-10 answers saved and shown on progress; an admin changes a role', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${srv.url}#/register`);
+  await page.waitForSelector('#rg-handle');
+  await page.fill('#rg-handle', 'dee.w');
+  await page.fill('#rg-password', PASSWORD);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('#mood');
+  await page.fill('#mood', '6');
+  await page.click('summary:has-text("WHO-5")');
+  for (let i = 0; i < 5; i++) await page.selectOption(`#who5-${i}`, '3');
+  await page.click('summary:has-text("BARC-10")');
+  for (let i = 0; i < 10; i++) await page.selectOption(`#barc-${i}`, '4');
+  await screen(page, 'checkin-scales');
+  await page.click('#checkin-submit');
+  // WHO-5: 5 x 3 = 15 of 25, 60 %; BARC-10: 10 x 4 = 40 of 60.
+  await waitText(page, '#checkin-result', /WHO-5\): 60%[\s\S]*BARC-10\): 40 of 60/);
+  await page.goto(`${srv.url}#/progress`);
+  await page.waitForSelector('svg.chart');
+  await waitText(page, 'main', /latest wellbeing \(WHO-5 %\)/);
+  const row = await page.textContent('main table tbody tr');
+  assert.match(row, /60/);
+  assert.match(row, /40/);
+  await screen(page, 'progress-scales');
+  // The answers come back to edit the same day.
+  await page.goto(`${srv.url}#/checkin`);
+  await page.waitForFunction(() => document.querySelector('#who5-4').value === '3' && document.querySelector('#barc-9').value === '4');
+
+  const admin = await newPage(browser);
+  await signIn(admin, srv.url, 'root');
+  await admin.goto(`${srv.url}#/admin`);
+  await admin.waitForSelector('#ur-handle');
+  await admin.fill('#ur-handle', 'dee.w');
+  await admin.selectOption('#ur-role', 'mentor');
+  await admin.click('form:has(#ur-handle) button[type=submit]');
+  await waitText(admin, '#admin-status', /Role changed/);
+  await admin.fill('#ur-handle', 'nobody.here');
+  await admin.click('form:has(#ur-handle) button[type=submit]');
+  await waitText(admin, '#admin-status', /^(?!Role changed)\S/); // an unknown name is refused with a sentence
+  await admin.context().close();
+  // Signed in again, dee.w has a mentor's screens.
+  await page.goto(`${srv.url}#/account`);
+  await page.click('#signout');
+  await signIn(page, srv.url, 'dee.w');
+  await waitText(page, '#nav', /My mentees/);
+  assert.doesNotMatch(await text(page, '#nav'), /Sharing/);
+  await page.context().close();
+});
+
 test('reconnects after a server restart; offline help list; nothing typed is lost', async () => {
   const page = await newPage(browser);
   await signIn(page, srv.url, 'ben');
