@@ -345,15 +345,21 @@ test('a help request reaches the mentor live, on any screen', async () => {
   await admin.selectOption('#uc-role', 'member');
   await admin.click('form:has(#uc-handle) button[type=submit]');
   await waitText(admin, '#admin-status', /created/);
+  // A mentor of their own, so no earlier alert is counted with this one.
+  await admin.fill('#uc-handle', 'meg');
+  await admin.fill('#uc-password', PASSWORD);
+  await admin.selectOption('#uc-role', 'mentor');
+  await admin.click('form:has(#uc-handle) button[type=submit]');
+  await waitText(admin, '#admin-status', /created/);
   await admin.fill('#ma-user', 'cal');
-  await admin.fill('#ma-mentor', 'mona');
+  await admin.fill('#ma-mentor', 'meg');
   await admin.click('form:has(#ma-user) button[type=submit]');
   await waitText(admin, '#admin-status', /assigned/);
   await admin.context().close();
 
   // The mentor is on the check-in screen, not their caseload; cal shares nothing.
   const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
+  await signIn(mona, srv.url, 'meg');
   const cal = await newPage(browser);
   await signIn(cal, srv.url, 'cal');
   await cal.click('#help-button');
