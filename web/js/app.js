@@ -4,7 +4,7 @@ import { Conn, describe } from './conn.js';
 import { h, clear, announce } from './dom.js';
 import { checkinView, progressView } from './checkin.js';
 import { meetingsView, roomView } from './meetings.js';
-import { messagesView, threadView, mentorView, menteeView, adminView } from './people.js';
+import { messagesView, threadView, mentorView, menteeView, adminView, ALERT_TEXT } from './people.js';
 
 // The token is kept in sessionStorage: it survives a reload of this tab but not closing it,
 // and other tabs and later visitors to a shared device do not inherit the session.
@@ -24,6 +24,8 @@ export const app = {
   user: null,
   ready: false, // connected and, when there is a token, resumed
   unread: 0,
+  alerts: 0, // alerts pushed to a mentor while on another screen
+  resources: null, // the service's help list, fetched before sign-in
   events: new EventTarget(),
   view: null, // the current screen's {onPush, onReady, leave}
 };
@@ -47,7 +49,7 @@ function navLinks() {
   const links = [['#/checkin', 'Check in'], ['#/progress', 'My progress'], ['#/meetings', 'Meetings'],
     ['#/messages', app.unread ? `Messages (${app.unread} new)` : 'Messages']];
   if (u.role === 'member' || u.role === 'family') links.push(['#/sharing', 'Sharing']);
-  if (u.role === 'mentor') links.push(['#/mentor', 'My mentees']);
+  if (u.role === 'mentor') links.push(['#/mentor', app.alerts ? `My mentees (${app.alerts} new ${app.alerts === 1 ? 'alert' : 'alerts'})` : 'My mentees']);
   if (u.role === 'admin') links.push(['#/admin', 'Admin']);
   links.push(['#/account', 'My account']);
   return links;
@@ -84,24 +86,28 @@ async function openHelp() {
   source.textContent = 'Checking this service\u2019s own list…';
   clear(mentor);
   try {
-    const r = await app.conn.call('help');
-    resources = r.resources || BUILTIN_HELP;
+    // Signed in with a mentor, `help` also alerts the mentor: only the button below may do that,
+    // so a signed-in person reads the list fetched before sign-in on this connection.
+    if (!app.conn.open) throw new Error('offline');
+    if (!app.user) app.resources = (await app.conn.call('help')).resources;
+    if (!app.resources) throw new Error('no list');
+    resources = app.resources;
     source.textContent = 'These are the lines this service lists.';
   } catch {
-    source.textContent = 'The server cannot be reached, so this is the list built into the app.';
+    source.textContent = app.conn.open ? 'This is the list built into the app.' : 'The server cannot be reached, so this is the list built into the app.';
   }
   clear(list, resources.map((r) => h('li', {},
     h('strong', {}, r.name), r.phone ? [' \u2014 ', h('a', { href: `tel:${r.phone.replace(/[^0-9+]/g, '')}` }, r.phone)] : null,
     r.hours ? h('div', { class: 'hint' }, `${r.hours}${r.region ? ` (${r.region})` : ''}`) : null,
     r.url ? h('div', {}, h('a', { href: r.url, rel: 'noreferrer', target: '_blank' }, `${r.url.replace(/^https?:\/\//, '')} (opens in a new tab)`)) : null)));
   if (app.user && (app.user.role === 'member' || app.user.role === 'family')) {
-    const note = h('input', { id: 'help-text', maxlength: 200 });
     const status = h('p', { class: 'notice', role: 'status' });
+    // The server passes on that help was asked for, never words typed with it, so none are asked.
     clear(mentor, h('h3', {}, 'Ask your mentor for help'),
-      h('label', { for: 'help-text' }, 'A few words for your mentor (optional)'), note,
+      h('p', {}, 'Your mentor gets an alert straight away that you asked for help, whatever you share with them. They can then message you.'),
       h('p', { class: 'row' }, h('button', { type: 'button', class: 'primary', id: 'help-send', onclick: async () => {
         try {
-          await app.conn.call('help', { text: note.value.trim() || undefined });
+          await app.conn.call('help', {});
           status.textContent = 'Your mentor has been told you asked for help. If no mentor is assigned, the service\u2019s coordinators are told.';
         } catch (e) { status.textContent = describe(e); }
       } }, 'Send a help request')), status);
@@ -120,6 +126,8 @@ function signedIn(user, token) {
 async function onUp() {
   const token = sessionStorage.getItem(TOKEN_KEY);
   const wasDown = !document.getElementById('banner').hidden;
+  // Asked before any resume, so it is never a help request (see openHelp).
+  try { app.resources = (await app.conn.call('help')).resources; } catch { /* the built-in list stays */ }
   if (token) {
     try {
       const r = await app.conn.call('resume', { token });
@@ -146,6 +154,12 @@ function onPush(msg) {
       renderNav();
       announce(`New message from ${msg.from}.`);
     }
+  }
+  // A help request must not wait until the mentor happens to open their caseload.
+  if (msg.op === 'alert' && app.user && app.user.role === 'mentor' && !location.hash.startsWith('#/mentor')) {
+    app.alerts++;
+    renderNav();
+    announce(`Alert: ${ALERT_TEXT[msg.kind] || msg.kind}, ${msg.handle}. See My mentees.`);
   }
   app.events.dispatchEvent(new CustomEvent('push', { detail: msg }));
   if (app.view && app.view.onPush) app.view.onPush(msg);
@@ -330,6 +344,6 @@ app.conn.addEventListener('down', (ev) => {
   setBanner(`${ev.detail.why} Reconnecting in ${ev.detail.retryIn} s\u2026 Nothing you typed is lost.`);
   if (!app.user) route();
 });
-app.events.addEventListener('signedin', () => { app.unread = 0; renderNav(); });
+app.events.addEventListener('signedin', () => { app.unread = 0; app.alerts = 0; renderNav(); });
 app.conn.connect();
 setTimeout(() => { if (!app.ready && !app.conn.open) { app.ready = true; route(); } }, 4000);

@@ -22,8 +22,11 @@ const HUMAN = {
 export function describe(err) {
   if (!err) return '';
   let text = err.msg || HUMAN[err.code] || String(err.message || err);
+  // login and register say how long the wait is (retry_after); the per-connection request
+  // limit does not, because a short pause is always enough there.
   if (err.code === 'rate_limited') {
-    text = `${HUMAN.rate_limited} ${err.retry_after ? `Please wait ${err.retry_after} seconds and try again.` : 'Please wait a moment and try again.'}`;
+    const n = Number(err.retry_after);
+    text = n > 0 ? `${HUMAN.rate_limited} Please try again in ${n} ${n === 1 ? 'second' : 'seconds'}.` : `${HUMAN.rate_limited} Please slow down for a moment.`;
   }
   return text;
 }

@@ -24,6 +24,20 @@ export function slotText(slot) {
   return `${DAYS[d.getDay()]} ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} your time${end ? `, ${slot.time}${end}` : ''}`;
 }
 
+// Who sees what was said before they arrived (PROTOCOL.md, `backlog`), in one sentence each.
+const BACKLOG = {
+  join: ['Only from when they join', 'someone who arrives sees only what is said after they first join this meeting.'],
+  recent: ['Recent messages too', 'someone who arrives also sees what was said earlier in the meeting (the newest 500 messages).'],
+};
+
+// The room's settings in plain words, for the list and the meeting page.
+export function roomDetails(room) {
+  const b = BACKLOG[room.backlog];
+  return h('p', { class: 'hint room-details' },
+    b ? `Newcomers: ${b[1]} ` : '',
+    room.listed ? 'Listed in the public meeting directory.' : 'Not listed publicly.');
+}
+
 function isFacilitatorRole(app) {
   const r = app.user.role;
   return r === "admin" || r === "mentor"; // every audience admits mentors and admins
@@ -39,6 +53,11 @@ function roomForm(app, room, done) {
   const time = h('input', { id: 'rf-time', type: 'time' });
   const capacity = h('input', { id: 'rf-capacity', type: 'number', min: 2, max: 1000, value: room ? room.capacity : 100 });
   const persistent = h('input', { id: 'rf-persistent', type: 'checkbox', checked: room ? room.persistent : false });
+  const backlogNow = room && BACKLOG[room.backlog] ? room.backlog : 'join';
+  const backlog = Object.entries(BACKLOG).map(([v, [title, text]]) => h('label', { class: 'choice' },
+    h('input', { type: 'radio', name: 'backlog', value: v, checked: v === backlogNow }),
+    h('span', {}, h('strong', {}, title), h('span', { class: 'hint' }, ` \u2014 ${text}`))));
+  const listed = h('input', { id: 'rf-listed', type: 'checkbox', checked: room ? !!room.listed : false, 'aria-describedby': 'rf-listed-hint' });
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (room && room.schedule && room.schedule[0]) { day.value = String(room.schedule[0].day); time.value = room.schedule[0].time; }
   return h('form', { class: 'card', novalidate: true, onsubmit: async (ev) => {
@@ -47,11 +66,12 @@ function roomForm(app, room, done) {
     if (!room && !/^[a-z0-9-]{1,32}$/.test(slug.value)) { err.textContent = 'The short name needs 1 to 32 lower-case letters, digits or dashes.'; return; }
     if (!name.value.trim()) { err.textContent = 'Please give the meeting a name.'; return; }
     const req = { room: room ? room.room : slug.value, name: name.value.trim(), format: format.value.trim() || undefined,
-      capacity: Number(capacity.value) || undefined, persistent: persistent.checked };
+      capacity: Number(capacity.value) || undefined, persistent: persistent.checked,
+      backlog: backlog.map((l) => l.querySelector('input')).find((i) => i.checked).value, listed: listed.checked };
     // The protocol takes an Area/Location zone; a browser set to plain UTC sends none (UTC).
     req.schedule = day.value !== '' && time.value ? [{ day: Number(day.value), time: time.value, timezone: zone.includes('/') ? zone : undefined }] : [];
     if (!room) req.audience = audience.value;
-    try { await app.conn.call(room ? 'room.update' : 'room.create', req); done(); }
+    try { await app.conn.call(room ? 'room.update' : 'room.create', req); done(req); }
     catch (e) { err.textContent = describe(e); }
   } },
   h('label', { for: 'rf-room' }, 'Short name (in the link)'), h('p', { class: 'hint', id: 'rf-room-hint' }, 'Lower-case letters, digits and dashes, e.g. smart-tuesday.'), slug,
@@ -61,6 +81,9 @@ function roomForm(app, room, done) {
   h('label', { for: 'rf-day' }, 'Weekly day'), day, h('label', { for: 'rf-time' }, `Time (${zone})`), time,
   h('label', { for: 'rf-capacity' }, 'Most people at once (2 to 1000)'), capacity,
   h('label', { class: 'choice' }, persistent, h('span', {}, 'Keep messages after the meeting closes')),
+  h('fieldset', {}, h('legend', {}, 'What someone arriving late can read'), backlog),
+  h('label', { class: 'choice' }, listed, h('span', {}, 'List in the public meeting directory',
+    h('span', { class: 'hint', id: 'rf-listed-hint' }, ' \u2014 anyone can find its name and weekly time there when it has a weekly time and is open to everyone or to people in recovery.'))),
   err, h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, room ? 'Save changes' : 'Create meeting')));
 }
 
@@ -77,6 +100,7 @@ export async function meetingsView(app) {
         h('p', {}, `${room.format ? `${room.format} \u00b7 ` : ''}${AUDIENCE[room.audience] || room.audience} \u00b7 `,
           room.is_open ? h('strong', {}, `open now, ${room.present} here`) : 'closed now'),
         room.schedule && room.schedule.length ? h('p', { class: 'hint' }, 'Meets: ', room.schedule.map(slotText).join('; ')) : null,
+        roomDetails(room),
         h('p', { class: 'row' }, h('a', { href: `#/room/${encodeURIComponent(room.room)}`, class: 'join' }, room.is_open ? `Join ${room.name}` : `Go to ${room.name}`)))) :
         h('li', {}, 'No meetings yet.'));
     } catch (e) { clear(list, h('li', { class: 'error' }, describe(e))); }
@@ -100,6 +124,7 @@ export async function roomView(app, slug) {
   const err = h('p', { class: 'error', role: 'alert', id: 'room-error' });
   const text = h('textarea', { id: 'say-text', rows: 2, 'aria-describedby': 'say-hint' });
   const controls = h('div', { id: 'facilitator' });
+  let details = h('p', {});
   const sayForm = h('form', { novalidate: true, onsubmit: async (ev) => {
     ev.preventDefault();
     err.textContent = '';
@@ -183,14 +208,21 @@ export async function roomView(app, slug) {
       h('form', { class: 'row', onsubmit: (ev) => { ev.preventDefault(); if (unban.value.trim()) act('room.unban', { handle: unban.value.trim() }); } },
         h('label', { for: 'unban-handle' }, 'Allow back (unban)'), unban, h('button', { type: 'submit', class: 'small' }, 'Unban')),
       st.reports.length ? h('div', {}, h('h3', {}, 'Reports'), h('ul', { class: 'plain', id: 'reports' }, st.reports.map((r) => h('li', {}, `${r.by} reported ${r.from}: \u201c${r.text}\u201d${r.reason ? ` (${r.reason})` : ''}`)))) : null,
-      h('details', {}, h('summary', {}, 'Edit this meeting'), roomForm(app, st.room, () => announce('Meeting saved.'))));
+      h('details', {}, h('summary', {}, 'Edit this meeting'), roomForm(app, st.room, (req) => {
+        // The reply names the room only; what was sent is now in force.
+        Object.assign(st.room, req);
+        details.replaceWith(details = roomDetails(st.room));
+        renderControls();
+        announce('Meeting saved.');
+      })));
   };
   const showJoined = (r, recovered) => {
     st.room = r.room; st.state = r.state; st.joined = true;
     document.getElementById('room-title').textContent = r.room.name;
     document.title = `${r.room.name} · Mutual`;
     st.members = new Map(r.members.map((m) => [m.handle, m]));
-    clear(body, floorLine, h('h2', {}, 'Messages'), logRegion, sayForm, h('h2', {}, 'Here now'), people, controls);
+    details = roomDetails(r.room);
+    clear(body, details, floorLine, h('h2', {}, 'Messages'), logRegion, sayForm, h('h2', {}, 'Here now'), people, controls);
     for (const m of r.history || []) addMsg(m);
     if (recovered === true) status.textContent = 'Reconnected; you missed nothing.';
     else if (recovered === false) status.textContent = 'Reconnected; some earlier messages could not be recovered.';

@@ -76,7 +76,7 @@ export async function threadView(app, other) {
   await load();
 }
 
-const ALERT_TEXT = { high_craving: 'High craving', low_mood: 'Low mood', use_above_plan: 'Used more than planned',
+export const ALERT_TEXT = { high_craving: 'High craving', low_mood: 'Low mood', use_above_plan: 'Used more than planned',
   low_wellbeing: 'Low wellbeing', missed_checkins: 'Missed check-ins', help_requested: 'Asked for help' };
 
 export async function mentorView(app) {
@@ -89,6 +89,8 @@ export async function mentorView(app) {
       try { await app.conn.call('alert.ack', { id: a.id }); ev.target.closest('li').remove(); announce('Alert acknowledged.'); } catch (e) { ev.target.after(h('span', { class: 'error' }, ` ${describe(e)}`)); }
     } }, `Acknowledge (${a.handle})`));
   const load = async () => {
+    // Every open alert is on this screen, so none is new any more.
+    if (app.alerts) { app.alerts = 0; app.renderNav(); }
     try {
       const [m, a] = await Promise.all([app.conn.call('mentees.list'), app.conn.call('alerts.list', { open: true })]);
       clear(table, m.mentees.length ? h('div', { class: 'table-wrap' }, h('table', {},
