@@ -35,8 +35,12 @@ static void print_room_line(const mu_value *r)
         const mu_value *slot = mu_value_at(sched, i);
         int64_t d = mu_value_get_int(slot, "day", 0);
         printf("%s%s %s", i ? ", " : "  [", days[(d % 7 + 7) % 7], mu_value_get_str(slot, "time"));
-        if (mu_value_get_str(slot, "end_time"))
-            printf("-%s", mu_value_get_str(slot, "end_time"));
+        const char *start = mu_value_get_str(slot, "time"),
+                   *end = mu_value_get_str(slot, "end_time");
+        if (end) {
+            /* "HH:MM" compares as text; an end before the start runs past midnight */
+            printf("-%s%s", end, start && strcmp(end, start) < 0 ? " (next day)" : "");
+        }
         if (mu_value_get_str(slot, "timezone"))
             printf(" %s", mu_value_get_str(slot, "timezone"));
     }

@@ -239,6 +239,13 @@ static void test_meeting_join_mode(void **st)
     expect_out("ROOM");
     expect_out("HERE/CAP");
     expect_out("0/12");
+    /* a slot that ends before it starts runs past midnight, and says so */
+    assert_int_equal(sh("%s room create late-1 --name 'Late group' --audience recovery "
+                        "--slot 'sat 23:00-00:30 Europe/London'",
+                        k),
+                     0);
+    assert_int_equal(sh("%s rooms", m), 0);
+    expect_out("Sat 23:00-00:30 (next day) Europe/London");
     /* every facilitator command confirms or shows the error; an unknown command says so;
      * a whitespace-only line is not sent; floor mode with nobody holding it says so */
     assert_int_equal(
