@@ -4,12 +4,15 @@
 set -u
 valgrind=$1 mutuald=$2 cli=$3
 dir=$(mktemp -d /tmp/mutual-vg-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+pid=
+# A failed step must not leave the server running under valgrind after the test has ended.
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 "$valgrind" --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
   --log-file="$dir/vg.log" "$mutuald" serve --listen 127.0.0.1:0 --db "$dir/x.db" \
   >"$dir/out" 2>"$dir/err" &
 pid=$!
-for _ in $(seq 1 300); do
+# valgrind starts slowly on a loaded machine: up to 90 s
+for _ in $(seq 1 900); do
   grep -q '^listening on' "$dir/out" 2>/dev/null && break
   sleep 0.1
 done
@@ -25,6 +28,7 @@ printf 'valgrind-password\n' | "$cli" --server "ws://127.0.0.1:$port" register v
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
+pid=
 grep -E 'definitely lost|indirectly lost|ERROR SUMMARY' "$dir/vg.log"
 if [ "$rc" -ne 0 ]; then
   echo "valgrind reported errors or leaks (exit $rc):"
