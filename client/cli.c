@@ -40,11 +40,24 @@ const char cli_usage[] =
     "       [--backlog join|recent] [--listed|--unlisted] [--slot ...]... [--no-schedule]\n"
     "  room open|close|delete SLUG               facilitators (delete: admins)\n"
     "  unban ROOM HANDLE                         let a banned user join again (facilitators)\n"
+    "  plan                                      your recovery plan: goals, steps, triggers,\n"
+    "                                            warning signs, coping, people to call\n"
+    "  plan edit                                 change it in plain words, a step at a time\n"
+    "  plan HANDLE                               a mentee's plan (when they share scores)\n"
+    "  services [--category C] [--region R]      local services (no sign-in needed); C one of\n"
+    "                                            crisis, mutual_aid, treatment, harm_reduction,\n"
+    "                                            family, mental_health, housing, employment,\n"
+    "                                            other\n"
     "admins:\n"
     "  assign MENTOR USER | unassign USER        change who mentors whom\n"
     "  user create HANDLE --role ROLE            make an account (asks for its password)\n"
     "  user role HANDLE ROLE                     member, family, mentor or admin\n"
     "  stats                                     connections, accounts, meetings, check-ins\n"
+    "  mentors                                   each mentor's caseload, alerts, time to ack\n"
+    "  service add --name N --category C [--description D] [--phone P] [--url U]\n"
+    "       [--hours H] [--region R] [--referral HOW]\n"
+    "  service update ID [the same options]      change a service ('' removes a field)\n"
+    "  service remove ID                         take a service out of the directory\n"
     "The password is asked for without echo, or read from standard input when it is not a\n"
     "terminal. The session lives in $XDG_CONFIG_HOME/mutual/session (mode 0600).\n";
 
@@ -81,6 +94,10 @@ static const cli_command commands[] = {
     {"user", cmd_user, "create an account or change a role"},
     {"stats", cmd_stats, "the server's figures"},
     {"unban", cmd_unban, "let a banned user join a room again"},
+    {"plan", cmd_plan, "your recovery plan, or a mentee's"},
+    {"services", cmd_services, "local services: treatment, harm reduction, mutual aid..."},
+    {"service", cmd_service, "add, change or remove a local service"},
+    {"mentors", cmd_mentors, "each mentor's load, for supervision"},
 };
 
 int main(int argc, char **argv)

@@ -115,6 +115,10 @@ int cmd_ack(const cli_ctx *cx, int argc, char **argv);
 int cmd_rooms(const cli_ctx *cx, int argc, char **argv);
 int cmd_room(const cli_ctx *cx, int argc, char **argv);
 int cmd_join(const cli_ctx *cx, int argc, char **argv);
+int cmd_plan(const cli_ctx *cx, int argc, char **argv);
+int cmd_services(const cli_ctx *cx, int argc, char **argv);
+int cmd_service(const cli_ctx *cx, int argc, char **argv);
+int cmd_mentors(const cli_ctx *cx, int argc, char **argv);
 
 /* cmd_checkin.c, cmd_checkins.c */
 int checkin_local_tz(void);

@@ -76,6 +76,9 @@ const char *const parse_share_words[] = {"none", "alerts", "scores", NULL};
 const char *const parse_role_words[] = {"member", "family", "mentor", "admin", NULL};
 const char *const parse_audience_words[] = {"open", "recovery", "carers", "mentors", NULL};
 const char *const parse_backlog_words[] = {"join", "recent", NULL};
+const char *const parse_category_words[] = {
+    "crisis",        "mutual_aid", "treatment",  "harm_reduction", "family",
+    "mental_health", "housing",    "employment", "other",          NULL};
 
 bool parse_tz(const char *s, int *out)
 {

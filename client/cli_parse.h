@@ -21,5 +21,6 @@ extern const char *const parse_share_words[];
 extern const char *const parse_role_words[];
 extern const char *const parse_audience_words[];
 extern const char *const parse_backlog_words[];
+extern const char *const parse_category_words[];
 
 #endif

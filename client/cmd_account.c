@@ -183,6 +183,11 @@ static void help_cache_save(const char *text)
         unlink(tmp);
 }
 
+/* The last line of every help list: crisis lines are one door among many. */
+static const char help_services_line[] =
+    "\nTreatment, harm reduction, mutual aid, family support and more near you: mutual "
+    "services\n";
+
 static void help_offline(const char *why)
 {
     char path[1100], text[16384];
@@ -197,6 +202,7 @@ static void help_offline(const char *why)
     printf("(%s; the list below is the %s and may be out of date.)\n\n", why,
            n ? "last one the server sent" : "one built into this program");
     printf("%s", n ? text : builtin_help);
+    printf("%s", help_services_line);
 }
 
 int cmd_help(const cli_ctx *cx, int argc, char **argv)
@@ -230,6 +236,7 @@ int cmd_help(const cli_ctx *cx, int argc, char **argv)
         used = sizeof(text) - 1;
     text[used] = 0;
     printf("If you are in danger now, call your local emergency number.\n\n%s", text);
+    printf("%s", help_services_line);
     if (used)
         help_cache_save(text);
     mu_msg_free(m);
