@@ -5,6 +5,8 @@ import { h, clear, announce } from './dom.js';
 import { checkinView, progressView } from './checkin.js';
 import { meetingsView, roomView } from './meetings.js';
 import { messagesView, threadView, mentorView, menteeView, adminView, ALERT_TEXT } from './people.js';
+import { planView, menteePlanView } from './plan.js';
+import { servicesView, supervisionView } from './services.js';
 
 // The token is kept in sessionStorage: it survives a reload of this tab but not closing it,
 // and other tabs and later visitors to a shared device do not inherit the session.
@@ -46,11 +48,11 @@ app.go = go;
 function navLinks() {
   const u = app.user;
   if (!u) return [['#/signin', 'Sign in'], ['#/register', 'Create an account']];
-  const links = [['#/checkin', 'Check in'], ['#/progress', 'My progress'], ['#/meetings', 'Meetings'],
+  const links = [['#/checkin', 'Check in'], ['#/progress', 'My progress'], ['#/plan', 'My plan'], ['#/meetings', 'Meetings'],
     ['#/messages', app.unread ? `Messages (${app.unread} new)` : 'Messages']];
   if (u.role === 'member' || u.role === 'family') links.push(['#/sharing', 'Sharing']);
   if (u.role === 'mentor') links.push(['#/mentor', app.alerts ? `My mentees (${app.alerts} new ${app.alerts === 1 ? 'alert' : 'alerts'})` : 'My mentees']);
-  if (u.role === 'admin') links.push(['#/admin', 'Admin']);
+  if (u.role === 'admin') links.push(['#/admin', 'Admin'], ['#/supervision', 'Supervision']);
   links.push(['#/account', 'My account']);
   return links;
 }
@@ -318,8 +320,14 @@ function route() {
   app.view = null;
   renderNav();
   const parts = (location.hash || '#/').slice(2).split('/').map(decodeURIComponent);
-  const [page, arg] = parts;
+  const [page, arg, sub] = parts;
   if (!app.ready) return;
+  if (page === 'services') { // the directory is for everyone, signed in or not
+    servicesView(app);
+    if (app.view) app.view.user = app.user && app.user.handle;
+    document.getElementById('main').focus({ preventScroll: true });
+    return;
+  }
   if (!app.user) {
     if (page === 'register') return registerView();
     return signInView();
@@ -327,7 +335,8 @@ function route() {
   const views = {
     checkin: () => checkinView(app), progress: () => progressView(app), sharing: sharingView,
     meetings: () => meetingsView(app), room: () => roomView(app, arg), messages: () => (arg ? threadView(app, arg) : messagesView(app)),
-    mentor: () => (arg ? menteeView(app, arg) : mentorView(app)), admin: () => adminView(app), account: accountView,
+    mentor: () => (!arg ? mentorView(app) : sub === 'plan' ? menteePlanView(app, arg) : menteeView(app, arg)),
+    admin: () => adminView(app), account: accountView, plan: () => planView(app), supervision: () => supervisionView(app),
   };
   (views[page] || views.checkin)();
   if (app.view) app.view.user = app.user.handle;

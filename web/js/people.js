@@ -93,12 +93,17 @@ export async function mentorView(app) {
     if (app.alerts) { app.alerts = 0; app.renderNav(); }
     try {
       const [m, a] = await Promise.all([app.conn.call('mentees.list'), app.conn.call('alerts.list', { open: true })]);
-      clear(table, m.mentees.length ? h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Name', 'Shares', 'Last check-in', 'Open alerts', ''].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, m.mentees.map((x) => h('tr', {}, h('td', {}, x.handle, x.role === 'family' ? ' (carer)' : ''), h('td', {}, x.share),
-          h('td', {}, x.last_checkin || '\u2013'), h('td', {}, String(x.open_alerts)),
-          h('td', {}, x.share === 'scores' ? h('a', { href: `#/mentor/${encodeURIComponent(x.handle)}` }, `Check-ins of ${x.handle}`) : null, ' ',
-            h('a', { href: `#/messages/${encodeURIComponent(x.handle)}` }, `Message ${x.handle}`))))))) :
+      // A stacked table (app.css .stack): on a phone each mentee is a block of labelled lines,
+      // so the caseload never scrolls sideways.
+      const cols = ['Name', 'Shares', 'Last check-in', 'Open alerts', 'See'];
+      const cell = (i, ...c) => h('td', { 'data-label': cols[i] }, ...c);
+      clear(table, m.mentees.length ? h('table', { class: 'stack', id: 'caseload-table' },
+        h('thead', {}, h('tr', {}, cols.map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, m.mentees.map((x) => h('tr', {}, cell(0, x.handle, x.role === 'family' ? ' (carer)' : ''), cell(1, x.share),
+          cell(2, x.last_checkin || '\u2013'), cell(3, String(x.open_alerts)),
+          cell(4, x.share === 'scores' ? [h('a', { href: `#/mentor/${encodeURIComponent(x.handle)}` }, `Check-ins of ${x.handle}`), ' ',
+            h('a', { href: `#/mentor/${encodeURIComponent(x.handle)}/plan` }, `Plan of ${x.handle}`), ' '] : null,
+          h('a', { href: `#/messages/${encodeURIComponent(x.handle)}` }, `Message ${x.handle}`)))))) :
         h('p', {}, 'Nobody is assigned to you yet.'));
       clear(alerts, a.alerts.length ? a.alerts.map(renderAlert) : h('li', { id: 'no-alerts' }, 'No open alerts.'));
     } catch (e) { clear(table, h('p', { class: 'error' }, describe(e))); }
