@@ -163,9 +163,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             free(text);
             return rc;
         }
-        char path[256];
-        uri_path(wsi, path, sizeof(path));
-        return www_serve(wsi, path, g_srv->cfg.www);
+        /* only the mounts below lead here, and each of their paths is answered above */
+        return http_reply(wsi, HTTP_STATUS_NOT_FOUND, "text/plain", "not found\n", 10);
     }
     default: break;
     }
@@ -398,7 +397,26 @@ static struct lws_protocols protocols[] = {
     /* A small rx buffer keeps idle connections cheap; tx_packet_size lets one send carry a
      * whole flush (with 0, lws caps a send near rx_buffer_size). */
     {MU_SUBPROTOCOL, cb_ws, sizeof(pss_t), 1024, 0, NULL, FLUSH_MAX},
+    {WWW_PROTOCOL, www_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
+#define WWW_PROTOCOL_INDEX 2
+
+/* HTTP goes through callback mounts: the server's own paths to cb_http, everything else to
+ * the app's (www.c). lws takes the longest mountpoint that matches. */
+static const struct lws_http_mount mount_metrics = {.mountpoint = "/metrics",
+                                                    .origin = "http",
+                                                    .origin_protocol = LWSMPRO_CALLBACK,
+                                                    .mountpoint_len = 8};
+static const struct lws_http_mount mount_healthz = {.mount_next = &mount_metrics,
+                                                    .mountpoint = "/healthz",
+                                                    .origin = "http",
+                                                    .origin_protocol = LWSMPRO_CALLBACK,
+                                                    .mountpoint_len = 8};
+static const struct lws_http_mount mount_www = {.mount_next = &mount_healthz,
+                                                .mountpoint = "/",
+                                                .origin = WWW_PROTOCOL,
+                                                .origin_protocol = LWSMPRO_CALLBACK,
+                                                .mountpoint_len = 1};
 
 static void lws_log(int level, const char *line)
 {
@@ -473,7 +491,9 @@ int transport_start(mu_server *s, char *err, size_t errlen)
     info.foreign_loops = loops;
     info.port = port;
     info.iface = s->host[0] ? s->host : NULL;
+    protocols[WWW_PROTOCOL_INDEX].user = s->cfg.www[0] ? s->cfg.www : NULL;
     info.protocols = protocols;
+    info.mounts = &mount_www;
     info.vhost_name = "default";
     info.fd_limit_per_thread = fd_limit > 32 ? fd_limit - 16 : fd_limit;
     info.count_threads = 1;

@@ -239,3 +239,33 @@ int www_serve(struct lws *wsi, const char *path, const char *dir)
     free(data);
     return rc;
 }
+
+int www_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* "www" named as a subprotocol: the app is HTTP, and Mutual speaks only mutual.v1 */
+        return -1;
+    case LWS_CALLBACK_HTTP: {
+        const struct lws_protocols *pr = lws_get_protocol(wsi);
+        const char *dir = pr ? pr->user : NULL;
+        /* GET only (HEAD and others have no GET URI); the answer closes the transaction */
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+            return lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL) ||
+                           lws_http_transaction_completed(wsi)
+                       ? -1
+                       : 0;
+        /* the mount hands over the request's path, without its query */
+        char path[256];
+        size_t n = in ? strnlen(in, len) : 0;
+        if (n == 0 || n >= sizeof(path))
+            return send_not_found(wsi);
+        memcpy(path, in, n);
+        path[n] = 0;
+        return www_serve(wsi, path, dir);
+    }
+    default: break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}

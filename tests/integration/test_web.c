@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "rawws.h"
 
 typedef struct {
     int status;
@@ -146,11 +147,33 @@ static void test_app_served(void **state)
         assert_int_equal(r.status, 404);
         res_free(&r);
     }
-    /* The server's own paths still answer. */
+    /* The server's own paths keep their mounts beside the app's "/", and a path below one of
+     * them is not the app's either. */
     r = http_do(s.port, "/healthz", NULL);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "ok");
     res_free(&r);
+    r = http_do(s.port, "/metrics", NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "# TYPE"));
+    assert_null(res_header(&r, "content-security-policy", v, sizeof(v)));
+    res_free(&r);
+    r = http_do(s.port, "/healthz/index.html", NULL);
+    assert_int_equal(r.status, 404);
+    res_free(&r);
+    /* A query string is not part of the file's name. */
+    r = http_do(s.port, "/js/app.js?v=2", NULL);
+    assert_int_equal(r.status, 200);
+    res_free(&r);
+    /* The app's mount is HTTP only: naming its protocol as a WebSocket subprotocol gets no
+     * WebSocket, while mutual.v1 still does, on the same server. */
+    raw_ws w;
+    assert_int_not_equal(raw_connect(&w, s.port, "/ws", "www"), 101);
+    raw_close(&w);
+    assert_int_not_equal(raw_connect(&w, s.port, "/", "www"), 101);
+    raw_close(&w);
+    assert_int_equal(raw_connect(&w, s.port, "/ws", "mutual.v1"), 101);
+    raw_close(&w);
     srv_stop(&s);
     srv_cleanup(&s);
 }
