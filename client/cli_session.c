@@ -161,9 +161,14 @@ void error_text(const mu_msg *m, char *out, size_t cap)
     const char *code = mu_msg_code(m) ? mu_msg_code(m) : "?";
     int64_t after = mu_value_get_int(mu_msg_root(m), "retry_after", -1);
     int n = snprintf(out, cap, "%s (%s)", mu_msg_text(m) ? mu_msg_text(m) : "failed", code);
-    if (!strcmp(code, "rate_limited") && after >= 0 && n >= 0 && (size_t)n < cap)
-        snprintf(out + n, cap - (size_t)n, "; try again in %lld s",
-                 (long long)(after > 0 ? after : 1));
+    if (!strcmp(code, "rate_limited") && after >= 0 && n >= 0 && (size_t)n < cap) {
+        long long s = after > 0 ? after : 1;
+        /* a long wait in whole minutes, rounded up: "15 minutes", not "896 s" */
+        if (s < 90)
+            snprintf(out + n, cap - (size_t)n, "; try again in %lld s", s);
+        else
+            snprintf(out + n, cap - (size_t)n, "; try again in %lld minutes", (s + 59) / 60);
+    }
 }
 
 void cli_print_error(const mu_msg *m)

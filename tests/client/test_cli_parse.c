@@ -109,6 +109,15 @@ static void test_error_text(void **st)
     error_text(m, out, sizeof(out));
     assert_string_equal(out, "Too many attempts. (rate_limited); try again in 42 s");
     mu_msg_free(m);
+    /* a long wait in minutes, rounded up so nobody is told to come back too early */
+    m = error_reply("rate_limited", "Too many attempts.", 896);
+    error_text(m, out, sizeof(out));
+    assert_string_equal(out, "Too many attempts. (rate_limited); try again in 15 minutes");
+    mu_msg_free(m);
+    m = error_reply("rate_limited", "Too many attempts.", 90);
+    error_text(m, out, sizeof(out));
+    assert_string_equal(out, "Too many attempts. (rate_limited); try again in 2 minutes");
+    mu_msg_free(m);
     m = error_reply("rate_limited", "Slow down.", -1);
     error_text(m, out, sizeof(out));
     assert_string_equal(out, "Slow down. (rate_limited)");

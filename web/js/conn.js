@@ -18,6 +18,14 @@ const HUMAN = {
   disconnected: 'You are offline. What you typed is kept; it will be sent when the connection is back.',
 };
 
+// A wait in words: seconds while short, whole minutes (rounded up, so the person never tries
+// too early) once it is long: "15 minutes" rather than "896 seconds".
+export function waitWords(secs) {
+  if (secs < 90) return `${secs} ${secs === 1 ? 'second' : 'seconds'}`;
+  if (secs < 5400) return `${Math.ceil(secs / 60)} minutes`;
+  return `${Math.ceil(secs / 3600)} hours`;
+}
+
 // A human sentence for a failed call, with the wait for rate_limited.
 export function describe(err) {
   if (!err) return '';
@@ -26,7 +34,7 @@ export function describe(err) {
   // limit does not, because a short pause is always enough there.
   if (err.code === 'rate_limited') {
     const n = Number(err.retry_after);
-    text = n > 0 ? `${HUMAN.rate_limited} Please try again in ${n} ${n === 1 ? 'second' : 'seconds'}.` : `${HUMAN.rate_limited} Please slow down for a moment.`;
+    text = n > 0 ? `${HUMAN.rate_limited} Please try again in ${waitWords(n)}.` : `${HUMAN.rate_limited} Please slow down for a moment.`;
   }
   return text;
 }
