@@ -401,7 +401,7 @@ void rooms_delete(room *r)
 
 void room_enc(mu_enc *e, const room *r)
 {
-    mu_enc_map(e, 12);
+    mu_enc_map(e, 13);
     mu_enc_kstr(e, "room", r->slug);
     mu_enc_kstr(e, "name", r->name);
     mu_enc_kstr(e, "audience", audience_names[r->aud]);
@@ -418,6 +418,12 @@ void room_enc(mu_enc *e, const room *r)
     mu_enc_kbool(e, "is_open", r->is_open);
     mu_enc_kbool(e, "locked", r->locked);
     mu_enc_kint(e, "present", (int64_t)r->members.n);
+    /* who is in, by handle (protocol/README.md): what anyone the audience admits would see in
+     * `members` on joining, so the list of rooms can say who is there, not only how many */
+    mu_enc_key(e, "here");
+    mu_enc_array(e, (uint32_t)r->members.n);
+    for (size_t i = 0; i < r->members.n; i++)
+        mu_enc_str(e, r->members.v[i].handle);
 }
 
 static const char *handle_of(const room *r, int64_t user)

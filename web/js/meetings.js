@@ -99,6 +99,8 @@ export async function meetingsView(app) {
         h('h2', {}, room.name),
         h('p', {}, `${room.format ? `${room.format} \u00b7 ` : ''}${AUDIENCE[room.audience] || room.audience} \u00b7 `,
           room.is_open ? h('strong', {}, `open now, ${room.present} here`) : 'closed now'),
+        // `here` (a protocol extension) names who is in; an older server sends only the count
+        room.here && room.here.length ? h('p', { class: 'here' }, `Here now: ${room.here.join(', ')}`) : null,
         room.schedule && room.schedule.length ? h('p', { class: 'hint' }, 'Meets: ', room.schedule.map(slotText).join('; ')) : null,
         roomDetails(room),
         h('p', { class: 'row' }, h('a', { href: `#/room/${encodeURIComponent(room.room)}`, class: 'join' }, room.is_open ? `Join ${room.name}` : `Go to ${room.name}`)))) :
