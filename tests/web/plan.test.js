@@ -32,8 +32,12 @@ test('services directory: beside the help button, before sign-in, kept by an adm
   await visitor.waitForSelector('#si-handle');
   // the link sits with the help button, in the header of every screen
   assert.equal(await visitor.evaluate(() => document.getElementById('services-link').parentElement === document.getElementById('help-button').parentElement), true);
-  await visitor.click('#services-link');
+  // the help dialog points to the directory too, and following it closes the dialog
+  await visitor.click('#help-button');
+  await visitor.click('#help-services');
   await waitText(visitor, '#services', /No local services are listed yet/);
+  assert.equal(await visitor.evaluate(() => document.getElementById('help-dialog').open), false);
+  assert.equal(await visitor.getAttribute('#services-link', 'aria-current'), 'page');
   await screen(visitor, 'services-empty');
 
   const admin = await newPage(browser);

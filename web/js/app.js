@@ -61,6 +61,9 @@ function renderNav() {
   const cur = location.hash.split('/').slice(0, 2).join('/') || '#/';
   clear(document.getElementById('nav'), h('ul', {}, navLinks().map(([href, text]) =>
     h('li', {}, h('a', { href, 'aria-current': href === cur ? 'page' : null }, text)))));
+  const services = document.getElementById('services-link');
+  if (cur === '#/services') services.setAttribute('aria-current', 'page');
+  else services.removeAttribute('aria-current');
 }
 app.renderNav = renderNav;
 
@@ -346,6 +349,8 @@ function route() {
 window.addEventListener('hashchange', route);
 document.getElementById('help-button').addEventListener('click', openHelp);
 document.getElementById('help-close').addEventListener('click', () => document.getElementById('help-dialog').close());
+// The directory is a page of its own: following the link from the dialog closes the dialog.
+document.getElementById('help-services').addEventListener('click', () => document.getElementById('help-dialog').close());
 app.conn.addEventListener('up', onUp);
 app.conn.addEventListener('push', (ev) => onPush(ev.detail));
 app.conn.addEventListener('down', (ev) => {
