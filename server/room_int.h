@@ -77,6 +77,9 @@ typedef struct room {
     member_list members, waiting;
     id_list hands, bans, mutes;
     pending_cid *pending;
+    /* When the room was created and last changed (the meeting feed's `updated`); the change
+     * is kept in memory only, so after a restart it is the creation again. */
+    int64_t created_ts, changed_ts;
 } room;
 
 /* ---- the registry ----------------------------------------------------------------------- */
