@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "feed_text.h"
+#include "feed_tz.h"
 #include "room_int.h"
 #include "xalloc.h"
 
@@ -425,6 +426,14 @@ char *room_feed_ics(const char *slug, size_t n, const char *base, size_t *len)
     ics_linef(&t, "CALSCALE:GREGORIAN");
     ics_linef(&t, "METHOD:PUBLISH");
     ics_text_line(&t, "X-WR-CALNAME", r->name);
+    /* a VTIMEZONE for each zone the events name, once */
+    for (size_t i = 0; i < ns; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i; k++)
+            seen = seen || !strcmp(s[k].tz, s[i].tz);
+        if (!seen)
+            feed_tz_vtimezone(&t, s[i].tz);
+    }
     for (size_t i = 0; i < ns; i++)
         ics_event(&t, r, &s[i], join, host, stamp);
     ics_linef(&t, "END:VCALENDAR");

@@ -388,6 +388,8 @@ typedef struct {
     ics_event ev[16];
     size_t nev;
     char *calname;
+    char tzids[8][65]; /* the zones the VTIMEZONE components define */
+    size_t ntz;
 } ics_cal;
 
 /* RFC 5545 3.3.11 in reverse. */
@@ -434,6 +436,9 @@ static ics_cal ics_parse(const char *text, size_t len)
         p = crlf + 2;
     }
     un[n] = 0;
+    /* the open components, outermost first: VCALENDAR holds VTIMEZONE (which holds STANDARD
+     * and DAYLIGHT) and VEVENT */
+    char stack[4][16];
     int depth = 0;
     ics_event *ev = NULL;
     for (char *line = strtok(un, "\n"); line; line = strtok(NULL, "\n")) {
@@ -442,21 +447,32 @@ static ics_cal ics_parse(const char *text, size_t len)
         *colon = 0;
         const char *value = colon + 1;
         if (!strcmp(line, "BEGIN")) {
-            depth++;
+            const char *parent = depth ? stack[depth - 1] : "";
+            if (!strcmp(value, "VCALENDAR"))
+                assert_string_equal(parent, "");
+            else if (!strcmp(value, "VEVENT") || !strcmp(value, "VTIMEZONE"))
+                assert_string_equal(parent, "VCALENDAR");
+            else if (!strcmp(value, "STANDARD") || !strcmp(value, "DAYLIGHT"))
+                assert_string_equal(parent, "VTIMEZONE");
+            else
+                fail_msg("unexpected component %s", value);
+            assert_true(depth < 4);
+            snprintf(stack[depth++], sizeof(stack[0]), "%s", value);
             if (!strcmp(value, "VEVENT")) {
-                assert_int_equal(depth, 2);
                 assert_true(cal.nev < 16);
                 ev = &cal.ev[cal.nev++];
-            } else {
-                assert_string_equal(value, "VCALENDAR");
-                assert_int_equal(depth, 1);
             }
             continue;
         }
         if (!strcmp(line, "END")) {
-            assert_string_equal(value, depth == 2 ? "VEVENT" : "VCALENDAR");
-            depth--;
+            assert_true(depth > 0);
+            assert_string_equal(value, stack[--depth]);
             ev = NULL;
+            continue;
+        }
+        if (depth && !strcmp(stack[depth - 1], "VTIMEZONE") && !strcmp(line, "TZID")) {
+            assert_true(cal.ntz < 8);
+            snprintf(cal.tzids[cal.ntz++], sizeof(cal.tzids[0]), "%s", value);
             continue;
         }
         if (!strcmp(line, "X-WR-CALNAME")) {
@@ -674,6 +690,9 @@ static void test_feed_and_calendars(void **st)
         assert_non_null(end);
         assert_string_equal(start->params, "TZID=Europe/London");
         assert_string_equal(end->params, "TZID=Europe/London");
+        /* RFC 5545: a VTIMEZONE for each TZID used, once */
+        assert_int_equal(c1.ntz, 1);
+        assert_string_equal(c1.tzids[0], "Europe/London");
         int sy, sm, sd, sh, smi, ey, em, ed, eh, emi;
         assert_int_equal(sscanf(start->value, "%4d%2d%2dT%2d%2d00", &sy, &sm, &sd, &sh, &smi), 5);
         assert_int_equal(sscanf(end->value, "%4d%2d%2dT%2d%2d00", &ey, &em, &ed, &eh, &emi), 5);

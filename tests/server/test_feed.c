@@ -14,6 +14,7 @@
 #include "config.h"
 #include "context.h"
 #include "feed_text.h"
+#include "feed_tz.h"
 #include "proto.h"
 #include "room_feed.h"
 #include "room_int.h"
@@ -328,6 +329,84 @@ static void test_ics_path(void **st)
     assert_false(room_feed_ics_path("/rooms/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.ics", &slug, &n));
 }
 
+/* The VTIMEZONE of a rule, or NULL when it was refused (and nothing was appended). */
+static char *vtz(const char *zone, const char *rule)
+{
+    ftext t = {0};
+    size_t len;
+    bool ok = feed_tz_from_rule(&t, zone, rule);
+    char *o = ftext_release(&t, &len);
+    if (!ok) {
+        assert_int_equal(len, 0);
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void test_vtimezone(void **st)
+{
+    (void)st;
+    /* POSIX counts west of UTC; the start rule's time is standard time, the end's daylight;
+     * each observance starts on the rule's day in 1970 (29 March, 25 October) */
+    char *o = vtz("Europe/London", "GMT0BST,M3.5.0/1,M10.5.0");
+    assert_string_equal(o, "BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n"
+                           "BEGIN:STANDARD\r\nDTSTART:19701025T020000\r\n"
+                           "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\nTZNAME:GMT\r\n"
+                           "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n"
+                           "BEGIN:DAYLIGHT\r\nDTSTART:19700329T010000\r\n"
+                           "TZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\nTZNAME:BST\r\n"
+                           "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
+                           "END:VTIMEZONE\r\n");
+    free(o);
+    /* southern hemisphere: daylight time from October to April */
+    o = vtz("Australia/Sydney", "AEST-10AEDT,M10.1.0,M4.1.0/3");
+    assert_non_null(strstr(o, "BEGIN:STANDARD\r\nDTSTART:19700405T030000\r\n"
+                              "TZOFFSETFROM:+1100\r\nTZOFFSETTO:+1000\r\n"));
+    assert_non_null(strstr(o, "BEGIN:DAYLIGHT\r\nDTSTART:19701004T020000\r\n"
+                              "TZOFFSETFROM:+1000\r\nTZOFFSETTO:+1100\r\nTZNAME:AEDT\r\n"
+                              "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=1SU\r\n"));
+    free(o);
+    /* no daylight saving time: one observance; minutes in offsets, names in <> */
+    o = vtz("Asia/Tokyo", "JST-9");
+    assert_non_null(strstr(o, "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+                              "TZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\nTZNAME:JST\r\n"
+                              "END:STANDARD\r\n"));
+    assert_null(strstr(o, "DAYLIGHT"));
+    free(o);
+    o = vtz("Asia/Kolkata", "IST-5:30");
+    assert_non_null(strstr(o, "TZOFFSETTO:+0530\r\n"));
+    free(o);
+    o = vtz("America/St_Johns", "NST3:30NDT,M3.2.0,M11.1.0");
+    assert_non_null(strstr(o, "TZOFFSETFROM:-0230\r\nTZOFFSETTO:-0330\r\nTZNAME:NST\r\n"));
+    free(o);
+    o = vtz("Pacific/Chatham", "<+1245>-12:45<+1345>,M9.5.0/2:45,M4.1.0/3:45");
+    assert_non_null(strstr(o, "DTSTART:19700927T024500\r\nTZOFFSETFROM:+1245\r\n"
+                              "TZOFFSETTO:+1345\r\nTZNAME:+1345\r\n"));
+    free(o);
+    /* what RRULE cannot say, and what is not a rule */
+    assert_null(vtz("Asia/Jerusalem", "IST-2IDT,M3.4.4/26,M10.5.0"));
+    assert_null(vtz("America/Nuuk", "<-02>2<-01>,M3.5.0/-1,M10.5.0/0"));
+    assert_null(vtz("X/Y", "EST5EDT,J60,J300"));
+    assert_null(vtz("X/Y", "EST5EDT"));
+    assert_null(vtz("X/Y", "E5"));
+    assert_null(vtz("X/Y", "EST5EDT,M13.1.0,M11.1.0"));
+    assert_null(vtz("X/Y", ""));
+    /* from the system's zone files */
+    ftext t = {0};
+    size_t len;
+    assert_true(feed_tz_vtimezone(&t, "America/New_York"));
+    o = ftext_release(&t, &len);
+    assert_non_null(strstr(o, "TZID:America/New_York\r\n"));
+    assert_non_null(strstr(o, "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\n"));
+    free(o);
+    assert_false(feed_tz_vtimezone(&t, "Mars/Base"));
+    assert_false(feed_tz_vtimezone(&t, "../../etc/passwd"));
+    assert_false(feed_tz_vtimezone(&t, "America")); /* a directory */
+    assert_int_equal(t.n, 0);
+    ftext_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_feed_types_setting),
         cmocka_unit_test_setup_teardown(test_feed_rendering, setup, teardown),
         cmocka_unit_test(test_ics_path),
+        cmocka_unit_test(test_vtimezone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
