@@ -88,7 +88,7 @@ static const char *parse_change(const char *p, tz_change *c)
     if (e == p || c->d < 0 || c->d > 6)
         return NULL;
     p = e;
-    c->secs = 2 * 3600;
+    c->secs = 2L * 3600;
     if (*p == '/' && !(p = parse_time(p + 1, &c->secs)))
         return NULL;
     return p;

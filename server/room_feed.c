@@ -104,11 +104,11 @@ static room **feed_rooms(size_t *n)
     *n = 0;
     for (room *r = rooms_first(); r; r = r->next)
         cap += in_feed(r);
-    room **v = xcalloc(cap ? cap : 1, sizeof(*v));
+    room **v = xcalloc(cap ? cap : 1, sizeof(room *));
     for (room *r = rooms_first(); r; r = r->next)
         if (in_feed(r))
             v[(*n)++] = r;
-    qsort(v, *n, sizeof(*v), cmp_rooms);
+    qsort(v, *n, sizeof(room *), cmp_rooms);
     return v;
 }
 

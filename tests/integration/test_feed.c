@@ -57,7 +57,7 @@ static http_res http_do(int port, const char *path)
     char *buf = malloc(cap);
     for (;;) {
         if (len + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
+            buf = grow(buf, cap *= 2);
         ssize_t r = read(fd, buf + len, cap - len - 1);
         if (r <= 0)
             break;
@@ -150,7 +150,7 @@ static char *jstring(jin *in)
     char *s = malloc(cap);
     while (in->p < in->end && *in->p != '"') {
         if (n + 8 >= cap)
-            s = realloc(s, cap *= 2);
+            s = grow(s, cap *= 2);
         unsigned char c = (unsigned char)*in->p++;
         assert_true(c >= 0x20); /* control characters must be escaped */
         if (c != '\\') {
@@ -199,9 +199,9 @@ static void jparse(jin *in, jval *v)
             return;
         }
         for (;;) {
-            v->items = realloc(v->items, (v->n + 1) * sizeof(*v->items));
+            v->items = grow(v->items, (v->n + 1) * sizeof(*v->items));
             if (obj) {
-                v->keys = realloc(v->keys, (v->n + 1) * sizeof(*v->keys));
+                v->keys = grow(v->keys, (v->n + 1) * sizeof(*v->keys));
                 jws(in);
                 v->keys[v->n] = jstring(in);
                 jws(in);
@@ -399,7 +399,7 @@ static char *ics_unescape(const char *s)
     for (; *s; s++) {
         if (*s == '\\' && s[1]) {
             s++;
-            *p++ = (*s == 'n' || *s == 'N') ? '\n' : *s;
+            *p++ = (char)((*s == 'n' || *s == 'N') ? '\n' : *s);
         } else {
             *p++ = *s;
         }
@@ -476,6 +476,7 @@ static ics_cal ics_parse(const char *text, size_t len)
             continue;
         }
         if (!strcmp(line, "X-WR-CALNAME")) {
+            free(cal.calname);
             cal.calname = ics_unescape(value);
             continue;
         }
