@@ -212,7 +212,7 @@ int store_admin_export(mu_store *s, int64_t user, mu_enc *e)
                 "d.read FROM dms d JOIN users f ON f.id = d.from_id JOIN users t ON t.id = d.to_id "
                 "WHERE d.from_id = ?1 OR d.to_id = ?1 ORDER BY d.id"},
         {"alerts", "SELECT a.id, a.kind, u.handle AS mentor, a.ts, a.detail, a.open FROM alerts a "
-                   "JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?1 ORDER BY a.id"},
+                   "LEFT JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?1 ORDER BY a.id"},
         {"rooms", "SELECT room, seq, ts, text FROM room_messages WHERE user_id = ?1 "
                   "ORDER BY room, seq"},
         {"consent", "SELECT share, ts FROM consent_history WHERE user_id = ?1 ORDER BY id"},

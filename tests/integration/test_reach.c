@@ -237,10 +237,157 @@ static void test_report(void **st)
     world_down(&w);
 }
 
+static int64_t alert_id(world *w, mu_client *c, const char *kind, bool escalated)
+{
+    mu_msg *m = wait_for(w, c, "alert");
+    const mu_value *v = mu_msg_root(m);
+    assert_string_equal(mu_value_get_str(v, "kind"), kind);
+    bool esc = false;
+    mu_value_bool(mu_value_get(v, "escalated"), &esc);
+    assert_int_equal(esc, escalated);
+    int64_t id = mu_value_get_int(v, "id", 0);
+    assert_true(id > 0);
+    mu_msg_free(m);
+    return id;
+}
+
+static void ack(world *w, mu_client *c, int64_t id, const char *code)
+{
+    mu_req *r = mu_req_new("alert.ack");
+    mu_req_int(r, "id", id);
+    call_expect(w->y, c, r, code);
+}
+
+/* alerts.list (open ones, or all): how many, and whether `id` is among them escalated. */
+static size_t list_alerts(world *w, mu_client *c, bool open_only, int64_t id, bool *escalated)
+{
+    mu_req *r = mu_req_new("alerts.list");
+    if (!open_only)
+        mu_req_bool(r, "open", false);
+    mu_msg *m = cl_call(w->y, c, r);
+    expect_ok(m);
+    const mu_value *list = mu_msg_get(m, "alerts");
+    size_t n = mu_value_len(list);
+    *escalated = false;
+    for (size_t i = 0; i < n; i++)
+        if (mu_value_get_int(mu_value_at(list, i), "id", 0) == id)
+            mu_value_bool(mu_value_get(mu_value_at(list, i), "escalated"), escalated);
+    mu_msg_free(m);
+    return n;
+}
+
+static int count_audit(world *w, const char *action, const char *target)
+{
+    mu_msg *m = cl_call(w->y, w->admin, mu_req_new("audit.list"));
+    expect_ok(m);
+    const mu_value *list = mu_msg_get(m, "entries");
+    int n = 0;
+    for (size_t i = 0; i < mu_value_len(list); i++) {
+        const mu_value *e = mu_value_at(list, i);
+        if (!strcmp(mu_value_get_str(e, "action"), action) &&
+            !strcmp(mu_value_get_str(e, "target"), target))
+            n++;
+    }
+    mu_msg_free(m);
+    return n;
+}
+
+static void test_escalation(void **st)
+{
+    (void)st;
+    world w;
+    world_up(&w, "escalate_after_min = 30\n", 1, "mentor.sam", "riley");
+    world_add(&w, "mentor.kim", "mentor");
+    world_add(&w, "boss", "admin");
+    mu_client *kim = world_as(&w, "mentor.kim");
+    mu_client *admin2 = world_as(&w, "admin");
+    mu_req *r = mu_req_new("consent.set");
+    mu_req_str(r, "share", "alerts");
+    call_expect(w.y, w.mem, r, "ok");
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    mu_req_int(r, "mood", 5);
+    mu_req_int(r, "craving", 9);
+    call_expect(w.y, w.mem, r, "ok");
+    int64_t id = alert_id(&w, w.mentor, "high_craving", false);
+
+    /* before it falls due: the mentor's alone */
+    bool esc;
+    assert_int_equal(list_alerts(&w, w.admin, true, id, &esc), 0);
+    ack(&w, w.admin, id, "not_found");
+    ack(&w, kim, id, "not_found");
+    call_expect(w.y, w.mem, mu_req_new("alerts.list"), "forbidden");
+    world_advance(&w, 29 * 60);
+    none_of(&w, w.admin, "alert");
+
+    /* past escalate_after_min: every admin connection hears of it, once */
+    world_advance(&w, 61);
+    assert_int_equal(alert_id(&w, w.admin, "high_craving", true), id);
+    assert_int_equal(alert_id(&w, admin2, "high_craving", true), id);
+    none_of(&w, kim, "alert");
+    world_advance(&w, 3600);
+    none_of(&w, w.admin, "alert");
+    assert_int_equal(count_audit(&w, "escalate", "riley"), 1);
+    assert_int_equal(list_alerts(&w, w.admin, true, id, &esc), 1);
+    assert_true(esc);
+    assert_int_equal(list_alerts(&w, w.mentor, true, id, &esc), 1);
+    assert_true(esc);
+    /* an admin who signs in later is told of it */
+    mu_client *boss = world_as(&w, "boss");
+    assert_int_equal(alert_id(&w, boss, "high_craving", true), id);
+
+    /* any admin may acknowledge it now; another mentor still may not */
+    ack(&w, kim, id, "not_found");
+    ack(&w, boss, id, "ok");
+    assert_int_equal(list_alerts(&w, w.admin, true, id, &esc), 0);
+    assert_int_equal(list_alerts(&w, w.admin, false, id, &esc), 1);
+    assert_int_equal(list_alerts(&w, w.mentor, true, id, &esc), 0);
+    /* closed: no admin is told of it at sign-in any more */
+    mu_client *boss2 = world_as(&w, "boss");
+    none_of(&w, boss2, "alert");
+
+    /* a help request escalates sooner: escalate_help_after_min, 10 by default */
+    mu_msg_free(cl_call(w.y, w.mem, mu_req_new("help")));
+    int64_t help = alert_id(&w, w.mentor, "help_requested", false);
+    world_advance(&w, 9 * 60);
+    none_of(&w, w.admin, "alert");
+    world_advance(&w, 61);
+    assert_int_equal(alert_id(&w, w.admin, "help_requested", true), help);
+    assert_int_equal(alert_id(&w, boss, "help_requested", true), help);
+    ack(&w, w.mentor, help, "ok"); /* the mentor may still close it */
+    assert_int_equal(list_alerts(&w, w.admin, true, help, &esc), 0);
+
+    /* someone with no mentor who asks for help reaches the admins at once */
+    mu_client *dana = world_newcomer(&w, "dana", NULL);
+    mu_msg *m = cl_call(w.y, dana, mu_req_new("help"));
+    expect_ok(m);
+    assert_true(mu_value_len(mu_msg_get(m, "resources")) > 0);
+    mu_msg_free(m);
+    int64_t alone = alert_id(&w, w.admin, "help_requested", true);
+    assert_int_equal(alert_id(&w, boss, "help_requested", true), alone);
+    none_of(&w, w.mentor, "alert");
+    assert_int_equal(count_audit(&w, "escalate", "dana"), 1);
+    assert_int_equal(list_alerts(&w, w.admin, true, alone, &esc), 1);
+    assert_true(esc);
+    ack(&w, w.mentor, alone, "not_found");
+    ack(&w, w.admin, alone, "ok");
+    /* it was escalated already: the scan does not escalate it again */
+    world_advance(&w, 3600);
+    none_of(&w, w.admin, "alert");
+    assert_int_equal(count_audit(&w, "escalate", "dana"), 1);
+    /* it is the user's: part of their export */
+    m = cl_call(w.y, dana, mu_req_new("me.export"));
+    expect_ok(m);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 1);
+    mu_msg_free(m);
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_escalation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
