@@ -348,6 +348,44 @@ static void test_report_in_join_mode(void **st)
     world_down(&w);
 }
 
+/* An admin lists the alerts that escalated and closes one, by the same two commands a mentor
+ * uses for their own. */
+static void test_admin_escalated_alerts(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "kim", "jodie");
+    char a[700];
+    as(a, sizeof(a), &w, "admin");
+    login(&w, "admin");
+    mu_req *r = mu_req_new("consent.set");
+    mu_req_str(r, "share", "alerts");
+    call_expect(w.y, w.mem, r, "ok");
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    mu_req_int(r, "mood", 5);
+    mu_req_int(r, "craving", 9);
+    call_expect(w.y, w.mem, r, "ok");
+    mu_msg_free(world_event(&w, w.mentor, "alert"));
+    assert_int_equal(sh("%s alerts", a), 0);
+    expect_out("no open escalated alerts");
+    world_advance(&w, 3601);
+    mu_msg *ev = world_event(&w, w.admin, "alert"); /* escalated: in the store now */
+    int id = (int)mu_value_get_int(mu_msg_root(ev), "id", 0);
+    mu_msg_free(ev);
+    assert_int_equal(sh("%s alerts", a), 0);
+    expect_out("escalated alerts");
+    expect_out("jodie");
+    expect_out("high_craving");
+    expect_out("(escalated)");
+    assert_int_equal(sh("%s ack %d", a, id), 0);
+    expect_out("closed");
+    assert_int_equal(sh("%s alerts", a), 0);
+    expect_out("no open escalated alerts");
+    assert_int_equal(sh("%s alerts --all", a), 0);
+    expect_out("(closed)");
+    world_down(&w);
+}
+
 static void test_account_and_admin_commands(void **st)
 {
     world w;
@@ -422,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_mentor_views_and_alerts),
         cmocka_unit_test(test_meeting_join_mode),
         cmocka_unit_test(test_report_in_join_mode),
+        cmocka_unit_test(test_admin_escalated_alerts),
         cmocka_unit_test(test_account_and_admin_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
