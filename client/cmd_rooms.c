@@ -44,7 +44,11 @@ static void print_room_line(const mu_value *r)
         if (mu_value_get_str(slot, "timezone"))
             printf(" %s", mu_value_get_str(slot, "timezone"));
     }
-    printf("%s\n", mu_value_len(sched) ? "]" : "");
+    printf("%s", mu_value_len(sched) ? "]" : "");
+    /* listed: public, in the meeting feed and its calendar (with a schedule) */
+    bool listed = false;
+    mu_value_bool(mu_value_get(r, "listed"), &listed);
+    printf("%s\n", listed ? "  (listed)" : "");
 }
 
 int cmd_rooms(const cli_ctx *cx, int argc, char **argv)

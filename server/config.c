@@ -42,6 +42,10 @@ static const cfg_setting table[] = {
     {"tls_key", CFG_STR, OFF(tls_key), "", 0, 0, NULL},
     {"public_url", CFG_STR, OFF(public_url), "", 0, 0, NULL},
     {"allowed_origins", CFG_STR, OFF(allowed_origins), "", 0, 0, NULL},
+    {"feed_address", CFG_STR, OFF(feed_address), "", 0, 0, NULL},
+    {"feed_region", CFG_STR, OFF(feed_region), "", 0, 0, NULL},
+    {"feed_types", CFG_STR, OFF(feed_types), "SMART: A; family: AL-AN", 0, 0, NULL},
+    {"feed_timezone", CFG_STR, OFF(feed_timezone), "Etc/UTC", 0, 0, NULL},
     {"www", CFG_STR, OFF(www), "", 0, 0, NULL},
     {"caseload_max", CFG_UINT, OFF(caseload_max), "30", 1, 1000, NULL},
     {"craving_high", CFG_UINT, OFF(craving_high), "8", 0, 10, NULL},
@@ -186,6 +190,85 @@ static int check_addresses(const char *key, const char *value, char *err, size_t
     return 0;
 }
 
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* A Meeting Guide type code: letters, digits and '-', as in "O", "AL-AN", "12x12". */
+static bool type_code_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 12)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+int config_feed_types_each(const char *value, feed_types_fn fn, void *ud, char *err, size_t errlen)
+{
+    const char *p = value;
+    while (*p) {
+        size_t n = strcspn(p, ";");
+        const char *colon = memchr(p, ':', n);
+        const char *f = p, *fe = colon ? colon : p + n;
+        while (f < fe && is_space(*f))
+            f++;
+        while (fe > f && is_space(fe[-1]))
+            fe--;
+        if (!colon && f == fe) { /* an empty entry, as after a trailing ';' */
+            p += n + (p[n] == ';');
+            continue;
+        }
+        if (!colon || f == fe || (size_t)(fe - f) > 40) {
+            fail(err, errlen,
+                 "feed_types entries are 'FORMAT: CODE CODE', separated by ';' (a format of "
+                 "1 to 40 characters), not '%.*s'",
+                 (int)n, p);
+            return -1;
+        }
+        const char *codes = colon + 1, *ce = p + n;
+        for (const char *q = codes; q < ce;) {
+            q += strspn(q, " \t,");
+            if (q >= ce)
+                break;
+            size_t k = strcspn(q, " \t,;");
+            if (!type_code_ok(q, k)) {
+                fail(err, errlen, "feed_types: '%.*s' is not a Meeting Guide type code", (int)k, q);
+                return -1;
+            }
+            q += k;
+        }
+        if (fn)
+            fn(f, (size_t)(fe - f), codes, (size_t)(ce - codes), ud);
+        p += n + (p[n] == ';');
+    }
+    return 0;
+}
+
+/* The feed settings are read on every request for the feed: checking them here makes a typo
+ * a FILE:LINE error instead of a feed that quietly lacks its types. */
+static int check_feed(const char *key, const char *value, char *err, size_t errlen)
+{
+    if (strcmp(key, "feed_types") == 0)
+        return config_feed_types_each(value, NULL, NULL, err, errlen);
+    if (strcmp(key, "feed_timezone") == 0) {
+        size_t n = strlen(value);
+        bool ok = n >= 3 && n <= 64 && strchr(value, '/') && value[0] != '/' &&
+                  value[n - 1] != '/' && !strstr(value, "..") &&
+                  strspn(value,
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") == n;
+        if (!ok) {
+            fail(err, errlen, "feed_timezone must be an IANA name such as Europe/London, not '%s'",
+                 value);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int config_set(mu_config *c, const char *key, const char *value, char *err, size_t errlen)
 {
     const cfg_setting *s = NULL;
@@ -199,7 +282,8 @@ int config_set(mu_config *c, const char *key, const char *value, char *err, size
     char *base = (char *)c;
     switch (s->type) {
     case CFG_STR: {
-        if (check_addresses(key, value, err, errlen) != 0)
+        if (check_addresses(key, value, err, errlen) != 0 ||
+            check_feed(key, value, err, errlen) != 0)
             return -1;
         char **dst = (char **)(base + s->offset);
         free(*dst);

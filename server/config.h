@@ -29,7 +29,11 @@ typedef struct {
     char *tls_cert, *tls_key;
     char *public_url; /* the address people use, e.g. https://mutual.example.org; may be empty */
     char *allowed_origins; /* other origins whose pages may open WebSockets (comma-separated) */
-    char *www;             /* serve the browser app from this directory instead (development) */
+    /* The meeting feed and calendars (room_feed.c): the approximate address and regions its
+     * meetings are listed under, Meeting Guide type codes per room format, and the zone of a
+     * schedule slot that names none. */
+    char *feed_address, *feed_region, *feed_types, *feed_timezone;
+    char *www; /* serve the browser app from this directory instead (development) */
     uint64_t caseload_max;
     uint64_t craving_high, mood_low, who5_low_sum, who5_item_low;
     uint64_t missed_days, missed_scan_s;
@@ -51,6 +55,14 @@ int config_load(mu_config *c, const char *path, char *err, size_t errlen);
 /* Sets one setting from text, as a line of the file would. */
 int config_set(mu_config *c, const char *key, const char *value, char *err, size_t errlen);
 void config_free(mu_config *c);
+
+/* Walks a `feed_types` value, "FORMAT: CODE CODE; FORMAT: CODE..." (codes separated by
+ * spaces or commas, a format with no codes allowed), calling fn for each entry with the
+ * trimmed format and its codes text (not NUL-terminated). Returns 0, or -1 with the reason in
+ * err when the value is out of shape (fn may have been called for the entries before). */
+typedef void (*feed_types_fn)(const char *format, size_t format_len, const char *codes,
+                              size_t codes_len, void *ud);
+int config_feed_types_each(const char *value, feed_types_fn fn, void *ud, char *err, size_t errlen);
 
 /* The settings table, for documentation and tests. */
 typedef enum { CFG_STR, CFG_UINT, CFG_BOOL, CFG_ENUM, CFG_RESOURCE } cfg_type;

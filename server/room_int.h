@@ -1,7 +1,8 @@
-/* What the four room files share, and nothing else includes (but their unit test): the room
+/* What the room files share, and nothing else includes (but their unit tests): the room
  * and the live state of its meeting, the registry, membership, fan-out, encoding, access, and
  * the job every room write rides on. rooms.c implements all of it; room_schedule.c,
- * room_meeting.c and room_moderation.c build their ops on it. Layer: concerns (rooms).
+ * room_meeting.c and room_moderation.c build their ops on it, and room_feed.c renders the
+ * listed rooms for meeting finders. Layer: concerns (rooms).
  *
  * The state functions work on connections alone (no request, no reply), so that the state
  * machine can be driven in a test with connections that have no socket. */
@@ -77,6 +78,9 @@ typedef struct room {
     member_list members, waiting;
     id_list hands, bans, mutes;
     pending_cid *pending;
+    /* When the room was created and last changed (the meeting feed's `updated`); the change
+     * is kept in memory only, so after a restart it is the creation again. */
+    int64_t created_ts, changed_ts;
 } room;
 
 /* ---- the registry ----------------------------------------------------------------------- */

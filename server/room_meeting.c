@@ -179,8 +179,10 @@ static void create_done(mu_job *j)
         reply_err(o->base.c, MU_E_CONFLICT, "A room with that slug exists already.");
     else if (j->result != MU_OK)
         reply_write_failed(o->base.c, j->result, "the room was not created");
-    else
+    else {
+        o->def.created_ts = o->base.ts;
         reply_room(o->base.c, rooms_add(&o->def));
+    }
     def_job_free(o);
 }
 
@@ -218,6 +220,7 @@ static void update_done(mu_job *j)
     room *r = room_job_landed(&o->base);
     if (r) {
         room_set_def(r, &o->def);
+        r->changed_ts = o->base.ts;
         reply_room(o->base.c, r);
     }
     def_job_free(o);

@@ -1,6 +1,6 @@
 /* Room schedules: weekly slots {day, time, end_time?, timezone?} in the Meeting Guide feed's
  * terms, checked and normalised for storage. Layer: concerns (rooms), over room_int.h; the
- * meeting feed and calendars will render from here. */
+ * meeting feed and calendars render them in room_feed.c. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

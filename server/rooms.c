@@ -88,6 +88,7 @@ room *rooms_add(const room_def *d)
     r->locked = d->locked;
     r->lobby = d->lobby;
     r->floor_mode = d->floor_mode;
+    r->created_ts = r->changed_ts = d->created_ts;
     r->next_seq = d->next_seq > 0 ? d->next_seq : 1;
     r->done_seq = r->next_seq - 1;
     r->next = rooms;

@@ -13,7 +13,7 @@ int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud)
                            "SELECT slug, name, audience, format, schedule, capacity, persistent, "
                            "is_open, max(seq_floor, coalesce((SELECT max(seq) FROM room_messages "
                            "m WHERE m.room = r.slug), 0)) + 1, backlog, listed, locked, lobby, "
-                           "floor_mode FROM rooms r",
+                           "floor_mode, created_ts FROM rooms r",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     int rc;
@@ -32,7 +32,8 @@ int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud)
                       sqlite3_column_int(st, 10) != 0,
                       sqlite3_column_int(st, 11) != 0,
                       sqlite3_column_int(st, 12) != 0,
-                      sqlite3_column_int(st, 13) != 0};
+                      sqlite3_column_int(st, 13) != 0,
+                      sqlite3_column_int64(st, 14)};
         fn(&d, ud);
     }
     sqlite3_finalize(st);

@@ -17,6 +17,7 @@ typedef struct {
     const char *backlog; /* "join", "recent", or NULL: the default, which follows persistent */
     bool listed;
     bool locked, lobby, floor_mode; /* live state, read at startup only */
+    int64_t created_ts;             /* read at startup; a new room's is its job's time */
 } room_def;
 
 typedef void (*room_def_fn)(const room_def *d, void *ud);

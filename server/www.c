@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "room_feed.h"
 #include "xalloc.h"
 
 /* A development directory holds the app's files, nothing big: a bound keeps a stray link to a
@@ -240,6 +241,66 @@ int www_serve(struct lws *wsi, const char *path, const char *dir)
     return rc;
 }
 
+/* The meeting feed and calendars are public data for other sites' pages and for meeting
+ * finders: any origin may read them (CORS), and a finder may keep a copy for five minutes
+ * (PROTOCOL.md). The body is the caller's. */
+static int send_feed(struct lws *wsi, const char *type, char *body, size_t len)
+{
+    unsigned char hdr[LWS_PRE + 1024];
+    unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+    if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, type, len, &p, end) ||
+        add_header(wsi, "access-control-allow-origin:", "*", &p, end) ||
+        add_header(wsi, "cache-control:", "max-age=300", &p, end) ||
+        add_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    unsigned char *buf = xmalloc(LWS_PRE + len + 1);
+    memcpy(buf + LWS_PRE, body, len);
+    int w = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+    free(buf);
+    if (w < (int)len)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* The server's own address for a calendar's join link when public_url is not set: the
+ * request's scheme and Host, as for the Origin rule. A Host that is not a plain host[:port]
+ * gives "localhost", so nothing odd reaches the file. */
+static void request_base(struct lws *wsi, char *out, size_t cap)
+{
+    char host[256];
+    int n = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+    bool ok = n > 0 && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789.-:[]") == (size_t)n;
+    snprintf(out, cap, "%s://%s", lws_is_ssl(wsi) ? "https" : "http", ok ? host : "localhost");
+}
+
+/* GET /meetings.json and GET /rooms/<room>.ics; 1 when the path is neither. */
+static int serve_feed(struct lws *wsi, const char *path)
+{
+    const char *slug;
+    size_t n, len;
+    char *body;
+    if (strcmp(path, "/meetings.json") == 0) {
+        body = room_feed_json(&len);
+        int rc = send_feed(wsi, "application/json; charset=utf-8", body, len);
+        free(body);
+        return rc;
+    }
+    if (strncmp(path, "/rooms/", 7) != 0)
+        return 1;
+    if (!room_feed_ics_path(path, &slug, &n))
+        return send_not_found(wsi);
+    char base[320];
+    request_base(wsi, base, sizeof(base));
+    body = room_feed_ics(slug, n, base, &len);
+    if (!body)
+        return send_not_found(wsi);
+    int rc = send_feed(wsi, "text/calendar; charset=utf-8", body, len);
+    free(body);
+    return rc;
+}
+
 int www_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
@@ -263,7 +324,8 @@ int www_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             return send_not_found(wsi);
         memcpy(path, in, n);
         path[n] = 0;
-        return www_serve(wsi, path, dir);
+        int rc = serve_feed(wsi, path);
+        return rc != 1 ? rc : www_serve(wsi, path, dir);
     }
     default: break;
     }

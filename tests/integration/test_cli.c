@@ -239,6 +239,7 @@ static void test_meeting_join_mode(void **st)
     expect_out("ROOM");
     expect_out("HERE/CAP");
     expect_out("0/12");
+    expect_out("Europe/London]  (listed)"); /* --listed took */
     /* a slot that ends before it starts runs past midnight, and says so */
     assert_int_equal(sh("%s room create late-1 --name 'Late group' --audience recovery "
                         "--slot 'sat 23:00-00:30 Europe/London'",
