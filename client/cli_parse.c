@@ -57,7 +57,7 @@ const char *parse_word(const char *s, const char *const *words)
     size_t n = 0;
     /* "as planned", "As-Planned" and "as_planned" are one answer */
     for (; *s && n < sizeof(norm) - 1; s++)
-        norm[n++] = (*s == ' ' || *s == '-') ? '_' : (char)tolower((unsigned char)*s);
+        norm[n++] = (char)((*s == ' ' || *s == '-') ? '_' : tolower((unsigned char)*s));
     if (*s)
         return NULL;
     while (n && norm[n - 1] == '_')

@@ -32,10 +32,10 @@ static void free_out(mu_client *c)
 static void client_destroy(mu_client *c)
 {
     mu_ctx *x = c->x;
-    if (c->prev)
-        c->prev->next = c->next;
-    else if (x->clients == c)
+    if (x->clients == c)
         x->clients = c->next;
+    else if (c->prev)
+        c->prev->next = c->next;
     if (c->next)
         c->next->prev = c->prev;
     fail_pending(c);
@@ -70,7 +70,7 @@ static void evq_push(mu_client *c, mu_msg *m)
 {
     if (c->evq_len == c->evq_cap) {
         size_t cap = c->evq_cap ? c->evq_cap * 2 : 16;
-        mu_msg **v = malloc(cap * sizeof(*v));
+        mu_msg **v = malloc(cap * sizeof(mu_msg *));
         if (!v)
             abort();
         for (size_t i = 0; i < c->evq_len; i++)
@@ -511,8 +511,9 @@ void mu_ctx_free(mu_ctx *x)
     if (!x)
         return;
     lws_context_destroy(x->lws); /* the second half of the foreign-loop teardown */
+    /* client_destroy unlinks c from c->x, which is x (the analyzer cannot see that) */
     while (x->clients)
-        client_destroy(x->clients);
+        client_destroy(x->clients); // NOLINT(clang-analyzer-unix.Malloc)
     for (ca_vhost *v = x->cas, *n; v; v = n) {
         n = v->next;
         free(v->path);

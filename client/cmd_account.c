@@ -35,7 +35,8 @@ static int auth(const cli_ctx *cx, int argc, char **argv, bool is_register)
     }
     if (is_register && isatty(STDIN_FILENO)) {
         char again[512];
-        if (read_password("Password again: ", again, sizeof(again)) != 0 || strcmp(pw, again)) {
+        if (read_password("Password again: ", again, sizeof(again)) != 0 ||
+            strcmp(pw, again) != 0) {
             fprintf(stderr, "mutual: the passwords differ\n");
             return 1;
         }
@@ -313,8 +314,8 @@ int cmd_password(const cli_ctx *cx, int argc, char **argv)
         fprintf(stderr, "mutual: no password given; nothing changed\n");
         return 1;
     }
-    if (isatty(STDIN_FILENO) &&
-        (read_password("New password again: ", again, sizeof(again)) != 0 || strcmp(pw, again))) {
+    if (isatty(STDIN_FILENO) && (read_password("New password again: ", again, sizeof(again)) != 0 ||
+                                 strcmp(pw, again) != 0)) {
         fprintf(stderr, "mutual: the new passwords differ; nothing changed\n");
         return 1;
     }

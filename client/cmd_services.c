@@ -138,7 +138,7 @@ static int svc_parse(int argc, char **argv, svc_args *a)
             }
         } else {
             int j = 0;
-            while (j < SVC_NFIELDS && strcmp(f + 2, svc_fields[j]))
+            while (j < SVC_NFIELDS && strcmp(f + 2, svc_fields[j]) != 0)
                 j++;
             if (j == SVC_NFIELDS) {
                 fprintf(stderr, "mutual: unknown option '%s'\n", f);

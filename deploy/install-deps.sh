@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config
   libwebsockets-dev libwebsockets-evlib-uv
   libuv1-dev libsqlite3-dev libmsgpack-dev libsodium-dev libcmocka-dev
-  libssl-dev openssl clang clang-format
+  libssl-dev openssl clang clang-format clang-tidy cppcheck
   valgrind ca-certificates
   chromium
 )

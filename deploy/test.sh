@@ -6,7 +6,7 @@
 #   3. the AddressSanitizer + UndefinedBehaviorSanitizer build and its tests;
 #   4. the ThreadSanitizer build and its tests;
 #   5. short libFuzzer runs of every target in tests/fuzz (when clang is present);
-# after a style check of every C file against .clang-format.
+# after a style check of every C file against .clang-format and static analysis (deploy/tidy.sh).
 # Any failure, sanitizer report, leak or accessibility violation fails the run.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +18,9 @@ bash "$top/deploy/install-deps.sh"
 echo "== style (clang-format --dry-run --Werror, .clang-format)"
 (cd "$top" && git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror)
 echo "style: clean"
+
+echo "== static analysis (deploy/tidy.sh: clang-tidy and cppcheck)"
+bash "$top/deploy/tidy.sh"
 
 echo "== plain build"
 # MUTUAL_TESTS=ON always: deploy/run.sh configures the same build/ with the tests off.

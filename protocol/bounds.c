@@ -29,7 +29,7 @@ bool mu_msgpack_bounded(const void *buf, size_t len)
         if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
             continue; /* fixint, nil, booleans */
         } else if (t <= 0x8f) {
-            items = 2u * (t & 0x0f);
+            items = 2 * (uint64_t)(t & 0x0f);
         } else if (t <= 0x9f) {
             items = t & 0x0f;
         } else if (t <= 0xbf) {

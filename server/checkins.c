@@ -451,21 +451,29 @@ static void read_done(mu_job *j)
     free(o);
 }
 
-void op_mentee_checkins(mu_conn *c, mu_request *r)
+bool mentee_shared_with(mu_conn *c, mu_request *r, const char *refusal, user_row *u)
 {
-    user_row u;
-    int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
+    int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, u);
     int64_t mentor = 0;
     if (f < 0) {
         reply_read_failed(c, "accounts");
-        return;
+        return false;
     }
+    /* An unknown handle answers as a refusal does, so that no handle's existence shows. */
+    if (f == 0 || store_dm_mentor_of(g_srv->store, u->id, &mentor, NULL) != 1 ||
+        mentor != c->user_id || store_checkins_consent(g_srv->store, u->id) != SHARE_SCORES) {
+        reply_err(c, MU_E_FORBIDDEN, refusal);
+        return false;
+    }
+    return true;
+}
+
+void op_mentee_checkins(mu_conn *c, mu_request *r)
+{
+    user_row u;
     /* A cheap refusal on the read connection; an allowed read is decided again in the job. */
-    if (f == 0 || store_dm_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
-        mentor != c->user_id || store_checkins_consent(g_srv->store, u.id) != SHARE_SCORES) {
-        reply_err(c, MU_E_FORBIDDEN, not_shared);
+    if (!mentee_shared_with(c, r, not_shared, &u))
         return;
-    }
     read_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->user = u.id;

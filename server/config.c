@@ -134,11 +134,12 @@ static char *trim(char *s)
 static int parse_resource(mu_config *c, const char *value, char *err, size_t errlen)
 {
     char buf[1024];
-    if (strlen(value) >= sizeof(buf)) {
+    size_t len = strlen(value);
+    if (len >= sizeof(buf)) {
         fail(err, errlen, "help entry is longer than %zu characters", sizeof(buf) - 1);
         return -1;
     }
-    strcpy(buf, value);
+    memcpy(buf, value, len + 1);
     const char *parts[5] = {0};
     int n = 0;
     char *p = buf;

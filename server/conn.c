@@ -11,7 +11,7 @@
 #include "xalloc.h"
 
 static conn_limits limits;
-static size_t input_bound_signed_in = 128 * 1024;
+static size_t input_bound_signed_in = (size_t)128 * 1024;
 static mu_conn *all_head;
 static size_t nconns;
 static uint64_t next_id = 1;
@@ -35,7 +35,7 @@ static void list_push(conn_list *l, mu_conn *c)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        mu_conn **v = xrealloc(l->v, cap * sizeof(*v));
+        mu_conn **v = xrealloc(l->v, cap * sizeof(mu_conn *));
         l->v = v;
         l->cap = cap;
     }
@@ -66,7 +66,7 @@ static void uindex_add(mu_conn *c)
 {
     if (ucount + 1 > unbuckets * 2) {
         size_t n = unbuckets ? unbuckets * 4 : 256;
-        mu_conn **b = xcalloc(n, sizeof(*b));
+        mu_conn **b = xcalloc(n, sizeof(mu_conn *));
         for (size_t i = 0; i < unbuckets; i++)
             for (mu_conn *x = ubuckets[i], *nx; x; x = nx) {
                 nx = x->u_next;
@@ -230,7 +230,7 @@ static void sq_push(mu_conn *c, mu_frame *f)
 {
     if (c->sq_len == c->sq_cap) {
         size_t cap = c->sq_cap ? c->sq_cap * 2 : 8;
-        mu_frame **v = xmalloc(cap * sizeof(*v));
+        mu_frame **v = xmalloc(cap * sizeof(mu_frame *));
         for (size_t i = 0; i < c->sq_len; i++)
             v[i] = c->sq[(c->sq_head + i) % c->sq_cap];
         free(c->sq);
@@ -346,7 +346,7 @@ void conn_set_input_bound(size_t signed_in)
 
 size_t conn_input_bound(const mu_conn *c)
 {
-    return c->state == CONN_AUTHENTICATED ? input_bound_signed_in : 4 * CONN_PREAUTH_FRAME;
+    return c->state == CONN_AUTHENTICATED ? input_bound_signed_in : 4 * (size_t)CONN_PREAUTH_FRAME;
 }
 
 void conn_flush_pending(void)

@@ -74,7 +74,7 @@ static void want_pump(mu_conn *c)
     c->want_pump = true;
     if (pump_list.n == pump_list.cap) {
         pump_list.cap = pump_list.cap ? pump_list.cap * 2 : 64;
-        pump_list.v = xreallocarray(pump_list.v, pump_list.cap, sizeof(*pump_list.v));
+        pump_list.v = xreallocarray(pump_list.v, pump_list.cap, sizeof(mu_conn *));
     }
     pump_list.v[pump_list.n++] = conn_ref(c);
 }

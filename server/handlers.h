@@ -5,6 +5,7 @@
 #define MUTUAL_HANDLERS_H
 
 #include "dispatch.h"
+#include "store_users.h"
 
 /* MU_OP__COUNT entries; events and ops this build does not serve are NULL. */
 extern const handler_fn handlers_table[MU_OP__COUNT];
@@ -59,6 +60,11 @@ void op_checkin_list(mu_conn *c, mu_request *r);
 void op_checkin_summary(mu_conn *c, mu_request *r);
 void op_consent_set(mu_conn *c, mu_request *r);
 void op_mentee_checkins(mu_conn *c, mu_request *r);
+/* The mentee the request's "handle" names, when the caller is their mentor and they share their
+ * scores: true, with *u filled. Otherwise false with the reply sent: a failed read, or
+ * FORBIDDEN with `refusal` (for an unknown handle too, so that no handle's existence shows).
+ * Shared by mentee.checkins and mentee.plan. */
+bool mentee_shared_with(mu_conn *c, mu_request *r, const char *refusal, user_row *u);
 
 /* alerts.c */
 void op_alerts_list(mu_conn *c, mu_request *r);

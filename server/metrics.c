@@ -3,6 +3,7 @@
 #include "metrics.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +38,24 @@ void metrics_commit(uint64_t micros, uint64_t jobs)
 
 uint64_t metrics_rss_bytes(void)
 {
+    /* statm is "size resident shared ...", in pages; strtoul, because fscanf cannot say
+     * whether a number overflowed. */
     FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, rss = 0;
+    char line[128];
     if (!f)
         return 0;
-    if (fscanf(f, "%lu %lu", &size, &rss) != 2)
-        rss = 0;
+    bool ok = fgets(line, sizeof(line), f) != NULL;
     fclose(f);
+    if (!ok)
+        return 0;
+    char *end;
+    (void)strtoul(line, &end, 10);
+    if (end == line)
+        return 0;
+    const char *at = end;
+    unsigned long rss = strtoul(at, &end, 10);
+    if (end == at)
+        return 0;
     return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 

@@ -36,7 +36,7 @@ int origin_normalize(const char *in, bool allow_path, char *out, size_t cap)
         return -1;
     if (hl == 0 || hl >= ORIGIN_MAX)
         return -1;
-    char host[ORIGIN_MAX];
+    char host[ORIGIN_MAX] = {0}; /* zeroed: the analyzer cannot follow the copy loop */
     for (size_t i = 0; i < hl; i++) {
         if (!host_char_ok((unsigned char)h[i]))
             return -1; /* user info (@), spaces, control bytes: not an origin */

@@ -48,7 +48,7 @@ int peers_init(const peers_config *cfg, char *err, size_t errlen)
     P.login = throttle_new(cfg->login_max_failures_per_addr, cfg->login_window_ms, cfg->capacity);
     P.reg = throttle_new(cfg->register_per_addr_hour, 3600000, cfg->capacity);
     P.nbuckets = 4096;
-    P.buckets = xcalloc(P.nbuckets, sizeof(*P.buckets));
+    P.buckets = xcalloc(P.nbuckets, sizeof(conn_count *));
     P.on = true;
     return 0;
 }

@@ -285,20 +285,11 @@ static void read_done_cb(mu_job *j)
 void op_mentee_plan(mu_conn *c, mu_request *r)
 {
     user_row u;
-    int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
-    int64_t mentor = 0;
-    if (f < 0) {
-        reply_read_failed(c, "accounts");
+    if (!mentee_shared_with(c, r,
+                            "Only a mentee's own mentor sees their plan, and only when "
+                            "they share their scores.",
+                            &u))
         return;
-    }
-    /* An unknown handle answers as a refusal does, so that no handle's existence shows. */
-    if (f == 0 || store_dm_mentor_of(g_srv->store, u.id, &mentor, NULL) != 1 ||
-        mentor != c->user_id || store_checkins_consent(g_srv->store, u.id) != SHARE_SCORES) {
-        reply_err(c, MU_E_FORBIDDEN,
-                  "Only a mentee's own mentor sees their plan, and only when "
-                  "they share their scores.");
-        return;
-    }
     read_op *o = xcalloc(1, sizeof(*o)); /* owned by the job until read_done_cb */
     o->c = conn_ref(c);
     o->user = u.id;

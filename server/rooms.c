@@ -233,7 +233,7 @@ static void conn_track(mu_conn *c, room *r)
             return;
     if (c->nrooms == c->caprooms) {
         c->caprooms = c->caprooms ? c->caprooms * 2 : 4;
-        c->rooms = xreallocarray(c->rooms, c->caprooms, sizeof(*c->rooms));
+        c->rooms = xreallocarray(c->rooms, c->caprooms, sizeof(struct room *));
     }
     c->rooms[c->nrooms++] = r;
 }
@@ -253,7 +253,7 @@ static void member_add_conn(member *m, mu_conn *c)
         return;
     if (m->nconns == m->capconns) {
         m->capconns = m->capconns ? m->capconns * 2 : 2;
-        m->conns = xreallocarray(m->conns, m->capconns, sizeof(*m->conns));
+        m->conns = xreallocarray(m->conns, m->capconns, sizeof(mu_conn *));
     }
     m->conns[m->nconns++] = c;
 }

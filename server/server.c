@@ -26,7 +26,7 @@
 #include "transport.h"
 #include "xalloc.h"
 
-#define PURGE_INTERVAL_MS (3600 * 1000)
+#define PURGE_INTERVAL_MS ((uint64_t)3600 * 1000)
 #define STOP_TICK_MS 20
 #define STOP_CALLS_MAX_MS 10000
 

@@ -119,6 +119,27 @@ int store_read_done(sqlite3_stmt *st, int rc, int result)
     return result;
 }
 
+int store_enc_rows(sqlite3_stmt *st, mu_enc *e, store_row_fn row)
+{
+    if (!st)
+        return -1;
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    uint32_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row(&body, st);
+        n++;
+    }
+    if (store_read_done(st, rc, 0) != 0) {
+        mu_enc_free(&body);
+        return -1;
+    }
+    mu_enc_array(e, n);
+    mu_enc_append(e, &body);
+    return 0;
+}
+
 int64_t store_count(sqlite3_stmt *st)
 {
     if (!st)

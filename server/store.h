@@ -62,6 +62,12 @@ mu_code store_step(sqlite3_stmt *st, sqlite3 *db);
 /* Ends a read: resets the statement and, when `rc` (the last step's) is an error, logs it and
  * returns -1; otherwise returns `result`. */
 int store_read_done(sqlite3_stmt *st, int rc, int result);
+/* Encodes every row of a read as one array: `row` writes the row the statement is on. The
+ * rows go to a buffer first, since the array's length is known only at the end. Ends the read
+ * as store_read_done does: 0, or -1 (logged) when a step failed, and then nothing is written
+ * to e. A NULL statement (failed to prepare) is -1. */
+typedef void (*store_row_fn)(mu_enc *e, sqlite3_stmt *st);
+int store_enc_rows(sqlite3_stmt *st, mu_enc *e, store_row_fn row);
 /* Steps a statement whose first column is a count (or any single integer): the value, -1 when
  * there is no row or the statement failed (a NULL statement failed to prepare). */
 int64_t store_count(sqlite3_stmt *st);

@@ -159,45 +159,36 @@ mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r)
 
 /* ---- export ------------------------------------------------------------------------------ */
 
-/* Runs a query with the user id bound to ?1 and writes each row as a map with the column
- * names as keys; blobs are MessagePack values written as they are. */
+/* A row as a map with the column names as keys; blobs are MessagePack values written as they
+ * are. */
+static void enc_column_map(mu_enc *e, sqlite3_stmt *st)
+{
+    int cols = sqlite3_column_count(st);
+    mu_enc_map(e, (uint32_t)cols);
+    for (int i = 0; i < cols; i++) {
+        mu_enc_key(e, sqlite3_column_name(st, i));
+        switch (sqlite3_column_type(st, i)) {
+        case SQLITE_INTEGER: mu_enc_int(e, sqlite3_column_int64(st, i)); break;
+        case SQLITE_TEXT:
+            mu_enc_strn(e, (const char *)sqlite3_column_text(st, i),
+                        (size_t)sqlite3_column_bytes(st, i));
+            break;
+        case SQLITE_BLOB:
+            mu_enc_raw(e, sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
+            break;
+        default: mu_enc_nil(e); break;
+        }
+    }
+}
+
+/* Runs a query with the user id bound to ?1 and writes its rows as an array of maps. */
 static int rows(mu_store *s, const char *sql, int64_t user, mu_enc *e)
 {
     sqlite3_stmt *st = store_read(s, sql);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
-    mu_enc body;
-    mu_enc_init(&body, 0);
-    uint32_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int cols = sqlite3_column_count(st);
-        mu_enc_map(&body, (uint32_t)cols);
-        for (int i = 0; i < cols; i++) {
-            mu_enc_key(&body, sqlite3_column_name(st, i));
-            switch (sqlite3_column_type(st, i)) {
-            case SQLITE_INTEGER: mu_enc_int(&body, sqlite3_column_int64(st, i)); break;
-            case SQLITE_TEXT:
-                mu_enc_strn(&body, (const char *)sqlite3_column_text(st, i),
-                            (size_t)sqlite3_column_bytes(st, i));
-                break;
-            case SQLITE_BLOB:
-                mu_enc_raw(&body, sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
-                break;
-            default: mu_enc_nil(&body); break;
-            }
-        }
-        n++;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        mu_enc_free(&body);
-        return -1;
-    }
-    mu_enc_array(e, n);
-    mu_enc_append(e, &body);
-    return 0;
+    return store_enc_rows(st, e, enc_column_map);
 }
 
 int store_admin_export(mu_store *s, int64_t user, mu_enc *e)

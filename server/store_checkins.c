@@ -205,7 +205,7 @@ static mu_code streak_put(mu_wtx *w, int64_t user, int32_t day, int *streak)
 
 mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted, int *streak)
 {
-    int32_t last;
+    int32_t last = 0;
     int f = latest(store_wstmt(w, LATEST_SQL), c->user, &last, NULL);
     if (f < 0)
         return MU_E_INTERNAL;

@@ -106,6 +106,14 @@ static void enc_col_text(mu_enc *e, sqlite3_stmt *st, int i)
     mu_enc_strn(e, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
 }
 
+static void enc_step_row(mu_enc *e, sqlite3_stmt *st)
+{
+    mu_enc_map(e, 2);
+    mu_enc_key(e, "text");
+    enc_col_text(e, st, 0);
+    mu_enc_kbool(e, "done", sqlite3_column_int(st, 1) != 0);
+}
+
 /* A goal's steps as an array. */
 static int enc_steps(mu_store *s, int64_t user, int goal, mu_enc *e)
 {
@@ -115,24 +123,7 @@ static int enc_steps(mu_store *s, int64_t user, int goal, mu_enc *e)
         return -1;
     sqlite3_bind_int64(st, 1, user);
     sqlite3_bind_int(st, 2, goal);
-    mu_enc body;
-    mu_enc_init(&body, 0);
-    uint32_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        mu_enc_map(&body, 2);
-        mu_enc_key(&body, "text");
-        enc_col_text(&body, st, 0);
-        mu_enc_kbool(&body, "done", sqlite3_column_int(st, 1) != 0);
-        n++;
-    }
-    if (store_read_done(st, rc, 0) != 0) {
-        mu_enc_free(&body);
-        return -1;
-    }
-    mu_enc_array(e, n);
-    mu_enc_append(e, &body);
-    return 0;
+    return store_enc_rows(st, e, enc_step_row);
 }
 
 static int enc_goals(mu_store *s, int64_t user, mu_enc *e)
@@ -177,6 +168,11 @@ static int enc_goals(mu_store *s, int64_t user, mu_enc *e)
     return result;
 }
 
+static void enc_text_row(mu_enc *e, sqlite3_stmt *st)
+{
+    enc_col_text(e, st, 0);
+}
+
 static int enc_list(mu_store *s, int64_t user, const char *kind, mu_enc *e)
 {
     sqlite3_stmt *st = store_read(s, "SELECT text FROM plan_entries WHERE user_id = ? AND "
@@ -185,21 +181,25 @@ static int enc_list(mu_store *s, int64_t user, const char *kind, mu_enc *e)
         return -1;
     sqlite3_bind_int64(st, 1, user);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    mu_enc body;
-    mu_enc_init(&body, 0);
-    uint32_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        enc_col_text(&body, st, 0);
-        n++;
+    return store_enc_rows(st, e, enc_text_row);
+}
+
+/* A person as a map; phone and note only when set. */
+static void enc_person_row(mu_enc *e, sqlite3_stmt *st)
+{
+    bool phone = sqlite3_column_type(st, 1) != SQLITE_NULL;
+    bool note = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    mu_enc_map(e, 1u + phone + note);
+    mu_enc_key(e, "name");
+    enc_col_text(e, st, 0);
+    if (phone) {
+        mu_enc_key(e, "phone");
+        enc_col_text(e, st, 1);
     }
-    if (store_read_done(st, rc, 0) != 0) {
-        mu_enc_free(&body);
-        return -1;
+    if (note) {
+        mu_enc_key(e, "note");
+        enc_col_text(e, st, 2);
     }
-    mu_enc_array(e, n);
-    mu_enc_append(e, &body);
-    return 0;
 }
 
 static int enc_people(mu_store *s, int64_t user, mu_enc *e)
@@ -209,33 +209,7 @@ static int enc_people(mu_store *s, int64_t user, mu_enc *e)
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
-    mu_enc body;
-    mu_enc_init(&body, 0);
-    uint32_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bool phone = sqlite3_column_type(st, 1) != SQLITE_NULL;
-        bool note = sqlite3_column_type(st, 2) != SQLITE_NULL;
-        mu_enc_map(&body, 1u + phone + note);
-        mu_enc_key(&body, "name");
-        enc_col_text(&body, st, 0);
-        if (phone) {
-            mu_enc_key(&body, "phone");
-            enc_col_text(&body, st, 1);
-        }
-        if (note) {
-            mu_enc_key(&body, "note");
-            enc_col_text(&body, st, 2);
-        }
-        n++;
-    }
-    if (store_read_done(st, rc, 0) != 0) {
-        mu_enc_free(&body);
-        return -1;
-    }
-    mu_enc_array(e, n);
-    mu_enc_append(e, &body);
-    return 0;
+    return store_enc_rows(st, e, enc_person_row);
 }
 
 int store_plan_enc(mu_store *s, int64_t user, bool with_people, mu_enc *e)

@@ -63,6 +63,9 @@ static int refuse_upgrade(struct lws *wsi, unsigned status, const char *body)
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     unsigned char buf[LWS_PRE + 256];
+    if (n > sizeof(buf) - LWS_PRE)
+        return -1;
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): an HTTP body, not a C string
     memcpy(buf + LWS_PRE, body, n);
     if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) < (int)n)
         return -1;

@@ -54,7 +54,7 @@ static void on_reply(mu_client *c, const mu_msg *m, void *ud)
         done++;
         if (nlat == caplat) {
             caplat = caplat ? caplat * 2 : 65536;
-            lat = realloc(lat, caplat * sizeof(*lat));
+            lat = grow(lat, caplat * sizeof(*lat));
         }
         lat[nlat++] = mono_ms() - u->sent;
     }
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
     printf("durable check-ins: %ld, %.0f/s, %ld failed\n", done, (double)done / elapsed, failed);
     if (nlat)
         printf("reply latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", lat[nlat / 2],
-               lat[(size_t)(nlat * 0.99)], lat[nlat - 1]);
+               lat[nlat * 99 / 100], lat[nlat - 1]);
 
     /* One user with a year of history, a day at a time on the test clock. */
     mu_client *admin = cl_connect(y, &s);

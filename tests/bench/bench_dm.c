@@ -56,7 +56,7 @@ static void on_reply(mu_client *c, const mu_msg *m, void *ud)
         done++;
         if (nlat == caplat) {
             caplat = caplat ? caplat * 2 : 65536;
-            lat = realloc(lat, caplat * sizeof(*lat));
+            lat = grow(lat, caplat * sizeof(*lat));
         }
         lat[nlat++] = t;
     }
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nmentors; i++) {
         mentors[i].c = cl_connect(y, &s);
         free(cl_login(y, mentors[i].c, mentor_names[i], PW));
-        mentors[i].to = &all_mentees[i * CASELOAD];
+        mentors[i].to = &all_mentees[(size_t)i * CASELOAD];
         mentors[i].nto = (i + 1) * CASELOAD <= pairs ? CASELOAD : pairs - i * CASELOAD;
     }
 
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
            (double)done / elapsed, failed);
     if (nlat)
         printf("reply latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", lat[nlat / 2],
-               lat[(size_t)(nlat * 0.99)], lat[nlat - 1]);
+               lat[nlat * 99 / 100], lat[nlat - 1]);
     printf("writer: %.1f jobs per commit on average\n", batches ? jobs / batches : 0);
     free(lat);
     free(mentees);

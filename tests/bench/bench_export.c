@@ -85,7 +85,7 @@ static void fill(const char *path, int days)
                        -1, &al, NULL);
     int32_t first = 20000; /* 2024-10-04 */
     for (int d = 0; d < days; d++) {
-        int64_t ts = (int64_t)(first + d) * 86400000 + 9 * 3600000;
+        int64_t ts = (int64_t)(first + d) * 86400000 + 9 * (int64_t)3600000;
         sqlite3_bind_int(ci, 1, first + d);
         sqlite3_bind_int64(ci, 2, ts);
         sqlite3_bind_text(ci, 3, note, -1, SQLITE_STATIC);
@@ -93,7 +93,7 @@ static void fill(const char *path, int days)
         sqlite3_reset(ci);
         for (int k = 0; k < 2 * DMS_PER_DAY; k++) {
             sqlite3_bind_int(dm, 1, k % 2);
-            sqlite3_bind_int64(dm, 2, ts + k * 60000);
+            sqlite3_bind_int64(dm, 2, ts + k * (int64_t)60000);
             sqlite3_bind_text(dm, 3, text, -1, SQLITE_STATIC);
             sqlite3_step(dm);
             sqlite3_reset(dm);

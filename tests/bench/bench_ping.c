@@ -55,7 +55,7 @@ static void on_pong(mu_client *c, const mu_msg *m, void *ud)
         return;
     if (nrtt == caprtt) {
         caprtt = caprtt ? caprtt * 2 : 1024;
-        rtts = realloc(rtts, caprtt * sizeof(*rtts));
+        rtts = grow(rtts, caprtt * sizeof(*rtts));
     }
     rtts[nrtt++] = mono_ms() - ping_sent_at;
 }
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
     uv_timer_stop(&tick);
     uv_close((uv_handle_t *)&tick, NULL);
     qsort(rtts, nrtt, sizeof(*rtts), cmp);
-    double p50 = nrtt ? rtts[nrtt / 2] : 0, p99 = nrtt ? rtts[(size_t)(nrtt * 0.99)] : 0;
+    double p50 = nrtt ? rtts[nrtt / 2] : 0, p99 = nrtt ? rtts[nrtt * 99 / 100] : 0;
     double max = nrtt ? rtts[nrtt - 1] : 0;
     printf("bench_ping: %d s, %d registrations done (%d failed), %d in flight throughout\n", secs,
            registered, reg_failed, IN_FLIGHT);

@@ -36,7 +36,7 @@ static void on_event(mu_client *c, const mu_msg *m, void *ud)
     deliveries++;
     if (nlat == caplat) {
         caplat = caplat ? caplat * 2 : 1 << 20;
-        lat = realloc(lat, caplat * sizeof(*lat));
+        lat = grow(lat, caplat * sizeof(*lat));
     }
     lat[nlat++] = mono_ms() - at;
 }
@@ -168,13 +168,14 @@ static int idle_mode(int nconn)
     mu_sync_run(y, 300);
     double before = server_rss(s.port);
     counter k = {0};
-    mu_client **cs = calloc((size_t)nconn, sizeof(*cs));
+    mu_client **cs = calloc((size_t)nconn, sizeof(mu_client *));
     char err[128];
     for (int i = 0; i < nconn; i++) {
         mu_client_opts o = {.url = s.url};
         cs[i] = mu_sync_connect(y, &o, 20000, err, sizeof(err));
         if (!cs[i]) {
             fprintf(stderr, "connection %d: %s\n", i, err);
+            free(cs);
             return 1;
         }
         r = mu_req_new("resume");
@@ -234,9 +235,9 @@ int main(int argc, char **argv)
      * listener user per room (presence is per user, delivery per connection). */
     nsenders = nrooms * per_room;
     senders = calloc((size_t)nsenders, sizeof(*senders));
-    char **tokens = calloc((size_t)(nsenders + nrooms), sizeof(char *));
+    char **tokens = calloc((size_t)nsenders + (size_t)nrooms, sizeof(char *));
     counter k = {0};
-    mu_client **reg = calloc((size_t)(nsenders + nrooms), sizeof(*reg));
+    mu_client **reg = calloc((size_t)nsenders + (size_t)nrooms, sizeof(mu_client *));
     for (int i = 0; i < nsenders + nrooms; i++) {
         char h[32];
         snprintf(h, sizeof(h), i < nsenders ? "sender%d" : "listener%d", i);
@@ -294,7 +295,7 @@ int main(int argc, char **argv)
            expected ? (double)deliveries / (double)expected : 0, (double)deliveries / elapsed);
     if (nlat)
         printf("latency send->room.msg: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", lat[nlat / 2],
-               lat[(size_t)(nlat * 0.99)], lat[nlat - 1]);
+               lat[nlat * 99 / 100], lat[nlat - 1]);
     printf("server CPU %.2f cores over the run; mean reply to room.say %.2f ms\n",
            (cpu1 - cpu0) / elapsed, replies ? reply_sum / (double)replies : 0);
     {

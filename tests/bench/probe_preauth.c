@@ -82,10 +82,10 @@ static size_t padded_ping(unsigned char *out, size_t size)
     size_t n = 0;
     out[n++] = 0x83;
     out[n++] = 0xa2, out[n++] = 'o', out[n++] = 'p';
-    out[n++] = 0xa4, memcpy(out + n, "ping", 4), n += 4;
-    out[n++] = 0xa3, memcpy(out + n, "rid", 3), n += 3;
+    out[n++] = 0xa4, memcpy(out + n, "ping", sizeof("ping") - 1), n += 4;
+    out[n++] = 0xa3, memcpy(out + n, "rid", sizeof("rid") - 1), n += 3;
     out[n++] = 0x01;
-    out[n++] = 0xa3, memcpy(out + n, "pad", 3), n += 3;
+    out[n++] = 0xa3, memcpy(out + n, "pad", sizeof("pad") - 1), n += 3;
     size_t pad = size > n + 3 ? size - n - 3 : 1;
     out[n++] = 0xda, out[n++] = (unsigned char)(pad >> 8), out[n++] = (unsigned char)pad;
     memset(out + n, 'x', pad);
@@ -100,7 +100,7 @@ static size_t login_req(unsigned char *out, int i)
     out[n++] = 0x84;
     out[n++] = 0xa2, out[n++] = 'o', out[n++] = 'p';
     out[n++] = 0xa5, memcpy(out + n, "login", 5), n += 5;
-    out[n++] = 0xa3, memcpy(out + n, "rid", 3), n += 3;
+    out[n++] = 0xa3, memcpy(out + n, "rid", sizeof("rid") - 1), n += 3;
     out[n++] = 0x00;
     out[n++] = 0xa6, memcpy(out + n, "handle", 6), n += 6;
     out[n++] = (unsigned char)(0xa0 | hl), memcpy(out + n, handle, (size_t)hl), n += (size_t)hl;

@@ -20,8 +20,12 @@ static int run_file(const char *path)
     uint8_t *buf = malloc(cap);
     for (size_t n; buf && (n = fread(buf + len, 1, cap - len, f)) > 0;) {
         len += n;
-        if (len == cap)
-            buf = realloc(buf, cap *= 2);
+        if (len == cap) {
+            uint8_t *more = realloc(buf, cap *= 2);
+            if (!more)
+                abort(); /* a replay without memory has nothing to report */
+            buf = more;
+        }
     }
     fclose(f);
     if (!buf)
@@ -47,11 +51,15 @@ static int run_dir(const char *dir, unsigned *count)
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        names = realloc(names, (n + 1) * sizeof(*names));
+        char **more = realloc(names, (n + 1) * sizeof(*names));
+        if (!more)
+            abort();
+        names = more;
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n) /* qsort wants a non-null array even for no elements */
+        qsort(names, n, sizeof(*names), cmp_names);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];

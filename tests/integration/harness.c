@@ -272,6 +272,16 @@ void srv_user_add(const srv_t *s, const char *handle, const char *pw, const char
     assert_int_equal(system(cmd), 0);
 }
 
+void *grow(void *p, size_t size)
+{
+    void *n = realloc(p, size);
+    if (!n) {
+        fprintf(stderr, "harness: out of memory (%zu bytes)\n", size);
+        abort();
+    }
+    return n;
+}
+
 int http_get(int port, const char *path, char **body)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -287,7 +297,7 @@ int http_get(int port, const char *path, char **body)
     char *buf = malloc(cap);
     for (;;) {
         if (len + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
+            buf = grow(buf, cap *= 2);
         ssize_t r = read(fd, buf + len, cap - len - 1);
         if (r <= 0)
             break;

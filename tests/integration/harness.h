@@ -81,6 +81,9 @@ void world_no_event(world *w, mu_client *c);
 /* Moves the server's test clock forward (the server runs with --test-clock). */
 void world_advance(world *w, int64_t secs);
 
+/* realloc that aborts when memory runs out, so a test never writes through NULL. */
+void *grow(void *p, size_t size);
+
 /* Plain HTTP GET on the server's port; returns the status and the body (malloc'd). */
 int http_get(int port, const char *path, char **body);
 

@@ -313,7 +313,7 @@ static void test_missed_and_help(void **st)
     world_up(&w, NULL, 1, "mentor.sam", "riley");
     share(&w, "alerts");
     call_expect(w.y, w.mem, checkin(0, 6, 1), "ok"); /* day D */
-    world_advance(&w, 3 * 86400);                    /* D+3: not yet */
+    world_advance(&w, 3 * (int64_t)86400);           /* D+3: not yet */
     world_no_event(&w, w.mentor);
     world_advance(&w, 86400); /* D+4 */
     mu_msg *a = world_event(&w, w.mentor, "alert");
@@ -323,7 +323,7 @@ static void test_missed_and_help(void **st)
     world_advance(&w, 86400); /* once per gap */
     world_no_event(&w, w.mentor);
     call_expect(w.y, w.mem, checkin(0, 6, 1), "ok");
-    world_advance(&w, 4 * 86400);
+    world_advance(&w, 4 * (int64_t)86400);
     a = world_event(&w, w.mentor, "alert");
     assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "missed_checkins");
     mu_msg_free(a);
@@ -340,7 +340,7 @@ static void test_missed_and_help(void **st)
     assert_null(strstr(mu_value_get_str(mu_msg_root(a), "detail"), "struggling"));
     mu_msg_free(a);
     /* with share none, no missed_checkins either */
-    world_advance(&w, 10 * 86400);
+    world_advance(&w, 10 * (int64_t)86400);
     world_no_event(&w, w.mentor);
     /* help before sign-in, and from someone with no mentor */
     mu_client *anon = cl_connect(w.y, &w.s);

@@ -88,7 +88,7 @@ static size_t rec_new(kind k, int member, int round, unsigned n)
 {
     if (nrecs == caprecs) {
         caprecs = caprecs ? caprecs * 2 : 4096;
-        recs = realloc(recs, caprecs * sizeof(*recs));
+        recs = grow(recs, caprecs * sizeof(*recs));
         assert_non_null(recs);
     }
     write_rec *r = &recs[nrecs];
@@ -376,8 +376,8 @@ static void setup_people(srv_t *s, mu_sync *y)
 static void test_kill9_under_load(void **st)
 {
     (void)st;
-    unsigned seed = getenv("MUTUAL_KILL9_SEED") ? (unsigned)atoi(getenv("MUTUAL_KILL9_SEED"))
-                                                : (unsigned)time(NULL) ^ (unsigned)getpid();
+    const char *fixed = getenv("MUTUAL_KILL9_SEED");
+    unsigned seed = fixed ? (unsigned)atoi(fixed) : (unsigned)time(NULL) ^ (unsigned)getpid();
     srand(seed);
     printf("# MUTUAL_KILL9_SEED=%u\n", seed);
     srv_t s;

@@ -313,7 +313,7 @@ static mu_msg *set_slot(world *w, const char *time, const char *end, const char 
     mu_req_raw(r, "schedule", sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     mu_msg *m = cl_call(w->y, w->mentor, r);
-    if (strcmp(code, "ok")) {
+    if (strcmp(code, "ok") != 0) {
         expect_err(m, code);
         mu_msg_free(m);
         return NULL;

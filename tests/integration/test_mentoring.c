@@ -124,7 +124,7 @@ static bool audited(const mu_value *entries, const char *action, const char *tar
         if (!strcmp(mu_value_get_str(e, "action"), action) &&
             !strcmp(mu_value_get_str(e, "target"), target) &&
             !strcmp(mu_value_get_str(e, "actor"), "admin") &&
-            (detail ? d && !strcmp(d, detail) : !d))
+            (detail ? (d != NULL && strcmp(d, detail) == 0) : d == NULL))
             return true;
     }
     return false;

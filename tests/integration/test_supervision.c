@@ -103,7 +103,7 @@ static void test_overview(void **st)
     call_expect(w.y, w.mem, mu_req_new("mentors.overview"), "forbidden");
 
     /* 31 days on, the acknowledged alert is out of the window; the open one stays open */
-    world_advance(&w, 31 * 86400);
+    world_advance(&w, 31 * (int64_t)86400);
     m = overview(&w);
     const mu_value *sam = row(m, "mentor.sam");
     assert_true(mu_value_get_int(sam, "open_alerts", 0) >= 1);

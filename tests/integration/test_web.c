@@ -41,7 +41,7 @@ static http_res http_do(int port, const char *path, const char *extra)
     char *buf = malloc(cap);
     for (;;) {
         if (len + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
+            buf = grow(buf, cap *= 2);
         ssize_t r = read(fd, buf + len, cap - len - 1);
         if (r <= 0)
             break;

@@ -54,8 +54,8 @@ static void test_throttle_window(void **st)
     mu_throttle *t = throttle_new(5, 900000, 100);
     int64_t now = 1000000;
     for (int i = 0; i < 4; i++) {
-        throttle_fail(t, "alice", &A1, now + i * 1000);
-        assert_false(throttle_blocked(t, "alice", &A1, now + i * 1000));
+        throttle_fail(t, "alice", &A1, now + i * (int64_t)1000);
+        assert_false(throttle_blocked(t, "alice", &A1, now + i * (int64_t)1000));
     }
     throttle_fail(t, "alice", &A1, now + 4000);
     assert_true(throttle_blocked(t, "alice", &A1, now + 4000));

@@ -69,18 +69,18 @@ static int32_t day_of(const char *date)
 static void test_local_day(void **st)
 {
     /* 2026-12-31 23:30 UTC */
-    int64_t t = (int64_t)day_of("2026-12-31") * 86400000 + (23 * 60 + 30) * 60000;
+    int64_t t = (int64_t)day_of("2026-12-31") * 86400000 + (23 * 60 + 30) * (int64_t)60000;
     assert_int_equal(local_day(t, 0), day_of("2026-12-31"));
-    assert_int_equal(local_day(t, 30), day_of("2027-01-01"));             /* into the new year */
-    assert_int_equal(local_day(t, 840), day_of("2027-01-01"));            /* UTC+14 */
-    assert_int_equal(local_day(t, -720), day_of("2026-12-31"));           /* UTC-12 */
-    int64_t early = (int64_t)day_of("2027-01-01") * 86400000 + 5 * 60000; /* 00:05 UTC */
+    assert_int_equal(local_day(t, 30), day_of("2027-01-01"));   /* into the new year */
+    assert_int_equal(local_day(t, 840), day_of("2027-01-01"));  /* UTC+14 */
+    assert_int_equal(local_day(t, -720), day_of("2026-12-31")); /* UTC-12 */
+    int64_t early = (int64_t)day_of("2027-01-01") * 86400000 + 5 * (int64_t)60000; /* 00:05 UTC */
     assert_int_equal(local_day(early, -720), day_of("2026-12-31"));
     assert_int_equal(local_day(early, -5), day_of("2027-01-01")); /* exactly midnight */
     assert_int_equal(local_day(early, -6), day_of("2026-12-31"));
     assert_int_equal(local_day(early, 0), day_of("2027-01-01"));
     /* a leap day */
-    int64_t leap = (int64_t)day_of("2028-02-28") * 86400000 + 20 * 3600000;
+    int64_t leap = (int64_t)day_of("2028-02-28") * 86400000 + 20 * (int64_t)3600000;
     assert_int_equal(local_day(leap, 240), day_of("2028-02-29"));
 }
 
