@@ -175,7 +175,7 @@ static void test_report(void **st)
     expect_report(&w, w.admin, "evening", seq2, "alex", "more of it", "mentor.sam", NULL);
 
     /* the audit entry keeps the text while the message is held */
-    const mu_value *e;
+    const mu_value *e = NULL;
     mu_msg *m = audit_newest(&w, "report", &e);
     assert_string_equal(mu_value_get_str(e, "actor"), "mentor.sam");
     assert_string_equal(mu_value_get_str(e, "target"), "alex");
@@ -317,7 +317,7 @@ static void test_escalation(void **st)
     ack(&w, w.admin, id, "not_found");
     ack(&w, kim, id, "not_found");
     call_expect(w.y, w.mem, mu_req_new("alerts.list"), "forbidden");
-    world_advance(&w, 29 * 60);
+    world_advance(&w, 29 * 60LL);
     none_of(&w, w.admin, "alert");
 
     /* past escalate_after_min: every admin connection hears of it, once */
@@ -349,7 +349,7 @@ static void test_escalation(void **st)
     /* a help request escalates sooner: escalate_help_after_min, 10 by default */
     mu_msg_free(cl_call(w.y, w.mem, mu_req_new("help")));
     int64_t help = alert_id(&w, w.mentor, "help_requested", false);
-    world_advance(&w, 9 * 60);
+    world_advance(&w, 9 * 60LL);
     none_of(&w, w.admin, "alert");
     world_advance(&w, 61);
     assert_int_equal(alert_id(&w, w.admin, "help_requested", true), help);
