@@ -27,6 +27,7 @@ struct meeting {
     const char *room;
     const char *me;
     bool left, waiting, floor_mode;
+    bool show_seq; /* /seq: each message shows its number, for /report */
     int64_t last_seq;
     char who[256][40];
     int nwho;
@@ -204,9 +205,42 @@ static const slash_cmd slash_cmds[] = {
 };
 
 static const char slash_help[] =
-    "   -- /hand /lower /who /leave; facilitators: /open /close /mute H /unmute H "
+    "   -- /hand /lower /who /leave; /seq shows or hides message numbers, /report SEQ [REASON] "
+    "tells the facilitators about a message; facilitators: /open /close /mute H /unmute H "
     "/remove H [ban] /unban H /lock /unlock /lobby on|off /admit H /deny H /floor on|off "
     "/give [H [SECS]] (no H: nobody) --\n";
+
+/* /report SEQ [REASON]: the reason is the rest of the line, spaces and all. */
+static void report_run(meeting *mt, const char *line)
+{
+    const char *p = line + strlen("/report");
+    p += strspn(p, " \t");
+    size_t n = strcspn(p, " \t");
+    char num[24] = "";
+    long seq = 0;
+    if (n < sizeof(num)) {
+        memcpy(num, p, n);
+        num[n] = 0;
+    }
+    const char *reason = p + n;
+    reason += strspn(reason, " \t");
+    size_t rlen = strlen(reason);
+    while (rlen && (reason[rlen - 1] == ' ' || reason[rlen - 1] == '\t'))
+        rlen--;
+    if (!num[0] || !parse_int(num, 1, 2147483647L, &seq) || rlen > 200) {
+        printf("   -- usage: /report SEQ [REASON], REASON up to 200 bytes; /seq shows the "
+               "numbers --\n");
+        return;
+    }
+    mu_req *r = mu_req_new(MU_OPNAME_ROOM_REPORT);
+    mu_req_str(r, "room", mt->room);
+    mu_req_int(r, "seq", seq);
+    if (rlen)
+        mu_req_strn(r, "reason", reason, rlen);
+    char what[96];
+    snprintf(what, sizeof(what), "reported message #%ld to the facilitators", seq);
+    send_req(mt, r, what, NULL);
+}
 
 static void slash_run(meeting *mt, const char *line)
 {
@@ -214,6 +248,16 @@ static void slash_run(meeting *mt, const char *line)
     sscanf(line, "/%31s %63s %63s %7s", cmd, a1, a2, extra);
     if (!strcmp(cmd, "help")) {
         printf("%s", slash_help);
+        return;
+    }
+    if (!strcmp(cmd, "seq")) {
+        mt->show_seq = !mt->show_seq;
+        printf(mt->show_seq ? "   -- message numbers shown (/report SEQ [REASON]) --\n"
+                            : "   -- message numbers hidden --\n");
+        return;
+    }
+    if (!strcmp(cmd, "report")) {
+        report_run(mt, line);
         return;
     }
     if (!strcmp(cmd, "who")) {
@@ -355,7 +399,23 @@ static void show_msg(meeting *mt, const mu_value *m)
     mt->last_seq = seq;
     printf("[");
     print_time(mu_value_get_int(m, "ts", 0));
-    printf("] %s: %s\n", mu_value_get_str(m, "from"), mu_value_get_str(m, "text"));
+    printf("] ");
+    if (mt->show_seq)
+        printf("#%lld ", (long long)seq);
+    printf("%s: %s\n", mu_value_get_str(m, "from"), mu_value_get_str(m, "text"));
+}
+
+/* A report reaches facilitators in the room and every admin, whatever room they are in. */
+static void show_report(const mu_value *v)
+{
+    const char *reason = mu_value_get_str(v, "reason");
+    printf("   -- REPORT in %s: %s reported message #%lld from %s: \"%s\"",
+           mu_value_get_str(v, "room"), mu_value_get_str(v, "by"),
+           (long long)mu_value_get_int(v, "seq", 0), mu_value_get_str(v, "from"),
+           mu_value_get_str(v, "text"));
+    if (reason)
+        printf(" (reason: %s)", reason);
+    printf(" --\n");
 }
 
 static void show_state(meeting *mt, const mu_value *st)
@@ -424,6 +484,8 @@ static void show_event(meeting *mt, const mu_msg *ev)
     } else if (!strcmp(op, MU_OPNAME_EV_ROOM_MODERATION)) {
         printf("   -- %s: %s (by %s) --\n", mu_value_get_str(v, "action"),
                mu_value_get_str(v, "handle"), mu_value_get_str(v, "by"));
+    } else if (!strcmp(op, MU_OPNAME_EV_ROOM_REPORT)) {
+        show_report(v);
     } else if (!strcmp(op, MU_OPNAME_EV_ROOM_KNOCK)) {
         const char *h = mu_value_get_str(v, "handle");
         printf("   -- %s is waiting in the lobby (/admit %s or /deny %s) --\n", h, h, h);

@@ -216,8 +216,13 @@ int cmd_alerts(const cli_ctx *cx, int argc, char **argv)
     int rc = 1;
     if (m) {
         const mu_value *list = mu_msg_get(m, "alerts");
+        /* an admin sees the alerts that were escalated: say so */
+        bool admin = !strcmp(s.role, "admin");
         if (!mu_value_len(list))
-            printf(all ? "no alerts\n" : "no open alerts\n");
+            printf("no %s%salerts\n", all ? "" : "open ", admin ? "escalated " : "");
+        else if (admin)
+            printf("escalated alerts (nobody acknowledged them in time; 'mutual ack ID' closes "
+                   "one):\n");
         for (size_t i = 0; i < mu_value_len(list); i++)
             alert_print(mu_value_at(list, i));
         mu_msg_free(m);

@@ -71,6 +71,8 @@ static const mu_field f_room_lock[] = {SLUG("room", REQ), BOOL("locked", REQ)};
 static const mu_field f_room_on[] = {SLUG("room", REQ), BOOL("on", REQ)};
 static const mu_field f_room_give[] = {SLUG("room", REQ), HANDLE("handle", OPT),
                                        UINT("secs", OPT, 30, 1800)};
+static const mu_field f_room_report[] = {SLUG("room", REQ), UINT("seq", REQ, 1, INT64_MAX),
+                                         STR("reason", OPT, 0, 200)};
 
 static const mu_field f_mentor_assign[] = {HANDLE("mentor", REQ), HANDLE("user", REQ)};
 static const mu_field f_user[] = {HANDLE("user", REQ)};

@@ -307,19 +307,24 @@ typedef struct {
     uint32_t n;
 } audit_out;
 
-static void put_audit(int64_t ts, const char *actor, const char *action, const char *target,
-                      const char *room, const char *detail, void *ud)
+static void put_audit(const audit_row *a, void *ud)
 {
     audit_out *o = ud;
-    mu_enc_map(&o->body, 4 + (room != NULL) + (detail != NULL));
-    mu_enc_kint(&o->body, "ts", ts);
-    mu_enc_kstr(&o->body, "actor", actor);
-    mu_enc_kstr(&o->body, "action", action);
-    mu_enc_kstr(&o->body, "target", target);
-    if (room)
-        mu_enc_kstr(&o->body, "room", room);
-    if (detail)
-        mu_enc_kstr(&o->body, "detail", detail);
+    mu_enc_map(&o->body,
+               4 + (a->room != NULL) + (a->detail != NULL) + (a->seq != 0) + (a->reason != NULL));
+    mu_enc_kint(&o->body, "ts", a->ts);
+    mu_enc_kstr(&o->body, "actor", a->actor);
+    mu_enc_kstr(&o->body, "action", a->action);
+    mu_enc_kstr(&o->body, "target", a->target);
+    if (a->room)
+        mu_enc_kstr(&o->body, "room", a->room);
+    if (a->detail)
+        mu_enc_kstr(&o->body, "detail", a->detail);
+    /* a report's message and its reporter's reason (an extension: protocol/README.md) */
+    if (a->seq)
+        mu_enc_kint(&o->body, "seq", a->seq);
+    if (a->reason)
+        mu_enc_kstr(&o->body, "reason", a->reason);
     o->n++;
 }
 

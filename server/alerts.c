@@ -11,17 +11,33 @@
 #include "handlers.h"
 #include "log.h"
 #include "scoring.h"
+#include "store_admin.h"
 #include "store_alerts.h"
 #include "xalloc.h"
 
+/* The alert's fields: five, and `escalated: true` when it went to the admins. */
+static uint32_t alert_nfields(bool escalated)
+{
+    return escalated ? 6 : 5;
+}
+
 static void enc_alert(mu_enc *e, int64_t id, const char *kind, const char *handle, int64_t ts,
-                      const char *detail)
+                      const char *detail, bool escalated)
 {
     mu_enc_kint(e, "id", id);
     mu_enc_kstr(e, "kind", kind);
     mu_enc_kstr(e, "handle", handle);
     mu_enc_kint(e, "ts", ts);
     mu_enc_kstr(e, "detail", detail);
+    if (escalated)
+        mu_enc_kbool(e, "escalated", true);
+}
+
+mu_code alerts_audit_escalation(mu_wtx *w, const alert_out *a, int64_t ts)
+{
+    /* "(server)" cannot be a handle: nobody did this but the clock. */
+    return store_admin_audit_add_detail(w, ts, 0, "(server)", "escalate", a->user, a->handle, NULL,
+                                        a->kind);
 }
 
 mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor, const char *kind,
@@ -32,11 +48,13 @@ mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor
     if (c != MU_OK)
         return c;
     out->mentor = mentor;
+    out->user = user;
     out->ts = ts;
+    out->escalated = mentor == 0;
     snprintf(out->kind, sizeof(out->kind), "%s", kind);
     snprintf(out->handle, sizeof(out->handle), "%s", handle);
     snprintf(out->detail, sizeof(out->detail), "%s", detail);
-    return MU_OK;
+    return out->escalated ? alerts_audit_escalation(w, out, ts) : MU_OK;
 }
 
 static void send_frame(mu_conn *c, void *ud)
@@ -45,15 +63,24 @@ static void send_frame(mu_conn *c, void *ud)
         conn_send(c, ud);
 }
 
+static void send_admin(mu_conn *c, void *ud)
+{
+    if (c->state == CONN_AUTHENTICATED && c->role == ROLE_ADMIN)
+        conn_send(c, ud);
+}
+
 void alerts_deliver(const alert_out *a)
 {
     mu_enc e;
     frame_enc_init(&e);
-    mu_enc_event(&e, MU_OP_EV_ALERT, 5);
-    enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail);
+    mu_enc_event(&e, MU_OP_EV_ALERT, alert_nfields(a->escalated));
+    enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail, a->escalated);
     mu_frame *f = frame_from_enc(&e);
     mu_enc_free(&e);
-    conn_foreach_user(a->mentor, send_frame, f);
+    if (a->escalated)
+        conn_foreach(send_admin, f);
+    else
+        conn_foreach_user(a->mentor, send_frame, f);
     frame_unref(f);
 }
 
@@ -61,16 +88,20 @@ static void push_one(const alert_row *a, void *ud)
 {
     mu_enc e;
     frame_enc_init(&e);
-    mu_enc_event(&e, MU_OP_EV_ALERT, 5);
-    enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail);
+    mu_enc_event(&e, MU_OP_EV_ALERT, alert_nfields(a->escalated));
+    enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail, a->escalated);
     conn_send_enc(ud, &e);
     mu_enc_free(&e);
 }
 
 void alerts_push_open(mu_conn *c)
 {
-    if (c->role == ROLE_MENTOR &&
-        store_alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c) < 0)
+    int rc = 0;
+    if (c->role == ROLE_MENTOR)
+        rc = store_alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c);
+    else if (c->role == ROLE_ADMIN)
+        rc = store_alerts_escalated(g_srv->store, true, push_one, c);
+    if (rc < 0)
         log_error("connection %llu: could not read open alerts", (unsigned long long)c->id);
 }
 
@@ -84,23 +115,27 @@ typedef struct {
 static void list_one(const alert_row *a, void *ud)
 {
     list_out *o = ud;
-    mu_enc_map(&o->body, 6);
-    enc_alert(&o->body, a->id, a->kind, a->handle, a->ts, a->detail);
+    mu_enc_map(&o->body, alert_nfields(a->escalated) + 1);
+    enc_alert(&o->body, a->id, a->kind, a->handle, a->ts, a->detail, a->escalated);
     mu_enc_kbool(&o->body, "open", a->open);
     o->n++;
 }
 
 void op_alerts_list(mu_conn *c, mu_request *r)
 {
-    if (c->role != ROLE_MENTOR) {
-        reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
+    if (c->role != ROLE_MENTOR && c->role != ROLE_ADMIN) {
+        reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor or an admin receives alerts.");
         return;
     }
     const mu_val *open = mu_req_field(r, "open");
+    bool open_only = open->present ? open->v.b : true;
     list_out o = {0};
     mu_enc_init(&o.body, 0);
-    if (store_alerts_of_mentor(g_srv->store, c->user_id, open->present ? open->v.b : true, list_one,
-                               &o) < 0) {
+    /* a mentor's own; an admin sees what was escalated */
+    int rc = c->role == ROLE_MENTOR
+                 ? store_alerts_of_mentor(g_srv->store, c->user_id, open_only, list_one, &o)
+                 : store_alerts_escalated(g_srv->store, open_only, list_one, &o);
+    if (rc < 0) {
         mu_enc_free(&o.body);
         reply_read_failed(c, "alerts");
         return;
@@ -133,17 +168,20 @@ static void ack_done(mu_job *j)
 
 void op_alert_ack(mu_conn *c, mu_request *r)
 {
-    if (c->role != ROLE_MENTOR) {
-        reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor receives alerts.");
+    if (c->role != ROLE_MENTOR && c->role != ROLE_ADMIN) {
+        reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor or an admin receives alerts.");
         return;
     }
     int64_t id = (int64_t)mu_req_field(r, "id")->v.u, owner = 0;
-    int f = store_alerts_owner(g_srv->store, id, &owner);
+    bool escalated = false;
+    int f = store_alerts_owner(g_srv->store, id, &owner, &escalated);
     if (f < 0) {
         reply_read_failed(c, "alerts");
         return;
     }
-    if (!f || owner != c->user_id) {
+    /* the mentor's own, or for an admin one that was escalated */
+    bool mine = c->role == ROLE_MENTOR ? owner == c->user_id : escalated;
+    if (!f || !mine) {
         reply_err(c, MU_E_NOT_FOUND, "You have no alert with that id.");
         return;
     }

@@ -37,6 +37,7 @@ typedef struct {
     uint64_t caseload_max;
     uint64_t craving_high, mood_low, who5_low_sum, who5_item_low;
     uint64_t missed_days, missed_scan_s;
+    uint64_t escalate_after_min, escalate_help_after_min, escalate_scan_s;
     char *synchronous; /* full or normal */
     uint64_t writer_batch_max;
     uint64_t max_connections;

@@ -33,6 +33,7 @@ const handler_fn handlers_table[MU_OP__COUNT] = {
     [MU_OP_ROOM_GIVE] = op_room_give,
     [MU_OP_HAND_RAISE] = op_hand_raise,
     [MU_OP_HAND_LOWER] = op_hand_lower,
+    [MU_OP_ROOM_REPORT] = op_room_report,
     [MU_OP_MENTOR_ASSIGN] = op_mentor_assign,
     [MU_OP_MENTOR_UNASSIGN] = op_mentor_unassign,
     [MU_OP_MENTOR_GET] = op_mentor_get,

@@ -41,6 +41,8 @@ void op_room_floor(mu_conn *c, mu_request *r);
 void op_room_give(mu_conn *c, mu_request *r);
 void op_hand_raise(mu_conn *c, mu_request *r);
 void op_hand_lower(mu_conn *c, mu_request *r);
+/* room_report.c */
+void op_room_report(mu_conn *c, mu_request *r);
 
 /* dm.c: peer-mentor messaging */
 void op_mentor_assign(mu_conn *c, mu_request *r);

@@ -34,8 +34,9 @@ static void reply_resources(mu_conn *c)
     reply_end(c, &e);
 }
 
-/* A help request from a user with a mentor tells the mentor, whatever the user shares: the
- * user asked. What they typed is not passed on. */
+/* A help request tells the user's mentor, whatever the user shares: the user asked. From a
+ * user with no mentor it goes to the admins at once (escalated as it is raised). What they
+ * typed is not passed on. */
 typedef struct {
     mu_job job;
     mu_conn *c;
@@ -51,8 +52,8 @@ static mu_code help_run(mu_job *j, mu_wtx *w)
 {
     help_op *o = (help_op *)j;
     int64_t mentor = store_dm_mentor_of_w(w, o->user);
-    if (mentor <= 0)
-        return mentor < 0 ? MU_E_INTERNAL : MU_OK;
+    if (mentor < 0)
+        return MU_E_INTERNAL;
     o->raised = true;
     return alerts_raise(w, o->user, o->handle, mentor, "help_requested", "Asked for help.", o->ts,
                         &o->out);

@@ -219,17 +219,21 @@ cleanup:
     return rc;
 }
 
-static void print_audit(int64_t ts, const char *actor, const char *action, const char *target,
-                        const char *room, const char *detail, void *ud)
+static void print_audit(const audit_row *a, void *ud)
 {
     (void)ud;
-    time_t t = (time_t)(ts / 1000);
+    time_t t = (time_t)(a->ts / 1000);
     struct tm tm;
     char when[32];
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("%s  %-16s %-14s %-16s %-16s %s\n", when, actor, action, target ? target : "-",
-           room ? room : "-", detail ? detail : "");
+    printf("%s  %-16s %-14s %-16s %-16s %s", when, a->actor, a->action, a->target ? a->target : "-",
+           a->room ? a->room : "-", a->detail ? a->detail : "");
+    if (a->seq)
+        printf("%s(message %lld)", a->detail ? " " : "", (long long)a->seq);
+    if (a->reason)
+        printf(" reason: %s", a->reason);
+    printf("\n");
 }
 
 static sqlite3 *open_existing(const args *a, mu_config *cfg)

@@ -101,6 +101,7 @@ static void finalize(mu_server *s)
     uv_close((uv_handle_t *)&s->stop_timer, NULL);
     uv_close((uv_handle_t *)&purge_timer, NULL);
     alerts_stop();
+    alerts_escalate_stop();
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
@@ -266,6 +267,7 @@ int server_run(mu_server *s)
     uv_timer_start(&purge_timer, on_purge_timer, PURGE_INTERVAL_MS, PURGE_INTERVAL_MS);
     clock_observe(purge_tokens, s);
     alerts_start(s);
+    alerts_escalate_start(s);
     signal(SIGPIPE, SIG_IGN);
 
     printf("listening on %s:%d\n", s->host[0] ? s->host : "0.0.0.0", s->port);

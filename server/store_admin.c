@@ -57,11 +57,16 @@ mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
     mu_code k = keep_an_admin(w, user);
     if (k != MU_OK)
         return k;
+    /* A report's reason is its reporter's words: they go with the reporter. (The copy of a
+     * reported message goes with its author's messages, by the schema's trigger.) */
+    mu_code c =
+        exec_id(w, "UPDATE audit SET reason = NULL WHERE actor_id = ? AND action = 'report'", user);
     /* The audit log has no foreign keys: replace the person before the row goes. */
-    mu_code c = exec_id(w,
-                        "UPDATE audit SET actor = '(erased)', actor_id = NULL "
-                        "WHERE actor_id = ?",
-                        user);
+    if (c == MU_OK)
+        c = exec_id(w,
+                    "UPDATE audit SET actor = '(erased)', actor_id = NULL "
+                    "WHERE actor_id = ?",
+                    user);
     if (c == MU_OK)
         c = exec_id(w,
                     "UPDATE audit SET target = '(erased)', target_id = NULL "
@@ -111,19 +116,26 @@ int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_fi
                            void *ud)
 {
     sqlite3_stmt *st;
-    const char *sql = newest_first ? "SELECT ts, actor, action, target, room, detail FROM audit "
-                                     "WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?"
-                                   : "SELECT ts, actor, action, target, room, detail FROM audit "
-                                     "WHERE ts >= ? ORDER BY ts, id LIMIT ?";
+    const char *sql =
+        newest_first ? "SELECT ts, actor, action, target, room, detail, seq, reason FROM audit "
+                       "WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?"
+                     : "SELECT ts, actor, action, target, room, detail, seq, reason FROM audit "
+                       "WHERE ts >= ? ORDER BY ts, id LIMIT ?";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, since);
     sqlite3_bind_int(st, 2, limit);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-           (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-           (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5), ud);
+        audit_row a = {sqlite3_column_int64(st, 0),
+                       sqlite3_column_int64(st, 6),
+                       (const char *)sqlite3_column_text(st, 1),
+                       (const char *)sqlite3_column_text(st, 2),
+                       (const char *)sqlite3_column_text(st, 3),
+                       (const char *)sqlite3_column_text(st, 4),
+                       (const char *)sqlite3_column_text(st, 5),
+                       (const char *)sqlite3_column_text(st, 7)};
+        fn(&a, ud);
         n++;
     }
     sqlite3_finalize(st);
@@ -191,7 +203,7 @@ int store_admin_export(mu_store *s, int64_t user, mu_enc *e)
                 "d.read FROM dms d JOIN users f ON f.id = d.from_id JOIN users t ON t.id = d.to_id "
                 "WHERE d.from_id = ?1 OR d.to_id = ?1 ORDER BY d.id"},
         {"alerts", "SELECT a.id, a.kind, u.handle AS mentor, a.ts, a.detail, a.open FROM alerts a "
-                   "JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?1 ORDER BY a.id"},
+                   "LEFT JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?1 ORDER BY a.id"},
         {"rooms", "SELECT room, seq, ts, text FROM room_messages WHERE user_id = ?1 "
                   "ORDER BY room, seq"},
         {"consent", "SELECT share, ts FROM consent_history WHERE user_id = ?1 ORDER BY id"},

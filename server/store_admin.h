@@ -27,8 +27,13 @@ mu_code store_admin_audit_add(mu_wtx *w, int64_t ts, int64_t actor_id, const cha
 mu_code store_admin_audit_add_detail(mu_wtx *w, int64_t ts, int64_t actor_id, const char *actor,
                                      const char *action, int64_t target_id, const char *target,
                                      const char *room, const char *detail);
-typedef void (*audit_fn)(int64_t ts, const char *actor, const char *action, const char *target,
-                         const char *room, const char *detail, void *ud);
+/* One entry as read. target, room, detail and reason may be NULL; seq is 0 but for a report
+ * (whose detail is the reported text while the message is held). */
+typedef struct {
+    int64_t ts, seq;
+    const char *actor, *action, *target, *room, *detail, *reason;
+} audit_row;
+typedef void (*audit_fn)(const audit_row *a, void *ud);
 int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn,
                            void *ud);
 

@@ -3,30 +3,55 @@
 
 #include <stdio.h>
 
-int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud)
+/* The columns every alert query selects, in the order read_row reads them. */
+#define ALERT_COLS                                                                           \
+    "a.id, a.user_id, a.ts, a.kind, u.handle, a.detail, a.open, a.escalated_ts IS NOT NULL " \
+    "FROM alerts a JOIN users u ON u.id = a.user_id "
+
+static void read_row(sqlite3_stmt *st, alert_row *a)
 {
-    sqlite3_stmt *st = store_read(s, "SELECT a.id, a.user_id, a.ts, a.kind, u.handle, a.detail, "
-                                     "a.open FROM alerts a JOIN users u ON u.id = a.user_id "
-                                     "WHERE a.mentor_id = ? AND (a.open = 1 OR ? = 0) "
-                                     "ORDER BY a.id");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, mentor);
-    sqlite3_bind_int(st, 2, open_only ? 1 : 0);
+    a->id = sqlite3_column_int64(st, 0);
+    a->user_id = sqlite3_column_int64(st, 1);
+    a->ts = sqlite3_column_int64(st, 2);
+    snprintf(a->kind, sizeof(a->kind), "%s", (const char *)sqlite3_column_text(st, 3));
+    snprintf(a->handle, sizeof(a->handle), "%s", (const char *)sqlite3_column_text(st, 4));
+    snprintf(a->detail, sizeof(a->detail), "%s", (const char *)sqlite3_column_text(st, 5));
+    a->open = sqlite3_column_int(st, 6) != 0;
+    a->escalated = sqlite3_column_int(st, 7) != 0;
+}
+
+/* Steps a bound query of ALERT_COLS to its end, each row to fn: rows seen, -1 on error. */
+static int each_row(sqlite3_stmt *st, alert_fn fn, void *ud)
+{
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         alert_row a;
-        a.id = sqlite3_column_int64(st, 0);
-        a.user_id = sqlite3_column_int64(st, 1);
-        a.ts = sqlite3_column_int64(st, 2);
-        snprintf(a.kind, sizeof(a.kind), "%s", (const char *)sqlite3_column_text(st, 3));
-        snprintf(a.handle, sizeof(a.handle), "%s", (const char *)sqlite3_column_text(st, 4));
-        snprintf(a.detail, sizeof(a.detail), "%s", (const char *)sqlite3_column_text(st, 5));
-        a.open = sqlite3_column_int(st, 6) != 0;
+        read_row(st, &a);
         fn(&a, ud);
         n++;
     }
     return store_read_done(st, rc, n);
+}
+
+int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT " ALERT_COLS "WHERE a.mentor_id = ? AND "
+                                     "(a.open = 1 OR ? = 0) ORDER BY a.id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, mentor);
+    sqlite3_bind_int(st, 2, open_only ? 1 : 0);
+    return each_row(st, fn, ud);
+}
+
+int store_alerts_escalated(mu_store *s, bool open_only, alert_fn fn, void *ud)
+{
+    sqlite3_stmt *st = store_read(s, "SELECT " ALERT_COLS "WHERE a.escalated_ts IS NOT NULL AND "
+                                     "(a.open = 1 OR ? = 0) ORDER BY a.id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, open_only ? 1 : 0);
+    return each_row(st, fn, ud);
 }
 
 int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user)
@@ -40,15 +65,17 @@ int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user)
     return (int)store_count(st);
 }
 
-int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor)
+int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor, bool *escalated)
 {
-    sqlite3_stmt *st = store_read(s, "SELECT mentor_id FROM alerts WHERE id = ?");
+    sqlite3_stmt *st = store_read(s, "SELECT coalesce(mentor_id, 0), escalated_ts IS NOT NULL "
+                                     "FROM alerts WHERE id = ?");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st), found = 0;
     if (rc == SQLITE_ROW) {
         *mentor = sqlite3_column_int64(st, 0);
+        *escalated = sqlite3_column_int(st, 1) != 0;
         found = 1;
     }
     return store_read_done(st, rc, found);
@@ -59,11 +86,17 @@ int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor)
 mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
                             const char *detail, int64_t *id)
 {
-    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail) "
-                                      "VALUES (?, ?, ?, ?, ?)");
+    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO alerts (user_id, mentor_id, kind, ts, detail, "
+                                      "escalated_ts) VALUES (?, ?, ?, ?, ?, ?)");
     if (st) {
         sqlite3_bind_int64(st, 1, user);
-        sqlite3_bind_int64(st, 2, mentor);
+        if (mentor) {
+            sqlite3_bind_int64(st, 2, mentor);
+            sqlite3_bind_null(st, 6);
+        } else {
+            sqlite3_bind_null(st, 2);
+            sqlite3_bind_int64(st, 6, ts);
+        }
         sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, ts);
         sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
@@ -72,6 +105,31 @@ mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char 
     if (c == MU_OK)
         *id = sqlite3_last_insert_rowid(store_wdb(w));
     return c;
+}
+
+int store_alerts_due(mu_wtx *w, int64_t due, int64_t help_due, alert_fn fn, void *ud)
+{
+    /* The first bound lets the partial index alerts_due narrow the scan to the oldest. */
+    sqlite3_stmt *st = store_wstmt(
+        w,
+        "SELECT " ALERT_COLS "WHERE a.open = 1 AND a.escalated_ts IS NULL AND a.ts <= max(?1, ?2) "
+        "AND a.ts <= CASE a.kind WHEN 'help_requested' THEN ?2 ELSE ?1 END ORDER BY a.id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, due);
+    sqlite3_bind_int64(st, 2, help_due);
+    return each_row(st, fn, ud);
+}
+
+mu_code store_alerts_mark_escalated(mu_wtx *w, int64_t id, int64_t ts)
+{
+    sqlite3_stmt *st =
+        store_wstmt(w, "UPDATE alerts SET escalated_ts = ? WHERE id = ? AND escalated_ts IS NULL");
+    if (st) {
+        sqlite3_bind_int64(st, 1, ts);
+        sqlite3_bind_int64(st, 2, id);
+    }
+    return store_step(st, store_wdb(w));
 }
 
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)

@@ -12,7 +12,7 @@
 typedef struct {
     int64_t id, user_id, ts;
     char kind[24], handle[MU_HANDLE_MAX + 1], detail[200];
-    bool open;
+    bool open, escalated;
 } alert_row;
 typedef void (*alert_fn)(const alert_row *a, void *ud);
 
@@ -20,12 +20,20 @@ typedef void (*alert_fn)(const alert_row *a, void *ud);
 int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud);
 /* Open alerts of one mentor about one user; -1 on error. */
 int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user);
-/* 1 found (its mentor in *mentor), 0 none, -1 error. */
-int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor);
+/* Escalated alerts (what admins see) in id order, open ones only or all: rows seen, -1 on
+ * error. */
+int store_alerts_escalated(mu_store *s, bool open_only, alert_fn fn, void *ud);
+/* 1 found (its mentor in *mentor, 0 when it has none; whether it was escalated in
+ * *escalated), 0 none, -1 error. */
+int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor, bool *escalated);
 
-/* Writer. */
+/* Writer. `mentor` 0: none, and the alert is escalated as it is raised. */
 mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
                             const char *detail, int64_t *id);
+/* Open alerts not yet escalated and raised at or before `due` (`help_due` for help requests),
+ * each handed to fn (rows seen, -1 on error); then store_alerts_mark_escalated for each. */
+int store_alerts_due(mu_wtx *w, int64_t due, int64_t help_due, alert_fn fn, void *ud);
+mu_code store_alerts_mark_escalated(mu_wtx *w, int64_t id, int64_t ts);
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts);
 /* Every open alert of `mentor` about `user` (the mentor no longer has the user). */
 mu_code store_alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts);

@@ -182,6 +182,7 @@ mu_code store_rooms_remove(mu_wtx *w, const char *slug)
     sqlite3_stmt *st = store_wstmt(w, "DELETE FROM rooms WHERE slug = ?");
     if (st)
         sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+    store_checkpoint_after(w); /* its messages (and reports' copies of them) leave the WAL too */
     return store_step(st, store_wdb(w));
 }
 

@@ -222,7 +222,7 @@ static const char *const migrations[] = {
     "CREATE INDEX alerts_acked ON alerts(mentor_id, closed_ts, ts) WHERE acked = 1;",
 
     /* 7: the running streak, kept by checkin.submit so that it need not read the user's whole
-     * history (kept last: test_store replays it on a database with history). `current` is the
+     * history (test_store replays it, and what follows, on a database with history). `current` is the
      * run of consecutive days ending at `last_day` (the latest check-in's day). Existing users get theirs from their check-ins: within a run of
      * consecutive days, day minus its rank is constant. */
     "CREATE TABLE streaks ("
@@ -239,6 +239,43 @@ static const char *const migrations[] = {
     "  SELECT user_id, max(end_day),"
     "         (SELECT len FROM r AS l WHERE l.user_id = r.user_id ORDER BY end_day DESC LIMIT 1),"
     "         max(len) FROM r GROUP BY user_id;",
+
+    /* 8: reports and escalation. A report is an audit entry that carries the reported
+     * message's seq, the reporter's reason and (in `detail`) a copy of the message's text; the
+     * trigger erases that copy wherever the message itself goes (a meeting's close, the room's
+     * deletion, its author's erasure), so the copy never outlives what was said. An alert may
+     * have no mentor (a help request from someone without one goes straight to the admins),
+     * which SQLite can only allow by rebuilding the table; `escalated_ts` says when it went to
+     * the admins. */
+    "ALTER TABLE audit ADD COLUMN seq INTEGER;"
+    "ALTER TABLE audit ADD COLUMN reason TEXT;"
+    "CREATE INDEX audit_report ON audit(room, seq) WHERE seq IS NOT NULL;"
+    "CREATE TRIGGER room_messages_erase_reports AFTER DELETE ON room_messages BEGIN"
+    "  UPDATE audit SET detail = NULL"
+    "    WHERE room = old.room AND seq = old.seq AND action = 'report';"
+    "END;"
+    "CREATE TABLE alerts_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  mentor_id INTEGER REFERENCES users(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  open INTEGER NOT NULL DEFAULT 1,"
+    "  closed_ts INTEGER,"
+    "  acked INTEGER NOT NULL DEFAULT 0,"
+    "  escalated_ts INTEGER"
+    ");"
+    "INSERT INTO alerts_new (id, user_id, mentor_id, kind, ts, detail, open, closed_ts, acked)"
+    "  SELECT id, user_id, mentor_id, kind, ts, detail, open, closed_ts, acked FROM alerts;"
+    "DROP TABLE alerts;"
+    "ALTER TABLE alerts_new RENAME TO alerts;"
+    "CREATE INDEX alerts_mentor ON alerts(mentor_id, open, id);"
+    "CREATE INDEX alerts_user ON alerts(user_id, mentor_id, open);"
+    "CREATE INDEX alerts_raised ON alerts(mentor_id, ts, kind, closed_ts);"
+    "CREATE INDEX alerts_acked ON alerts(mentor_id, closed_ts, ts) WHERE acked = 1;"
+    "CREATE INDEX alerts_due ON alerts(ts) WHERE open = 1 AND escalated_ts IS NULL;"
+    "CREATE INDEX alerts_escalated ON alerts(open, id) WHERE escalated_ts IS NOT NULL;",
 };
 
 int store_schema_version(void)

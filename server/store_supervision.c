@@ -29,7 +29,8 @@ static int64_t one(sqlite3_stmt *st, int64_t mentor)
     return v;
 }
 
-int store_supervision_overview(sqlite3 *db, int64_t now, mentor_load_fn fn, void *ud)
+int store_supervision_overview(sqlite3 *db, int64_t now, const escalation_rule *rule,
+                               mentor_load_fn fn, void *ud)
 {
     static const char *const sql[] = {
         "SELECT id, handle FROM users WHERE role = 'mentor' ORDER BY handle",
@@ -52,8 +53,8 @@ int store_supervision_overview(sqlite3 *db, int64_t now, mentor_load_fn fn, void
         }
     }
     sqlite3_bind_int64(st[3], 2, now);
-    sqlite3_bind_int64(st[3], 3, SUPERVISION_ESCALATE_MS);
-    sqlite3_bind_int64(st[3], 4, SUPERVISION_ESCALATE_HELP_MS);
+    sqlite3_bind_int64(st[3], 3, rule->after_ms);
+    sqlite3_bind_int64(st[3], 4, rule->help_after_ms);
     sqlite3_bind_int64(st[3], 5, now - DAYS_30_MS);
     sqlite3_bind_int64(st[4], 2, now - DAYS_30_MS);
     int rc;

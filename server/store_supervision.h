@@ -8,11 +8,6 @@
 
 #include "proto.h"
 
-/* An alert counts as escalated when nobody acknowledged it this long after it was raised
- * (PROTOCOL.md, Escalation: escalate_after_min, 60 minutes; help_requested 10). */
-#define SUPERVISION_ESCALATE_MS (60 * 60000LL)
-#define SUPERVISION_ESCALATE_HELP_MS (10 * 60000LL)
-
 typedef struct {
     char handle[MU_HANDLE_MAX + 1];
     int64_t caseload, open_alerts, alerts_30d, escalated_30d;
@@ -21,8 +16,17 @@ typedef struct {
 } mentor_load;
 typedef void (*mentor_load_fn)(const mentor_load *m, void *ud);
 
+/* When an alert counts as escalated: nobody acknowledged it this long after it was raised
+ * (the settings escalate_after_min and, for help_requested, escalate_help_after_min). Counted
+ * by the rule rather than by the stored escalation, so that the figure does not wait on the
+ * scan and covers alerts from before escalation was stored. */
+typedef struct {
+    int64_t after_ms, help_after_ms;
+} escalation_rule;
+
 /* Every mentor by handle, with the figures over the 30 days before `now`: the number of
  * mentors, or -1 on a read error (logged). */
-int store_supervision_overview(sqlite3 *db, int64_t now, mentor_load_fn fn, void *ud);
+int store_supervision_overview(sqlite3 *db, int64_t now, const escalation_rule *rule,
+                               mentor_load_fn fn, void *ud);
 
 #endif

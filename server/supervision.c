@@ -38,7 +38,10 @@ void op_mentors_overview(mu_conn *c, mu_request *r)
     }
     overview_acc a = {.n = 0};
     mu_enc_init(&a.items, 0);
-    if (store_supervision_overview(store_rdb(g_srv->store), clock_now_ms(), put_mentor, &a) < 0) {
+    escalation_rule rule = {(int64_t)g_srv->cfg.escalate_after_min * 60000,
+                            (int64_t)g_srv->cfg.escalate_help_after_min * 60000};
+    if (store_supervision_overview(store_rdb(g_srv->store), clock_now_ms(), &rule, put_mentor, &a) <
+        0) {
         mu_enc_free(&a.items);
         reply_read_failed(c, "the supervision figures");
         return;

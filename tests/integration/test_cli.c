@@ -293,6 +293,100 @@ static void test_meeting_join_mode(void **st)
     world_down(&w);
 }
 
+/* /seq numbers the messages, /report sends one to the facilitators (a reason is the rest of the
+ * line), and a facilitator in join mode sees the report as it arrives. */
+static void test_report_in_join_mode(void **st)
+{
+    world w;
+    world_up(&w, NULL, 0, "kim", "jodie");
+    char k[700], m[700];
+    as(k, sizeof(k), &w, "kim");
+    as(m, sizeof(m), &w, "jodie");
+    login(&w, "kim");
+    login(&w, "jodie");
+    mu_req *r = mu_req_new("room.create");
+    mu_req_str(r, "room", "group-2");
+    mu_req_str(r, "name", "Thursday group");
+    mu_req_str(r, "audience", "recovery");
+    call_expect(w.y, w.mentor, r, "ok");
+    r = mu_req_new("room.open");
+    mu_req_str(r, "room", "group-2");
+    call_expect(w.y, w.mentor, r, "ok");
+    /* jodie's first join of the meeting comes before what lee says, so it is hers to report */
+    assert_int_equal(sh("printf '' | %s join group-2", m), 0);
+    mu_client *lee = world_newcomer(&w, "lee", NULL);
+    r = mu_req_new("room.join");
+    mu_req_str(r, "room", "group-2");
+    call_expect(w.y, lee, r, "ok");
+    r = mu_req_new("room.say");
+    mu_req_str(r, "room", "group-2");
+    mu_req_str(r, "text", "harsh words");
+    call_expect(w.y, lee, r, "ok");
+    /* kim is in the meeting in join mode (input held open on a fifo) while jodie reports */
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s", w.s.dir);
+    assert_int_equal(
+        sh("mkfifo %s/kin; (%s join group-2 < %s/kin > %s/kout 2>&1 &); exec 3>%s/kin; "
+           "for i in $(seq 100); do grep -q 'in group-2' %s/kout && break; sleep 0.1; done; "
+           "printf '/seq\nhello\n/report 1   too harsh  \n/report x\n/report 2\n' | "
+           "%s join group-2 > %s/jout 2>&1; "
+           "for i in $(seq 100); do grep -q 'REPORT' %s/kout && break; sleep 0.1; done; "
+           "exec 3>&-; cat %s/jout",
+           dir, k, dir, dir, dir, dir, m, dir, dir, dir),
+        0);
+    expect_out("message numbers shown");
+    expect_out("#2 jodie: hello");
+    expect_out("done: reported message #1 to the facilitators");
+    expect_out("usage: /report SEQ");
+    expect_out("You cannot report your own message.");
+    assert_int_equal(sh("cat %s/kout", dir), 0);
+    expect_out("REPORT in group-2: jodie reported message #1 from lee: \"harsh words\" "
+               "(reason: too harsh)");
+    /* /help lists both */
+    assert_int_equal(sh("printf '/help\n' | %s join group-2", m), 0);
+    expect_out("/seq");
+    expect_out("/report SEQ [REASON]");
+    world_down(&w);
+}
+
+/* An admin lists the alerts that escalated and closes one, by the same two commands a mentor
+ * uses for their own. */
+static void test_admin_escalated_alerts(void **st)
+{
+    world w;
+    world_up(&w, NULL, 1, "kim", "jodie");
+    char a[700];
+    as(a, sizeof(a), &w, "admin");
+    login(&w, "admin");
+    mu_req *r = mu_req_new("consent.set");
+    mu_req_str(r, "share", "alerts");
+    call_expect(w.y, w.mem, r, "ok");
+    r = mu_req_new("checkin.submit");
+    mu_req_int(r, "tz", 0);
+    mu_req_int(r, "mood", 5);
+    mu_req_int(r, "craving", 9);
+    call_expect(w.y, w.mem, r, "ok");
+    mu_msg_free(world_event(&w, w.mentor, "alert"));
+    assert_int_equal(sh("%s alerts", a), 0);
+    expect_out("no open escalated alerts");
+    world_advance(&w, 3601);
+    mu_msg *ev = world_event(&w, w.admin, "alert"); /* escalated: in the store now */
+    int id = (int)mu_value_get_int(mu_msg_root(ev), "id", 0);
+    mu_msg_free(ev);
+    assert_int_equal(sh("%s alerts", a), 0);
+    expect_out("escalated alerts");
+    expect_out("jodie");
+    expect_out("high_craving");
+    expect_out("(escalated)");
+    assert_int_equal(sh("%s ack %d", a, id), 0);
+    expect_out("closed");
+    assert_int_equal(sh("%s alerts", a), 0);
+    expect_out("no open escalated alerts");
+    assert_int_equal(sh("%s alerts --all", a), 0);
+    expect_out("(closed)");
+    world_down(&w);
+}
+
 static void test_account_and_admin_commands(void **st)
 {
     world w;
@@ -366,6 +460,8 @@ int main(void)
         cmocka_unit_test(test_family_is_asked_about_their_own_wellbeing),
         cmocka_unit_test(test_mentor_views_and_alerts),
         cmocka_unit_test(test_meeting_join_mode),
+        cmocka_unit_test(test_report_in_join_mode),
+        cmocka_unit_test(test_admin_escalated_alerts),
         cmocka_unit_test(test_account_and_admin_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,11 @@
 #include "metrics.h"
 #include "store.h"
 #include "store_schema.h"
+#include "store_admin.h"
+#include "store_alerts.h"
 #include "store_checkins.h"
+#include "store_reports.h"
+#include "store_rooms.h"
 #include "store_users.h"
 
 static char dir[64], db[128];
@@ -276,6 +280,14 @@ static void test_open_thread_fails(void **st)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* What migration 8 added, taken away again, so that a later test can stand a database at an
+ * older version and migrate it forward (the nullable mentor stays: nothing depends on it). */
+#define UNDO_8                                                                 \
+    "DROP TRIGGER room_messages_erase_reports; DROP INDEX audit_report;"       \
+    "ALTER TABLE audit DROP COLUMN seq; ALTER TABLE audit DROP COLUMN reason;" \
+    "DROP INDEX alerts_due; DROP INDEX alerts_escalated;"                      \
+    "ALTER TABLE alerts DROP COLUMN escalated_ts;"
+
 /* The running streak: computed for existing data by the migration, then kept by each
  * check-in without reading the history. */
 static void test_streaks(void **st)
@@ -284,15 +296,15 @@ static void test_streaks(void **st)
     sqlite3 *d = store_open_direct(db, true, err, sizeof(err));
     assert_non_null(d);
     /* a database from before the streaks table, with history */
-    char sql[1024];
+    char sql[2048];
     snprintf(sql, sizeof(sql),
-             "DROP TABLE streaks; PRAGMA user_version = %d;"
+             "DROP TABLE streaks; PRAGMA user_version = %d;" UNDO_8
              "INSERT INTO users (id, handle, role, pwhash, created_ts) VALUES "
              "(1, 'a', 'member', 'x', 0), (2, 'b', 'member', 'x', 0), (3, 'c', 'member', 'x', 0);"
              "INSERT INTO checkins (user_id, day, tz, ts, mood, flags) VALUES "
              "(1, 10, 0, 0, 5, 0), (1, 11, 0, 0, 5, 0), (1, 12, 0, 0, 5, 0),"
              "(1, 20, 0, 0, 5, 0), (1, 21, 0, 0, 5, 0), (2, 5, 0, 0, 5, 0);",
-             store_schema_version() - 1);
+             6 /* the version before streaks */);
     assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
     assert_int_equal(scalar(d, "SELECT current FROM streaks WHERE user_id = 1"), 2);
@@ -343,6 +355,67 @@ static void test_streaks(void **st)
     sqlite3_close(d);
 }
 
+/* Migration 8 on a database with alerts and a reported message: the alerts keep their rows
+ * and mentor, a new one may have none; a report keeps a copy of the text only while the
+ * message is held, whichever way the message goes. */
+static void test_reports_and_escalation_schema(void **st)
+{
+    char err[256];
+    sqlite3 *d = store_open_direct(db, true, err, sizeof(err));
+    assert_non_null(d);
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "PRAGMA user_version = 7;" UNDO_8
+             "INSERT INTO users (id, handle, role, pwhash, created_ts) VALUES "
+             "(1, 'a', 'member', 'x', 0), (2, 'm', 'mentor', 'x', 0), (3, 'b', 'member', 'x', 0);"
+             "INSERT INTO alerts (id, user_id, mentor_id, kind, ts, detail) VALUES "
+             "(7, 1, 2, 'low_mood', 100, 'Mood 1.');"
+             "INSERT INTO rooms (slug, name, audience, format, capacity, persistent, created_ts) "
+             "VALUES ('r', 'R', 'open', '', 10, 0, 0);"
+             "INSERT INTO room_messages (room, seq, ts, user_id, from_handle, text) VALUES "
+             "('r', 1, 5, 1, 'a', 'one'), ('r', 2, 6, 3, 'b', 'two');");
+    assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
+    assert_int_equal(scalar(d, "SELECT mentor_id FROM alerts WHERE id = 7"), 2);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM alerts WHERE escalated_ts IS NULL"), 1);
+
+    mu_wtx *w = store_wtx_direct(d);
+    int64_t id = 0;
+    assert_int_equal(store_alerts_insert(w, 1, 0, "help_requested", 200, "Asked for help.", &id),
+                     MU_OK);
+    char q[160];
+    snprintf(q, sizeof(q), "SELECT escalated_ts FROM alerts WHERE id = %lld AND mentor_id IS NULL",
+             (long long)id);
+    assert_int_equal(scalar(d, q), 200);
+    bool repeat = true;
+    report_in in = {1000, 3, 1, "b", "r", "why"};
+    assert_int_equal(store_reports_add(w, &in, &repeat), MU_OK);
+    assert_false(repeat);
+    assert_int_equal(store_reports_add(w, &in, &repeat), MU_OK);
+    assert_true(repeat);
+    report_in in2 = {1001, 1, 2, "a", "r", NULL};
+    assert_int_equal(store_reports_add(w, &in2, &repeat), MU_OK);
+    report_in gone = {1002, 1, 9, "a", "r", NULL};
+    assert_int_equal(store_reports_add(w, &gone, &repeat), MU_E_NOT_FOUND);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM audit WHERE action = 'report' AND "
+                               "detail IS NOT NULL"),
+                     2);
+    /* the author's erasure takes the copy of their message; the other stays */
+    assert_int_equal(store_admin_erase_user(w, 1), MU_OK);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM audit WHERE seq = 1 AND detail IS NULL AND "
+                               "target = '(erased)' AND reason = 'why'"),
+                     1);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM audit WHERE seq = 2 AND detail = 'two' AND "
+                               "actor = '(erased)'"),
+                     1);
+    /* the room's deletion takes the rest */
+    assert_int_equal(store_rooms_remove(w, "r"), MU_OK);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM audit WHERE detail IS NOT NULL"), 0);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM audit WHERE action = 'report'"), 2);
+    store_wtx_free(w);
+    sqlite3_close(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_thread_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streaks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reports_and_escalation_schema, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
