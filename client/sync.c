@@ -12,9 +12,13 @@ struct mu_sync {
     bool timed_out;
 };
 
+/* uv_run(UV_RUN_ONCE) runs due timers before it polls: a timer that is already due when the run
+ * starts fires first, and the poll would then wait for the next event (the 30 s ping timer, if
+ * nothing else comes). uv_stop makes that poll return at once. */
 static void on_timeout(uv_timer_t *t)
 {
     ((mu_sync *)t->data)->timed_out = true;
+    uv_stop(t->loop);
 }
 
 typedef bool (*pred_fn)(void *arg);

@@ -131,6 +131,25 @@ static void test_welcome(void **st)
     srv_cleanup(&s);
 }
 
+/* A wait on a quiet connection ends when its time is up, not at the next event: the client's
+ * ping timer is 30 s away, and a wait of 0 or 1 ms used to sleep until it. */
+static void test_short_wait_returns(void **st)
+{
+    srv_t s;
+    srv_start(&s, NULL, 0);
+    mu_sync *y = mu_sync_new();
+    mu_client *c = cl_connect(y, &s);
+    mu_sync_run(y, 20); /* nothing more will arrive */
+    double t0 = mono_ms();
+    for (int i = 0; i < 40; i++)
+        mu_sync_run(y, i % 2);
+    assert_true(mono_ms() - t0 < 10000);
+    assert_true(mu_client_is_open(c));
+    mu_sync_free(y);
+    srv_stop(&s);
+    srv_cleanup(&s);
+}
+
 static void test_subprotocol_and_path(void **st)
 {
     srv_t s;
@@ -528,6 +547,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_welcome),
+        cmocka_unit_test(test_short_wait_returns),
         cmocka_unit_test(test_subprotocol_and_path),
         cmocka_unit_test(test_malformed_frames),
         cmocka_unit_test(test_fifth_malformed_closes),
