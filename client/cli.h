@@ -44,6 +44,11 @@ int session_save(const session *s);
 void session_remove(void);
 /* Reads a line without echo from a terminal, or as it comes from a pipe. */
 int read_password(const char *prompt, char *buf, size_t cap);
+/* Asks a question and reads one line of answer (echoed when it came from a pipe, so that a
+ * transcript reads as a dialogue); false at end of input. */
+bool cli_ask(const char *question, char *buf, size_t cap);
+/* True for an answer of nothing but spaces and tabs. */
+bool cli_blank(const char *s);
 double now_ms(void);
 int open_conn(conn *k, const char *url);
 void close_conn(conn *k);

@@ -99,6 +99,25 @@ void session_remove(void)
         unlink(path);
 }
 
+bool cli_ask(const char *question, char *buf, size_t cap)
+{
+    printf("%s ", question);
+    fflush(stdout);
+    if (!fgets(buf, (int)cap, stdin)) {
+        printf("\n");
+        return false;
+    }
+    buf[strcspn(buf, "\r\n")] = 0;
+    if (!isatty(STDIN_FILENO))
+        printf("%s\n", buf);
+    return true;
+}
+
+bool cli_blank(const char *s)
+{
+    return s[strspn(s, " \t")] == 0;
+}
+
 int read_password(const char *prompt, char *buf, size_t cap)
 {
     bool tty = isatty(STDIN_FILENO);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cli_parse.h"
@@ -50,33 +49,13 @@ typedef struct {
 
 typedef enum { ASK_OK, ASK_SKIP, ASK_EOF } ask_rc;
 
-/* One line from standard input; false at end of input. */
-static bool read_answer(const char *question, char *buf, size_t cap)
-{
-    printf("%s ", question);
-    fflush(stdout);
-    if (!fgets(buf, (int)cap, stdin)) {
-        printf("\n");
-        return false;
-    }
-    buf[strcspn(buf, "\r\n")] = 0;
-    if (!isatty(STDIN_FILENO))
-        printf("%s\n", buf); /* read from a pipe, the answer is not echoed: show it */
-    return true;
-}
-
-static bool blank(const char *s)
-{
-    return s[strspn(s, " \t")] == 0;
-}
-
 static ask_rc ask_int(const char *question, long lo, long hi, bool optional, long *out)
 {
     char a[256];
     for (;;) {
-        if (!read_answer(question, a, sizeof(a)))
+        if (!cli_ask(question, a, sizeof(a)))
             return ASK_EOF;
-        if (optional && blank(a))
+        if (optional && cli_blank(a))
             return ASK_SKIP;
         if (parse_int(a, lo, hi, out))
             return ASK_OK;
@@ -90,9 +69,9 @@ static ask_rc ask_word(const char *question, const char *const *words, const cha
 {
     char a[256];
     for (;;) {
-        if (!read_answer(question, a, sizeof(a)))
+        if (!cli_ask(question, a, sizeof(a)))
             return ASK_EOF;
-        if (blank(a))
+        if (cli_blank(a))
             return ASK_SKIP;
         if ((*out = parse_word(a, words)) != NULL)
             return ASK_OK;
@@ -186,17 +165,17 @@ static bool ask_all(answers *an, bool family)
             return false;
         an->have_barc10 = rc == ASK_OK;
     }
-    if (!read_answer(family ? "Did anything cause you stress today? (a few words, separated "
-                              "by commas; blank for nothing)"
-                            : "Did anything set off a craving or a hard moment today? (a few "
-                              "words, separated by commas; blank for nothing)",
-                     a, sizeof(a)))
+    if (!cli_ask(family ? "Did anything cause you stress today? (a few words, separated "
+                          "by commas; blank for nothing)"
+                        : "Did anything set off a craving or a hard moment today? (a few "
+                          "words, separated by commas; blank for nothing)",
+                 a, sizeof(a)))
         return false;
     add_triggers(an, a);
-    if (!read_answer("A private note, only ever shown to you (blank for none):", an->note,
-                     sizeof(an->note)))
+    if (!cli_ask("A private note, only ever shown to you (blank for none):", an->note,
+                 sizeof(an->note)))
         return false;
-    an->have_note = !blank(an->note);
+    an->have_note = !cli_blank(an->note);
     return true;
 }
 

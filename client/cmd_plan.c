@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "plan_model.h"
@@ -18,26 +17,6 @@ static const char edit_help[] =
     "  untick 1.2                          remove step 1.2 | remove goal 1 | remove trigger 3\n"
     "  show                                done\n"
     "Just 'add', 'remove' or 'tick' asks what you mean. Each change is saved at once.\n";
-
-/* One line from standard input, echoed when it came from a pipe; false at end of input. */
-static bool ask(const char *question, char *buf, size_t cap)
-{
-    printf("%s ", question);
-    fflush(stdout);
-    if (!fgets(buf, (int)cap, stdin)) {
-        printf("\n");
-        return false;
-    }
-    buf[strcspn(buf, "\r\n")] = 0;
-    if (!isatty(STDIN_FILENO))
-        printf("%s\n", buf);
-    return true;
-}
-
-static bool blank(const char *s)
-{
-    return s[strspn(s, " \t")] == 0;
-}
 
 /* Sends the whole plan; prints the server's sentence when it refuses. */
 static bool plan_save(conn *k, const plan *p)
@@ -72,7 +51,7 @@ static bool ask_kind(const char *question, plan_kind *out)
 {
     char a[256];
     for (;;) {
-        if (!ask(question, a, sizeof(a)) || blank(a))
+        if (!cli_ask(question, a, sizeof(a)) || cli_blank(a))
             return false;
         const char *rest;
         plan_kind k = plan_parse_kind(a, &rest);
@@ -106,9 +85,9 @@ static bool complete_add(const plan *p, plan_cmd *c, bool *eof)
             snprintf(q, sizeof(q), "Which goal is the step for? (1 to %d)", p->ngoals);
             long g = 0;
             for (;;) {
-                if (!ask(q, a, sizeof(a)))
+                if (!cli_ask(q, a, sizeof(a)))
                     return !(*eof = true);
-                if (blank(a))
+                if (cli_blank(a))
                     return false;
                 char *end;
                 g = strtol(a, &end, 10);
@@ -136,18 +115,18 @@ static bool complete_add(const plan *p, plan_cmd *c, bool *eof)
     if (c->kind == PLAN_KIND_PERSON) {
         snprintf(q, sizeof(q),
                  "Who can you call? Their name (up to %d characters):", PLAN_NAME_MAX);
-        if (!ask(q, c->text, sizeof(c->text)))
+        if (!cli_ask(q, c->text, sizeof(c->text)))
             return !(*eof = true);
-        if (blank(c->text))
+        if (cli_blank(c->text))
             return false;
         snprintf(q, sizeof(q),
                  "Their phone number (up to %d characters; blank for none):", PLAN_PHONE_MAX);
-        if (!ask(q, c->phone, sizeof(c->phone)))
+        if (!cli_ask(q, c->phone, sizeof(c->phone)))
             return !(*eof = true);
         snprintf(q, sizeof(q),
                  "A note, for example who they are to you (up to %d characters; blank for none):",
                  PLAN_NOTE_MAX);
-        if (!ask(q, c->note, sizeof(c->note)))
+        if (!cli_ask(q, c->note, sizeof(c->note)))
             return !(*eof = true);
         return true;
     }
@@ -160,9 +139,9 @@ static bool complete_add(const plan *p, plan_cmd *c, bool *eof)
     };
     snprintf(q, sizeof(q), "%s (up to %d characters; blank to cancel)", questions[c->kind],
              PLAN_TEXT_MAX);
-    if (!ask(q, c->text, sizeof(c->text)))
+    if (!cli_ask(q, c->text, sizeof(c->text)))
         return !(*eof = true);
-    return !blank(c->text);
+    return !cli_blank(c->text);
 }
 
 /* Completes a remove, tick or untick by asking which entry; re-reads the answer as a typed
@@ -187,9 +166,9 @@ static bool complete_pick(const plan *p, plan_cmd *c, bool *eof)
     else
         snprintf(q, sizeof(q), "Which %s? (1 to %d)", plan_kind_word(c->kind),
                  plan_kind_count(p, c->kind, 0));
-    if (!ask(q, a, sizeof(a)))
+    if (!cli_ask(q, a, sizeof(a)))
         return !(*eof = true);
-    if (blank(a))
+    if (cli_blank(a))
         return false;
     static const char *const verbs[] = {
         [PLAN_CMD_REMOVE] = "remove", [PLAN_CMD_TICK] = "tick", [PLAN_CMD_UNTICK] = "untick"};
@@ -219,8 +198,8 @@ static int plan_edit(conn *k)
     printf("\n%s", edit_help);
     char line[1200];
     for (;;) {
-        if (!ask("\nWhat would you like to change? (add, remove, tick, show, help, done)", line,
-                 sizeof(line)))
+        if (!cli_ask("\nWhat would you like to change? (add, remove, tick, show, help, done)", line,
+                     sizeof(line)))
             break;
         plan_parse(line, c);
         bool eof = false, go = true;
