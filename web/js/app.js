@@ -7,6 +7,7 @@ import { meetingsView, roomView } from './meetings.js';
 import { messagesView, threadView, mentorView, menteeView, adminView, ALERT_TEXT } from './people.js';
 import { planView, menteePlanView } from './plan.js';
 import { servicesView, supervisionView } from './services.js';
+import { safetyView } from './safety.js';
 
 // The token is kept in sessionStorage: it survives a reload of this tab but not closing it,
 // and other tabs and later visitors to a shared device do not inherit the session.
@@ -27,6 +28,7 @@ export const app = {
   ready: false, // connected and, when there is a token, resumed
   unread: 0,
   alerts: 0, // alerts pushed to a mentor while on another screen
+  safety: 0, // escalated alerts and reports pushed to an admin while on another screen
   resources: null, // the service's help list, fetched before sign-in
   events: new EventTarget(),
   view: null, // the current screen's {onPush, onReady, leave}
@@ -52,7 +54,7 @@ function navLinks() {
     ['#/messages', app.unread ? `Messages (${app.unread} new)` : 'Messages']];
   if (u.role === 'member' || u.role === 'family') links.push(['#/sharing', 'Sharing']);
   if (u.role === 'mentor') links.push(['#/mentor', app.alerts ? `My mentees (${app.alerts} new ${app.alerts === 1 ? 'alert' : 'alerts'})` : 'My mentees']);
-  if (u.role === 'admin') links.push(['#/admin', 'Admin'], ['#/supervision', 'Supervision']);
+  if (u.role === 'admin') links.push(['#/safety', app.safety ? `Safety (${app.safety} new)` : 'Safety'], ['#/admin', 'Admin'], ['#/supervision', 'Supervision']);
   links.push(['#/account', 'My account']);
   return links;
 }
@@ -165,6 +167,12 @@ function onPush(msg) {
     app.alerts++;
     renderNav();
     announce(`Alert: ${ALERT_TEXT[msg.kind] || msg.kind}, ${msg.handle}. See My mentees.`);
+  }
+  // An admin gets escalated alerts and reports from meetings; they wait on the Safety screen.
+  if ((msg.op === 'alert' || msg.op === 'room.report') && app.user && app.user.role === 'admin' && !location.hash.startsWith('#/safety')) {
+    app.safety++;
+    renderNav();
+    announce(msg.op === 'alert' ? `Escalated alert: ${ALERT_TEXT[msg.kind] || msg.kind}, ${msg.handle}. See Safety.` : `A message in ${msg.room} was reported. See Safety.`);
   }
   app.events.dispatchEvent(new CustomEvent('push', { detail: msg }));
   if (app.view && app.view.onPush) app.view.onPush(msg);
@@ -339,7 +347,7 @@ function route() {
     checkin: () => checkinView(app), progress: () => progressView(app), sharing: sharingView,
     meetings: () => meetingsView(app), room: () => roomView(app, arg), messages: () => (arg ? threadView(app, arg) : messagesView(app)),
     mentor: () => (!arg ? mentorView(app) : sub === 'plan' ? menteePlanView(app, arg) : menteeView(app, arg)),
-    admin: () => adminView(app), account: accountView, plan: () => planView(app), supervision: () => supervisionView(app),
+    admin: () => adminView(app), safety: () => safetyView(app), account: accountView, plan: () => planView(app), supervision: () => supervisionView(app),
   };
   (views[page] || views.checkin)();
   if (app.view) app.view.user = app.user.handle;
@@ -358,6 +366,6 @@ app.conn.addEventListener('down', (ev) => {
   setBanner(`${ev.detail.why} Reconnecting in ${ev.detail.retryIn} s\u2026 Nothing you typed is lost.`);
   if (!app.user) route();
 });
-app.events.addEventListener('signedin', () => { app.unread = 0; app.alerts = 0; renderNav(); });
+app.events.addEventListener('signedin', () => { app.unread = 0; app.alerts = 0; app.safety = 0; renderNav(); });
 app.conn.connect();
 setTimeout(() => { if (!app.ready && !app.conn.open) { app.ready = true; route(); } }, 4000);

@@ -1,6 +1,7 @@
 // Meetings: the list of rooms, a meeting in progress, and the facilitator's controls.
 import { describe } from './conn.js';
-import { h, clear, announce, fmtTime } from './dom.js';
+import { h, clear, announce, fmtTime, byteLength } from './dom.js';
+import { reportItem } from './safety.js';
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const AUDIENCE = { open: 'Open to everyone', recovery: 'People in recovery', carers: 'Family and carers', mentors: 'Mentors only' };
@@ -116,7 +117,7 @@ export async function meetingsView(app) {
 
 export async function roomView(app, slug) {
   const main = app.screen('Meeting');
-  const st = { room: null, members: new Map(), state: null, lastSeq: 0, joined: false, knocks: new Set(), reports: [], canReport: false, timer: null };
+  const st = { room: null, members: new Map(), state: null, lastSeq: 0, joined: false, knocks: new Set(), reports: [], timer: null };
   const log = h('ul', { class: 'log', id: 'room-log' });
   // The live region wraps the list, so the list keeps its own semantics.
   const logRegion = h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' }, log);
@@ -124,6 +125,7 @@ export async function roomView(app, slug) {
   const people = h('ul', { class: 'plain', id: 'room-people' });
   const floorLine = h('p', { id: 'floor-line' });
   const err = h('p', { class: 'error', role: 'alert', id: 'room-error' });
+  const reportNote = h('p', { class: 'notice', id: 'report-note' });
   const text = h('textarea', { id: 'say-text', rows: 2, 'aria-describedby': 'say-hint' });
   const controls = h('div', { id: 'facilitator' });
   let details = h('p', {});
@@ -142,18 +144,49 @@ export async function roomView(app, slug) {
     } }, 'Raise hand'),
     h('button', { type: 'button', id: 'leave', onclick: async () => { try { await app.conn.call('room.leave', { room: slug }); } catch { /* gone anyway */ } st.joined = false; app.go('#/meetings'); } }, 'Leave')));
   const body = h('div', {});
-  clear(main, h('h1', { id: 'room-title' }, 'Meeting'), status, err, body);
+  clear(main, h('h1', { id: 'room-title' }, 'Meeting'), status, reportNote, err, body);
 
   const fac = () => st.members.get(app.user.handle)?.facilitator || (app.user.role === 'admin') || (app.user.role === 'mentor' && st.room && isFacilitatorRole(app, st.room));
   const addMsg = (m) => {
     if (m.seq <= st.lastSeq) return;
     st.lastSeq = m.seq;
-    const li = h('li', { class: m.from === app.user.handle ? 'mine' : '' }, h('span', { class: 'who' }, m.from), h('span', {}, m.text), h('span', { class: 'when' }, fmtTime(m.ts)),
-      st.canReport && m.from !== app.user.handle ? h('button', { type: 'button', class: 'small', onclick: async () => {
-        try { await app.conn.call('room.report', { room: slug, seq: m.seq }); announce('Reported to the facilitators.'); } catch (e) { err.textContent = describe(e); }
-      } }, 'Report') : null);
+    const li = h('li', { class: m.from === app.user.handle ? 'mine' : '', 'data-seq': String(m.seq) },
+      h('span', { class: 'who' }, m.from), h('span', {}, m.text), h('span', { class: 'when' }, fmtTime(m.ts)),
+      m.from !== app.user.handle ? h('button', { type: 'button', class: 'small report', 'aria-label': `Report this message from ${m.from}`,
+        onclick: (ev) => openReport(li, m, ev.currentTarget) }, 'Report') : null);
     log.append(li);
     log.scrollTop = log.scrollHeight;
+  };
+  // Reporting a message: a short form under it, with an optional reason, so that a stray tap
+  // sends nothing; the facilitators in the meeting and the service's admins see it at once.
+  const openReport = (li, m, button) => {
+    if (li.querySelector('form')) { li.querySelector('textarea').focus(); return; }
+    const id = `report-${m.seq}`;
+    const reason = h('textarea', { id: `${id}-reason`, rows: 2, 'aria-describedby': `${id}-hint` });
+    const hint = h('p', { class: 'hint', id: `${id}-hint` }, 'Optional, up to 200 bytes. The facilitators and the service’s admins see the message, your name and your reason.');
+    const ferr = h('p', { class: 'error', role: 'alert', id: `${id}-error` });
+    const bytes = () => byteLength(reason.value.trim());
+    reason.addEventListener('input', () => {
+      ferr.textContent = bytes() > 200 ? `That is ${bytes()} bytes; please keep it to 200.` : '';
+    });
+    const form = h('form', { class: 'card report-form', novalidate: true, onsubmit: async (ev) => {
+      ev.preventDefault();
+      if (bytes() > 200) { ferr.textContent = `That is ${bytes()} bytes; please keep it to 200.`; reason.focus(); return; }
+      try {
+        await app.conn.call('room.report', { room: slug, seq: m.seq, reason: reason.value.trim() || undefined });
+        form.replaceWith(h('p', { class: 'notice', id: `${id}-done` }, 'Reported. The facilitators have been told; thank you for looking out for the group.'));
+        button.disabled = true;
+        button.textContent = 'Reported';
+        announce('Reported to the facilitators.');
+      } catch (e) {
+        ferr.textContent = e.code === 'not_found' ? 'This message can no longer be reported: it has been erased.' : describe(e);
+      }
+    } },
+    h('label', { for: `${id}-reason` }, `Why are you reporting ${m.from}’s message?`), hint, reason, ferr,
+    h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: `${id}-send` }, 'Send report'),
+      h('button', { type: 'button', onclick: () => { form.remove(); button.focus(); } }, 'Cancel')));
+    li.append(form);
+    reason.focus();
   };
   const renderPeople = () => {
     clear(people, [...st.members.values()].map((m) => h('li', {}, h('strong', {}, m.handle),
@@ -209,7 +242,7 @@ export async function roomView(app, slug) {
         h('ul', { class: 'plain', id: 'hands' }, s.hands.map((hd) => h('li', {}, hd, ' ', h('button', { type: 'button', class: 'small', onclick: () => act('room.give', { handle: hd, secs: secs.value ? Number(secs.value) : undefined }) }, `Give the floor to ${hd}`))))) : null,
       h('form', { class: 'row', onsubmit: (ev) => { ev.preventDefault(); if (unban.value.trim()) act('room.unban', { handle: unban.value.trim() }); } },
         h('label', { for: 'unban-handle' }, 'Allow back (unban)'), unban, h('button', { type: 'submit', class: 'small' }, 'Unban')),
-      st.reports.length ? h('div', {}, h('h3', {}, 'Reports'), h('ul', { class: 'plain', id: 'reports' }, st.reports.map((r) => h('li', {}, `${r.by} reported ${r.from}: \u201c${r.text}\u201d${r.reason ? ` (${r.reason})` : ''}`)))) : null,
+      st.reports.length ? h('div', {}, h('h3', {}, 'Reported messages'), h('ul', { class: 'plain', id: 'reports' }, st.reports.map(reportItem))) : null,
       h('details', {}, h('summary', {}, 'Edit this meeting'), roomForm(app, st.room, (req) => {
         // The reply names the room only; what was sent is now in force.
         Object.assign(st.room, req);
@@ -274,12 +307,18 @@ export async function roomView(app, slug) {
         case 'room.knock': st.knocks.add(m.handle); renderControls(); announce(`${m.handle} is waiting in the lobby.`); break;
         case 'room.admitted': showJoined(m); announce('You have been let in.'); break;
         case 'room.denied': out('A facilitator did not admit you this time, or the meeting ended.'); break;
-        case 'room.report': st.reports.push(m); renderControls(); announce('A message was reported.'); break;
+        case 'room.report': {
+          st.reports.push(m);
+          renderControls();
+          // The list is below the fold in a busy meeting: say so at the top, with a way there.
+          const go = h('button', { type: 'button', class: 'small', onclick: () => { const l = document.getElementById('reports'); l.tabIndex = -1; l.focus(); } }, 'Show reports');
+          clear(reportNote, `${m.by} reported a message from ${m.from}. `, go);
+          announce(`${m.by} reported a message from ${m.from}.`);
+          break;
+        }
         default: break;
       }
     },
   };
-  // A server without room.report says unknown_op; one with it says bad_request to this probe.
-  try { await app.conn.call('room.report', { room: slug }); } catch (e) { st.canReport = e.code !== 'unknown_op' && e.code !== 'disconnected'; }
   await join();
 }

@@ -79,15 +79,21 @@ export async function threadView(app, other) {
 export const ALERT_TEXT = { high_craving: 'High craving', low_mood: 'Low mood', use_above_plan: 'Used more than planned',
   low_wellbeing: 'Low wellbeing', missed_checkins: 'Missed check-ins', help_requested: 'Asked for help' };
 
+// One open alert with its acknowledge button; a mentor's caseload and an admin's safety screen
+// both list them.
+export function alertItem(app, a) {
+  return h('li', { id: `alert-${a.id}` }, h('strong', {}, `${ALERT_TEXT[a.kind] || a.kind}: ${a.handle}`), a.escalated ? ' (escalated)' : '',
+    h('p', {}, a.detail || ''), h('p', { class: 'hint' }, fmtDateTime(a.ts)),
+    h('button', { type: 'button', class: 'small', onclick: async (ev) => {
+      const button = ev.currentTarget;
+      try { await app.conn.call('alert.ack', { id: a.id }); button.closest('li').remove(); announce('Alert acknowledged.'); } catch (e) { button.after(h('span', { class: 'error' }, ` ${describe(e)}`)); }
+    } }, `Acknowledge (${a.handle})`));
+}
+
 export async function mentorView(app) {
   const main = app.screen('My mentees');
   const table = h('div', { id: 'caseload' });
   const alerts = h('ul', { class: 'plain', id: 'alerts', 'aria-live': 'polite' });
-  const renderAlert = (a) => h('li', { id: `alert-${a.id}` }, h('strong', {}, `${ALERT_TEXT[a.kind] || a.kind}: ${a.handle}`), a.escalated ? ' (escalated)' : '',
-    h('p', {}, a.detail || ''), h('p', { class: 'hint' }, fmtDateTime(a.ts)),
-    h('button', { type: 'button', class: 'small', onclick: async (ev) => {
-      try { await app.conn.call('alert.ack', { id: a.id }); ev.target.closest('li').remove(); announce('Alert acknowledged.'); } catch (e) { ev.target.after(h('span', { class: 'error' }, ` ${describe(e)}`)); }
-    } }, `Acknowledge (${a.handle})`));
   const load = async () => {
     // Every open alert is on this screen, so none is new any more.
     if (app.alerts) { app.alerts = 0; app.renderNav(); }
@@ -105,13 +111,13 @@ export async function mentorView(app) {
             h('a', { href: `#/mentor/${encodeURIComponent(x.handle)}/plan` }, `Plan of ${x.handle}`), ' '] : null,
           h('a', { href: `#/messages/${encodeURIComponent(x.handle)}` }, `Message ${x.handle}`)))))) :
         h('p', {}, 'Nobody is assigned to you yet.'));
-      clear(alerts, a.alerts.length ? a.alerts.map(renderAlert) : h('li', { id: 'no-alerts' }, 'No open alerts.'));
+      clear(alerts, a.alerts.length ? a.alerts.map((x) => alertItem(app, x)) : h('li', { id: 'no-alerts' }, 'No open alerts.'));
     } catch (e) { clear(table, h('p', { class: 'error' }, describe(e))); }
   };
   clear(main, h('h1', {}, 'My mentees'), table, h('h2', {}, 'Open alerts'), alerts);
   app.view = {
     onReady: load,
-    onPush: (m) => { if (m.op === 'alert') { const none = document.getElementById('no-alerts'); if (none) none.remove(); if (!document.getElementById(`alert-${m.id}`)) alerts.prepend(renderAlert(m)); announce(`Alert: ${ALERT_TEXT[m.kind] || m.kind} for ${m.handle}.`); load(); } },
+    onPush: (m) => { if (m.op === 'alert') { const none = document.getElementById('no-alerts'); if (none) none.remove(); if (!document.getElementById(`alert-${m.id}`)) alerts.prepend(alertItem(app, m)); announce(`Alert: ${ALERT_TEXT[m.kind] || m.kind} for ${m.handle}.`); load(); } },
   };
   await load();
 }
@@ -144,8 +150,12 @@ export async function adminView(app) {
       const [s, a] = await Promise.all([app.conn.call('stats'), app.conn.call('audit.list', { limit: 50 })]);
       clear(stats, h('div', { class: 'stats' }, [['connections', s.connections], ['people', s.users], ['meetings open', s.rooms_open], ['check-ins today', s.checkins_today]]
         .map(([l, v]) => h('div', { class: 'stat' }, h('b', {}, String(v)), l))));
-      clear(audit, a.entries.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Who', 'Did', 'To whom', 'Where', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, a.entries.map((e) => h('tr', {}, h('td', {}, fmtDateTime(e.ts)), h('td', {}, e.actor), h('td', {}, e.action), h('td', {}, e.target || ''), h('td', {}, e.room || ''), h('td', {}, e.detail || ''))))))
+      // Stacked on a phone (app.css .stack): one labelled block per entry, never a sideways scroll.
+      const cols = ['When', 'Who', 'Did', 'To whom', 'Where', 'Detail'];
+      const cell = (i, v) => h('td', { 'data-label': cols[i] }, v || '\u2013');
+      const detail = (e) => [e.detail, e.reason ? `reason: ${e.reason}` : null].filter(Boolean).join('; ');
+      clear(audit, a.entries.length ? h('table', { class: 'stack', id: 'audit-table' }, h('thead', {}, h('tr', {}, cols.map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, a.entries.map((e) => h('tr', {}, cell(0, fmtDateTime(e.ts)), cell(1, e.actor), cell(2, e.action), cell(3, e.target), cell(4, e.room), cell(5, detail(e))))))
         : h('p', {}, 'Nothing in the audit log yet.'));
     } catch (e) { clear(stats, h('p', { class: 'error' }, describe(e))); }
   };

@@ -1,0 +1,126 @@
+// Safety journeys: a member reports a message in a meeting (with a reason, and the 200-byte
+// limit shown), the facilitator in the meeting and an admin elsewhere see it live, and an admin
+// receives and acknowledges the help request of someone who has no mentor (escalated at once).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server } from './server.js';
+import { launch, newPage, signIn, screen, axeTotals, record } from './helpers.js';
+
+let srv, browser;
+
+before(async () => {
+  srv = new Server();
+  srv.addUser('root', 'admin');
+  srv.addUser('mona', 'mentor');
+  srv.addUser('anna', 'member');
+  srv.addUser('ben', 'member');
+  srv.addUser('cara', 'member'); // no mentor
+  await srv.start();
+  browser = await launch();
+});
+
+after(async () => {
+  record(`axe (report.test.js): ${axeTotals.screens} screens, ${axeTotals.passes} rule checks passed, ${axeTotals.violations} violations`);
+  if (browser) await browser.close();
+  if (srv) { await srv.stop(); srv.cleanup(); }
+});
+
+const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
+
+test('a reported message reaches the facilitator and the admin; an admin acknowledges an escalated help request', async () => {
+  // The admin works on the Admin screen: what arrives waits under Safety.
+  const root = await newPage(browser);
+  await signIn(root, srv.url, 'root');
+  await root.goto(`${srv.url}#/admin`);
+  await root.waitForSelector('#uc-handle');
+
+  const mona = await newPage(browser);
+  await signIn(mona, srv.url, 'mona');
+  await mona.goto(`${srv.url}#/meetings`);
+  await mona.click('summary:has-text("Create a meeting")');
+  await mona.fill('#rf-room', 'peer-wed');
+  await mona.fill('#rf-name', 'Peer support Wednesday');
+  await mona.selectOption('#rf-audience', 'recovery');
+  await mona.click('form:has(#rf-room) button[type=submit]');
+  await waitText(mona, '#room-list', /Peer support Wednesday/);
+  await mona.goto(`${srv.url}#/room/peer-wed`);
+  await mona.waitForSelector('#ctl-open');
+  await mona.click('#ctl-open');
+  await waitText(mona, '#ctl-open', /End the meeting/);
+
+  const ben = await newPage(browser);
+  await signIn(ben, srv.url, 'ben');
+  await ben.goto(`${srv.url}#/room/peer-wed`);
+  await ben.waitForSelector('#say-text');
+  const anna = await newPage(browser);
+  await signIn(anna, srv.url, 'anna');
+  await anna.goto(`${srv.url}#/room/peer-wed`);
+  await anna.waitForSelector('#say-text');
+  await anna.fill('#say-text', 'Glad to be here tonight.');
+  await anna.click('#say-send');
+  await ben.fill('#say-text', 'Nobody here will ever stay clean, you are all wasting your time.');
+  await ben.click('#say-send');
+  await waitText(anna, '#room-log', /wasting your time/);
+
+  // One's own message has no Report button; another's has.
+  assert.equal(await anna.locator('#room-log li.mine button.report').count(), 0);
+  await anna.click('#room-log li:has-text("wasting your time") button.report');
+  const seq = await anna.getAttribute('#room-log li:has-text("wasting your time")', 'data-seq');
+  const reason = `#report-${seq}-reason`;
+  await anna.waitForSelector(reason);
+  // Too long a reason is caught as it is typed (with its size) and sends nothing.
+  await anna.fill(reason, 'x'.repeat(201));
+  await waitText(anna, `#report-${seq}-error`, /201 bytes/);
+  await anna.click(`#report-${seq}-send`);
+  await waitText(anna, `#report-${seq}-error`, /200/);
+  assert.equal(await anna.locator(`#report-${seq}-done`).count(), 0);
+  await anna.fill(reason, 'Discouraging people who are early in recovery.');
+  await waitText(anna, `#report-${seq}-error`, /^$/);
+  await screen(anna, 'room-report-form');
+  await anna.click(`#report-${seq}-send`);
+  await waitText(anna, `#report-${seq}-done`, /Reported/);
+  assert.ok(await anna.isDisabled('#room-log li:has-text("wasting your time") button.report'));
+  await screen(anna, 'room-reported');
+
+  // The facilitator in the meeting sees it at once, with the text and the reason.
+  await waitText(mona, '#reports', /anna reported a message from ben/);
+  await waitText(mona, '#reports', /wasting your time[\s\S]*Discouraging people/);
+  await waitText(mona, '#report-note', /anna reported a message from ben/);
+  await mona.click('#report-note button');
+  assert.equal(await mona.evaluate(() => document.activeElement.id), 'reports');
+  await screen(mona, 'room-facilitator-report');
+
+  // The admin is told in the navigation, and the Safety screen lists it.
+  await waitText(root, '#nav', /Safety \(1 new\)/);
+  await root.click('#nav a[href="#/safety"]');
+  await waitText(root, '#report-list', /anna reported a message from ben in peer-wed/);
+  await waitText(root, '#report-list', /Reason given: Discouraging people/);
+  await waitText(root, '#nav', /^(?![\s\S]*Safety \()/);
+  assert.equal(await root.locator('#report-list li.report-item').count(), 1);
+
+  // Someone without a mentor asks for help: the admins get it at once, escalated.
+  const cara = await newPage(browser);
+  await signIn(cara, srv.url, 'cara');
+  await cara.click('#help-button');
+  await cara.click('#help-send');
+  await waitText(cara, '#help-mentor .notice', /coordinators are told/);
+  await waitText(root, '#escalated', /Asked for help: cara/);
+  await waitText(root, '#escalated', /escalated/);
+  await screen(root, 'safety');
+  await root.click('#escalated button:has-text("Acknowledge (cara)")');
+  await waitText(root, '#escalated', /^(?![\s\S]*Asked for help: cara)/);
+  // Acknowledged for good: a fresh load lists no open escalated alert.
+  await root.reload();
+  await waitText(root, '#escalated', /No escalated alerts are open/);
+
+  // The audit log keeps the report and its reason; on a phone each entry is a block of lines.
+  await root.goto(`${srv.url}#/admin`);
+  await waitText(root, '#audit-table', /report[\s\S]*Discouraging people/);
+  await waitText(root, '#audit-table', /escalate/);
+  await root.setViewportSize({ width: 375, height: 812 });
+  const display = await root.evaluate(() => getComputedStyle(document.querySelector('#audit-table tr')).display);
+  assert.equal(display, 'block');
+  await root.setViewportSize({ width: 1280, height: 800 });
+  await screen(root, 'admin-audit');
+  for (const p of [root, mona, ben, anna, cara]) await p.context().close();
+});
