@@ -437,13 +437,13 @@ static void test_jobs_outlive_their_connection(void **st)
     /* The last consent.set was sent after the last help request and may commit in a later
      * batch: wait for it too. A lost one would leave "alerts" (the one before) for good. */
     char last[16] = "";
-    for (int tries = 0; tries < 200 && strcmp(last, "scores"); tries++) {
+    for (int tries = 0; tries < 200 && strcmp(last, "scores") != 0; tries++) {
         mu_msg *m = cl_call(w.y, w.mentor, mu_req_new("mentees.list"));
         expect_ok(m);
         const mu_value *mentee = mu_value_at(mu_msg_get(m, "mentees"), 0);
         snprintf(last, sizeof(last), "%s", mu_value_get_str(mentee, "share"));
         mu_msg_free(m);
-        if (strcmp(last, "scores"))
+        if (strcmp(last, "scores") != 0)
             mu_sync_run(w.y, 50);
     }
     assert_string_equal(last, "scores");
