@@ -32,22 +32,62 @@ void op_test_clock(mu_conn *c, mu_request *r)
 
 /* ---- data rights --------------------------------------------------------------------------- */
 
+/* me.export reads everything a person has, years of it: on a worker thread with a read
+ * connection of its own (one snapshot), so that the loop goes on serving everyone else. The
+ * reply is begun and ended on the loop; the worker writes only the fields between. */
+typedef struct {
+    uv_work_t work;
+    mu_conn *c;
+    int64_t user;
+    mu_enc e;
+    int rc;
+} export_op;
+
+static void export_work(uv_work_t *w)
+{
+    export_op *o = w->data;
+    mu_reader *r = store_reader_open(g_srv->store);
+    o->rc = -1;
+    if (r) {
+        mu_enc_key(&o->e, "plan");
+        o->rc = store_plan_enc(r, o->user, true, &o->e) != 0 ||
+                        store_admin_export(r, o->user, &o->e) != 0
+                    ? -1
+                    : 0;
+        store_reader_close(r);
+    }
+}
+
+static void export_done(uv_work_t *w, int status)
+{
+    export_op *o = w->data;
+    if (status != 0 || o->rc != 0) {
+        mu_enc_free(&o->e);
+        reply_read_failed(o->c, "your data");
+    } else {
+        reply_end(o->c, &o->e);
+    }
+    conn_unref(o->c);
+    free(o);
+}
+
 void op_me_export(mu_conn *c, mu_request *r)
 {
-    mu_enc e;
-    reply_begin(c, &e, 3 + EXPORT_PARTS);
-    mu_enc_key(&e, "user");
-    role_enc_user(&e, c->handle, c->role);
-    mu_enc_key(&e, "joined");
-    rooms_enc_joined(&e, c->user_id);
-    mu_enc_key(&e, "plan");
-    if (store_plan_enc(g_srv->store, c->user_id, true, &e) != 0 ||
-        store_admin_export(g_srv->store, c->user_id, &e) != 0) {
-        mu_enc_free(&e);
+    export_op *o = xcalloc(1, sizeof(*o));
+    o->c = conn_ref(c);
+    o->user = c->user_id;
+    o->work.data = o;
+    reply_begin(c, &o->e, 3 + EXPORT_PARTS);
+    mu_enc_key(&o->e, "user");
+    role_enc_user(&o->e, c->handle, c->role);
+    mu_enc_key(&o->e, "joined");
+    rooms_enc_joined(&o->e, c->user_id); /* the live registry: the loop's to read */
+    if (uv_queue_work(g_srv->loop, &o->work, export_work, export_done) != 0) {
+        mu_enc_free(&o->e);
         reply_read_failed(c, "your data");
-        return;
+        conn_unref(c);
+        free(o);
     }
-    reply_end(c, &e);
 }
 
 typedef struct {

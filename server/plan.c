@@ -194,7 +194,7 @@ static void reply_plan(mu_conn *c, int64_t user, bool with_people)
     mu_enc e;
     reply_begin(c, &e, 1);
     mu_enc_key(&e, "plan");
-    if (store_plan_enc(g_srv->store, user, with_people, &e) != 0) {
+    if (store_plan_enc(store_reader(g_srv->store), user, with_people, &e) != 0) {
         mu_enc_free(&e);
         reply_read_failed(c, "the plan");
         return;

@@ -21,6 +21,11 @@ typedef struct {
     unsigned n;
 } stmt_cache;
 
+struct mu_reader {
+    sqlite3 *db;
+    stmt_cache cache;
+};
+
 struct mu_wtx {
     sqlite3 *db;
     stmt_cache cache;
@@ -38,10 +43,12 @@ struct mu_store {
     bool stopping, thread_started;
     _Atomic bool failed;
     unsigned batch_max;
-    mu_wtx w;     /* writer thread only */
-    sqlite3 *rdb; /* loop thread only */
-    stmt_cache rcache;
+    mu_wtx w;    /* writer thread only */
+    mu_reader r; /* loop thread only */
+    char *path;  /* for workers' own read connections (store_reader_open) */
 };
+
+static int exec(sqlite3 *db, const char *sql);
 
 static sqlite3_stmt *cache_get(stmt_cache *c, sqlite3 *db, const char *sql)
 {
@@ -74,7 +81,15 @@ static void cache_free(stmt_cache *c)
 
 sqlite3_stmt *store_read(mu_store *s, const char *sql)
 {
-    return cache_get(&s->rcache, s->rdb, sql);
+    return cache_get(&s->r.cache, s->r.db, sql);
+}
+mu_reader *store_reader(mu_store *s)
+{
+    return &s->r;
+}
+sqlite3_stmt *store_rstmt(mu_reader *r, const char *sql)
+{
+    return cache_get(&r->cache, r->db, sql);
 }
 sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql)
 {
@@ -90,7 +105,47 @@ void store_checkpoint_after(mu_wtx *w)
 }
 sqlite3 *store_rdb(mu_store *s)
 {
-    return s->rdb;
+    return s->r.db;
+}
+
+/* A read-only connection with the loop's settings: a WAL reader waits on nothing in normal
+ * running; a short timeout covers recovery. */
+static int open_reader(const char *path, sqlite3 **out)
+{
+    int rc = sqlite3_open_v2(path, out, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_busy_timeout(*out, 50);
+    exec(*out, "PRAGMA foreign_keys=ON");
+    return SQLITE_OK;
+}
+
+mu_reader *store_reader_open(mu_store *s)
+{
+    mu_reader *r = xcalloc(1, sizeof(*r));
+    int rc = open_reader(s->path, &r->db);
+    if (rc != SQLITE_OK) {
+        log_error("cannot open a read connection on %s: %s", s->path, sqlite3_errstr(rc));
+        sqlite3_close(r->db);
+        free(r);
+        return NULL;
+    }
+    /* One snapshot for everything read through it: an export is consistent across its
+     * parts even while the writer commits. */
+    if (exec(r->db, "BEGIN") != SQLITE_OK) {
+        store_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+void store_reader_close(mu_reader *r)
+{
+    if (!r)
+        return;
+    cache_free(&r->cache);
+    sqlite3_close(r->db); /* an open read transaction ends with the connection */
+    free(r);
 }
 
 mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
@@ -350,16 +405,18 @@ static void on_async(uv_async_t *a)
 
 static void on_async_closed(uv_handle_t *h)
 {
-    free(h->data);
+    mu_store *s = h->data;
+    free(s->path);
+    free(s);
 }
 
 static void close_dbs(mu_store *s)
 {
-    if (s->rdb)
-        sqlite3_close(s->rdb);
+    if (s->r.db)
+        sqlite3_close(s->r.db);
     if (s->w.db)
         sqlite3_close(s->w.db);
-    s->rdb = s->w.db = NULL;
+    s->r.db = s->w.db = NULL;
 }
 
 mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t errlen)
@@ -375,15 +432,13 @@ mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t 
         snprintf(err, errlen, "cannot set synchronous mode on %s", o->path);
         goto fail;
     }
-    int rc = sqlite3_open_v2(o->path, &s->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = open_reader(o->path, &s->r.db);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open a read connection on %s: %s", o->path,
                  sqlite3_errstr(rc));
         goto fail;
     }
-    /* A WAL reader waits on nothing in normal running; a short timeout covers recovery. */
-    sqlite3_busy_timeout(s->rdb, 50);
-    exec(s->rdb, "PRAGMA foreign_keys=ON");
+    s->path = xstrdup(o->path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     if (uv_async_init(loop, &s->async, on_async) != 0) {
@@ -407,6 +462,7 @@ mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t 
     return s;
 fail:
     close_dbs(s);
+    free(s->path);
     free(s);
     return NULL;
 }
@@ -442,10 +498,10 @@ void store_close(mu_store *s)
     pthread_join(s->thread, NULL);
     drain_done(s); /* the writer finished every queued job; tell their owners */
     cache_free(&s->w.cache);
-    cache_free(&s->rcache);
+    cache_free(&s->r.cache);
     /* A final checkpoint leaves a self-contained database file behind. */
     sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    sqlite3_close(s->rdb);
+    sqlite3_close(s->r.db);
     sqlite3_close(s->w.db);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);

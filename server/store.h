@@ -48,6 +48,18 @@ bool store_failed(const mu_store *s);
 /* A cached prepared statement on the read connection (loop thread only), reset and with its
  * bindings cleared. `sql` must be a string literal: the cache is keyed by its address. */
 sqlite3_stmt *store_read(mu_store *s, const char *sql);
+/* A read connection: the loop's own (store_reader), or one that a worker thread opens for a
+ * long read (store_reader_open), so that the loop never waits on it. Each is used by one
+ * thread at a time. */
+typedef struct mu_reader mu_reader;
+mu_reader *store_reader(mu_store *s);
+/* A new read-only connection on the store's database, holding one snapshot (a read
+ * transaction) until closed; callable from any thread. NULL on failure (logged). The caller
+ * owns it and closes it with store_reader_close on the thread that used it. */
+mu_reader *store_reader_open(mu_store *s);
+void store_reader_close(mu_reader *r);
+/* store_read on a given read connection. */
+sqlite3_stmt *store_rstmt(mu_reader *r, const char *sql);
 /* The same on the writer connection, for job run functions. */
 sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql);
 sqlite3 *store_wdb(mu_wtx *w);

@@ -182,16 +182,16 @@ static void enc_column_map(mu_enc *e, sqlite3_stmt *st)
 }
 
 /* Runs a query with the user id bound to ?1 and writes its rows as an array of maps. */
-static int rows(mu_store *s, const char *sql, int64_t user, mu_enc *e)
+static int rows(mu_reader *r, const char *sql, int64_t user, mu_enc *e)
 {
-    sqlite3_stmt *st = store_read(s, sql);
+    sqlite3_stmt *st = store_rstmt(r, sql);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
     return store_enc_rows(st, e, enc_column_map);
 }
 
-int store_admin_export(mu_store *s, int64_t user, mu_enc *e)
+int store_admin_export(mu_reader *r, int64_t user, mu_enc *e)
 {
     static const struct {
         const char *key, *sql;
@@ -217,7 +217,7 @@ int store_admin_export(mu_store *s, int64_t user, mu_enc *e)
     _Static_assert(sizeof(parts) / sizeof(parts[0]) == EXPORT_PARTS, "EXPORT_PARTS is wrong");
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         mu_enc_key(e, parts[i].key);
-        if (rows(s, parts[i].sql, user, e) != 0)
+        if (rows(r, parts[i].sql, user, e) != 0)
             return -1;
     }
     return 0;

@@ -44,6 +44,6 @@ mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r);
 
 /* The caller's data as MessagePack key/value pairs, for me.export: EXPORT_PARTS of them. */
 #define EXPORT_PARTS 9
-int store_admin_export(mu_store *s, int64_t user, mu_enc *e);
+int store_admin_export(mu_reader *r, int64_t user, mu_enc *e);
 
 #endif

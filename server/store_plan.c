@@ -115,10 +115,10 @@ static void enc_step_row(mu_enc *e, sqlite3_stmt *st)
 }
 
 /* A goal's steps as an array. */
-static int enc_steps(mu_store *s, int64_t user, int goal, mu_enc *e)
+static int enc_steps(mu_reader *r, int64_t user, int goal, mu_enc *e)
 {
-    sqlite3_stmt *st = store_read(s, "SELECT text, done FROM plan_steps WHERE user_id = ? AND "
-                                     "goal_pos = ? ORDER BY pos");
+    sqlite3_stmt *st = store_rstmt(r, "SELECT text, done FROM plan_steps WHERE user_id = ? AND "
+                                      "goal_pos = ? ORDER BY pos");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
@@ -126,7 +126,7 @@ static int enc_steps(mu_store *s, int64_t user, int goal, mu_enc *e)
     return store_enc_rows(st, e, enc_step_row);
 }
 
-static int enc_goals(mu_store *s, int64_t user, mu_enc *e)
+static int enc_goals(mu_reader *r, int64_t user, mu_enc *e)
 {
     /* Steps are read per goal after the goals, since one cached statement cannot serve a
      * nested read of itself. */
@@ -134,8 +134,8 @@ static int enc_goals(mu_store *s, int64_t user, mu_enc *e)
     bool done[PLAN_GOALS_MAX];
     mu_enc texts[PLAN_GOALS_MAX];
     int n = 0, rc;
-    sqlite3_stmt *st = store_read(s, "SELECT pos, text, done FROM plan_goals WHERE user_id = ? "
-                                     "ORDER BY pos");
+    sqlite3_stmt *st = store_rstmt(r, "SELECT pos, text, done FROM plan_goals WHERE user_id = ? "
+                                      "ORDER BY pos");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
@@ -156,7 +156,7 @@ static int enc_goals(mu_store *s, int64_t user, mu_enc *e)
         mu_enc_append(e, &texts[i]);
         if (result == 0) {
             mu_enc_key(e, "steps");
-            if (enc_steps(s, user, pos[i], e) != 0) {
+            if (enc_steps(r, user, pos[i], e) != 0) {
                 result = -1;
                 mu_enc_nil(e);
             }
@@ -173,10 +173,10 @@ static void enc_text_row(mu_enc *e, sqlite3_stmt *st)
     enc_col_text(e, st, 0);
 }
 
-static int enc_list(mu_store *s, int64_t user, const char *kind, mu_enc *e)
+static int enc_list(mu_reader *r, int64_t user, const char *kind, mu_enc *e)
 {
-    sqlite3_stmt *st = store_read(s, "SELECT text FROM plan_entries WHERE user_id = ? AND "
-                                     "kind = ? ORDER BY pos");
+    sqlite3_stmt *st = store_rstmt(r, "SELECT text FROM plan_entries WHERE user_id = ? AND "
+                                      "kind = ? ORDER BY pos");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
@@ -202,19 +202,19 @@ static void enc_person_row(mu_enc *e, sqlite3_stmt *st)
     }
 }
 
-static int enc_people(mu_store *s, int64_t user, mu_enc *e)
+static int enc_people(mu_reader *r, int64_t user, mu_enc *e)
 {
-    sqlite3_stmt *st = store_read(s, "SELECT name, phone, note FROM plan_people WHERE "
-                                     "user_id = ? ORDER BY pos");
+    sqlite3_stmt *st = store_rstmt(r, "SELECT name, phone, note FROM plan_people WHERE "
+                                      "user_id = ? ORDER BY pos");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
     return store_enc_rows(st, e, enc_person_row);
 }
 
-int store_plan_enc(mu_store *s, int64_t user, bool with_people, mu_enc *e)
+int store_plan_enc(mu_reader *r, int64_t user, bool with_people, mu_enc *e)
 {
-    sqlite3_stmt *st = store_read(s, "SELECT updated_ts FROM plans WHERE user_id = ?");
+    sqlite3_stmt *st = store_rstmt(r, "SELECT updated_ts FROM plans WHERE user_id = ?");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
@@ -229,17 +229,17 @@ int store_plan_enc(mu_store *s, int64_t user, bool with_people, mu_enc *e)
         return -1;
     mu_enc_map(e, 5u + with_people);
     mu_enc_key(e, "goals");
-    int result = enc_goals(s, user, e);
+    int result = enc_goals(r, user, e);
     for (int l = 0; l < PLAN__LISTS; l++) {
         mu_enc_key(e, plan_list_keys[l]);
-        if (result != 0 || enc_list(s, user, plan_list_kinds[l], e) != 0) {
+        if (result != 0 || enc_list(r, user, plan_list_kinds[l], e) != 0) {
             result = -1;
             mu_enc_nil(e);
         }
     }
     if (with_people) {
         mu_enc_key(e, "people");
-        if (result != 0 || enc_people(s, user, e) != 0) {
+        if (result != 0 || enc_people(r, user, e) != 0) {
             result = -1;
             mu_enc_nil(e);
         }
