@@ -40,6 +40,9 @@ typedef struct {
 /* Bounds that come from the settings, given once at conn_init. */
 typedef struct {
     uint64_t send_queue; /* bytes a connection may have queued before it is cut off */
+    /* Monotonic microseconds for the flush's coalescing; NULL: CLOCK_MONOTONIC (tests give
+     * their own, to be independent of how busy the machine is). */
+    uint64_t (*mono_us)(void);
 } conn_limits;
 
 struct mu_conn {
@@ -144,9 +147,14 @@ void conn_foreach(conn_visit_fn fn, void *ud);
 /* The authenticated connections of one user; fn may close the one it is given. */
 void conn_foreach_user(int64_t user_id, conn_visit_fn fn, void *ud);
 
-/* Hands every connection with queued output to its transport's flush, once. */
+/* Hands every connection with queued output to its transport's flush, once; under load (see
+ * conn.c) the sends may be held back a few milliseconds so that each carries more. */
 void conn_flush_pending(void);
-/* Whether any connection waits for conn_flush_pending. */
+/* Whether any connection waits for conn_flush_pending (and is not held back). */
 bool conn_flush_wanted(void);
+/* Microseconds until held-back output may go (0: none held): the caller wakes its loop then. */
+uint64_t conn_flush_held_us(void);
+/* Lets held-back output go at the next flush (shutdown). */
+void conn_flush_release(void);
 
 #endif

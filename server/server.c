@@ -74,10 +74,29 @@ static void on_purge_timer(uv_timer_t *t)
 
 /* ---- the per-iteration check ------------------------------------------------------------- */
 
+/* Wakes the loop when output held back for coalescing (conn.c) may go, in case nothing else
+ * does first. */
+static uv_timer_t flush_timer;
+static void on_flush_timer(uv_timer_t *t);
+
+static void run_pending(void)
+{
+    dispatch_run_pending();
+    uint64_t held = conn_flush_held_us();
+    if (held && !uv_is_active((uv_handle_t *)&flush_timer))
+        uv_timer_start(&flush_timer, on_flush_timer, (held + 999) / 1000, 0);
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    (void)t;
+    run_pending();
+}
+
 static void on_check(uv_check_t *h)
 {
     (void)h;
-    dispatch_run_pending();
+    run_pending();
 }
 
 static uint64_t loop_now_ms(void)
@@ -105,6 +124,8 @@ static void finalize(mu_server *s)
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
+    uv_close((uv_handle_t *)&flush_timer, NULL);
+    conn_flush_release();
     dispatch_run_pending();
     store_close(s->store); /* every queued write is committed before this returns */
     s->store = NULL;
@@ -201,7 +222,7 @@ int server_run(mu_server *s)
         clock_freeze();
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
-    conn_init(&(conn_limits){s->cfg.send_queue});
+    conn_init(&(conn_limits){.send_queue = s->cfg.send_queue});
     /* Two whole messages may wait; with one being reassembled and lws's own buffers, a client
      * makes the server hold at most about max_frame x 4 of its input (PROTOCOL.md). */
     conn_set_input_bound(2 * s->cfg.max_frame);
@@ -260,6 +281,7 @@ int server_run(mu_server *s)
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
     uv_check_init(s->loop, &s->check);
     uv_check_start(&s->check, on_check);
+    uv_timer_init(s->loop, &flush_timer);
     uv_timer_init(s->loop, &s->stop_timer);
     s->stop_timer.data = s;
     uv_timer_init(s->loop, &purge_timer);

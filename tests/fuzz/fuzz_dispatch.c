@@ -131,7 +131,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (password_hash(pw, sizeof(pw), srv.dummy_hash) != 0)
         abort();
     g_srv = &srv;
-    conn_init(&(conn_limits){1 << 20});
+    conn_init(&(conn_limits){.send_queue = 1 << 20});
     dispatch_init(
         &(dispatch_config){handlers_table, session_conn_gone, loop_ms, 1e9, 1e9, srv.limits, true});
     if (rooms_init(&srv) != 0)

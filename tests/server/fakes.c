@@ -17,10 +17,23 @@ void fake_reset(void)
     memset(&fake, 0, sizeof(fake));
 }
 
+static uint64_t fake_now_us = 1000000;
+
+uint64_t fake_mono_us(void)
+{
+    return fake_now_us;
+}
+
+void fake_advance_us(uint64_t us)
+{
+    fake_now_us += us;
+}
+
 static void t_flush(mu_conn *c)
 {
     (void)c;
     fake.flushes++;
+    fake_now_us += fake.flush_us;
 }
 
 static void t_close_soon(mu_conn *c)

@@ -12,8 +12,12 @@
 /* What the fake transport was asked, over every fake connection, since fake_reset. */
 typedef struct {
     unsigned flushes, close_soons, pauses, resumes;
+    unsigned flush_us; /* set by a test: each flush takes this long, as a real send can */
 } fake_calls;
 extern fake_calls fake;
+/* A clock that moves only when told (and by flush_us at each flush), for conn_limits.mono_us. */
+uint64_t fake_mono_us(void);
+void fake_advance_us(uint64_t us);
 void fake_reset(void);
 
 /* A connection with the fake transport (conn_init must have run). */

@@ -17,7 +17,7 @@
 
 static int setup(void **st)
 {
-    conn_init(&(conn_limits){BOUND});
+    conn_init(&(conn_limits){.send_queue = BOUND, .mono_us = fake_mono_us});
     fake_reset();
     return 0;
 }
@@ -116,6 +116,75 @@ static void test_queue_and_flush(void **st)
     conn_flush_pending();
     assert_int_equal(fake.flushes, 2);
     conn_gone(a);
+}
+
+/* Under load, sends are held back a little so that each carries more; light load never waits. */
+static void test_flush_coalescing(void **st)
+{
+    enum { MANY = 100, FEW = 10 };
+    mu_conn *c[MANY];
+    for (int i = 0; i < MANY; i++)
+        c[i] = fake_conn();
+    /* Cheap passes to many connections (the clock does not move): nothing is held. */
+    for (int i = 0; i < MANY; i++)
+        send_n(c[i], 10);
+    conn_flush_pending();
+    send_n(c[0], 10);
+    assert_int_equal(conn_flush_held_us(), 0);
+    conn_flush_pending();
+    /* Costly passes to a few connections: nothing is held either. */
+    fake.flush_us = 100;
+    for (int i = 0; i < FEW; i++)
+        send_n(c[i], 10);
+    conn_flush_pending();
+    send_n(c[0], 10);
+    assert_int_equal(conn_flush_held_us(), 0);
+    assert_true(conn_flush_wanted());
+    conn_flush_pending();
+    /* A costly pass to many (100 x 10 us): the next output waits twice as long. */
+    fake.flush_us = 10;
+    for (int i = 0; i < MANY; i++)
+        send_n(c[i], 10);
+    conn_flush_pending();
+    send_n(c[1], 10);
+    assert_int_equal(conn_flush_held_us(), 2000);
+    assert_false(conn_flush_wanted());
+    unsigned before = fake.flushes;
+    conn_flush_pending();
+    assert_int_equal(fake.flushes, before); /* held: not sent */
+    /* Once the hold has passed, it goes. */
+    fake_advance_us(1999);
+    assert_false(conn_flush_wanted());
+    fake_advance_us(1);
+    assert_true(conn_flush_wanted());
+    fake.flush_us = 0;
+    conn_flush_pending();
+    assert_int_equal(fake.flushes, before + 1);
+    /* However costly a pass, the wait is at most 20 ms. */
+    fake.flush_us = 1000;
+    for (int i = 0; i < MANY; i++)
+        send_n(c[i], 10);
+    conn_flush_pending();
+    send_n(c[3], 10);
+    assert_int_equal(conn_flush_held_us(), 20000);
+    fake_advance_us(20000);
+    fake.flush_us = 0;
+    conn_flush_pending();
+    /* Shutdown lets held output go at once. */
+    fake.flush_us = 10;
+    for (int i = 0; i < MANY; i++)
+        send_n(c[i], 10);
+    conn_flush_pending();
+    send_n(c[2], 10);
+    assert_false(conn_flush_wanted());
+    conn_flush_release();
+    assert_true(conn_flush_wanted());
+    fake.flush_us = 0;
+    before = fake.flushes;
+    conn_flush_pending();
+    assert_int_equal(fake.flushes, before + 1);
+    for (int i = 0; i < MANY; i++)
+        conn_gone(c[i]);
 }
 
 static void test_take_output_in_pieces(void **st)
@@ -251,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_states_and_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_and_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_coalescing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take_output_in_pieces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_queue_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_message_past_the_bound_alone_still_goes, setup,

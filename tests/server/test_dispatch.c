@@ -64,7 +64,7 @@ static void init(bool test_clock, double burst)
 
 static int setup(void **st)
 {
-    conn_init(&(conn_limits){1 << 20});
+    conn_init(&(conn_limits){.send_queue = 1 << 20, .mono_us = fake_mono_us});
     init(false, 1000);
     fake_reset();
     now = 1000;

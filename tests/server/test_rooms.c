@@ -44,7 +44,7 @@ static int setup(void **st)
     srv.store = store_open(&loop, &(mu_store_opts){db, false, 16}, err, sizeof(err));
     assert_non_null(srv.store);
     g_srv = &srv;
-    conn_init(&(conn_limits){1 << 20});
+    conn_init(&(conn_limits){.send_queue = 1 << 20, .mono_us = fake_mono_us});
     dispatch_init(&(dispatch_config){
         handlers_table, rooms_leave_all, loop_ms, 100, 100, {4000, 2000}, false});
     assert_int_equal(rooms_init(&srv), 0);
