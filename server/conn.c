@@ -37,6 +37,7 @@ static void (*drain_hook)(mu_conn *c);
 #define FLUSH_COSTLY_CONNS 64 /* a pass to fewer is never costly enough to hold back */
 #define FLUSH_HOLD_MAX_US 20000
 static uint64_t hold_until_us; /* no flush before then (0: none held) */
+static bool draining;          /* shutting down: never hold again (conn_flush_release) */
 
 static uint64_t real_mono_us(void)
 {
@@ -403,7 +404,7 @@ void conn_flush_pending(void)
     }
     free(work.v);
     uint64_t end = limits.mono_us(), took = end - start;
-    hold_until_us = took < FLUSH_COSTLY_US || work.n < FLUSH_COSTLY_CONNS
+    hold_until_us = draining || took < FLUSH_COSTLY_US || work.n < FLUSH_COSTLY_CONNS
                         ? 0
                         : end + (2 * took < FLUSH_HOLD_MAX_US ? 2 * took : FLUSH_HOLD_MAX_US);
 }
@@ -424,6 +425,7 @@ uint64_t conn_flush_held_us(void)
 void conn_flush_release(void)
 {
     hold_until_us = 0;
+    draining = true;
 }
 
 void conn_shutdown(void)
@@ -437,4 +439,5 @@ void conn_shutdown(void)
     drained_list = (conn_list){0};
     drain_hook = NULL;
     hold_until_us = 0;
+    draining = false;
 }

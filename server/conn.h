@@ -154,7 +154,7 @@ void conn_flush_pending(void);
 bool conn_flush_wanted(void);
 /* Microseconds until held-back output may go (0: none held): the caller wakes its loop then. */
 uint64_t conn_flush_held_us(void);
-/* Lets held-back output go at the next flush (shutdown). */
+/* Lets held-back output go at the next flush and holds none from then on (shutdown). */
 void conn_flush_release(void);
 
 #endif

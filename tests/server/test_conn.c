@@ -183,6 +183,14 @@ static void test_flush_coalescing(void **st)
     before = fake.flushes;
     conn_flush_pending();
     assert_int_equal(fake.flushes, before + 1);
+    /* ... and holds none after, however costly a pass is: nothing may wait past the end. */
+    fake.flush_us = 10;
+    for (int i = 0; i < MANY; i++)
+        send_n(c[i], 10);
+    conn_flush_pending();
+    assert_int_equal(conn_flush_held_us(), 0);
+    send_n(c[2], 10);
+    assert_true(conn_flush_wanted());
     for (int i = 0; i < MANY; i++)
         conn_gone(c[i]);
 }
