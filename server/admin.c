@@ -1,5 +1,6 @@
-/* Data rights and administration: me.export, me.delete, user.create, user.role, audit.list,
+/* Data rights and administration: me.delete, user.create, user.role, audit.list,
  * stats, and test.clock. Layer: concerns, over requests and storage. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,10 +9,10 @@
 #include "handlers.h"
 #include "log.h"
 #include "password.h"
+#include "pool.h"
 #include "rooms.h"
 #include "session.h"
 #include "store_admin.h"
-#include "store_plan.h"
 #include "store_users.h"
 #include "xalloc.h"
 
@@ -32,67 +33,9 @@ void op_test_clock(mu_conn *c, mu_request *r)
 
 /* ---- data rights --------------------------------------------------------------------------- */
 
-/* me.export reads everything a person has, years of it: on a worker thread with a read
- * connection of its own (one snapshot), so that the loop goes on serving everyone else. The
- * reply is begun and ended on the loop; the worker writes only the fields between. */
-typedef struct {
-    uv_work_t work;
-    mu_conn *c;
-    int64_t user;
-    mu_enc e;
-    int rc;
-} export_op;
-
-static void export_work(uv_work_t *w)
-{
-    export_op *o = w->data;
-    mu_reader *r = store_reader_open(g_srv->store);
-    o->rc = -1;
-    if (r) {
-        mu_enc_key(&o->e, "plan");
-        o->rc = store_plan_enc(r, o->user, true, &o->e) != 0 ||
-                        store_admin_export(r, o->user, &o->e) != 0
-                    ? -1
-                    : 0;
-        store_reader_close(r);
-    }
-}
-
-static void export_done(uv_work_t *w, int status)
-{
-    export_op *o = w->data;
-    if (status != 0 || o->rc != 0) {
-        mu_enc_free(&o->e);
-        reply_read_failed(o->c, "your data");
-    } else {
-        reply_end(o->c, &o->e);
-    }
-    conn_unref(o->c);
-    free(o);
-}
-
-void op_me_export(mu_conn *c, mu_request *r)
-{
-    export_op *o = xcalloc(1, sizeof(*o));
-    o->c = conn_ref(c);
-    o->user = c->user_id;
-    o->work.data = o;
-    reply_begin(c, &o->e, 3 + EXPORT_PARTS);
-    mu_enc_key(&o->e, "user");
-    role_enc_user(&o->e, c->handle, c->role);
-    mu_enc_key(&o->e, "joined");
-    rooms_enc_joined(&o->e, c->user_id); /* the live registry: the loop's to read */
-    if (uv_queue_work(g_srv->loop, &o->work, export_work, export_done) != 0) {
-        mu_enc_free(&o->e);
-        reply_read_failed(c, "your data");
-        conn_unref(c);
-        free(o);
-    }
-}
-
 typedef struct {
     mu_job job;
-    uv_work_t work;
+    mu_work work;
     mu_conn *c;
     int64_t user;
     char handle[MU_HANDLE_MAX + 1];
@@ -101,6 +44,7 @@ typedef struct {
     size_t pw_len;
     char hash[crypto_pwhash_STRBYTES];
     bool ok;
+    bool aborted;    /* the server is stopping: the work did not run */
     mu_netaddr addr; /* me.delete: where the password came from, for the login throttle */
     int64_t started;
     int64_t unassigned;
@@ -155,13 +99,19 @@ static void erase_done(mu_job *j)
 static void verify_run(uv_work_t *w)
 {
     admin_op *o = w->data;
-    o->ok = password_verify(o->hash, o->pw, o->pw_len);
+    o->aborted = pool_stopping();
+    o->ok = !o->aborted && password_verify(o->hash, o->pw, o->pw_len);
 }
 
 static void verify_done(uv_work_t *w, int status)
 {
     admin_op *o = w->data;
-    if (status != 0 || !o->ok) {
+    if (status != 0 || o->aborted) {
+        reply_err(o->c, MU_E_UNAVAILABLE, "The server is stopping; nothing was erased.");
+        aop_free(o);
+        return;
+    }
+    if (!o->ok) {
         /* Counted as a failed login when it started. */
         reply_err(o->c, MU_E_FORBIDDEN, "That password is not right; nothing was erased.");
         aop_free(o);
@@ -200,8 +150,8 @@ void op_me_delete(mu_conn *c, mu_request *r)
     const mu_val *pw = mu_req_field(r, "password");
     o->pw_len = pw->v.s.n < 128 ? pw->v.s.n : 128;
     memcpy(o->pw, pw->v.s.p, o->pw_len);
-    o->work.data = o;
-    if (uv_queue_work(g_srv->loop, &o->work, verify_run, verify_done) != 0) {
+    o->work.req.data = o;
+    if (pool_queue(g_srv->loop, &o->work, verify_run, verify_done) != 0) {
         reply_err(c, MU_E_INTERNAL, "Could not check the password.");
         aop_free(o);
     }
@@ -244,7 +194,8 @@ static void create_done(mu_job *j)
 static void hash_run(uv_work_t *w)
 {
     admin_op *o = w->data;
-    o->ok = password_hash(o->pw, o->pw_len, o->hash) == 0;
+    o->aborted = pool_stopping();
+    o->ok = !o->aborted && password_hash(o->pw, o->pw_len, o->hash) == 0;
 }
 
 static void hash_done(uv_work_t *w, int status)
@@ -276,8 +227,8 @@ void op_user_create(mu_conn *c, mu_request *r)
     o->role = (mu_role)role_parse(role->v.s.p, role->v.s.n); /* the op table checked it */
     o->pw_len = pw->v.s.n;
     memcpy(o->pw, pw->v.s.p, o->pw_len);
-    o->work.data = o;
-    if (uv_queue_work(g_srv->loop, &o->work, hash_run, hash_done) != 0) {
+    o->work.req.data = o;
+    if (pool_queue(g_srv->loop, &o->work, hash_run, hash_done) != 0) {
         reply_err(c, MU_E_INTERNAL, "Could not start password hashing.");
         aop_free(o);
     }

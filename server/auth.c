@@ -15,6 +15,7 @@
 #include "log.h"
 #include "password.h"
 #include "peers.h"
+#include "pool.h"
 #include "session.h"
 #include "store_users.h"
 #include "xalloc.h"
@@ -24,7 +25,7 @@ typedef void (*auth_step)(auth_op *a);
 
 struct auth_op {
     mu_job job; /* first: the writer hands the job back */
-    uv_work_t work;
+    mu_work work;
     mu_conn *c; /* a reference, dropped in op_free */
     auth_step after_work;
     char handle[MU_HANDLE_MAX + 1];
@@ -41,6 +42,7 @@ struct auth_op {
     bool counted;    /* a registration counted against its address */
     int work_kind;
     bool ok;
+    bool aborted; /* the server is stopping: the work did not run */
 };
 
 static auth_op *op_new(mu_conn *c)
@@ -95,6 +97,10 @@ static void lower_thread_priority(void)
 static void work_run(uv_work_t *w)
 {
     auth_op *a = w->data;
+    if (pool_stopping()) {
+        a->aborted = true;
+        return;
+    }
     lower_thread_priority();
     switch (a->work_kind) {
     case WORK_HASH: a->ok = password_hash(a->pw, a->pw_len, a->hash) == 0; break;
@@ -109,8 +115,12 @@ static void work_run(uv_work_t *w)
 static void work_done(uv_work_t *w, int status)
 {
     auth_op *a = w->data;
-    if (status != 0)
-        a->ok = false;
+    if (status != 0 || a->aborted) {
+        /* Neither a wrong password nor a failure of the person's: say so. */
+        reply_err(a->c, MU_E_UNAVAILABLE, "The server is stopping; try again in a moment.");
+        op_free(a);
+        return;
+    }
     a->after_work(a);
 }
 
@@ -118,8 +128,8 @@ static void start_work(auth_op *a, int kind, auth_step next)
 {
     a->work_kind = kind;
     a->after_work = next;
-    a->work.data = a;
-    if (uv_queue_work(g_srv->loop, &a->work, work_run, work_done) != 0) {
+    a->work.req.data = a;
+    if (pool_queue(g_srv->loop, &a->work, work_run, work_done) != 0) {
         reply_err(a->c, MU_E_INTERNAL, "Could not start password hashing.");
         op_free(a);
     }

@@ -21,6 +21,7 @@ typedef enum {
     STOP_RUNNING = 0, /* not shutting down */
     STOP_CALLS,       /* calls in progress finish and reply; new requests are refused */
     STOP_CONNECTIONS, /* every connection is closed with 1001 once its queue is out */
+    STOP_WORK,        /* pool work (hashing, exports) gives up; the store waits for it */
     STOP_DONE,        /* writes committed, store closed, the loop runs dry */
 } mu_stop_phase;
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "password.h"
 #include "peers.h"
+#include "pool.h"
 #include "rooms.h"
 #include "session.h"
 #include "store_admin.h"
@@ -147,9 +148,16 @@ static void on_stop_tick(uv_timer_t *t)
     } else if (s->stop_phase == STOP_CONNECTIONS) {
         if ((conn_count() == 0 && dispatch_inflight() == 0) ||
             now - stop_phase_started > s->cfg.shutdown_grace_ms) {
-            s->stop_phase = STOP_DONE;
-            finalize(s);
+            /* Work on the pool uses the store, so the store outlives it: it is told to give
+             * up (long reads are interrupted) and waited for; none of it runs for long. */
+            s->stop_phase = STOP_WORK;
+            pool_stop();
+            store_stop_readers(s->store);
         }
+    }
+    if (s->stop_phase == STOP_WORK && pool_pending() == 0) {
+        s->stop_phase = STOP_DONE;
+        finalize(s);
     }
 }
 
@@ -223,6 +231,7 @@ int server_run(mu_server *s)
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
     conn_init(&(conn_limits){.send_queue = s->cfg.send_queue});
+    pool_reset();
     /* Two whole messages may wait; with one being reassembled and lws's own buffers, a client
      * makes the server hold at most about max_frame x 4 of its input (PROTOCOL.md). */
     conn_set_input_bound(2 * s->cfg.max_frame);

@@ -24,6 +24,8 @@ typedef struct {
 struct mu_reader {
     sqlite3 *db;
     stmt_cache cache;
+    mu_store *store;        /* for one from store_reader_open: its list */
+    mu_reader *prev, *next; /* in store->readers, under store->mu */
 };
 
 struct mu_wtx {
@@ -43,9 +45,11 @@ struct mu_store {
     bool stopping, thread_started;
     _Atomic bool failed;
     unsigned batch_max;
-    mu_wtx w;    /* writer thread only */
-    mu_reader r; /* loop thread only */
-    char *path;  /* for workers' own read connections (store_reader_open) */
+    mu_wtx w;              /* writer thread only */
+    mu_reader r;           /* loop thread only */
+    char *path;            /* for workers' own read connections (store_reader_open) */
+    mu_reader *readers;    /* open ones of those, under mu: store_stop_readers reaches them */
+    bool readers_stopping; /* under mu: no more of them */
 };
 
 static int exec(sqlite3 *db, const char *sql);
@@ -130,6 +134,21 @@ mu_reader *store_reader_open(mu_store *s)
         free(r);
         return NULL;
     }
+    pthread_mutex_lock(&s->mu);
+    bool refused = s->readers_stopping;
+    if (!refused) {
+        r->store = s;
+        r->next = s->readers;
+        if (s->readers)
+            s->readers->prev = r;
+        s->readers = r;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (refused) {
+        sqlite3_close(r->db);
+        free(r);
+        return NULL;
+    }
     /* One snapshot for everything read through it: an export is consistent across its
      * parts even while the writer commits. */
     if (exec(r->db, "BEGIN") != SQLITE_OK) {
@@ -143,9 +162,30 @@ void store_reader_close(mu_reader *r)
 {
     if (!r)
         return;
+    mu_store *s = r->store;
+    if (s) {
+        /* Unlinked first, so that store_stop_readers never interrupts a closed connection. */
+        pthread_mutex_lock(&s->mu);
+        if (r->prev)
+            r->prev->next = r->next;
+        else
+            s->readers = r->next;
+        if (r->next)
+            r->next->prev = r->prev;
+        pthread_mutex_unlock(&s->mu);
+    }
     cache_free(&r->cache);
     sqlite3_close(r->db); /* an open read transaction ends with the connection */
     free(r);
+}
+
+void store_stop_readers(mu_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->readers_stopping = true;
+    for (mu_reader *r = s->readers; r; r = r->next)
+        sqlite3_interrupt(r->db);
+    pthread_mutex_unlock(&s->mu);
 }
 
 mu_code store_step(sqlite3_stmt *st, sqlite3 *db)

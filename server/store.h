@@ -54,10 +54,13 @@ sqlite3_stmt *store_read(mu_store *s, const char *sql);
 typedef struct mu_reader mu_reader;
 mu_reader *store_reader(mu_store *s);
 /* A new read-only connection on the store's database, holding one snapshot (a read
- * transaction) until closed; callable from any thread. NULL on failure (logged). The caller
+ * transaction) until closed; callable from any thread. NULL on failure (logged) or once store_stop_readers ran. The caller
  * owns it and closes it with store_reader_close on the thread that used it. */
 mu_reader *store_reader_open(mu_store *s);
 void store_reader_close(mu_reader *r);
+/* Shutdown: interrupts the read connections open now and refuses new ones, so that long
+ * reads end soon and nothing holds a snapshot past the final checkpoint. Any thread. */
+void store_stop_readers(mu_store *s);
 /* store_read on a given read connection. */
 sqlite3_stmt *store_rstmt(mu_reader *r, const char *sql);
 /* The same on the writer connection, for job run functions. */
