@@ -104,8 +104,13 @@ static const mu_field f_me_delete[] = {STR("password", REQ, 1, 128)};
 static const mu_field f_user_create[] = {HANDLE("handle", REQ), STR("password", REQ, 8, 128),
                                          ENUM("role", REQ, roles_all)};
 static const mu_field f_user_role[] = {HANDLE("handle", REQ), ENUM("role", REQ, roles_all)};
+static const char *const audit_actions[] = {
+    "open",   "close",    "mute",      "unmute",    "remove",   "ban",  "unban",
+    "lock",   "unlock",   "lobby_on",  "lobby_off", "admit",    "deny", "read_checkins",
+    "report", "escalate", "read_plan", "assign",    "unassign", "role", NULL};
 static const mu_field f_audit_list[] = {UINT("since", OPT, 0, INT64_MAX),
-                                        UINT("limit", OPT, 1, 500)};
+                                        UINT("limit", OPT, 1, 500),
+                                        ENUM("action", OPT, audit_actions)};
 static const mu_field f_test_clock[] = {UINT("advance", REQ, 1, 31536000)};
 
 /* The plan's inner limits are checked by the server (plan.c): a field list cannot say them. */

@@ -323,11 +323,16 @@ void op_audit_list(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
-    const mu_val *since = mu_req_field(r, "since"), *limit = mu_req_field(r, "limit");
+    const mu_val *since = mu_req_field(r, "since"), *limit = mu_req_field(r, "limit"),
+                 *action = mu_req_field(r, "action");
+    char act[32] = ""; /* one of the op table's actions, all short */
+    if (action->present)
+        snprintf(act, sizeof(act), "%.*s", (int)action->v.s.n, action->v.s.p);
     audit_out o = {0};
     mu_enc_init(&o.body, 0);
     if (store_admin_audit_read(store_rdb(g_srv->store), since->present ? (int64_t)since->v.u : 0,
-                               limit->present ? (int)limit->v.u : 100, true, put_audit, &o) < 0) {
+                               action->present ? act : NULL, limit->present ? (int)limit->v.u : 100,
+                               true, put_audit, &o) < 0) {
         mu_enc_free(&o.body);
         reply_read_failed(c, "the audit log");
         return;

@@ -264,7 +264,7 @@ static int cmd_audit(const args *a)
         goto cleanup;
     }
     printf("%-20s  %-16s %-14s %-16s %s\n", "WHEN (UTC)", "WHO", "WHAT", "WHOM", "ROOM");
-    if (store_admin_audit_read(db, (int64_t)since_day * 86400000, 1000000, false, print_audit,
+    if (store_admin_audit_read(db, (int64_t)since_day * 86400000, NULL, 1000000, false, print_audit,
                                NULL) < 0) {
         fprintf(stderr, "mutuald: cannot read the audit log: %s\n", sqlite3_errmsg(db));
         goto cleanup;

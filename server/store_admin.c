@@ -112,19 +112,21 @@ mu_code store_admin_set_role(mu_wtx *w, int64_t user, mu_role role, int64_t *una
     return c;
 }
 
-int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn,
-                           void *ud)
+int store_admin_audit_read(sqlite3 *db, int64_t since, const char *action, int limit,
+                           bool newest_first, audit_fn fn, void *ud)
 {
     sqlite3_stmt *st;
-    const char *sql =
-        newest_first ? "SELECT ts, actor, action, target, room, detail, seq, reason FROM audit "
-                       "WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?"
-                     : "SELECT ts, actor, action, target, room, detail, seq, reason FROM audit "
-                       "WHERE ts >= ? ORDER BY ts, id LIMIT ?";
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT ts, actor, action, target, room, detail, seq, reason FROM audit "
+             "WHERE ts >= ?1%s ORDER BY %s LIMIT ?2",
+             action ? " AND action = ?3" : "", newest_first ? "ts DESC, id DESC" : "ts, id");
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, since);
     sqlite3_bind_int(st, 2, limit);
+    if (action)
+        sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
     int rc, n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         audit_row a = {sqlite3_column_int64(st, 0),

@@ -34,8 +34,9 @@ typedef struct {
     const char *actor, *action, *target, *room, *detail, *reason;
 } audit_row;
 typedef void (*audit_fn)(const audit_row *a, void *ud);
-int store_admin_audit_read(sqlite3 *db, int64_t since, int limit, bool newest_first, audit_fn fn,
-                           void *ud);
+/* Entries with ts >= since and, unless `action` is NULL, that action; at most `limit`. */
+int store_admin_audit_read(sqlite3 *db, int64_t since, const char *action, int limit,
+                           bool newest_first, audit_fn fn, void *ud);
 
 typedef struct {
     int64_t read_dms_ms, closed_alerts_ms, notes_ms; /* 0: keep forever */

@@ -300,6 +300,22 @@ static void test_audit(void **st)
     assert_string_equal(mu_value_get_str(mu_value_at(e, 0), "room"), "grp");
     assert_string_equal(mu_value_get_str(mu_value_at(e, 1), "action"), "lock");
     mu_msg_free(m);
+    /* By action (extension): only that action's entries, however many others are newer. */
+    r = mu_req_new("audit.list");
+    mu_req_str(r, "action", "open");
+    m = cl_call(w.y, w.admin, r);
+    e = mu_msg_get(m, "entries");
+    assert_int_equal(mu_value_len(e), 1);
+    assert_string_equal(mu_value_get_str(mu_value_at(e, 0), "action"), "open");
+    mu_msg_free(m);
+    r = mu_req_new("audit.list");
+    mu_req_str(r, "action", "report");
+    m = cl_call(w.y, w.admin, r);
+    assert_int_equal(mu_value_len(mu_msg_get(m, "entries")), 0);
+    mu_msg_free(m);
+    r = mu_req_new("audit.list");
+    mu_req_str(r, "action", "delete_everything");
+    call_expect(w.y, w.admin, r, "bad_request");
     char cmd[800], out[8192];
     snprintf(cmd, sizeof(cmd), "%s audit --db %s 2>&1", MUTUALD_PATH, w.s.db);
     FILE *f = popen(cmd, "r");

@@ -68,18 +68,32 @@ test('a reported message reaches the facilitator and the admin; an admin acknowl
   const seq = await anna.getAttribute('#room-log li:has-text("wasting your time")', 'data-seq');
   const reason = `#report-${seq}-reason`;
   await anna.waitForSelector(reason);
-  // Too long a reason is caught as it is typed (with its size) and sends nothing.
+  // The form is outside the live log (so it is not read out as a message) and quotes what
+  // is being reported.
+  assert.equal(await anna.locator('#room-log form').count(), 0);
+  await waitText(anna, '#report-slot blockquote', /wasting your time/);
+  // Too long a reason is caught as it is typed (with its size) and sends nothing; the alert
+  // is said once when the limit is crossed, while the count follows every key.
   await anna.fill(reason, 'x'.repeat(201));
-  await waitText(anna, `#report-${seq}-error`, /201 bytes/);
+  await waitText(anna, `#report-${seq}-count`, /201 of 200 bytes/);
+  await waitText(anna, `#report-${seq}-error`, /over 200 bytes/);
+  assert.equal(await anna.getAttribute(reason, 'aria-invalid'), 'true');
+  await anna.fill(reason, 'x'.repeat(202));
+  await waitText(anna, `#report-${seq}-count`, /202 of 200 bytes/);
   await anna.click(`#report-${seq}-send`);
   await waitText(anna, `#report-${seq}-error`, /200/);
   assert.equal(await anna.locator(`#report-${seq}-done`).count(), 0);
   await anna.fill(reason, 'Discouraging people who are early in recovery.');
   await waitText(anna, `#report-${seq}-error`, /^$/);
+  assert.equal(await anna.getAttribute(reason, 'aria-invalid'), null);
   await screen(anna, 'room-report-form');
   await anna.click(`#report-${seq}-send`);
   await waitText(anna, `#report-${seq}-done`, /Reported/);
-  assert.ok(await anna.isDisabled('#room-log li:has-text("wasting your time") button.report'));
+  // Focus moves to the confirmation, not to the page; the button says what happened.
+  assert.equal(await anna.evaluate(() => document.activeElement.id), `report-${seq}-done`);
+  const reported = '#room-log li:has-text("wasting your time") button.report';
+  assert.ok(await anna.isDisabled(reported));
+  assert.equal(await anna.getAttribute(reported, 'aria-label'), 'You reported this message from ben');
   await screen(anna, 'room-reported');
 
   // The facilitator in the meeting sees it at once, with the text and the reason.

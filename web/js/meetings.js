@@ -153,39 +153,59 @@ export async function roomView(app, slug) {
     const li = h('li', { class: m.from === app.user.handle ? 'mine' : '', 'data-seq': String(m.seq) },
       h('span', { class: 'who' }, m.from), h('span', {}, m.text), h('span', { class: 'when' }, fmtTime(m.ts)),
       m.from !== app.user.handle ? h('button', { type: 'button', class: 'small report', 'aria-label': `Report this message from ${m.from}`,
-        onclick: (ev) => openReport(li, m, ev.currentTarget) }, 'Report') : null);
+        onclick: (ev) => openReport(m, ev.currentTarget) }, 'Report') : null);
     log.append(li);
     log.scrollTop = log.scrollHeight;
   };
-  // Reporting a message: a short form under it, with an optional reason, so that a stray tap
-  // sends nothing; the facilitators in the meeting and the service's admins see it at once.
-  const openReport = (li, m, button) => {
-    if (li.querySelector('form')) { li.querySelector('textarea').focus(); return; }
+  // Reporting a message: a short form with an optional reason, so that a stray tap sends
+  // nothing; the facilitators in the meeting and the service's admins see it at once. The form
+  // sits under the log, not in it: the log is a live region, and what appears there is read
+  // out as a new message.
+  const reportSlot = h('div', { id: 'report-slot' });
+  const openReport = (m, button) => {
     const id = `report-${m.seq}`;
-    const reason = h('textarea', { id: `${id}-reason`, rows: 2, 'aria-describedby': `${id}-hint` });
-    const hint = h('p', { class: 'hint', id: `${id}-hint` }, 'Optional, up to 200 bytes. The facilitators and the service’s admins see the message, your name and your reason.');
+    const open = document.getElementById(`${id}-reason`);
+    if (open) { open.focus(); return; }
+    const reason = h('textarea', { id: `${id}-reason`, rows: 2, 'aria-describedby': `${id}-hint ${id}-count ${id}-error` });
+    const hint = h('p', { class: 'hint', id: `${id}-hint` }, 'Optional. The facilitators and the service’s admins see the message, your name and your reason.');
+    const count = h('p', { class: 'hint', id: `${id}-count` }, '0 of 200 bytes');
+    // Said once when the reason goes over the limit, not at every key.
     const ferr = h('p', { class: 'error', role: 'alert', id: `${id}-error` });
     const bytes = () => byteLength(reason.value.trim());
-    reason.addEventListener('input', () => {
-      ferr.textContent = bytes() > 200 ? `That is ${bytes()} bytes; please keep it to 200.` : '';
-    });
-    const form = h('form', { class: 'card report-form', novalidate: true, onsubmit: async (ev) => {
+    let over = false;
+    const check = () => {
+      const n = bytes();
+      count.textContent = `${n} of 200 bytes`;
+      if ((n > 200) === over) return;
+      over = n > 200;
+      ferr.textContent = over ? 'The reason is over 200 bytes; please shorten it.' : '';
+      if (over) reason.setAttribute('aria-invalid', 'true'); else reason.removeAttribute('aria-invalid');
+    };
+    reason.addEventListener('input', check);
+    const close = () => { clear(reportSlot); button.focus(); };
+    const form = h('form', { class: 'card report-form', novalidate: true, 'aria-labelledby': `${id}-title`, onsubmit: async (ev) => {
       ev.preventDefault();
-      if (bytes() > 200) { ferr.textContent = `That is ${bytes()} bytes; please keep it to 200.`; reason.focus(); return; }
+      check();
+      if (over) { reason.focus(); return; }
+      ferr.textContent = '';
       try {
         await app.conn.call('room.report', { room: slug, seq: m.seq, reason: reason.value.trim() || undefined });
-        form.replaceWith(h('p', { class: 'notice', id: `${id}-done` }, 'Reported. The facilitators have been told; thank you for looking out for the group.'));
         button.disabled = true;
         button.textContent = 'Reported';
-        announce('Reported to the facilitators.');
+        button.setAttribute('aria-label', `You reported this message from ${m.from}`);
+        const done = h('p', { class: 'notice', id: `${id}-done`, tabindex: '-1' }, `Reported ${m.from}’s message. The facilitators have been told; thank you for looking out for the group.`);
+        clear(reportSlot, done);
+        done.focus();
       } catch (e) {
         ferr.textContent = e.code === 'not_found' ? 'This message can no longer be reported: it has been erased.' : describe(e);
       }
     } },
-    h('label', { for: `${id}-reason` }, `Why are you reporting ${m.from}’s message?`), hint, reason, ferr,
+    h('h3', { id: `${id}-title` }, `Report ${m.from}’s message`),
+    h('blockquote', {}, m.text),
+    h('label', { for: `${id}-reason` }, 'Why are you reporting it?'), hint, reason, count, ferr,
     h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: `${id}-send` }, 'Send report'),
-      h('button', { type: 'button', onclick: () => { form.remove(); button.focus(); } }, 'Cancel')));
-    li.append(form);
+      h('button', { type: 'button', onclick: close }, 'Cancel')));
+    clear(reportSlot, form);
     reason.focus();
   };
   const renderPeople = () => {
@@ -257,7 +277,7 @@ export async function roomView(app, slug) {
     document.title = `${r.room.name} · Mutual`;
     st.members = new Map(r.members.map((m) => [m.handle, m]));
     details = roomDetails(r.room);
-    clear(body, details, floorLine, h('h2', {}, 'Messages'), logRegion, sayForm, h('h2', {}, 'Here now'), people, controls);
+    clear(body, details, floorLine, h('h2', {}, 'Messages'), logRegion, reportSlot, sayForm, h('h2', {}, 'Here now'), people, controls);
     for (const m of r.history || []) addMsg(m);
     if (recovered === true) status.textContent = 'Reconnected; you missed nothing.';
     else if (recovered === false) status.textContent = 'Reconnected; some earlier messages could not be recovered.';
@@ -311,7 +331,7 @@ export async function roomView(app, slug) {
           st.reports.push(m);
           renderControls();
           // The list is below the fold in a busy meeting: say so at the top, with a way there.
-          const go = h('button', { type: 'button', class: 'small', onclick: () => { const l = document.getElementById('reports'); l.tabIndex = -1; l.focus(); } }, 'Show reports');
+          const go = h('button', { type: 'button', class: 'small', onclick: () => { const l = document.getElementById('reports'); if (!l) return; l.tabIndex = -1; l.focus(); } }, 'Show reports');
           clear(reportNote, `${m.by} reported a message from ${m.from}. `, go);
           announce(`${m.by} reported a message from ${m.from}.`);
           break;

@@ -18,25 +18,26 @@ export function reportItem(r) {
 
 export async function safetyView(app) {
   const main = app.screen('Safety');
-  const alerts = h('ul', { class: 'plain', id: 'escalated', 'aria-live': 'polite' });
-  const reports = h('ul', { class: 'plain', id: 'report-list', 'aria-live': 'polite' });
+  // Not live regions: a new entry is announced once, by announce() below.
+  const alerts = h('ul', { class: 'plain', id: 'escalated' });
+  const reports = h('ul', { class: 'plain', id: 'report-list' });
   const err = h('p', { class: 'error', role: 'alert', id: 'safety-error' });
   const load = async () => {
     // Everything open is on this screen, so nothing is new any more.
     if (app.safety) { app.safety = 0; app.renderNav(); }
     err.textContent = '';
     try {
-      const [a, log] = await Promise.all([app.conn.call('alerts.list', { open: true }), app.conn.call('audit.list', { limit: 500 })]);
+      const [a, log] = await Promise.all([app.conn.call('alerts.list', { open: true }), app.conn.call('audit.list', { action: 'report', limit: 100 })]);
       clear(alerts, a.alerts.length ? a.alerts.map((x) => alertItem(app, x)) : h('li', { id: 'no-escalated' }, 'No escalated alerts are open.'));
-      const rs = log.entries.filter((e) => e.action === 'report');
-      clear(reports, rs.length ? rs.map(reportItem) : h('li', { id: 'no-reports' }, 'No message has been reported recently.'));
+      const rs = log.entries;
+      clear(reports, rs.length ? rs.map(reportItem) : h('li', { id: 'no-reports' }, 'No message has been reported.'));
     } catch (e) { err.textContent = describe(e); }
   };
   clear(main, h('h1', {}, 'Safety'),
     h('p', {}, 'Alerts that nobody acknowledged in time come here, and so does a help request from someone who has no mentor. Acknowledge one when you have reached out; a message or a call is best.'),
     err, h('h2', {}, 'Escalated alerts'), alerts,
     h('h2', {}, 'Reported messages'),
-    h('p', { class: 'hint' }, 'The latest reports from meetings, newest first. A copy of a message is kept only while the message itself is.'), reports);
+    h('p', { class: 'hint' }, 'The latest reports from meetings (up to 100), newest first. A copy of a message is kept only while the message itself is.'), reports);
   app.view = {
     onReady: load,
     onPush: (m) => {
