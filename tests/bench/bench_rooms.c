@@ -3,9 +3,22 @@
  * delivery ratio, deliveries/s, latency p50/p99/max (send to receipt of room.msg) and the
  * server's CPU use. With --idle C it instead joins C idle connections to one room and prints
  * the server's memory per connection.
+ *
+ * The load generator shares the machine with the server, so it must cost little per delivery,
+ * or its own backlog is what the latency figures measure. Senders are libmutual clients; the
+ * other members are plain sockets read by one thread of their own (rx_*), which parses frame
+ * headers and picks out a room.msg's send time without building a message. BENCH_LIBMUTUAL=1
+ * makes every member a libmutual client instead, as a real client would be.
  * Usage: bench_rooms [rooms members senders rate seconds] | --idle C */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <fcntl.h>
+#include <msgpack.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,29 +29,207 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "rawws.h"
 
 #define PW "benchmark password"
 
-static double *lat;
-static size_t nlat, caplat;
-static long deliveries, sent;
+/* Latencies seen by one thread (the loop's clients, or the raw reader). */
+typedef struct {
+    double *v;
+    size_t n, cap;
+} lat_list;
+
+static lat_list lat_loop, lat_rx;
+static long sent;
+static atomic_long deliveries;
 static double t_start;
-static bool measuring;
+static atomic_bool measuring;
+
+static void lat_add(lat_list *l, double ms)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1 << 20;
+        l->v = grow(l->v, l->cap * sizeof(*l->v));
+    }
+    l->v[l->n++] = ms;
+    atomic_fetch_add(&deliveries, 1);
+}
 
 static void on_event(mu_client *c, const mu_msg *m, void *ud)
 {
     if (!measuring || strcmp(mu_msg_op(m), "room.msg") != 0)
         return;
     const char *text = mu_value_get_str(mu_msg_root(m), "text");
-    if (!text)
-        return;
-    double at = atof(text);
-    deliveries++;
-    if (nlat == caplat) {
-        caplat = caplat ? caplat * 2 : 1 << 20;
-        lat = grow(lat, caplat * sizeof(*lat));
+    if (text)
+        lat_add(&lat_loop, mono_ms() - atof(text));
+}
+
+/* ---- the raw reader: members that only listen ----------------------------------------- */
+
+typedef struct {
+    raw_ws w;
+} rx_conn;
+
+static rx_conn *rxs;
+static int nrx;
+static atomic_bool rx_stop;
+static atomic_int rx_closed;
+
+static void pk_str(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+/* Sends {op, rid, key: value} and waits for the reply to it, skipping events. */
+static void rx_call(raw_ws *w, const char *op, const char *key, const char *value, uint64_t rid)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    pk_str(&pk, "op");
+    pk_str(&pk, op);
+    pk_str(&pk, "rid");
+    msgpack_pack_uint64(&pk, rid);
+    pk_str(&pk, key);
+    pk_str(&pk, value);
+    if (raw_send(w, 2, sb.data, sb.size, true) != 0) {
+        fprintf(stderr, "raw member: cannot send %s\n", op);
+        exit(1);
     }
-    lat[nlat++] = mono_ms() - at;
+    msgpack_sbuffer_destroy(&sb);
+    for (;;) {
+        int opcode;
+        char *p;
+        size_t n;
+        if (raw_recv(w, &opcode, &p, &n, 20000) != 0) {
+            fprintf(stderr, "raw member: no reply to %s\n", op);
+            exit(1);
+        }
+        mu_msg *m = opcode == 2 ? mu_msg_decode(p, n) : NULL;
+        free(p);
+        int64_t got = -1;
+        bool mine = m && mu_value_int(mu_msg_get(m, "rid"), &got) && got == (int64_t)rid;
+        if (mine && !mu_msg_ok(m)) {
+            fprintf(stderr, "raw member: %s failed: %s\n", op, mu_msg_text(m));
+            exit(1);
+        }
+        mu_msg_free(m);
+        if (mine)
+            return;
+    }
+}
+
+static void rx_open(rx_conn *r, int port, const char *token, const char *room)
+{
+    if (raw_connect(&r->w, port, "/ws", "mutual.v1") != 101) {
+        fprintf(stderr, "raw member: upgrade failed\n");
+        exit(1);
+    }
+    rx_call(&r->w, "resume", "token", token, 1);
+    rx_call(&r->w, "room.join", "room", room, 2);
+}
+
+/* One frame's payload: a room.msg's "text" starts with its send time. */
+static void rx_frame(const char *p, size_t n)
+{
+    static const char op[] = "\xa8room.msg", key[] = "\xa4text";
+    if (!memmem(p, n, op, sizeof(op) - 1))
+        return;
+    const char *k = memmem(p, n, key, sizeof(key) - 1);
+    if (!k)
+        return;
+    const unsigned char *v = (const unsigned char *)k + sizeof(key) - 1,
+                        *end = (const unsigned char *)p + n;
+    size_t len, h;
+    if (v < end && (*v & 0xe0) == 0xa0) {
+        len = *v & 0x1f;
+        h = 1;
+    } else if (v + 1 < end && *v == 0xd9) {
+        len = v[1];
+        h = 2;
+    } else {
+        return;
+    }
+    char num[32];
+    size_t m = len < sizeof(num) - 1 ? len : sizeof(num) - 1;
+    if (v + h + m > end)
+        return;
+    memcpy(num, v + h, m);
+    num[m] = 0;
+    lat_add(&lat_rx, mono_ms() - atof(num));
+}
+
+/* Parses whole frames from the front of the buffer; keeps a partial one. */
+static void rx_parse(raw_ws *w)
+{
+    size_t off = 0;
+    while (w->len - off >= 2) {
+        const unsigned char *b = (const unsigned char *)w->buf + off;
+        size_t avail = w->len - off, h = 2;
+        uint64_t len = b[1] & 0x7f;
+        if (len == 126) {
+            if (avail < 4)
+                break;
+            len = ((uint64_t)b[2] << 8) | b[3];
+            h = 4;
+        } else if (len == 127) {
+            if (avail < 10)
+                break;
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = (len << 8) | b[2 + i];
+            h = 10;
+        }
+        if (avail < h + len)
+            break;
+        if ((b[0] & 0x0f) == 2 && measuring)
+            rx_frame((const char *)b + h, (size_t)len);
+        off += h + (size_t)len;
+    }
+    memmove(w->buf, w->buf + off, w->len - off);
+    w->len -= off;
+}
+
+static void *rx_run(void *arg)
+{
+    (void)arg;
+    int ep = epoll_create1(0);
+    for (int i = 0; i < nrx; i++) {
+        raw_ws *w = &rxs[i].w;
+        fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+        epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &ev);
+        rx_parse(w); /* what came with the set-up's replies */
+    }
+    struct epoll_event evs[256];
+    while (!rx_stop) {
+        int n = epoll_wait(ep, evs, 256, 10);
+        for (int i = 0; i < n; i++) {
+            raw_ws *w = evs[i].data.ptr;
+            for (;;) {
+                if (w->cap - w->len < 65536) {
+                    w->cap = w->cap * 2 + 65536;
+                    w->buf = grow(w->buf, w->cap);
+                }
+                ssize_t r = read(w->fd, w->buf + w->len, w->cap - w->len);
+                if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                    /* Cut off by the server (a slow consumer): counted, never read again. */
+                    epoll_ctl(ep, EPOLL_CTL_DEL, w->fd, NULL);
+                    atomic_fetch_add(&rx_closed, 1);
+                    break;
+                }
+                if (r < 0)
+                    break;
+                w->len += (size_t)r;
+                rx_parse(w);
+            }
+        }
+    }
+    close(ep);
+    return NULL;
 }
 
 typedef struct {
@@ -65,9 +256,11 @@ static int nsenders;
 static double rate;
 static char pad[200];
 
+static bool sending; /* the loop's only */
+
 static void on_tick(uv_timer_t *t)
 {
-    if (!measuring)
+    if (!sending)
         return;
     double now = mono_ms();
     for (int i = 0; i < nsenders; i++) {
@@ -246,10 +439,18 @@ int main(int argc, char **argv)
     }
     mu_ctx *x = mu_ctx_new(mu_sync_loop(y));
     int nconn = 0;
+    bool raw = !getenv("BENCH_LIBMUTUAL");
+    if (raw)
+        rxs = calloc((size_t)nrooms * (size_t)members, sizeof(*rxs));
     for (int rm = 0; rm < nrooms; rm++)
         for (int j = 0; j < members; j++) {
             bool is_sender = j < per_room;
             int ti = is_sender ? rm * per_room + j : nsenders + rm;
+            if (raw && !is_sender) {
+                rx_open(&rxs[nrx++], s.port, tokens[ti], slugs[rm]);
+                nconn++;
+                continue;
+            }
             mu_client_opts o = {.url = s.url, .on_event = on_event};
             mu_client *c = mu_client_new(x, &o);
             while (!mu_client_is_open(c))
@@ -267,32 +468,50 @@ int main(int argc, char **argv)
         }
     wait_all(y, &k);
     mu_sync_run(y, 500);
+    pthread_t rx_thread;
+    if (raw && pthread_create(&rx_thread, NULL, rx_run, NULL) != 0) {
+        fprintf(stderr, "cannot start the reader thread\n");
+        return 1;
+    }
     uv_timer_t tick;
     uv_timer_init(mu_sync_loop(y), &tick);
     uv_timer_start(&tick, on_tick, 1, 1);
     double cpu0 = server_cpu_s(s.pid);
     t_start = mono_ms();
-    measuring = true;
+    measuring = sending = true;
     mu_sync_run(y, secs * 1000);
     long sent_at_end = sent;
-    measuring = false;
+    sending = false;
     double cpu1 = server_cpu_s(s.pid);
     double elapsed = (mono_ms() - t_start) / 1000.0;
     /* late deliveries of what was sent in time still count */
-    measuring = true;
     long expected = sent_at_end * members;
     double drain_start = mono_ms();
     uv_timer_stop(&tick);
     while (deliveries < expected && mono_ms() - drain_start < 5000)
         mu_sync_run(y, 10);
     measuring = false;
+    if (raw) {
+        rx_stop = true;
+        pthread_join(rx_thread, NULL);
+    }
+    size_t nlat = lat_loop.n + lat_rx.n;
+    double *lat = grow(NULL, (nlat ? nlat : 1) * sizeof(*lat));
+    memcpy(lat, lat_loop.v, lat_loop.n * sizeof(*lat));
+    if (lat_rx.n)
+        memcpy(lat + lat_loop.n, lat_rx.v, lat_rx.n * sizeof(*lat));
     qsort(lat, nlat, sizeof(*lat), cmp);
     printf("bench_rooms: %d rooms x %d members, %d senders each at %.0f msg/s, %d s\n", nrooms,
            members, per_room, rate, secs);
+    printf("members: %s\n", raw ? "senders on libmutual, listeners read raw by one thread"
+                                : "all on libmutual (BENCH_LIBMUTUAL)");
+    if (raw && rx_closed)
+        printf("listeners cut off by the server: %d\n", (int)rx_closed);
+    long got = atomic_load(&deliveries);
     printf("connections %d, messages sent %ld, deliveries %ld of %ld (ratio %.4f), "
            "%.0f deliveries/s\n",
-           nconn + 1 + nsenders + nrooms, sent_at_end, deliveries, expected,
-           expected ? (double)deliveries / (double)expected : 0, (double)deliveries / elapsed);
+           nconn + 1 + nsenders + nrooms, sent_at_end, got, expected,
+           expected ? (double)got / (double)expected : 0, (double)got / elapsed);
     if (nlat)
         printf("latency send->room.msg: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", lat[nlat / 2],
                lat[nlat * 99 / 100], lat[nlat - 1]);
@@ -321,6 +540,11 @@ int main(int argc, char **argv)
     free(senders);
     free(slugs);
     free(lat);
+    free(lat_loop.v);
+    free(lat_rx.v);
+    for (int i = 0; i < nrx; i++)
+        raw_close(&rxs[i].w);
+    free(rxs);
     mu_sync_free(y);
     srv_stop(&s);
     srv_cleanup(&s);
