@@ -471,7 +471,7 @@ int main(int argc, char **argv)
     pthread_t rx_thread;
     if (raw && pthread_create(&rx_thread, NULL, rx_run, NULL) != 0) {
         fprintf(stderr, "cannot start the reader thread\n");
-        return 1;
+        exit(1);
     }
     uv_timer_t tick;
     uv_timer_init(mu_sync_loop(y), &tick);
