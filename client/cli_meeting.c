@@ -542,6 +542,43 @@ static int meeting_join(meeting *mt, bool resumed)
     return 0;
 }
 
+/* Reconnection attempts after the input has ended with lines still to send (1+2+4+8+16 s). */
+#define RETRIES_AFTER_EOF 5
+
+static void on_wait_timer(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+/* Waits `secs` seconds before the next attempt to reconnect, on a loop of its own (the
+ * connection's is gone), still reading input: a line typed meanwhile is queued for when the
+ * meeting is back. Returns whether the input has ended (at once when it ends). */
+static bool wait_reading(meeting *mt, int secs, bool eof)
+{
+    if (eof) {
+        sleep((unsigned)secs);
+        return true;
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uv_timer_t timer;
+    uv_timer_init(&loop, &timer);
+    line_reader lr = {0};
+    reader_start(&lr, &loop, on_line, mt);
+    uint64_t until = uv_now(&loop) + (uint64_t)secs * 1000;
+    while (!lr.eof && uv_now(&loop) < until) {
+        uv_timer_start(&timer, on_wait_timer, 100, 0);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_update_time(&loop);
+    }
+    eof = lr.eof;
+    reader_stop(&lr);
+    uv_close((uv_handle_t *)&timer, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT); /* the closes complete */
+    uv_loop_close(&loop);
+    return eof;
+}
+
 int cmd_join(const cli_ctx *cx, int argc, char **argv)
 {
     if (argc != 1) {
@@ -567,7 +604,7 @@ int cmd_join(const cli_ctx *cx, int argc, char **argv)
         printf("-- in %s; type to speak, /help for commands, Ctrl-D to leave --\n", mt->room);
     fflush(stdout);
     int backoff = 1;
-    bool eof = false;
+    bool eof = false, gave_up = false;
     for (;;) {
         line_reader lr = {.eof = eof};
         reader_start(&lr, mu_sync_loop(k.sync), on_line, mt);
@@ -590,22 +627,39 @@ int cmd_join(const cli_ctx *cx, int argc, char **argv)
         mu_sync_run(k.sync, 50);
         if (!dropped || (eof && !mt->qlen))
             break;
-        /* The connection dropped: come back with growing pauses and pick up where we were. */
+        /* The connection dropped: come back with growing pauses and pick up where we were.
+         * Input goes on being read meanwhile: the end of it means the person has left. After
+         * the end of piped input, a few tries deliver what is left, then it gives up. */
         close_conn(&k);
         slots_reclaim(mt);
+        bool had_eof = eof;
+        int tries = 0;
         for (;;) {
-            printf("   -- connection lost; trying again in %d s --\n", backoff);
+            printf("   -- connection lost; trying again in %d s%s --\n", backoff,
+                   eof ? "" : " (Ctrl-D to leave)");
             fflush(stdout);
-            sleep((unsigned)backoff);
+            eof = wait_reading(mt, backoff, eof);
             backoff = backoff < 30 ? backoff * 2 : 30;
+            if ((eof && !had_eof) || (had_eof && ++tries > RETRIES_AFTER_EOF)) {
+                gave_up = true;
+                break;
+            }
             if (open_session(&k, cx->server_opt, &s) == 0 && meeting_join(mt, true) == 0)
                 break;
             close_conn(&k);
         }
+        if (gave_up)
+            break;
+    }
+    int rc = 0;
+    if (gave_up && mt->qlen) {
+        fprintf(stderr, "mutual: the connection was lost; %zu line%s not sent\n", mt->qlen,
+                mt->qlen == 1 ? " was" : "s were");
+        rc = 1;
     }
     close_conn(&k);
     slots_reclaim(mt);
     queue_free(mt);
     free(mt);
-    return 0;
+    return rc;
 }
