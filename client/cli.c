@@ -1,13 +1,15 @@
 /* mutual: the command-line client. main reads the global options and runs one command from
  * the table below. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 const char cli_usage[] =
-    "usage: mutual [--server URL] COMMAND [ARGS]     (URL: ws://HOST:PORT, wss://..., or "
-    "HOST:PORT)\n"
+    "usage: mutual [--server URL] [--ca-file PEM] COMMAND [ARGS]\n"
+    "  URL: ws://HOST:PORT, wss://..., or HOST:PORT; PEM: for wss://, the certificate\n"
+    "  authorities to trust instead of the system's (also MUTUAL_CA_FILE; a sign-in keeps it)\n"
     "commands:\n"
     "  register HANDLE [--role member|family]   create an account and sign in\n"
     "  login HANDLE                              sign in; the session is saved\n"
@@ -104,11 +106,13 @@ static const cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
-    const char *server_opt = NULL;
+    const char *server_opt = NULL, *ca_opt = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--server") && i + 1 < argc)
             server_opt = argv[++i];
+        else if (!strcmp(argv[i], "--ca-file") && i + 1 < argc)
+            ca_opt = argv[++i];
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("%s", cli_usage);
             return 0;
@@ -133,6 +137,13 @@ int main(int argc, char **argv)
     const char *name = argv[i++];
     session saved;
     bool have = session_load(&saved) == 0;
+    if (!ca_opt)
+        ca_opt = getenv("MUTUAL_CA_FILE");
+    /* The session's CA goes with the session's server. */
+    if (!ca_opt && have && saved.ca_file[0] && (!server_opt || !strcmp(server_opt, saved.server)))
+        ca_opt = saved.ca_file;
+    if (ca_opt && ca_opt[0] && cli_set_ca_file(ca_opt) != 0)
+        return 2;
     cli_ctx cx = {.server_opt = server_opt,
                   .server = server_opt ? server_opt
                             : have     ? saved.server

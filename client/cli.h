@@ -28,7 +28,8 @@ typedef struct {
     char server[512];
     char token[128];
     char handle[64];
-    char role[16]; /* from the server when the session is resumed; not saved */
+    char ca_file[512]; /* wss://: the CAs to trust instead of the system's ("" for those) */
+    char role[16];     /* from the server when the session is resumed; not saved */
 } session;
 
 typedef struct {
@@ -40,6 +41,9 @@ typedef struct {
 /* The session directory ($XDG_CONFIG_HOME/mutual or ~/.config/mutual); made when asked. */
 int session_dir(char *out, size_t cap, bool make_dir);
 int session_load(session *s);
+/* wss://: the PEM file of certificate authorities every connection of this process trusts
+ * (instead of the system's), and that a sign-in saves with the session. Made absolute. */
+int cli_set_ca_file(const char *path);
 int session_save(const session *s);
 void session_remove(void);
 /* Reads a line without echo from a terminal, or as it comes from a pipe. */

@@ -1,6 +1,7 @@
 /* The CLI's connection to its server: the saved session file, the password prompt, connect,
  * call and resume. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,8 @@ int session_load(session *s)
             snprintf(s->token, sizeof(s->token), "%s", line + 6);
         else if (!strncmp(line, "handle=", 7))
             snprintf(s->handle, sizeof(s->handle), "%s", line + 7);
+        else if (!strncmp(line, "ca_file=", 8))
+            snprintf(s->ca_file, sizeof(s->ca_file), "%s", line + 8);
     }
     fclose(f);
     return s->token[0] ? 0 : -1;
@@ -84,6 +87,8 @@ int session_save(const session *s)
     }
     chmod(tmp, 0600);
     fprintf(f, "server=%s\nhandle=%s\ntoken=%s\n", s->server, s->handle, s->token);
+    if (s->ca_file[0])
+        fprintf(f, "ca_file=%s\n", s->ca_file);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         fprintf(stderr, "mutual: cannot save the session: %s\n", strerror(errno));
         unlink(tmp);
@@ -148,6 +153,23 @@ double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static char ca_file[512]; /* cli_set_ca_file; "" for the system's */
+
+int cli_set_ca_file(const char *path)
+{
+    char abs[PATH_MAX];
+    if (access(path, R_OK) != 0 || !realpath(path, abs)) {
+        fprintf(stderr, "mutual: cannot read the CA file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (strlen(abs) >= sizeof(ca_file)) {
+        fprintf(stderr, "mutual: the CA file's path is too long: %s\n", abs);
+        return -1;
+    }
+    snprintf(ca_file, sizeof(ca_file), "%s", abs);
+    return 0;
+}
+
 int open_conn(conn *k, const char *url)
 {
     char err[256];
@@ -157,10 +179,13 @@ int open_conn(conn *k, const char *url)
         fprintf(stderr, "mutual: cannot start the client\n");
         return -1;
     }
-    mu_client_opts o = {.url = k->url};
+    mu_client_opts o = {.url = k->url, .ca_file = ca_file[0] ? ca_file : NULL};
     k->c = mu_sync_connect(k->sync, &o, CLI_TIMEOUT_MS, err, sizeof(err));
     if (!k->c) {
         fprintf(stderr, "mutual: %s\n", err);
+        if (!ca_file[0] && !strncmp(url, "wss://", 6) && strstr(err, "not trusted"))
+            fprintf(stderr, "mutual: a server whose certificate comes from a private "
+                            "authority needs --ca-file PEM\n");
         mu_sync_free(k->sync);
         k->sync = NULL;
         return -1;
@@ -244,6 +269,7 @@ int signed_in(const char *server, mu_msg *m, const char *verb)
     snprintf(s.server, sizeof(s.server), "%s", server);
     snprintf(s.handle, sizeof(s.handle), "%s", handle);
     snprintf(s.token, sizeof(s.token), "%s", token);
+    snprintf(s.ca_file, sizeof(s.ca_file), "%s", ca_file);
     if (session_save(&s) != 0)
         return 1;
     printf("%s as %s (%s)\n", verb, handle, role ? role : "?");

@@ -202,6 +202,11 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (c) {
+            if (in && len)
+                snprintf(c->fail, sizeof(c->fail), "%.*s", (int)(len < 159 ? len : 159),
+                         (const char *)in);
+            else if (in)
+                snprintf(c->fail, sizeof(c->fail), "%s", (const char *)in);
             c->wsi = NULL;
             set_ended(c, MU_STATE_FAILED);
             if (c->freed)

@@ -67,6 +67,7 @@ struct mu_client {
 
     bool established, ended, freed, closing;
     int close_code;
+    char fail[160]; /* why the connection could not be made, as lws says it (or "") */
     mu_msg *welcome;
 
     uint64_t next_rid;

@@ -82,8 +82,16 @@ mu_client *mu_sync_connect(mu_sync *s, const mu_client_opts *o, int timeout_ms, 
     if (!run_until(s, connected_or_ended, c, timeout_ms) || !c->welcome) {
         if (c->ended && c->close_code)
             snprintf(err, errlen, "the server closed the connection (%d)", c->close_code);
+        else if (c->ended && (strstr(c->fail, "SSL") || strstr(c->fail, "ssl") ||
+                              strstr(c->fail, "tls") || strstr(c->fail, "TLS")))
+            /* lws says this in OpenSSL's words, which do not name the likely cause */
+            snprintf(err, errlen,
+                     "cannot connect to %s: the TLS handshake failed or the server's "
+                     "certificate is not trusted (%s)",
+                     o->url, c->fail);
         else if (c->ended)
-            snprintf(err, errlen, "cannot connect to %s", o->url ? o->url : "(no url)");
+            snprintf(err, errlen, "cannot connect to %s%s%s", o->url ? o->url : "(no url)",
+                     c->fail[0] ? ": " : "", c->fail);
         else
             snprintf(err, errlen, "no welcome from %s within %d ms", o->url, timeout_ms);
         mu_client_free(c);

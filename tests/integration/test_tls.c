@@ -130,6 +130,56 @@ static void test_wss_with_verification(void **state)
     srv_cleanup(&s);
 }
 
+/* Runs a shell command; its exit status, and its output (stdout and stderr) in out. */
+static int sh(char *out, size_t n, const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t got = fread(out, 1, n - 1, f);
+    out[got] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The CLI over wss://: --ca-file trusts the test CA, the session keeps it for later commands,
+ * and without it the server's certificate is refused. */
+static void test_cli_ca_file(void **state)
+{
+    (void)state;
+    char conf[700], out[4096];
+    tls_config(conf, sizeof(conf), "srv.key");
+    srv_t s;
+    srv_start(&s, conf, 0);
+    char cli[800];
+    snprintf(cli, sizeof(cli), "XDG_CONFIG_HOME=%s/cfg %s --server wss://127.0.0.1:%d", s.dir,
+             MUTUAL_CLI_PATH, s.port);
+    assert_int_not_equal(sh(out, sizeof(out), "%s ping 2>&1", cli), 0);
+    assert_non_null(strstr(out, "certificate is not trusted"));
+    assert_non_null(strstr(out, "needs --ca-file PEM"));
+    assert_int_equal(sh(out, sizeof(out), "%s --ca-file %s/nope.pem ping 2>&1", cli, pki), 2);
+    assert_non_null(strstr(out, "cannot read the CA file"));
+    assert_int_equal(sh(out, sizeof(out),
+                        "printf 'a good long password\\n' | %s --ca-file %s/ca.pem register tlscli "
+                        "2>&1",
+                        cli, pki),
+                     0);
+    assert_non_null(strstr(out, "as tlscli"));
+    /* Later commands use the saved session's server and CA. */
+    snprintf(cli, sizeof(cli), "XDG_CONFIG_HOME=%s/cfg %s", s.dir, MUTUAL_CLI_PATH);
+    assert_int_equal(sh(out, sizeof(out), "%s whoami 2>&1", cli), 0);
+    assert_non_null(strstr(out, "tlscli"));
+    /* Another CA is refused even so. */
+    assert_int_not_equal(sh(out, sizeof(out), "%s --ca-file %s/otherca.pem whoami 2>&1", cli, pki),
+                         0);
+    srv_stop(&s);
+    srv_cleanup(&s);
+}
+
 /* Runs mutuald serve with the configuration and returns its exit status; its output (stdout
  * and stderr) in out. */
 static int serve_status(const char *conf_text, char *out, size_t outlen)
@@ -218,6 +268,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wss_with_verification),
+        cmocka_unit_test(test_cli_ca_file),
         cmocka_unit_test(test_refuses_key_of_another_certificate),
         cmocka_unit_test(test_refuses_key_readable_by_others),
         cmocka_unit_test(test_refuses_missing_or_half_settings),
