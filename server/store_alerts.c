@@ -145,8 +145,8 @@ mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)
 
 int store_alerts_open_kind(mu_wtx *w, int64_t user, const char *kind)
 {
-    sqlite3_stmt *st = store_wstmt(
-        w, "SELECT 1 FROM alerts WHERE user_id = ? AND kind = ? AND open = 1 LIMIT 1");
+    sqlite3_stmt *st =
+        store_wstmt(w, "SELECT 1 FROM alerts WHERE user_id = ? AND kind = ? AND open = 1 LIMIT 1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
