@@ -1,37 +1,20 @@
 // Every journey of the browser app against the real mutuald, with several browsers at once.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, PASSWORD } from './server.js';
-import { launch, newPage, signIn, screen, tabTo, axeTotals, record } from './helpers.js';
+import { PASSWORD } from './server.js';
+import { newPage, signIn, screen, tabTo, record, useServer, waitText } from './helpers.js';
 
-let srv, browser;
-
-before(async () => {
-  srv = new Server();
-  srv.addUser('root', 'admin');
-  srv.addUser('mona', 'mentor');
-  srv.addUser('anna', 'member');
-  srv.addUser('ben', 'member');
-  await srv.start();
-  browser = await launch();
-});
-
-after(async () => {
-  record(`axe: ${axeTotals.screens} screens, ${axeTotals.passes} rule checks passed, ${axeTotals.violations} violations`);
-  if (browser) await browser.close();
-  if (srv) { await srv.stop(); srv.cleanup(); }
-});
+const env = useServer([['root', 'admin'], ['mona', 'mentor'], ['anna', 'member'], ['ben', 'member']], 'axe');
 
 const text = (page, sel) => page.textContent(sel);
-const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
 
 test('page load on loopback', async () => {
-  const page = await newPage(browser);
-  await page.goto(srv.url); // a first visit warms the browser itself up; the second is measured
+  const page = await newPage(env.browser);
+  await page.goto(env.srv.url); // a first visit warms the browser itself up; the second is measured
   await page.waitForSelector('#si-handle');
   await page.goto('about:blank');
   const t0 = Date.now();
-  await page.goto(srv.url);
+  await page.goto(env.srv.url);
   await page.waitForSelector('#si-handle');
   const ready = Date.now() - t0;
   const nav = await page.evaluate(() => { const n = performance.getEntriesByType('navigation')[0]; return { dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd }; });
@@ -53,8 +36,8 @@ test('page load on loopback', async () => {
 });
 
 test('register as family, sign out, sign in, resume on reload, change password', async () => {
-  const page = await newPage(browser);
-  await page.goto(`${srv.url}#/register`);
+  const page = await newPage(env.browser);
+  await page.goto(`${env.srv.url}#/register`);
   await page.waitForSelector('#rg-handle');
   await page.fill('#rg-handle', 'x');
   await page.fill('#rg-password', 'short');
@@ -69,7 +52,7 @@ test('register as family, sign out, sign in, resume on reload, change password',
   // Reload keeps the session (sessionStorage) and lands on the same screen.
   await page.reload();
   await page.waitForSelector('#mood');
-  await page.goto(`${srv.url}#/account`);
+  await page.goto(`${env.srv.url}#/account`);
   await page.waitForSelector('#pw-old');
   await screen(page, 'account');
   await page.fill('#pw-old', PASSWORD);
@@ -79,18 +62,18 @@ test('register as family, sign out, sign in, resume on reload, change password',
   await page.click('#signout');
   await page.waitForSelector('#si-handle');
   // The name is taken now.
-  await page.goto(`${srv.url}#/register`);
+  await page.goto(`${env.srv.url}#/register`);
   await page.fill('#rg-handle', 'carer.kim');
   await page.fill('#rg-password', PASSWORD);
   await page.click('form button[type=submit]');
   await waitText(page, '#rg-error', /taken/);
-  await signIn(page, srv.url, 'carer.kim', 'another long password');
+  await signIn(page, env.srv.url, 'carer.kim', 'another long password');
   await page.context().close();
 });
 
 test('keyboard-only check-in, validation, same-day edit, progress', async () => {
-  const page = await newPage(browser);
-  await signIn(page, srv.url, 'anna');
+  const page = await newPage(env.browser);
+  await signIn(page, env.srv.url, 'anna');
   await screen(page, 'checkin');
   await tabTo(page, 'mood');
   await page.keyboard.type('11');
@@ -114,7 +97,7 @@ test('keyboard-only check-in, validation, same-day edit, progress', async () => 
   await waitText(page, '#today-status', /already|checked in today/);
   await page.waitForFunction(() => document.querySelector('#mood').value === '6');
   assert.equal(await page.inputValue('#note'), 'Only for me.');
-  await page.goto(`${srv.url}#/progress`);
+  await page.goto(`${env.srv.url}#/progress`);
   await page.waitForSelector('svg.chart');
   assert.match(await page.getAttribute('svg.chart', 'aria-labelledby'), /chart-title/);
   await screen(page, 'progress');
@@ -124,9 +107,9 @@ test('keyboard-only check-in, validation, same-day edit, progress', async () => 
 });
 
 test('admin assigns a mentor; sharing; a live alert; DMs both ways with read receipts', async () => {
-  const admin = await newPage(browser);
-  await signIn(admin, srv.url, 'root');
-  await admin.goto(`${srv.url}#/admin`);
+  const admin = await newPage(env.browser);
+  await signIn(admin, env.srv.url, 'root');
+  await admin.goto(`${env.srv.url}#/admin`);
   await admin.waitForSelector('#ma-user');
   await admin.fill('#ma-user', 'anna');
   await admin.fill('#ma-mentor', 'mona');
@@ -140,22 +123,22 @@ test('admin assigns a mentor; sharing; a live alert; DMs both ways with read rec
   await admin.waitForSelector('#stats .stat');
   await screen(admin, 'admin');
 
-  const anna = await newPage(browser);
-  await signIn(anna, srv.url, 'anna');
-  await anna.goto(`${srv.url}#/sharing`);
+  const anna = await newPage(env.browser);
+  await signIn(anna, env.srv.url, 'anna');
+  await anna.goto(`${env.srv.url}#/sharing`);
   await waitText(anna, 'main', /Your mentor is mona/);
   await anna.check('input[name=share][value=scores]');
   await anna.click('main form button[type=submit]');
   await waitText(anna, 'main .notice', /Saved/);
   await screen(anna, 'sharing');
 
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
-  await mona.goto(`${srv.url}#/mentor`);
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'mona');
+  await mona.goto(`${env.srv.url}#/mentor`);
   await waitText(mona, '#caseload', /anna/);
   await screen(mona, 'mentor');
   // A high craving raises an alert that arrives while the mentor watches.
-  await anna.goto(`${srv.url}#/checkin`);
+  await anna.goto(`${env.srv.url}#/checkin`);
   await anna.waitForSelector('#mood');
   await anna.fill('#mood', '5');
   await anna.fill('#craving', '9');
@@ -165,15 +148,15 @@ test('admin assigns a mentor; sharing; a live alert; DMs both ways with read rec
   await screen(mona, 'mentor-alert');
   await mona.click('#alerts button');
   await waitText(mona, '#alerts', /^$|No open alerts|^(?![\s\S]*High craving)/);
-  await mona.goto(`${srv.url}#/mentor/anna`);
+  await mona.goto(`${env.srv.url}#/mentor/anna`);
   await mona.waitForSelector('svg.chart');
   assert.doesNotMatch(await text(mona, 'main'), /Only for me/);
   await screen(mona, 'mentee-checkins');
 
   // Messages: anna writes, mona sees it live, answers; both see read receipts.
-  await mona.goto(`${srv.url}#/messages/anna`);
+  await mona.goto(`${env.srv.url}#/messages/anna`);
   await mona.waitForSelector('#dm-text');
-  await anna.goto(`${srv.url}#/messages`);
+  await anna.goto(`${env.srv.url}#/messages`);
   await waitText(anna, '#threads', /mona/);
   await screen(anna, 'messages');
   await anna.click('#threads a');
@@ -192,16 +175,16 @@ test('admin assigns a mentor; sharing; a live alert; DMs both ways with read rec
   await mona.fill('#dm-text', 'Checking in on you.');
   await mona.click('#dm-send');
   await waitText(mona, '#dm-log', /Checking in on you/);
-  const anna2 = await newPage(browser);
-  await signIn(anna2, srv.url, 'anna');
+  const anna2 = await newPage(env.browser);
+  await signIn(anna2, env.srv.url, 'anna');
   await waitText(anna2, '#nav', /Messages \(1 new\)/);
   for (const p of [admin, mona, anna2]) await p.context().close();
 });
 
 test('a meeting: mentor facilitates, members join through the lobby, hands, floor, mute, end', async () => {
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
-  await mona.goto(`${srv.url}#/meetings`);
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'mona');
+  await mona.goto(`${env.srv.url}#/meetings`);
   await mona.click('summary:has-text("Create a meeting")');
   await mona.fill('#rf-room', 'smart-tue');
   await mona.fill('#rf-name', 'SMART Tuesday');
@@ -227,9 +210,9 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await screen(mona, 'room-facilitator');
 
   // Anna joins with the keyboard only and waits in the lobby.
-  const anna = await newPage(browser);
-  await signIn(anna, srv.url, 'anna');
-  await anna.goto(`${srv.url}#/meetings`);
+  const anna = await newPage(env.browser);
+  await signIn(anna, env.srv.url, 'anna');
+  await anna.goto(`${env.srv.url}#/meetings`);
   await anna.waitForSelector('#room-list a.join');
   await tabTo(anna, 'room-list', 0).catch(() => {});
   for (let i = 0; i < 80; i++) {
@@ -249,9 +232,9 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await anna.keyboard.press('Enter');
   await waitText(mona, '#room-log', /day 12/);
 
-  const ben = await newPage(browser);
-  await signIn(ben, srv.url, 'ben');
-  await ben.goto(`${srv.url}#/room/smart-tue`);
+  const ben = await newPage(env.browser);
+  await signIn(ben, env.srv.url, 'ben');
+  await ben.goto(`${env.srv.url}#/room/smart-tue`);
   await waitText(mona, '#knocks', /ben/);
   await mona.click('#knocks button:has-text("Deny")');
   await waitText(ben, '#room-status', /did not admit/);
@@ -284,19 +267,19 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   // rejoin, and is let back in after an unban.
   await mona.click('#ctl-open');
   await waitText(mona, '#ctl-open', /End the meeting/);
-  await anna.goto(`${srv.url}#/meetings`);
-  await anna.goto(`${srv.url}#/room/smart-tue`);
+  await anna.goto(`${env.srv.url}#/meetings`);
+  await anna.goto(`${env.srv.url}#/room/smart-tue`);
   await anna.waitForSelector('#say-text');
   await mona.click('button:has-text("Ban anna")');
   await waitText(anna, '#room-status', /cannot rejoin/);
   await screen(anna, 'room-banned');
-  await anna.goto(`${srv.url}#/meetings`);
-  await anna.goto(`${srv.url}#/room/smart-tue`);
+  await anna.goto(`${env.srv.url}#/meetings`);
+  await anna.goto(`${env.srv.url}#/room/smart-tue`);
   await waitText(anna, '#room-status', /cannot join/);
   await mona.fill('#unban-handle', 'anna');
   await mona.click('form:has(#unban-handle) button[type=submit]');
-  await anna.goto(`${srv.url}#/meetings`);
-  await anna.goto(`${srv.url}#/room/smart-tue`);
+  await anna.goto(`${env.srv.url}#/meetings`);
+  await anna.goto(`${env.srv.url}#/room/smart-tue`);
   await anna.waitForSelector('#say-text');
 
   // Editing the meeting: the new name shows in the list.
@@ -309,7 +292,7 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await screen(mona, 'room-edit');
   await mona.click('#facilitator form:has(#rf-name) button[type=submit]');
   await waitText(mona, '#announce', /Meeting saved/).catch(async (e) => { console.log('EDIT', await text(mona, '#facilitator')); throw e; });
-  await anna.goto(`${srv.url}#/meetings`);
+  await anna.goto(`${env.srv.url}#/meetings`);
   await waitText(anna, '#room-list', /SMART Tuesday evening/);
   await waitText(anna, '#room-list .room-details', /sees only what is said after they first join[\s\S]*Not listed/);
   assert.match(await text(mona, 'main .room-details'), /only what is said after they first join[\s\S]*Not listed/);
@@ -318,15 +301,15 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
 });
 
 test('help: the service list and a help request when signed in; the built-in list offline', async () => {
-  const page = await newPage(browser);
-  await page.goto(srv.url);
+  const page = await newPage(env.browser);
+  await page.goto(env.srv.url);
   await page.waitForSelector('#si-handle');
   await page.click('#help-button');
   await waitText(page, '#help-source', /this service lists/);
   await waitText(page, '#help-list', /Samaritans/);
   await screen(page, 'help');
   await page.keyboard.press('Escape');
-  await signIn(page, srv.url, 'anna');
+  await signIn(page, env.srv.url, 'anna');
   await page.click('#help-button');
   await page.waitForSelector('#help-send');
   await page.click('#help-send');
@@ -336,9 +319,9 @@ test('help: the service list and a help request when signed in; the built-in lis
 });
 
 test('a help request reaches the mentor live, on any screen', async () => {
-  const admin = await newPage(browser);
-  await signIn(admin, srv.url, 'root');
-  await admin.goto(`${srv.url}#/admin`);
+  const admin = await newPage(env.browser);
+  await signIn(admin, env.srv.url, 'root');
+  await admin.goto(`${env.srv.url}#/admin`);
   await admin.waitForSelector('#uc-handle');
   await admin.fill('#uc-handle', 'cal');
   await admin.fill('#uc-password', PASSWORD);
@@ -358,10 +341,10 @@ test('a help request reaches the mentor live, on any screen', async () => {
   await admin.context().close();
 
   // The mentor is on the check-in screen, not their caseload; cal shares nothing.
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'meg');
-  const cal = await newPage(browser);
-  await signIn(cal, srv.url, 'cal');
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'meg');
+  const cal = await newPage(env.browser);
+  await signIn(cal, env.srv.url, 'cal');
   await cal.click('#help-button');
   await cal.click('#help-send');
   await waitText(cal, '#help-mentor .notice', /told/);
@@ -378,15 +361,15 @@ test('a help request reaches the mentor live, on any screen', async () => {
 });
 
 test('facilitator: lock and unlock, an untimed floor taken back, remove without a ban', async () => {
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
-  await mona.goto(`${srv.url}#/meetings`);
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'mona');
+  await mona.goto(`${env.srv.url}#/meetings`);
   await mona.click('summary:has-text("Create a meeting")');
   await mona.fill('#rf-room', 'quiet-room');
   await mona.fill('#rf-name', 'Quiet room');
   await mona.click('form:has(#rf-room) button[type=submit]');
   await waitText(mona, '#room-list', /Quiet room/);
-  await mona.goto(`${srv.url}#/room/quiet-room`);
+  await mona.goto(`${env.srv.url}#/room/quiet-room`);
   await mona.waitForSelector('#ctl-open');
   await mona.click('#ctl-open');
   await waitText(mona, '#ctl-open', /End the meeting/);
@@ -395,14 +378,14 @@ test('facilitator: lock and unlock, an untimed floor taken back, remove without 
   await waitText(mona, '#floor-line', /locked/);
   await screen(mona, 'room-locked');
 
-  const ben = await newPage(browser);
-  await signIn(ben, srv.url, 'ben');
-  await ben.goto(`${srv.url}#/room/quiet-room`);
+  const ben = await newPage(env.browser);
+  await signIn(ben, env.srv.url, 'ben');
+  await ben.goto(`${env.srv.url}#/room/quiet-room`);
   await waitText(ben, '#room-status', /cannot join this meeting/);
   await mona.click('#ctl-lock');
   await waitText(mona, '#ctl-lock', /^Lock$/);
-  await ben.goto(`${srv.url}#/meetings`);
-  await ben.goto(`${srv.url}#/room/quiet-room`);
+  await ben.goto(`${env.srv.url}#/meetings`);
+  await ben.goto(`${env.srv.url}#/room/quiet-room`);
   await ben.waitForSelector('#say-text');
 
   // An untimed share: no countdown, and the facilitator takes the floor back.
@@ -420,8 +403,8 @@ test('facilitator: lock and unlock, an untimed floor taken back, remove without 
   await mona.click('button:has-text("Remove ben")');
   await waitText(ben, '#room-status', /removed you from this meeting\.$/);
   await screen(ben, 'room-removed');
-  await ben.goto(`${srv.url}#/meetings`);
-  await ben.goto(`${srv.url}#/room/quiet-room`);
+  await ben.goto(`${env.srv.url}#/meetings`);
+  await ben.goto(`${env.srv.url}#/room/quiet-room`);
   await ben.waitForSelector('#say-text');
   await mona.click('#ctl-open');
   await waitText(ben, '#room-status', /ended/);
@@ -429,8 +412,8 @@ test('facilitator: lock and unlock, an untimed floor taken back, remove without 
 });
 
 test('WHO-5 and BARC-10 answers saved and shown on progress; an admin changes a role', async () => {
-  const page = await newPage(browser);
-  await page.goto(`${srv.url}#/register`);
+  const page = await newPage(env.browser);
+  await page.goto(`${env.srv.url}#/register`);
   await page.waitForSelector('#rg-handle');
   await page.fill('#rg-handle', 'dee.w');
   await page.fill('#rg-password', PASSWORD);
@@ -445,7 +428,7 @@ test('WHO-5 and BARC-10 answers saved and shown on progress; an admin changes a 
   await page.click('#checkin-submit');
   // WHO-5: 5 x 3 = 15 of 25, 60 %; BARC-10: 10 x 4 = 40 of 60.
   await waitText(page, '#checkin-result', /WHO-5\): 60%[\s\S]*BARC-10\): 40 of 60/);
-  await page.goto(`${srv.url}#/progress`);
+  await page.goto(`${env.srv.url}#/progress`);
   await page.waitForSelector('svg.chart');
   await waitText(page, 'main', /latest wellbeing \(WHO-5 %\)/);
   const row = await page.textContent('main table tbody tr');
@@ -453,12 +436,12 @@ test('WHO-5 and BARC-10 answers saved and shown on progress; an admin changes a 
   assert.match(row, /40/);
   await screen(page, 'progress-scales');
   // The answers come back to edit the same day.
-  await page.goto(`${srv.url}#/checkin`);
+  await page.goto(`${env.srv.url}#/checkin`);
   await page.waitForFunction(() => document.querySelector('#who5-4').value === '3' && document.querySelector('#barc-9').value === '4');
 
-  const admin = await newPage(browser);
-  await signIn(admin, srv.url, 'root');
-  await admin.goto(`${srv.url}#/admin`);
+  const admin = await newPage(env.browser);
+  await signIn(admin, env.srv.url, 'root');
+  await admin.goto(`${env.srv.url}#/admin`);
   await admin.waitForSelector('#ur-handle');
   await admin.fill('#ur-handle', 'dee.w');
   await admin.selectOption('#ur-role', 'mentor');
@@ -469,19 +452,19 @@ test('WHO-5 and BARC-10 answers saved and shown on progress; an admin changes a 
   await waitText(admin, '#admin-status', /^(?!Role changed)\S/); // an unknown name is refused with a sentence
   await admin.context().close();
   // Signed in again, dee.w has a mentor's screens.
-  await page.goto(`${srv.url}#/account`);
+  await page.goto(`${env.srv.url}#/account`);
   await page.click('#signout');
-  await signIn(page, srv.url, 'dee.w');
+  await signIn(page, env.srv.url, 'dee.w');
   await waitText(page, '#nav', /My mentees/);
   assert.doesNotMatch(await text(page, '#nav'), /Sharing/);
   await page.context().close();
 });
 
 test('reconnects after a server restart; offline help list; nothing typed is lost', async () => {
-  const page = await newPage(browser);
-  await signIn(page, srv.url, 'ben');
+  const page = await newPage(env.browser);
+  await signIn(page, env.srv.url, 'ben');
   await page.fill('#mood', '4');
-  await srv.stop();
+  await env.srv.stop();
   await waitText(page, '#banner', /Reconnecting/);
   await page.click('#help-button');
   await waitText(page, '#help-source', /built into the app/);
@@ -491,7 +474,7 @@ test('reconnects after a server restart; offline help list; nothing typed is los
   await page.click('#checkin-submit');
   await waitText(page, '#checkin-error', /offline/);
   assert.equal(await page.inputValue('#mood'), '4');
-  await srv.start();
+  await env.srv.start();
   await waitText(page, '#banner', /Connected again/, 60000);
   // The form retried by itself once the connection was back.
   await waitText(page, '#checkin-result', /Saved/);
@@ -499,8 +482,8 @@ test('reconnects after a server restart; offline help list; nothing typed is los
 });
 
 test('too many wrong passwords: the wait is shown', async () => {
-  const page = await newPage(browser);
-  await page.goto(srv.url);
+  const page = await newPage(env.browser);
+  await page.goto(env.srv.url);
   await page.waitForSelector('#si-handle');
   let msg = '';
   for (let i = 0; i < 7 && !/Too many/.test(msg); i++) {
@@ -532,9 +515,9 @@ test('too many wrong passwords: the wait is shown', async () => {
 });
 
 test('a facilitator in a meeting reconnects after a restart and is told whether anything was missed', async () => {
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
-  await mona.goto(`${srv.url}#/room/smart-tue`);
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'mona');
+  await mona.goto(`${env.srv.url}#/room/smart-tue`);
   await mona.waitForSelector('#ctl-open');
   if (/Open the meeting/.test(await text(mona, '#ctl-open'))) {
     await mona.click('#ctl-open');
@@ -543,9 +526,9 @@ test('a facilitator in a meeting reconnects after a restart and is told whether 
   await mona.fill('#say-text', 'Before the restart.');
   await mona.click('#say-send');
   await waitText(mona, '#room-log', /Before the restart/);
-  await srv.stop();
+  await env.srv.stop();
   await waitText(mona, '#banner', /Reconnecting/);
-  await srv.start();
+  await env.srv.start();
   await waitText(mona, '#banner', /Connected again/, 60000);
   await waitText(mona, '#room-status', /Reconnected; (you missed nothing|some earlier messages could not be recovered)/).catch(async (e) => { console.log('STATUS', await text(mona, 'main')); throw e; });
   await screen(mona, 'room-reconnected');
@@ -556,14 +539,14 @@ test('a facilitator in a meeting reconnects after a restart and is told whether 
 });
 
 test('my data: download and delete the account', async () => {
-  const page = await newPage(browser);
-  await page.goto(`${srv.url}#/register`);
+  const page = await newPage(env.browser);
+  await page.goto(`${env.srv.url}#/register`);
   await page.waitForSelector('#rg-handle');
   await page.fill('#rg-handle', 'leaving.soon');
   await page.fill('#rg-password', PASSWORD);
   await page.click('form button[type=submit]');
   await page.waitForSelector('#mood');
-  await page.goto(`${srv.url}#/account`);
+  await page.goto(`${env.srv.url}#/account`);
   await page.waitForSelector('#export');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const body = JSON.parse(await (await dl.createReadStream()).toArray().then((c) => Buffer.concat(c).toString()));

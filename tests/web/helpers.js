@@ -1,11 +1,12 @@
 // Browser helpers for the tests: Debian's chromium through playwright-core, axe-core run in the
 // page, and screenshots at a phone and a desktop size.
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync, appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { SHOTS, PASSWORD } from './server.js';
+import { Server, SHOTS, PASSWORD } from './server.js';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -80,3 +81,24 @@ export async function tabTo(page, id, max = 80) {
   }
   throw new Error(`Tab never reached #${id}`);
 }
+
+// A test file's server (with these [handle, role] users) and browser, started before its tests
+// and stopped after them; `axeLabel` records the file's axe totals in results.txt.
+export function useServer(users, axeLabel) {
+  const env = { srv: null, browser: null };
+  before(async () => {
+    env.srv = new Server();
+    for (const [handle, role] of users) env.srv.addUser(handle, role);
+    await env.srv.start();
+    env.browser = await launch();
+  });
+  after(async () => {
+    if (axeLabel) record(`${axeLabel}: ${axeTotals.screens} screens, ${axeTotals.passes} rule checks passed, ${axeTotals.violations} violations`);
+    if (env.browser) await env.browser.close();
+    if (env.srv) { await env.srv.stop(); env.srv.cleanup(); }
+  });
+  return env;
+}
+
+// Waits until the element's text matches the pattern.
+export const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });

@@ -2,33 +2,17 @@
 // directory beside the help button (before sign-in too, kept by admins), the mentor's view of
 // a mentee's plan (only at share scores, never the people in it), the admin's supervision
 // table. Several browsers at once against the real mutuald.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server } from './server.js';
-import { launch, newPage, signIn, screen } from './helpers.js';
+import { newPage, signIn, screen, useServer, waitText } from './helpers.js';
 
-let srv, browser;
-
-before(async () => {
-  srv = new Server();
-  srv.addUser('root', 'admin');
-  srv.addUser('mona', 'mentor');
-  srv.addUser('anna', 'member');
-  await srv.start();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) { await srv.stop(); srv.cleanup(); }
-});
+const env = useServer([['root', 'admin'], ['mona', 'mentor'], ['anna', 'member']]);
 
 const text = (page, sel) => page.textContent(sel);
-const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
 
 test('services directory: beside the help button, before sign-in, kept by an admin', async () => {
-  const visitor = await newPage(browser);
-  await visitor.goto(srv.url);
+  const visitor = await newPage(env.browser);
+  await visitor.goto(env.srv.url);
   await visitor.waitForSelector('#si-handle');
   // the link sits with the help button, in the header of every screen
   assert.equal(await visitor.evaluate(() => document.getElementById('services-link').parentElement === document.getElementById('help-button').parentElement), true);
@@ -40,8 +24,8 @@ test('services directory: beside the help button, before sign-in, kept by an adm
   assert.equal(await visitor.getAttribute('#services-link', 'aria-current'), 'page');
   await screen(visitor, 'services-empty');
 
-  const admin = await newPage(browser);
-  await signIn(admin, srv.url, 'root');
+  const admin = await newPage(env.browser);
+  await signIn(admin, env.srv.url, 'root');
   await admin.click('#services-link');
   await admin.waitForSelector('#sa-name');
   // a bad web address is refused next to the form, and nothing is added
@@ -93,8 +77,8 @@ test('services directory: beside the help button, before sign-in, kept by an adm
 });
 
 test('my plan: limits shown while typing, steps ticked off, saved and read back', async () => {
-  const anna = await newPage(browser);
-  await signIn(anna, srv.url, 'anna');
+  const anna = await newPage(env.browser);
+  await signIn(anna, env.srv.url, 'anna');
   await anna.click('#nav a[href="#/plan"]');
   await waitText(anna, '#plan-info', /no plan yet/);
   await screen(anna, 'plan-empty');
@@ -153,33 +137,33 @@ test('my plan: limits shown while typing, steps ticked off, saved and read back'
 });
 
 test('the mentor reads a mentee\u2019s plan only at share scores, never the people', async () => {
-  const admin = await newPage(browser);
-  await signIn(admin, srv.url, 'root');
-  await admin.goto(`${srv.url}#/admin`);
+  const admin = await newPage(env.browser);
+  await signIn(admin, env.srv.url, 'root');
+  await admin.goto(`${env.srv.url}#/admin`);
   await admin.waitForSelector('#ma-user');
   await admin.fill('#ma-user', 'anna');
   await admin.fill('#ma-mentor', 'mona');
   await admin.click('form:has(#ma-user) button[type=submit]');
   await waitText(admin, '#admin-status', /assigned/);
 
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
-  await mona.goto(`${srv.url}#/mentor`);
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'mona');
+  await mona.goto(`${env.srv.url}#/mentor`);
   await waitText(mona, '#caseload', /anna/);
   assert.equal(await mona.locator('#caseload a[href="#/mentor/anna/plan"]').count(), 0, 'no plan link while anna shares nothing');
-  await mona.goto(`${srv.url}#/mentor/anna/plan`);
+  await mona.goto(`${env.srv.url}#/mentor/anna/plan`);
   await waitText(mona, '#mentee-plan-error', /does not share their plan/);
   await screen(mona, 'mentee-plan-forbidden');
 
-  const anna = await newPage(browser);
-  await signIn(anna, srv.url, 'anna');
-  await anna.goto(`${srv.url}#/sharing`);
+  const anna = await newPage(env.browser);
+  await signIn(anna, env.srv.url, 'anna');
+  await anna.goto(`${env.srv.url}#/sharing`);
   await anna.waitForSelector('input[name=share][value=scores]');
   await anna.check('input[name=share][value=scores]');
   await anna.click('main form button[type=submit]');
   await waitText(anna, 'main .notice', /Saved/);
 
-  await mona.goto(`${srv.url}#/mentor`);
+  await mona.goto(`${env.srv.url}#/mentor`);
   await mona.waitForSelector('#caseload a[href="#/mentor/anna/plan"]');
   await screen(mona, 'mentor-caseload');
   // at a phone's width the caseload is a list of blocks, not a table to scroll sideways
@@ -197,12 +181,12 @@ test('the mentor reads a mentee\u2019s plan only at share scores, never the peop
   assert.doesNotMatch(seen, /Sam|07700/);
   await screen(mona, 'mentee-plan');
   // back to alerts only: the plan is closed to the mentor at once
-  await anna.goto(`${srv.url}#/sharing`);
+  await anna.goto(`${env.srv.url}#/sharing`);
   await anna.waitForSelector('input[name=share][value=alerts]');
   await anna.check('input[name=share][value=alerts]');
   await anna.click('main form button[type=submit]');
   await waitText(anna, 'main .notice', /Saved/);
-  await mona.goto(`${srv.url}#/mentor/anna/plan`);
+  await mona.goto(`${env.srv.url}#/mentor/anna/plan`);
   await mona.reload();
   await waitText(mona, '#mentee-plan-error', /does not share their plan/);
 
@@ -212,7 +196,7 @@ test('the mentor reads a mentee\u2019s plan only at share scores, never the peop
   const row = await text(admin, '#supervision tbody tr');
   assert.match(row, /mona\s*1\s*0\s*0\s*0\s*none acknowledged/);
   await screen(admin, 'supervision');
-  await mona.goto(`${srv.url}#/supervision`);
+  await mona.goto(`${env.srv.url}#/supervision`);
   await waitText(mona, '#supervision', /Only an admin/);
   for (const p of [admin, mona, anna]) await p.context().close();
 });

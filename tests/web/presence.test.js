@@ -1,32 +1,15 @@
 // The meetings list says who is present (handles, not only a count), live enough that a
 // second browser sees the first one arrive after a reload of the list.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server } from './server.js';
-import { launch, newPage, signIn, screen } from './helpers.js';
+import { newPage, signIn, screen, useServer, waitText } from './helpers.js';
 
-let srv, browser;
-
-before(async () => {
-  srv = new Server();
-  srv.addUser('mona', 'mentor');
-  srv.addUser('anna', 'member');
-  srv.addUser('ben', 'member');
-  await srv.start();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (srv) { await srv.stop(); srv.cleanup(); }
-});
-
-const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
+const env = useServer([['mona', 'mentor'], ['anna', 'member'], ['ben', 'member']]);
 
 test('the meetings list names who is present', async () => {
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
-  await mona.goto(`${srv.url}#/meetings`);
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'mona');
+  await mona.goto(`${env.srv.url}#/meetings`);
   await mona.click('summary:has-text("Create a meeting")');
   await mona.fill('#rf-room', 'open-circle');
   await mona.fill('#rf-name', 'Open circle');
@@ -39,17 +22,17 @@ test('the meetings list names who is present', async () => {
   await mona.click('#ctl-open');
   await waitText(mona, '#ctl-open', /End the meeting/);
 
-  const anna = await newPage(browser);
-  await signIn(anna, srv.url, 'anna');
-  await anna.goto(`${srv.url}#/meetings`);
+  const anna = await newPage(env.browser);
+  await signIn(anna, env.srv.url, 'anna');
+  await anna.goto(`${env.srv.url}#/meetings`);
   await waitText(anna, '#room-list', /open now, 1 here/);
   await waitText(anna, '#room-list .here', /Here now: mona$/);
   await anna.click('#room-list a.join');
   await waitText(anna, '#room-people', /anna/);
 
-  const ben = await newPage(browser);
-  await signIn(ben, srv.url, 'ben');
-  await ben.goto(`${srv.url}#/meetings`);
+  const ben = await newPage(env.browser);
+  await signIn(ben, env.srv.url, 'ben');
+  await ben.goto(`${env.srv.url}#/meetings`);
   await waitText(ben, '#room-list .here', /Here now: mona, anna$/);
   assert.match(await ben.textContent('#room-list'), /open now, 2 here/);
   await screen(ben, 'meetings-here');

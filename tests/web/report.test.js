@@ -1,60 +1,41 @@
 // Safety journeys: a member reports a message in a meeting (with a reason, and the 200-byte
 // limit shown), the facilitator in the meeting and an admin elsewhere see it live, and an admin
 // receives and acknowledges the help request of someone who has no mentor (escalated at once).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server } from './server.js';
-import { launch, newPage, signIn, screen, axeTotals, record } from './helpers.js';
+import { newPage, signIn, screen, useServer, waitText } from './helpers.js';
 
-let srv, browser;
-
-before(async () => {
-  srv = new Server();
-  srv.addUser('root', 'admin');
-  srv.addUser('mona', 'mentor');
-  srv.addUser('anna', 'member');
-  srv.addUser('ben', 'member');
-  srv.addUser('cara', 'member'); // no mentor
-  await srv.start();
-  browser = await launch();
-});
-
-after(async () => {
-  record(`axe (report.test.js): ${axeTotals.screens} screens, ${axeTotals.passes} rule checks passed, ${axeTotals.violations} violations`);
-  if (browser) await browser.close();
-  if (srv) { await srv.stop(); srv.cleanup(); }
-});
-
-const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
+// cara has no mentor: her help request goes to the admins.
+const env = useServer([['root', 'admin'], ['mona', 'mentor'], ['anna', 'member'], ['ben', 'member'], ['cara', 'member']], 'axe (report.test.js)');
 
 test('a reported message reaches the facilitator and the admin; an admin acknowledges an escalated help request', async () => {
   // The admin works on the Admin screen: what arrives waits under Safety.
-  const root = await newPage(browser);
-  await signIn(root, srv.url, 'root');
-  await root.goto(`${srv.url}#/admin`);
+  const root = await newPage(env.browser);
+  await signIn(root, env.srv.url, 'root');
+  await root.goto(`${env.srv.url}#/admin`);
   await root.waitForSelector('#uc-handle');
 
-  const mona = await newPage(browser);
-  await signIn(mona, srv.url, 'mona');
-  await mona.goto(`${srv.url}#/meetings`);
+  const mona = await newPage(env.browser);
+  await signIn(mona, env.srv.url, 'mona');
+  await mona.goto(`${env.srv.url}#/meetings`);
   await mona.click('summary:has-text("Create a meeting")');
   await mona.fill('#rf-room', 'peer-wed');
   await mona.fill('#rf-name', 'Peer support Wednesday');
   await mona.selectOption('#rf-audience', 'recovery');
   await mona.click('form:has(#rf-room) button[type=submit]');
   await waitText(mona, '#room-list', /Peer support Wednesday/);
-  await mona.goto(`${srv.url}#/room/peer-wed`);
+  await mona.goto(`${env.srv.url}#/room/peer-wed`);
   await mona.waitForSelector('#ctl-open');
   await mona.click('#ctl-open');
   await waitText(mona, '#ctl-open', /End the meeting/);
 
-  const ben = await newPage(browser);
-  await signIn(ben, srv.url, 'ben');
-  await ben.goto(`${srv.url}#/room/peer-wed`);
+  const ben = await newPage(env.browser);
+  await signIn(ben, env.srv.url, 'ben');
+  await ben.goto(`${env.srv.url}#/room/peer-wed`);
   await ben.waitForSelector('#say-text');
-  const anna = await newPage(browser);
-  await signIn(anna, srv.url, 'anna');
-  await anna.goto(`${srv.url}#/room/peer-wed`);
+  const anna = await newPage(env.browser);
+  await signIn(anna, env.srv.url, 'anna');
+  await anna.goto(`${env.srv.url}#/room/peer-wed`);
   await anna.waitForSelector('#say-text');
   await anna.fill('#say-text', 'Glad to be here tonight.');
   await anna.click('#say-send');
@@ -113,8 +94,8 @@ test('a reported message reaches the facilitator and the admin; an admin acknowl
   assert.equal(await root.locator('#report-list li.report-item').count(), 1);
 
   // Someone without a mentor asks for help: the admins get it at once, escalated.
-  const cara = await newPage(browser);
-  await signIn(cara, srv.url, 'cara');
+  const cara = await newPage(env.browser);
+  await signIn(cara, env.srv.url, 'cara');
   await cara.click('#help-button');
   await cara.click('#help-send');
   await waitText(cara, '#help-mentor .notice', /coordinators are told/);
@@ -128,7 +109,7 @@ test('a reported message reaches the facilitator and the admin; an admin acknowl
   await waitText(root, '#escalated', /No escalated alerts are open/);
 
   // The audit log keeps the report and its reason; on a phone each entry is a block of lines.
-  await root.goto(`${srv.url}#/admin`);
+  await root.goto(`${env.srv.url}#/admin`);
   await waitText(root, '#audit-table', /report[\s\S]*Discouraging people/);
   await waitText(root, '#audit-table', /escalate/);
   await root.setViewportSize({ width: 375, height: 812 });
