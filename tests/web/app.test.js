@@ -200,6 +200,15 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await waitText(mona, '#room-list', /SMART Tuesday/);
   // What the server stored comes back in rooms.list.
   await waitText(mona, '#room-list .room-details', /also sees what was said earlier[\s\S]*Listed in the public/);
+  // A listed room with a weekly time offers its calendar, which the server answers.
+  assert.equal(await mona.textContent('#room-list a.ics'), 'Add SMART Tuesday to your calendar');
+  const ics = await mona.evaluate(async () => {
+    const r = await fetch(document.querySelector('#room-list a.ics').href);
+    return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+  });
+  assert.equal(ics.status, 200);
+  assert.match(ics.type, /text\/calendar/);
+  assert.match(ics.body, /BEGIN:VCALENDAR[\s\S]*SUMMARY:SMART Tuesday[\s\S]*RRULE:FREQ=WEEKLY/);
   await screen(mona, 'meetings');
   await mona.click('#room-list a.join');
   await mona.waitForSelector('#ctl-open');
@@ -295,6 +304,7 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await anna.goto(`${env.srv.url}#/meetings`);
   await waitText(anna, '#room-list', /SMART Tuesday evening/);
   await waitText(anna, '#room-list .room-details', /sees only what is said after they first join[\s\S]*Not listed/);
+  assert.equal(await anna.locator('#room-list a.ics').count(), 0); // unlisted: no public calendar
   assert.match(await text(mona, 'main .room-details'), /only what is said after they first join[\s\S]*Not listed/);
   await mona.click('#ctl-open');
   for (const p of [mona, anna, ben]) await p.context().close();

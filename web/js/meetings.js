@@ -31,6 +31,10 @@ const BACKLOG = {
   recent: ['Recent messages too', 'someone who arrives also sees what was said earlier in the meeting (the newest 500 messages).'],
 };
 
+// The public directory and the room's calendar (GET /rooms/<room>.ics) carry a room that is
+// listed, has a weekly time, and is open to everyone or to people in recovery.
+const inFeed = (room) => room.listed && room.schedule && room.schedule.length > 0 && (room.audience === 'open' || room.audience === 'recovery');
+
 // The room's settings in plain words, for the list and the meeting page.
 export function roomDetails(room) {
   const b = BACKLOG[room.backlog];
@@ -104,7 +108,8 @@ export async function meetingsView(app) {
         room.here && room.here.length ? h('p', { class: 'here' }, `Here now: ${room.here.join(', ')}`) : null,
         room.schedule && room.schedule.length ? h('p', { class: 'hint' }, 'Meets: ', room.schedule.map(slotText).join('; ')) : null,
         roomDetails(room),
-        h('p', { class: 'row' }, h('a', { href: `#/room/${encodeURIComponent(room.room)}`, class: 'join' }, room.is_open ? `Join ${room.name}` : `Go to ${room.name}`)))) :
+        h('p', { class: 'row' }, h('a', { href: `#/room/${encodeURIComponent(room.room)}`, class: 'join' }, room.is_open ? `Join ${room.name}` : `Go to ${room.name}`),
+          inFeed(room) ? h('a', { href: `/rooms/${encodeURIComponent(room.room)}.ics`, download: `${room.room}.ics`, class: 'ics' }, `Add ${room.name} to your calendar`) : null))) :
         h('li', {}, 'No meetings yet.'));
     } catch (e) { clear(list, h('li', { class: 'error' }, describe(e))); }
   };
