@@ -208,7 +208,7 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   });
   assert.equal(ics.status, 200);
   assert.match(ics.type, /text\/calendar/);
-  assert.match(ics.body, /BEGIN:VCALENDAR[\s\S]*SUMMARY:SMART Tuesday[\s\S]*RRULE:FREQ=WEEKLY/);
+  assert.match(ics.body, /BEGIN:VCALENDAR[\s\S]*RRULE:FREQ=WEEKLY[\s\S]*SUMMARY:SMART Tuesday/);
   await screen(mona, 'meetings');
   await mona.click('#room-list a.join');
   await mona.waitForSelector('#ctl-open');
