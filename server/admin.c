@@ -201,7 +201,12 @@ static void hash_run(uv_work_t *w)
 static void hash_done(uv_work_t *w, int status)
 {
     admin_op *o = w->data;
-    if (status != 0 || !o->ok) {
+    if (status != 0 || o->aborted) {
+        reply_err(o->c, MU_E_UNAVAILABLE, "The server is stopping; nothing was created.");
+        aop_free(o);
+        return;
+    }
+    if (!o->ok) {
         reply_err(o->c, MU_E_INTERNAL, "Password hashing failed.");
         aop_free(o);
         return;

@@ -49,7 +49,13 @@ static void export_finish(export_op *o, bool ok)
         reply_end(o->c, &o->e);
     } else {
         mu_enc_free(&o->e);
-        reply_read_failed(o->c, "your data");
+        /* Every call ends with a reply, even to a connection that has gone (it is dropped). */
+        if (pool_stopping() || !conn_alive(o->c))
+            reply_err(o->c, MU_E_UNAVAILABLE,
+                      "The server is stopping; ask for your data again "
+                      "in a moment.");
+        else
+            reply_read_failed(o->c, "your data");
     }
     conn_unref(o->c);
     free(o);
@@ -86,9 +92,27 @@ static void export_done(uv_work_t *w, int status)
     start_next();
 }
 
+/* Whether this person already has an export running or waiting. */
+static bool exporting(int64_t user)
+{
+    if (running && running->user == user)
+        return true;
+    for (const export_op *o = wait_head; o; o = o->next)
+        if (o->user == user)
+            return true;
+    return false;
+}
+
 void op_me_export(mu_conn *c, mu_request *r)
 {
     (void)r;
+    /* One at a time per person, so that nobody's many connections queue ahead of everyone. */
+    if (exporting(c->user_id)) {
+        reply_err(c, MU_E_CONFLICT,
+                  "An export of your data is already being prepared; it comes on the connection "
+                  "that asked for it.");
+        return;
+    }
     export_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->user = c->user_id;

@@ -55,10 +55,11 @@ static mu_code help_run(mu_job *j, mu_wtx *w)
     int64_t mentor = store_dm_mentor_of_w(w, o->user);
     if (mentor < 0)
         return MU_E_INTERNAL;
-    /* One open help request at a time: asking again before anyone has acknowledged the last
-     * one leaves that alert standing (it escalates on its own clock) instead of filling the
-     * mentor's and the admins' lists with copies. The resources are answered every time. */
-    int open = store_alerts_open_kind(w, o->user, "help_requested");
+    /* One open help request at a time (for the person's current mentor, or for the admins
+     * when there is none): asking again before anyone has acknowledged the last one leaves
+     * that alert standing (it escalates on its own clock) instead of filling the mentor's and
+     * the admins' lists with copies. The resources are answered every time. */
+    int open = store_alerts_open_kind(w, o->user, mentor, "help_requested");
     if (open < 0)
         return MU_E_INTERNAL;
     if (open)

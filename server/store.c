@@ -45,11 +45,11 @@ struct mu_store {
     bool stopping, thread_started;
     _Atomic bool failed;
     unsigned batch_max;
-    mu_wtx w;              /* writer thread only */
-    mu_reader r;           /* loop thread only */
-    char *path;            /* for workers' own read connections (store_reader_open) */
-    mu_reader *readers;    /* open ones of those, under mu: store_stop_readers reaches them */
-    bool readers_stopping; /* under mu: no more of them */
+    mu_wtx w;           /* writer thread only */
+    mu_reader r;        /* loop thread only */
+    char *path;         /* for workers' own read connections (store_reader_open) */
+    mu_reader *readers; /* open ones of those, under mu: store_stop_readers reaches them */
+    _Atomic bool readers_stopping; /* set under mu; read by their progress handlers */
 };
 
 static int exec(sqlite3 *db, const char *sql);
@@ -124,6 +124,12 @@ static int open_reader(const char *path, sqlite3 **out)
     return SQLITE_OK;
 }
 
+static int reader_progress(void *arg)
+{
+    const mu_store *s = arg;
+    return s->readers_stopping; /* non-zero interrupts the statement */
+}
+
 mu_reader *store_reader_open(mu_store *s)
 {
     mu_reader *r = xcalloc(1, sizeof(*r));
@@ -134,6 +140,9 @@ mu_reader *store_reader_open(mu_store *s)
         free(r);
         return NULL;
     }
+    /* A long read checks now and then whether the server is stopping, so that it ends soon
+     * even between statements, where sqlite3_interrupt alone would be missed. */
+    sqlite3_progress_handler(r->db, 1000, reader_progress, s);
     pthread_mutex_lock(&s->mu);
     bool refused = s->readers_stopping;
     if (!refused) {

@@ -143,14 +143,18 @@ mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)
     return store_step(st, store_wdb(w));
 }
 
-int store_alerts_open_kind(mu_wtx *w, int64_t user, const char *kind)
+int store_alerts_open_kind(mu_wtx *w, int64_t user, int64_t mentor, const char *kind)
 {
-    sqlite3_stmt *st =
-        store_wstmt(w, "SELECT 1 FROM alerts WHERE user_id = ? AND kind = ? AND open = 1 LIMIT 1");
+    sqlite3_stmt *st = store_wstmt(w, "SELECT 1 FROM alerts WHERE user_id = ? AND mentor_id IS ? "
+                                      "AND kind = ? AND open = 1 LIMIT 1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    if (mentor)
+        sqlite3_bind_int64(st, 2, mentor);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;

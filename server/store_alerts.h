@@ -36,8 +36,9 @@ int store_alerts_due(mu_wtx *w, int64_t due, int64_t help_due, alert_fn fn, void
 mu_code store_alerts_mark_escalated(mu_wtx *w, int64_t id, int64_t ts);
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts);
 /* Every open alert of `mentor` about `user` (the mentor no longer has the user). */
-/* Whether the user has an open alert of this kind: 1, 0, or -1 on failure. */
-int store_alerts_open_kind(mu_wtx *w, int64_t user, const char *kind);
+/* Whether the user has an open alert of this kind for this mentor (0: the admins'): 1, 0, or
+ * -1 on failure. */
+int store_alerts_open_kind(mu_wtx *w, int64_t user, int64_t mentor, const char *kind);
 mu_code store_alerts_close_about(mu_wtx *w, int64_t user, int64_t mentor, int64_t ts);
 
 /* Users with a mentor, consent and a latest check-in, not yet alerted for that gap. */

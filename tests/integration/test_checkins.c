@@ -371,6 +371,17 @@ static void test_missed_and_help(void **st)
     free(cl_register(w.y, anon, "solo", WORLD_PW, "family"));
     call_expect(w.y, anon, mu_req_new("help"), "ok");
     world_no_event(&w, w.mentor);
+    /* Given a mentor while that request (the admins') is still open, the next one reaches the
+     * mentor: the one that stands is not theirs. */
+    r = mu_req_new("mentor.assign");
+    mu_req_str(r, "mentor", "mentor.sam");
+    mu_req_str(r, "user", "solo");
+    call_expect(w.y, w.admin, r, "ok");
+    call_expect(w.y, anon, mu_req_new("help"), "ok");
+    a = world_event(&w, w.mentor, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "help_requested");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "handle"), "solo");
+    mu_msg_free(a);
     world_down(&w);
 }
 
@@ -471,6 +482,11 @@ static void test_jobs_outlive_their_connection(void **st)
             mu_sync_run(w.y, 50);
     }
     assert_string_equal(last, "scores");
+    /* Still one alert once everything has committed: the later requests raised no copies. */
+    mu_sync_run(w.y, 200);
+    mu_msg *m = cl_call(w.y, w.mentor, mu_req_new("alerts.list"));
+    assert_int_equal(mu_value_len(mu_msg_get(m, "alerts")), 1);
+    mu_msg_free(m);
     world_down(&w);
 }
 

@@ -593,6 +593,52 @@ static void test_pipelined_big_replies(void **st)
     world_down(&w);
 }
 
+/* Exports run one at a time per person: a second one asked for on another connection while
+ * the first is being prepared gets conflict; one asked for after it has come is served. */
+static void test_one_export_per_person(void **st)
+{
+    world w;
+    world_up(&w, NULL, 0, "mentor1", "memb");
+    char text[4001];
+    memset(text, 'e', 4000);
+    text[4000] = 0;
+    for (int i = 0; i < 200; i++) /* about 800 KB in each export: it takes a while */
+        dm_send(&w, w.mem, "mentor1", text);
+    raw_ws a, b;
+    assert_int_equal(open_as(&a, &w.s, NULL, NULL), 101);
+    assert_int_equal(open_as(&b, &w.s, NULL, NULL), 101);
+    call(&a, "login", "handle", "memb", "password", WORLD_PW, "ok", NULL);
+    call(&b, "login", "handle", "memb", "password", WORLD_PW, "ok", NULL);
+    int conflicts = 0;
+    for (int round = 0; round < 10 && !conflicts; round++) {
+        send_req(&a, 200, "me.export", NULL, NULL, NULL, NULL);
+        send_req(&b, 201, "me.export", NULL, NULL, NULL, NULL);
+        mu_msg *got[2] = {next_reply(&a), next_reply(&b)};
+        int served = 0;
+        for (int i = 0; i < 2; i++) {
+            assert_non_null(got[i]);
+            if (mu_msg_ok(got[i])) {
+                assert_non_null(mu_msg_get(got[i], "dms"));
+                served++;
+            } else {
+                expect_err(got[i], "conflict");
+                conflicts++;
+            }
+            mu_msg_free(got[i]);
+        }
+        assert_true(served >= 1); /* whichever the server read first is served */
+    }
+    assert_true(conflicts > 0);
+    /* Once the first has come, the next is served. */
+    send_req(&b, 202, "me.export", NULL, NULL, NULL, NULL);
+    mu_msg *m = next_reply(&b);
+    expect_ok(m);
+    mu_msg_free(m);
+    raw_close(&a);
+    raw_close(&b);
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_conns_per_address),      cmocka_unit_test(test_preauth_timeout),
         cmocka_unit_test(test_preauth_frame_limit),    cmocka_unit_test(test_dm_backlog),
         cmocka_unit_test(test_pipelined_big_replies),  cmocka_unit_test(test_fragment_timeout),
+        cmocka_unit_test(test_one_export_per_person),
     };
     if (getenv("MUTUAL_TEST_FILTER")) /* one test by name, when debugging */
         cmocka_set_test_filter(getenv("MUTUAL_TEST_FILTER"));
