@@ -142,8 +142,12 @@ int main(int argc, char **argv)
     /* The session's CA goes with the session's server. */
     if (!ca_opt && have && saved.ca_file[0] && (!server_opt || !strcmp(server_opt, saved.server)))
         ca_opt = saved.ca_file;
-    if (ca_opt && ca_opt[0] && cli_set_ca_file(ca_opt) != 0)
+    if (ca_opt && ca_opt[0] && cli_set_ca_file(ca_opt) != 0) {
+        if (have && ca_opt == saved.ca_file)
+            fprintf(stderr, "mutual: (the CA file was saved with your session; pass --ca-file "
+                            "with another, or log in again)\n");
         return 2;
+    }
     cli_ctx cx = {.server_opt = server_opt,
                   .server = server_opt ? server_opt
                             : have     ? saved.server

@@ -91,6 +91,8 @@ typedef struct {
     void *ud;
 } line_reader;
 
+/* lr starts zeroed; started again after reader_stop (on any loop), it keeps a half-read line
+ * and the end of input. */
 void reader_start(line_reader *lr, uv_loop_t *loop, line_fn fn, void *ud);
 void reader_stop(line_reader *lr);
 

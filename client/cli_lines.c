@@ -42,9 +42,10 @@ static void on_stdin(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 
 void reader_start(line_reader *lr, uv_loop_t *loop, line_fn fn, void *ud)
 {
+    /* lr->line and lr->len are kept: a reader started again (a meeting that reconnects) goes
+     * on with a line that was half read when it stopped. */
     lr->on_line = fn;
     lr->ud = ud;
-    lr->len = 0;
     uv_handle_type kind = uv_guess_handle(0);
     if (kind == UV_TTY) {
         uv_tty_init(loop, &lr->in.tty, 0, 1);

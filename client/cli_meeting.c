@@ -542,8 +542,9 @@ static int meeting_join(meeting *mt, bool resumed)
     return 0;
 }
 
-/* Reconnection attempts after the input has ended with lines still to send (1+2+4+8+16 s). */
-#define RETRIES_AFTER_EOF 5
+/* Attempts to reconnect once piped input has ended with lines still to send; it gives up at
+ * the wait after the last. */
+#define RETRIES_AFTER_EOF 2
 
 static void on_wait_timer(uv_timer_t *t)
 {
@@ -552,31 +553,28 @@ static void on_wait_timer(uv_timer_t *t)
 
 /* Waits `secs` seconds before the next attempt to reconnect, on a loop of its own (the
  * connection's is gone), still reading input: a line typed meanwhile is queued for when the
- * meeting is back. Returns whether the input has ended (at once when it ends). */
-static bool wait_reading(meeting *mt, int secs, bool eof)
+ * meeting is back. Returns early when the input ends. */
+static void wait_reading(meeting *mt, line_reader *lr, int secs)
 {
-    if (eof) {
+    if (lr->eof) {
         sleep((unsigned)secs);
-        return true;
+        return;
     }
     uv_loop_t loop;
     uv_loop_init(&loop);
     uv_timer_t timer;
     uv_timer_init(&loop, &timer);
-    line_reader lr = {0};
-    reader_start(&lr, &loop, on_line, mt);
+    reader_start(lr, &loop, on_line, mt);
     uint64_t until = uv_now(&loop) + (uint64_t)secs * 1000;
-    while (!lr.eof && uv_now(&loop) < until) {
+    while (!lr->eof && uv_now(&loop) < until) {
         uv_timer_start(&timer, on_wait_timer, 100, 0);
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_update_time(&loop);
     }
-    eof = lr.eof;
-    reader_stop(&lr);
+    reader_stop(lr);
     uv_close((uv_handle_t *)&timer, NULL);
     uv_run(&loop, UV_RUN_DEFAULT); /* the closes complete */
     uv_loop_close(&loop);
-    return eof;
 }
 
 int cmd_join(const cli_ctx *cx, int argc, char **argv)
@@ -604,9 +602,12 @@ int cmd_join(const cli_ctx *cx, int argc, char **argv)
         printf("-- in %s; type to speak, /help for commands, Ctrl-D to leave --\n", mt->room);
     fflush(stdout);
     int backoff = 1;
-    bool eof = false, gave_up = false;
+    bool gave_up = false;
+    /* At a terminal, the end of input (Ctrl-D) means the person has left; a pipe that ends
+     * only means that nothing more is coming, and what it gave is still sent. */
+    bool interactive = isatty(STDIN_FILENO);
+    line_reader lr = {0}; /* one for the whole meeting: a half-read line survives a reconnect */
     for (;;) {
-        line_reader lr = {.eof = eof};
         reader_start(&lr, mu_sync_loop(k.sync), on_line, mt);
         bool dropped = false;
         /* at end of input, stay until every line is sent and answered */
@@ -622,25 +623,22 @@ int cmd_join(const cli_ctx *cx, int argc, char **argv)
                 break;
             }
         }
-        eof = lr.eof;
         reader_stop(&lr);
         mu_sync_run(k.sync, 50);
-        if (!dropped || (eof && !mt->qlen))
+        if (!dropped || (lr.eof && !mt->qlen))
             break;
-        /* The connection dropped: come back with growing pauses and pick up where we were.
-         * Input goes on being read meanwhile: the end of it means the person has left. After
-         * the end of piped input, a few tries deliver what is left, then it gives up. */
+        /* The connection dropped: come back with growing pauses and pick up where we were,
+         * reading input meanwhile. */
         close_conn(&k);
         slots_reclaim(mt);
-        bool had_eof = eof;
         int tries = 0;
         for (;;) {
             printf("   -- connection lost; trying again in %d s%s --\n", backoff,
-                   eof ? "" : " (Ctrl-D to leave)");
+                   interactive && !lr.eof ? " (Ctrl-D to leave)" : "");
             fflush(stdout);
-            eof = wait_reading(mt, backoff, eof);
+            wait_reading(mt, &lr, backoff);
             backoff = backoff < 30 ? backoff * 2 : 30;
-            if ((eof && !had_eof) || (had_eof && ++tries > RETRIES_AFTER_EOF)) {
+            if (lr.eof && (interactive || ++tries > RETRIES_AFTER_EOF)) {
                 gave_up = true;
                 break;
             }

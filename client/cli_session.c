@@ -183,9 +183,9 @@ int open_conn(conn *k, const char *url)
     k->c = mu_sync_connect(k->sync, &o, CLI_TIMEOUT_MS, err, sizeof(err));
     if (!k->c) {
         fprintf(stderr, "mutual: %s\n", err);
-        if (!ca_file[0] && !strncmp(url, "wss://", 6) && strstr(err, "not trusted"))
-            fprintf(stderr, "mutual: a server whose certificate comes from a private "
-                            "authority needs --ca-file PEM\n");
+        if (!ca_file[0] && !strncmp(url, "wss://", 6) && strstr(err, "TLS handshake failed"))
+            fprintf(stderr, "mutual: if the server's certificate comes from a private "
+                            "authority, pass it with --ca-file PEM\n");
         mu_sync_free(k->sync);
         k->sync = NULL;
         return -1;

@@ -86,9 +86,9 @@ mu_client *mu_sync_connect(mu_sync *s, const mu_client_opts *o, int timeout_ms, 
                               strstr(c->fail, "tls") || strstr(c->fail, "TLS")))
             /* lws says this in OpenSSL's words, which do not name the likely cause */
             snprintf(err, errlen,
-                     "cannot connect to %s: the TLS handshake failed or the server's "
-                     "certificate is not trusted (%s)",
-                     o->url, c->fail);
+                     "cannot connect to %s: the TLS handshake failed, for example because the "
+                     "server's certificate is not trusted (%s)",
+                     o->url ? o->url : "(no url)", c->fail);
         else if (c->ended)
             snprintf(err, errlen, "cannot connect to %s%s%s", o->url ? o->url : "(no url)",
                      c->fail[0] ? ": " : "", c->fail);

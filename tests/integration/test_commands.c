@@ -391,8 +391,9 @@ static void test_cli_rooms(void **st)
     /* the join would otherwise outlive the test, reconnecting until its input ends */
     snprintf(cmd, sizeof(cmd), "kill $(cat %s/alex.pid)", s.dir);
     run(cmd, out, sizeof(out));
-    /* The server goes and stays gone: input goes on being read between attempts, and its end
-     * leaves at once, saying what was typed but not sent (it used to retry for ever). */
+    /* The server goes and stays gone: input goes on being read between attempts; once a pipe
+     * has ended, a couple more tries and it gives up, saying what was typed but not sent (it
+     * used to retry for ever). */
     snprintf(bg, sizeof(bg),
              "( (while [ ! -e %s/go ]; do sleep 0.05; done; printf 'are you there\\n') | %s join "
              "smart-tue > %s/gone.out 2>&1; echo \"rc=$?\" > %s/gone.rc ) &",
@@ -403,11 +404,10 @@ static void test_cli_rooms(void **st)
     snprintf(gone_rc, sizeof(gone_rc), "%s/gone.rc", s.dir);
     assert_true(file_has(gone_out, "-- in smart-tue", 20000));
     srv_kill9(&s);
-    assert_true(
-        file_has(gone_out, "connection lost; trying again in 1 s (Ctrl-D to leave)", 20000));
+    assert_true(file_has(gone_out, "connection lost; trying again in 1 s --", 20000));
     snprintf(cmd, sizeof(cmd), "touch %s/go", s.dir);
     run(cmd, out, sizeof(out));
-    assert_true(file_has(gone_rc, "rc=1", 10000));
+    assert_true(file_has(gone_rc, "rc=1", 40000));
     assert_true(file_has(gone_out, "the connection was lost; 1 line was not sent", 1000));
     srv_cleanup(&s);
 }
