@@ -42,6 +42,9 @@ test('a reported message reaches the facilitator and the admin; an admin acknowl
   await ben.fill('#say-text', 'Nobody here will ever stay clean, you are all wasting your time.');
   await ben.click('#say-send');
   await waitText(anna, '#room-log', /wasting your time/);
+  await ben.fill('#say-text', 'Anyway, see you next week.');
+  await ben.click('#say-send');
+  await waitText(anna, '#room-log', /see you next week/);
 
   // One's own message has no Report button; another's has.
   assert.equal(await anna.locator('#room-log li.mine button.report').count(), 0);
@@ -61,9 +64,17 @@ test('a reported message reaches the facilitator and the admin; an admin acknowl
   assert.equal(await anna.getAttribute(reason, 'aria-invalid'), 'true');
   await anna.fill(reason, 'x'.repeat(202));
   await waitText(anna, `#report-${seq}-count`, /202 of 200 bytes/);
+  // Report on another message while this one has a reason typed: this one stays, with focus.
+  await anna.click('#room-log li:has-text("see you next week") button.report');
+  assert.equal(await anna.locator('#report-slot form').count(), 1);
+  assert.equal(await anna.evaluate(() => document.activeElement.id), `report-${seq}-reason`);
   await anna.click(`#report-${seq}-send`);
   await waitText(anna, `#report-${seq}-error`, /200/);
+  // Nothing went: a moment later the form is still there and the button still offers Report.
+  await anna.waitForTimeout(500);
   assert.equal(await anna.locator(`#report-${seq}-done`).count(), 0);
+  assert.equal(await anna.locator(`#report-${seq}-reason`).count(), 1);
+  assert.equal(await anna.isDisabled('#room-log li:has-text("wasting your time") button.report'), false);
   await anna.fill(reason, 'Discouraging people who are early in recovery.');
   await waitText(anna, `#report-${seq}-error`, /^$/);
   assert.equal(await anna.getAttribute(reason, 'aria-invalid'), null);

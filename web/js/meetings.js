@@ -171,6 +171,13 @@ export async function roomView(app, slug) {
     const id = `report-${m.seq}`;
     const open = document.getElementById(`${id}-reason`);
     if (open) { open.focus(); return; }
+    // Another report under way keeps what was typed into it: finish or cancel that one first.
+    const other = reportSlot.querySelector('textarea');
+    if (other && other.value.trim()) {
+      other.focus();
+      announce('Finish or cancel the report you have started first.');
+      return;
+    }
     const reason = h('textarea', { id: `${id}-reason`, rows: 2, 'aria-describedby': `${id}-hint ${id}-count ${id}-error` });
     const hint = h('p', { class: 'hint', id: `${id}-hint` }, 'Optional. The facilitators and the service’s admins see the message, your name and your reason.');
     const count = h('p', { class: 'hint', id: `${id}-count` }, '0 of 200 bytes');
