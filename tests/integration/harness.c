@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,4 +386,26 @@ void world_advance(world *w, int64_t secs)
     mu_req *r = mu_req_new("test.clock");
     mu_req_int(r, "advance", secs);
     call_expect(w->y, w->admin, r, "ok");
+}
+
+int sh_vcapture(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    char cmd[16384], full[16500];
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    snprintf(full, sizeof(full), "(%s) 2>&1", cmd);
+    FILE *f = popen(full, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+int sh_capture(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sh_vcapture(out, cap, fmt, ap);
+    va_end(ap);
+    return rc;
 }

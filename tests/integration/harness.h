@@ -89,4 +89,9 @@ int http_get(int port, const char *path, char **body);
 
 double mono_ms(void);
 
+/* Runs the shell command built from fmt, its stderr joined to its stdout; returns its exit
+ * status (128 when it did not exit) and puts what it printed in out (at most cap - 1 bytes). */
+int sh_capture(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sh_vcapture(char *out, size_t cap, const char *fmt, va_list ap);
+
 #endif

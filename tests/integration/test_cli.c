@@ -19,18 +19,11 @@ static char out[65536];
 /* Runs a shell command built from fmt; returns its exit status, output (both streams) in out. */
 static int sh(const char *fmt, ...)
 {
-    char cmd[16384], full[16500];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    int rc = sh_vcapture(out, sizeof(out), fmt, ap);
     va_end(ap);
-    snprintf(full, sizeof(full), "(%s) 2>&1", cmd);
-    FILE *f = popen(full, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, sizeof(out) - 1, f);
-    out[n] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return rc;
 }
 
 static void expect_out(const char *text)

@@ -18,14 +18,7 @@
 /* Runs a shell command; returns its exit status and its output (stdout and stderr). */
 static int run(const char *cmd, char *out, size_t cap)
 {
-    char full[4096];
-    snprintf(full, sizeof(full), "(%s) 2>&1", cmd);
-    FILE *f = popen(full, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, cap - 1, f);
-    out[n] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return sh_capture(out, cap, "%s", cmd);
 }
 
 static void test_mutuald_flags(void **st)

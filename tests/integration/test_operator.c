@@ -25,14 +25,7 @@ static unsigned mode_of(const char *path)
 /* Runs a shell command; its exit status, and its stdout and stderr together in out. */
 static int run(const char *cmd, char *out, size_t cap)
 {
-    char full[1024];
-    snprintf(full, sizeof(full), "%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return sh_capture(out, cap, "%s", cmd);
 }
 
 static void test_file_modes(void **st)

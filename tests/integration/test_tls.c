@@ -130,22 +130,6 @@ static void test_wss_with_verification(void **state)
     srv_cleanup(&s);
 }
 
-/* Runs a shell command; its exit status, and its output (stdout and stderr) in out. */
-static int sh(char *out, size_t n, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t got = fread(out, 1, n - 1, f);
-    out[got] = 0;
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* The CLI over wss://: --ca-file trusts the test CA, the session keeps it for later commands,
  * and without it the server's certificate is refused. */
 static void test_cli_ca_file(void **state)
@@ -158,25 +142,26 @@ static void test_cli_ca_file(void **state)
     char cli[800];
     snprintf(cli, sizeof(cli), "XDG_CONFIG_HOME=%s/cfg %s --server wss://127.0.0.1:%d", s.dir,
              MUTUAL_CLI_PATH, s.port);
-    assert_int_not_equal(sh(out, sizeof(out), "%s ping 2>&1", cli), 0);
+    assert_int_not_equal(sh_capture(out, sizeof(out), "%s ping", cli), 0);
     assert_non_null(strstr(out, "certificate is not trusted"));
     assert_non_null(strstr(out, "TLS handshake failed"));
     assert_non_null(strstr(out, "pass it with --ca-file PEM"));
-    assert_int_equal(sh(out, sizeof(out), "%s --ca-file %s/nope.pem ping 2>&1", cli, pki), 2);
+    assert_int_equal(sh_capture(out, sizeof(out), "%s --ca-file %s/nope.pem ping", cli, pki), 2);
     assert_non_null(strstr(out, "cannot read the CA file"));
-    assert_int_equal(sh(out, sizeof(out),
-                        "printf 'a good long password\\n' | %s --ca-file %s/ca.pem register tlscli "
-                        "2>&1",
-                        cli, pki),
-                     0);
+    assert_int_equal(
+        sh_capture(out, sizeof(out),
+                   "printf 'a good long password\\n' | %s --ca-file %s/ca.pem register "
+                   "tlscli",
+                   cli, pki),
+        0);
     assert_non_null(strstr(out, "as tlscli"));
     /* Later commands use the saved session's server and CA. */
     snprintf(cli, sizeof(cli), "XDG_CONFIG_HOME=%s/cfg %s", s.dir, MUTUAL_CLI_PATH);
-    assert_int_equal(sh(out, sizeof(out), "%s whoami 2>&1", cli), 0);
+    assert_int_equal(sh_capture(out, sizeof(out), "%s whoami", cli), 0);
     assert_non_null(strstr(out, "tlscli"));
     /* Another CA is refused even so. */
-    assert_int_not_equal(sh(out, sizeof(out), "%s --ca-file %s/otherca.pem whoami 2>&1", cli, pki),
-                         0);
+    assert_int_not_equal(
+        sh_capture(out, sizeof(out), "%s --ca-file %s/otherca.pem whoami", cli, pki), 0);
     srv_stop(&s);
     srv_cleanup(&s);
 }
