@@ -542,8 +542,7 @@ static int meeting_join(meeting *mt, bool resumed)
     return 0;
 }
 
-/* Attempts to reconnect once piped input has ended with lines still to send; it gives up at
- * the wait after the last. */
+/* Attempts to reconnect once piped input has ended with lines still to send. */
 #define RETRIES_AFTER_EOF 2
 
 static void on_wait_timer(uv_timer_t *t)
@@ -631,17 +630,22 @@ int cmd_join(const cli_ctx *cx, int argc, char **argv)
          * reading input meanwhile. */
         close_conn(&k);
         slots_reclaim(mt);
-        int tries = 0;
+        int tries = 0; /* attempts made after the input ended */
         for (;;) {
-            printf("   -- connection lost; trying again in %d s%s --\n", backoff,
-                   interactive && !lr.eof ? " (Ctrl-D to leave)" : "");
-            fflush(stdout);
-            wait_reading(mt, &lr, backoff);
-            backoff = backoff < 30 ? backoff * 2 : 30;
-            if (lr.eof && (interactive || ++tries > RETRIES_AFTER_EOF)) {
+            if (lr.eof && (interactive || tries >= RETRIES_AFTER_EOF)) {
                 gave_up = true;
                 break;
             }
+            printf("   -- connection lost; trying again in %d s%s --\n", backoff,
+                   interactive ? " (Ctrl-D to leave)" : "");
+            fflush(stdout);
+            wait_reading(mt, &lr, backoff);
+            backoff = backoff < 30 ? backoff * 2 : 30;
+            if (lr.eof && interactive) {
+                gave_up = true;
+                break;
+            }
+            tries += lr.eof;
             if (open_session(&k, cx->server_opt, &s) == 0 && meeting_join(mt, true) == 0)
                 break;
             close_conn(&k);
