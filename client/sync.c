@@ -89,6 +89,12 @@ mu_client *mu_sync_connect(mu_sync *s, const mu_client_opts *o, int timeout_ms, 
                      "cannot connect to %s: the TLS handshake failed, for example because the "
                      "server's certificate is not trusted (%s)",
                      o->url ? o->url : "(no url)", c->fail);
+        else if (c->ended && !strcmp(c->fail, "closed before established"))
+            /* lws's words for a refused connection */
+            snprintf(err, errlen,
+                     "cannot connect to %s: nothing answered there (is the server "
+                     "running, and is the address right?)",
+                     o->url ? o->url : "(no url)");
         else if (c->ended)
             snprintf(err, errlen, "cannot connect to %s%s%s", o->url ? o->url : "(no url)",
                      c->fail[0] ? ": " : "", c->fail);

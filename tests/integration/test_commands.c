@@ -179,6 +179,7 @@ static void test_cli(void **st)
              s.port);
     assert_int_equal(run(cmd, out, sizeof(out)), 1);
     assert_non_null(strstr(out, "cannot connect"));
+    assert_non_null(strstr(out, "nothing answered there (is the server running"));
     srv_cleanup(&s);
 }
 
