@@ -52,8 +52,7 @@ static void export_finish(export_op *o, bool ok)
         /* Every call ends with a reply, even to a connection that has gone (it is dropped). */
         if (pool_stopping() || !conn_alive(o->c))
             reply_err(o->c, MU_E_UNAVAILABLE,
-                      "The server is stopping; ask for your data again "
-                      "in a moment.");
+                      "The server is stopping; ask for your data again in a moment.");
         else
             reply_read_failed(o->c, "your data");
     }
