@@ -29,15 +29,19 @@ static void (*drain_hook)(mu_conn *c);
 
 /* Coalescing under load. A flush is one send per connection, and at high fan-out the kernel's
  * send path is most of the server's time: a pass that sends one message to each of a thousand
- * connections costs milliseconds. After a pass that took that long, the next waits about
- * twice as long again (never more than FLUSH_HOLD_MAX_US), so that messages gather and each
- * send carries several: the time spent sending stays about a third of the loop's, whatever
- * the rate. A pass of a few sends takes microseconds, so light load never waits. */
+ * connections costs milliseconds. When the loop is saturated (it has waited for events less
+ * than a quarter of the time since the previous pass began) and a pass took that long, the
+ * next waits about twice as long again (never more than FLUSH_HOLD_MAX_US), so that messages
+ * gather and each send carries several: the time spent sending stays about a third of the
+ * loop's, whatever the rate. A loop with time to spare never holds output back: waiting would
+ * only add latency (it did: 13 ms at the median at 150,000 deliveries/s), nor does a pass of a
+ * few sends, which takes microseconds. */
 #define FLUSH_COSTLY_US 200
 #define FLUSH_COSTLY_CONNS 64 /* a pass to fewer is never costly enough to hold back */
 #define FLUSH_HOLD_MAX_US 20000
 static uint64_t hold_until_us; /* no flush before then (0: none held) */
 static bool draining;          /* shutting down: never hold again (conn_flush_release) */
+static uint64_t prev_start_us, prev_idle_us; /* at the previous pass */
 
 static uint64_t real_mono_us(void)
 {
@@ -404,7 +408,13 @@ void conn_flush_pending(void)
     }
     free(work.v);
     uint64_t end = limits.mono_us(), took = end - start;
-    hold_until_us = draining || took < FLUSH_COSTLY_US || work.n < FLUSH_COSTLY_CONNS
+    uint64_t idle_now = limits.idle_us ? limits.idle_us() : 0;
+    /* Saturated: the loop waited for events for at most a quarter of the time since the
+     * previous pass began (the first pass has nothing to go by, and holds nothing). */
+    bool saturated = prev_start_us != 0 && (idle_now - prev_idle_us) * 4 <= start - prev_start_us;
+    prev_start_us = start;
+    prev_idle_us = idle_now;
+    hold_until_us = draining || !saturated || took < FLUSH_COSTLY_US || work.n < FLUSH_COSTLY_CONNS
                         ? 0
                         : end + (2 * took < FLUSH_HOLD_MAX_US ? 2 * took : FLUSH_HOLD_MAX_US);
 }
@@ -440,4 +450,5 @@ void conn_shutdown(void)
     drain_hook = NULL;
     hold_until_us = 0;
     draining = false;
+    prev_start_us = prev_idle_us = 0;
 }

@@ -43,6 +43,10 @@ typedef struct {
     /* Monotonic microseconds for the flush's coalescing; NULL: CLOCK_MONOTONIC (tests give
      * their own, to be independent of how busy the machine is). */
     uint64_t (*mono_us)(void);
+    /* Microseconds the loop has spent waiting for events, in all (uv_metrics_idle_time): a
+     * loop that still has idle time is not overloaded, so its output is never held back.
+     * NULL: never idle. */
+    uint64_t (*idle_us)(void);
 } conn_limits;
 
 struct mu_conn {

@@ -100,6 +100,11 @@ static void on_check(uv_check_t *h)
     run_pending();
 }
 
+static uint64_t loop_idle_us(void)
+{
+    return uv_metrics_idle_time(g_srv->loop) / 1000;
+}
+
 static uint64_t loop_now_ms(void)
 {
     return uv_now(g_srv->loop);
@@ -230,7 +235,9 @@ int server_run(mu_server *s)
         clock_freeze();
     s->limits.max_text = (uint32_t)s->cfg.max_text;
     s->limits.max_note = (uint32_t)s->cfg.max_note;
-    conn_init(&(conn_limits){.send_queue = s->cfg.send_queue});
+    /* The loop's idle time tells the send path whether it is saturated (conn.c). */
+    uv_loop_configure(s->loop, UV_METRICS_IDLE_TIME);
+    conn_init(&(conn_limits){.send_queue = s->cfg.send_queue, .idle_us = loop_idle_us});
     pool_reset();
     /* Two whole messages may wait; with one being reassembled and lws's own buffers, a client
      * makes the server hold at most about max_frame x 4 of its input (PROTOCOL.md). */

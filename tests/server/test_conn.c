@@ -22,6 +22,22 @@ static int setup(void **st)
     return 0;
 }
 
+static uint64_t idle_total_us; /* the loop's waiting time, as the idle test tells it */
+
+static uint64_t fake_idle_us(void)
+{
+    return idle_total_us;
+}
+
+static int setup_idle(void **st)
+{
+    conn_init(
+        &(conn_limits){.send_queue = BOUND, .mono_us = fake_mono_us, .idle_us = fake_idle_us});
+    fake_reset();
+    idle_total_us = 0;
+    return 0;
+}
+
 static int teardown(void **st)
 {
     conn_flush_pending();
@@ -195,6 +211,41 @@ static void test_flush_coalescing(void **st)
         conn_gone(c[i]);
 }
 
+/* A loop that still has time to spare never holds output back, however costly a pass: the
+ * hold only adds latency then. Once it is saturated (idle under a quarter of the time since
+ * the previous pass), a costly pass holds the next as before. */
+static void test_no_hold_with_time_to_spare(void **st)
+{
+    enum { MANY = 100 };
+    mu_conn *c[MANY];
+    for (int i = 0; i < MANY; i++)
+        c[i] = fake_conn();
+    fake.flush_us = 10; /* each pass: 100 x 10 us, costly */
+    for (int round = 0; round < 3; round++) {
+        fake_advance_us(4000);
+        idle_total_us += 3000; /* waited for events for most of the time since the last */
+        for (int i = 0; i < MANY; i++)
+            send_n(c[i], 10);
+        conn_flush_pending();
+        send_n(c[0], 10);
+        assert_int_equal(conn_flush_held_us(), 0);
+        assert_true(conn_flush_wanted());
+    }
+    /* Saturated: idle 500 us of the 4,000 + 1,000 since the previous pass began. */
+    fake_advance_us(4000);
+    idle_total_us += 500;
+    for (int i = 0; i < MANY; i++)
+        send_n(c[i], 10);
+    conn_flush_pending();
+    send_n(c[1], 10);
+    assert_int_equal(conn_flush_held_us(), 2000);
+    fake_advance_us(2000);
+    fake.flush_us = 0;
+    conn_flush_pending();
+    for (int i = 0; i < MANY; i++)
+        conn_gone(c[i]);
+}
+
 static void test_take_output_in_pieces(void **st)
 {
     mu_conn *c = fake_conn();
@@ -329,6 +380,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_states_and_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_and_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_coalescing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_hold_with_time_to_spare, setup_idle, teardown),
         cmocka_unit_test_setup_teardown(test_take_output_in_pieces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_queue_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_message_past_the_bound_alone_still_goes, setup,
