@@ -197,6 +197,22 @@ void store_stop_readers(mu_store *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+void store_bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *s, int n)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
 {
     if (!st)

@@ -65,6 +65,10 @@ void store_stop_readers(mu_store *s);
 sqlite3_stmt *store_rstmt(mu_reader *r, const char *sql);
 /* The same on the writer connection, for job run functions. */
 sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql);
+/* Binds an optional value: an id of 0, or a NULL string, as SQL NULL. `n` is the string's
+ * length, or -1 for a C string. Strings are bound in place (SQLITE_STATIC). */
+void store_bind_id(sqlite3_stmt *st, int i, int64_t id);
+void store_bind_text(sqlite3_stmt *st, int i, const char *s, int n);
 sqlite3 *store_wdb(mu_wtx *w);
 /* Asks for a wal_checkpoint(TRUNCATE) once this batch has committed: after an erasure, so that
  * erased data does not linger in the -wal file (the database file itself is overwritten by

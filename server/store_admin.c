@@ -242,28 +242,13 @@ mu_code store_admin_audit_add_detail(mu_wtx *w, int64_t ts, int64_t actor_id, co
                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (st) {
         sqlite3_bind_int64(st, 1, ts);
-        if (actor_id)
-            sqlite3_bind_int64(st, 2, actor_id);
-        else
-            sqlite3_bind_null(st, 2);
+        store_bind_id(st, 2, actor_id);
         sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
-        if (target_id)
-            sqlite3_bind_int64(st, 5, target_id);
-        else
-            sqlite3_bind_null(st, 5);
-        if (target)
-            sqlite3_bind_text(st, 6, target, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 6);
-        if (room)
-            sqlite3_bind_text(st, 7, room, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 7);
-        if (detail)
-            sqlite3_bind_text(st, 8, detail, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 8);
+        store_bind_id(st, 5, target_id);
+        store_bind_text(st, 6, target, -1);
+        store_bind_text(st, 7, room, -1);
+        store_bind_text(st, 8, detail, -1);
     }
     return store_step(st, store_wdb(w));
 }

@@ -150,10 +150,7 @@ int store_alerts_open_kind(mu_wtx *w, int64_t user, int64_t mentor, const char *
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, user);
-    if (mentor)
-        sqlite3_bind_int64(st, 2, mentor);
-    else
-        sqlite3_bind_null(st, 2);
+    store_bind_id(st, 2, mentor);
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);

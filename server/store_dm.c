@@ -283,10 +283,7 @@ mu_code store_dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const c
         sqlite3_bind_int64(st, 4, to);
         sqlite3_bind_int64(st, 5, ts);
         sqlite3_bind_text(st, 6, text, (int)n, SQLITE_STATIC);
-        if (cid)
-            sqlite3_bind_text(st, 7, cid, (int)cid_len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 7);
+        store_bind_text(st, 7, cid, (int)cid_len);
     }
     c = store_step(st, store_wdb(w));
     if (c == MU_OK)

@@ -26,14 +26,6 @@ void plan_free(plan_t *p)
         p->nlist[l] = 0;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 mu_code store_plan_put(mu_wtx *w, int64_t user, const plan_t *p, int64_t updated)
 {
     sqlite3 *db = store_wdb(w);
@@ -93,8 +85,8 @@ mu_code store_plan_put(mu_wtx *w, int64_t user, const plan_t *p, int64_t updated
             sqlite3_bind_int64(st, 1, user);
             sqlite3_bind_int(st, 2, i);
             sqlite3_bind_text(st, 3, p->people[i].name, -1, SQLITE_STATIC);
-            bind_opt(st, 4, p->people[i].phone);
-            bind_opt(st, 5, p->people[i].note);
+            store_bind_text(st, 4, p->people[i].phone, -1);
+            store_bind_text(st, 5, p->people[i].note, -1);
         }
         c = store_step(st, db);
     }

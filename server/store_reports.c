@@ -74,10 +74,7 @@ mu_code store_reports_add(mu_wtx *w, const report_in *in, bool *repeat)
         sqlite3_bind_int64(st, 1, in->ts);
         sqlite3_bind_int64(st, 2, in->actor_id);
         sqlite3_bind_text(st, 3, in->actor, -1, SQLITE_STATIC);
-        if (in->reason)
-            sqlite3_bind_text(st, 4, in->reason, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 4);
+        store_bind_text(st, 4, in->reason, -1);
         sqlite3_bind_text(st, 5, in->room, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, in->seq);
     }

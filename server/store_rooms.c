@@ -148,10 +148,7 @@ static void bind_def(sqlite3_stmt *st, const room_def *d)
         sqlite3_bind_null(st, 5);
     sqlite3_bind_int(st, 6, d->capacity);
     sqlite3_bind_int(st, 7, d->persistent);
-    if (d->backlog)
-        sqlite3_bind_text(st, 8, d->backlog, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 8);
+    store_bind_text(st, 8, d->backlog, -1);
     sqlite3_bind_int(st, 9, d->listed);
 }
 
@@ -278,10 +275,7 @@ mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t
         sqlite3_bind_int64(st, 4, user);
         sqlite3_bind_text(st, 5, from, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, text, (int)n, SQLITE_STATIC);
-        if (cid)
-            sqlite3_bind_text(st, 7, cid, (int)cid_len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 7);
+        store_bind_text(st, 7, cid, (int)cid_len);
     }
     return store_step(st, store_wdb(w));
 }

@@ -85,12 +85,8 @@ void service_enc(mu_enc *e, int64_t id, const service_t *s)
 
 static void bind_fields(sqlite3_stmt *st, const service_t *s)
 {
-    for (int i = 0; i < SVC__FIELDS; i++) {
-        if (s->f[i])
-            sqlite3_bind_text(st, i + 1, s->f[i], -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, i + 1);
-    }
+    for (int i = 0; i < SVC__FIELDS; i++)
+        store_bind_text(st, i + 1, s->f[i], -1);
 }
 
 mu_code store_services_add(mu_wtx *w, const service_t *s, int64_t *id)
