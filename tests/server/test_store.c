@@ -162,15 +162,23 @@ static mu_code gate_run(mu_job *j, mu_wtx *w)
     return job_run(j, w);
 }
 
+/* A new loop and the test database's store on it. */
+static mu_store *open_on(uv_loop_t *loop, bool sync_full, unsigned batch)
+{
+    uv_loop_init(loop);
+    char err[256];
+    mu_store_opts o = {db, sync_full, batch};
+    mu_store *s = store_open(loop, &o, err, sizeof(err));
+    if (!s)
+        fail_msg("store_open: %s", err);
+    return s;
+}
+
 static void test_writer_batches(void **st)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    char err[256];
     enum { N = 300, BATCH = 16 };
-    mu_store_opts o = {db, true, BATCH};
-    mu_store *s = store_open(&loop, &o, err, sizeof(err));
-    assert_non_null(s);
+    mu_store *s = open_on(&loop, true, BATCH);
     int done = 0;
     gate_job gate = {.t = {.n = 100001, .done_count = &done}};
     pthread_mutex_init(&gate.mu, NULL);
@@ -224,11 +232,7 @@ static void test_writer_batches(void **st)
 static void test_close_drains(void **st)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    char err[256];
-    mu_store_opts o = {db, false, 512};
-    mu_store *s = store_open(&loop, &o, err, sizeof(err));
-    assert_non_null(s);
+    mu_store *s = open_on(&loop, false, 512);
     enum { N = 50 };
     test_job jobs[N];
     memset(jobs, 0, sizeof(jobs));
@@ -244,6 +248,7 @@ static void test_close_drains(void **st)
     assert_int_equal(done, N);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
+    char err[256];
     sqlite3 *d = store_open_direct(db, false, err, sizeof(err));
     assert_non_null(d);
     assert_int_equal(scalar(d, "SELECT count(*) FROM users WHERE handle LIKE 'user10__'"), N);
@@ -272,11 +277,7 @@ static void *run_long_read(void *arg)
 static void test_stop_readers(void **st)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    char err[256];
-    mu_store_opts o = {db, false, 512};
-    mu_store *s = store_open(&loop, &o, err, sizeof(err));
-    assert_non_null(s);
+    mu_store *s = open_on(&loop, false, 512);
     long_read l = {.r = store_reader_open(s)};
     assert_non_null(l.r);
     pthread_t t;
