@@ -153,7 +153,7 @@ static int cmd_user_add(const args *a)
     int rc = 1;
     char pw[256], hash[crypto_pwhash_STRBYTES], err[512];
     size_t pwlen = 0;
-    sqlite3 *db = NULL;
+    db_conn *db = NULL;
     mu_wtx *w = NULL;
     int pr = read_password(pw, sizeof(pw), &pwlen);
     if (pr != 0 || pwlen < 8 || pwlen > 128 || !mu_utf8_valid(pw, pwlen)) {
@@ -178,7 +178,7 @@ static int cmd_user_add(const args *a)
         goto cleanup;
     }
     if (c != MU_OK) {
-        fprintf(stderr, "mutuald: could not create the user: %s\n", sqlite3_errmsg(db));
+        fprintf(stderr, "mutuald: could not create the user: %s\n", db_errmsg(db));
         goto cleanup;
     }
     printf("created %s '%s'\n", role_name((mu_role)role), handle);
@@ -187,7 +187,7 @@ cleanup:
     sodium_memzero(pw, sizeof(pw));
     store_wtx_free(w);
     if (db)
-        sqlite3_close(db);
+        db_close(db);
     config_free(&cfg);
     return rc;
 }
@@ -197,7 +197,7 @@ static int cmd_services_import(const args *a)
     mu_config cfg;
     char err[512];
     int rc = 1;
-    sqlite3 *db = NULL;
+    db_conn *db = NULL;
     if (load_config(&cfg, a) != 0)
         goto cleanup;
     db = store_open_direct(cfg.db, true, err, sizeof(err));
@@ -214,7 +214,7 @@ static int cmd_services_import(const args *a)
     rc = 0;
 cleanup:
     if (db)
-        sqlite3_close(db);
+        db_close(db);
     config_free(&cfg);
     return rc;
 }
@@ -236,7 +236,7 @@ static void print_audit(const audit_row *a, void *ud)
     printf("\n");
 }
 
-static sqlite3 *open_existing(const args *a, mu_config *cfg)
+static db_conn *open_existing(const args *a, mu_config *cfg)
 {
     char err[512];
     if (load_config(cfg, a) != 0)
@@ -245,7 +245,7 @@ static sqlite3 *open_existing(const args *a, mu_config *cfg)
         fprintf(stderr, "mutuald: no database at %s\n", cfg->db);
         return NULL;
     }
-    sqlite3 *db = store_open_direct(cfg->db, false, err, sizeof(err));
+    db_conn *db = store_open_direct(cfg->db, false, err, sizeof(err));
     if (!db)
         fprintf(stderr, "mutuald: %s\n", err);
     return db;
@@ -254,7 +254,7 @@ static sqlite3 *open_existing(const args *a, mu_config *cfg)
 static int cmd_audit(const args *a)
 {
     mu_config cfg;
-    sqlite3 *db = open_existing(a, &cfg);
+    db_conn *db = open_existing(a, &cfg);
     int rc = 1;
     int32_t since_day = 0;
     if (!db)
@@ -266,13 +266,13 @@ static int cmd_audit(const args *a)
     printf("%-20s  %-16s %-14s %-16s %s\n", "WHEN (UTC)", "WHO", "WHAT", "WHOM", "ROOM");
     if (store_admin_audit_read(db, (int64_t)since_day * 86400000, NULL, 1000000, false, print_audit,
                                NULL) < 0) {
-        fprintf(stderr, "mutuald: cannot read the audit log: %s\n", sqlite3_errmsg(db));
+        fprintf(stderr, "mutuald: cannot read the audit log: %s\n", db_errmsg(db));
         goto cleanup;
     }
     rc = 0;
 cleanup:
     if (db)
-        sqlite3_close(db);
+        db_close(db);
     config_free(&cfg);
     return rc;
 }
@@ -282,42 +282,25 @@ static int cmd_backup(const args *a)
     if (a->npos != 2)
         return usage_error("%s", "backup needs the OUT path");
     mu_config cfg;
-    sqlite3 *db = open_existing(a, &cfg), *out = NULL;
+    db_conn *db = open_existing(a, &cfg);
     int rc = 1;
     if (!db)
         goto cleanup;
     /* A backup holds the same health data: its owner's alone, like the database. */
     store_restrict_file(a->pos[1]);
     mode_t old_mask = umask(077);
-    int orc = sqlite3_open(a->pos[1], &out);
+    char err[512];
+    int brc = db_backup(db, a->pos[1], err, sizeof(err));
     umask(old_mask);
-    if (orc != SQLITE_OK) {
-        fprintf(stderr, "mutuald: cannot create %s: %s\n", a->pos[1], sqlite3_errmsg(out));
-        goto cleanup;
-    }
-    /* The online backup API copies a consistent snapshot while the server keeps writing;
-     * steps of 256 pages let the writer in between. */
-    sqlite3_backup *b = sqlite3_backup_init(out, "main", db, "main");
-    if (!b) {
-        fprintf(stderr, "mutuald: backup failed: %s\n", sqlite3_errmsg(out));
-        goto cleanup;
-    }
-    int step;
-    while ((step = sqlite3_backup_step(b, 256)) == SQLITE_OK || step == SQLITE_BUSY ||
-           step == SQLITE_LOCKED)
-        sqlite3_sleep(5);
-    sqlite3_backup_finish(b);
-    if (step != SQLITE_DONE) {
-        fprintf(stderr, "mutuald: backup failed: %s\n", sqlite3_errstr(step));
+    if (brc != 0) {
+        fprintf(stderr, "mutuald: backup failed: %s\n", err);
         goto cleanup;
     }
     printf("backed up %s to %s\n", cfg.db, a->pos[1]);
     rc = 0;
 cleanup:
-    if (out)
-        sqlite3_close(out);
     if (db)
-        sqlite3_close(db);
+        db_close(db);
     config_free(&cfg);
     return rc;
 }
@@ -349,34 +332,34 @@ static int cmd_check(const args *a)
     }
     warn_file_modes(cfg.db);
     config_free(&cfg);
-    sqlite3 *db = open_existing(a, &cfg);
+    db_conn *db = open_existing(a, &cfg);
     int rc = 1;
     if (!db)
         goto cleanup;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK)
+    db_stmt *st = db_prepare(db, "PRAGMA integrity_check");
+    if (!st)
         goto cleanup;
     bool ok = true;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *line = (const char *)sqlite3_column_text(st, 0);
+    while (db_step(st) == DB_ROW) {
+        const char *line = db_col_text(st, 0);
         if (strcmp(line, "ok") != 0) {
             ok = false;
             printf("%s\n", line);
         }
     }
-    sqlite3_finalize(st);
+    db_finalize(st);
     int version = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
+    if ((st = db_prepare(db, "PRAGMA user_version"))) {
+        if (db_step(st) == DB_ROW)
+            version = db_col_int(st, 0);
+        db_finalize(st);
     }
     printf("%s: integrity %s, schema version %d (this mutuald knows up to %d)\n", cfg.db,
            ok ? "ok" : "FAILED", version, store_schema_version());
     rc = ok ? 0 : 1;
 cleanup:
     if (db)
-        sqlite3_close(db);
+        db_close(db);
     config_free(&cfg);
     return rc;
 }

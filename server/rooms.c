@@ -653,7 +653,7 @@ static void on_clock(void *ud)
 
 int rooms_init(mu_server *s)
 {
-    sqlite3 *db = store_rdb(s->store);
+    db_conn *db = store_rdb(s->store);
     if (store_rooms_load(db, load_one, NULL) != 0 ||
         store_rooms_load_bans(db, load_ban, NULL) != 0 ||
         store_rooms_load_mutes(db, load_mute, NULL) != 0 ||

@@ -139,7 +139,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-long services_import(sqlite3 *db, const char *path, char *err, size_t errlen)
+long services_import(db_conn *db, const char *path, char *err, size_t errlen)
 {
     size_t len = 0;
     char *buf = read_file(path, &len, err, errlen);
@@ -206,8 +206,8 @@ long services_import(sqlite3 *db, const char *path, char *err, size_t errlen)
             goto cleanup;
         }
     }
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot start a transaction: %s", sqlite3_errmsg(db));
+    if (db_exec_quiet(db, "BEGIN IMMEDIATE") != DB_DONE) {
+        snprintf(err, errlen, "cannot start a transaction: %s", db_errmsg(db));
         goto cleanup;
     }
     in_tx = true;
@@ -216,19 +216,19 @@ long services_import(sqlite3 *db, const char *path, char *err, size_t errlen)
         int64_t id;
         if (store_services_add(w, &all[i], &id) != MU_OK) {
             snprintf(err, errlen, "cannot store the service of record %ld: %s", i + 1,
-                     sqlite3_errmsg(db));
+                     db_errmsg(db));
             goto cleanup;
         }
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot commit: %s", sqlite3_errmsg(db));
+    if (db_exec_quiet(db, "COMMIT") != DB_DONE) {
+        snprintf(err, errlen, "cannot commit: %s", db_errmsg(db));
         goto cleanup;
     }
     in_tx = false;
     result = n;
 cleanup:
     if (in_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        db_exec(db, "ROLLBACK");
     if (w)
         store_wtx_free(w);
     for (long i = 0; i < n; i++)

@@ -17,19 +17,19 @@
 
 typedef struct {
     const char *sql[STMT_CACHE];
-    sqlite3_stmt *st[STMT_CACHE];
+    db_stmt *st[STMT_CACHE];
     unsigned n;
 } stmt_cache;
 
 struct mu_reader {
-    sqlite3 *db;
+    db_conn *db;
     stmt_cache cache;
     mu_store *store;        /* for one from store_reader_open: its list */
     mu_reader *prev, *next; /* in store->readers, under store->mu */
 };
 
 struct mu_wtx {
-    sqlite3 *db;
+    db_conn *db;
     stmt_cache cache;
     bool checkpoint; /* a job of this batch erased data */
 };
@@ -52,21 +52,17 @@ struct mu_store {
     _Atomic bool readers_stopping; /* set under mu; read by their progress handlers */
 };
 
-static int exec(sqlite3 *db, const char *sql);
-
-static sqlite3_stmt *cache_get(stmt_cache *c, sqlite3 *db, const char *sql)
+static db_stmt *cache_get(stmt_cache *c, db_conn *db, const char *sql)
 {
     for (unsigned i = 0; i < c->n; i++)
         if (c->sql[i] == sql) {
-            sqlite3_reset(c->st[i]);
-            sqlite3_clear_bindings(c->st[i]);
+            db_reset(c->st[i]);
+            db_clear(c->st[i]);
             return c->st[i];
         }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        log_error("sql prepare failed: %s: %s", sqlite3_errmsg(db), sql);
+    db_stmt *st = db_prepare(db, sql); /* logs a failure */
+    if (!st)
         return NULL;
-    }
     if (c->n < STMT_CACHE) {
         c->sql[c->n] = sql;
         c->st[c->n++] = st;
@@ -79,11 +75,11 @@ static sqlite3_stmt *cache_get(stmt_cache *c, sqlite3 *db, const char *sql)
 static void cache_free(stmt_cache *c)
 {
     for (unsigned i = 0; i < c->n; i++)
-        sqlite3_finalize(c->st[i]);
+        db_finalize(c->st[i]);
     c->n = 0;
 }
 
-sqlite3_stmt *store_read(mu_store *s, const char *sql)
+db_stmt *store_read(mu_store *s, const char *sql)
 {
     return cache_get(&s->r.cache, s->r.db, sql);
 }
@@ -91,15 +87,15 @@ mu_reader *store_reader(mu_store *s)
 {
     return &s->r;
 }
-sqlite3_stmt *store_rstmt(mu_reader *r, const char *sql)
+db_stmt *store_rstmt(mu_reader *r, const char *sql)
 {
     return cache_get(&r->cache, r->db, sql);
 }
-sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql)
+db_stmt *store_wstmt(mu_wtx *w, const char *sql)
 {
     return cache_get(&w->cache, w->db, sql);
 }
-sqlite3 *store_wdb(mu_wtx *w)
+db_conn *store_wdb(mu_wtx *w)
 {
     return w->db;
 }
@@ -107,42 +103,36 @@ void store_checkpoint_after(mu_wtx *w)
 {
     w->checkpoint = true;
 }
-sqlite3 *store_rdb(mu_store *s)
+db_conn *store_rdb(mu_store *s)
 {
     return s->r.db;
 }
 
 /* A read-only connection with the loop's settings: a WAL reader waits on nothing in normal
  * running; a short timeout covers recovery. */
-static int open_reader(const char *path, sqlite3 **out)
+static db_conn *open_reader(const char *path, char *err, size_t errlen)
 {
-    int rc = sqlite3_open_v2(path, out, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_busy_timeout(*out, 50);
-    exec(*out, "PRAGMA foreign_keys=ON");
-    return SQLITE_OK;
-}
-
-static int reader_progress(void *arg)
-{
-    const mu_store *s = arg;
-    return s->readers_stopping; /* non-zero interrupts the statement */
+    db_conn *db = db_open(path, DB_OPEN_READONLY, err, errlen);
+    if (!db)
+        return NULL;
+    db_busy_timeout(db, 50);
+    db_exec(db, "PRAGMA foreign_keys=ON");
+    return db;
 }
 
 mu_reader *store_reader_open(mu_store *s)
 {
+    char err[512];
     mu_reader *r = xcalloc(1, sizeof(*r));
-    int rc = open_reader(s->path, &r->db);
-    if (rc != SQLITE_OK) {
-        log_error("cannot open a read connection on %s: %s", s->path, sqlite3_errstr(rc));
-        sqlite3_close(r->db);
+    r->db = open_reader(s->path, err, sizeof(err));
+    if (!r->db) {
+        log_error("cannot open a read connection: %s", err);
         free(r);
         return NULL;
     }
     /* A long read checks now and then whether the server is stopping, so that it ends soon
-     * even between statements, where sqlite3_interrupt alone would be missed. */
-    sqlite3_progress_handler(r->db, 1000, reader_progress, s);
+     * even between statements, where db_interrupt alone would be missed. */
+    db_stop_flag(r->db, &s->readers_stopping);
     pthread_mutex_lock(&s->mu);
     bool refused = s->readers_stopping;
     if (!refused) {
@@ -154,13 +144,13 @@ mu_reader *store_reader_open(mu_store *s)
     }
     pthread_mutex_unlock(&s->mu);
     if (refused) {
-        sqlite3_close(r->db);
+        db_close(r->db);
         free(r);
         return NULL;
     }
     /* One snapshot for everything read through it: an export is consistent across its
      * parts even while the writer commits. */
-    if (exec(r->db, "BEGIN") != SQLITE_OK) {
+    if (db_exec(r->db, "BEGIN") != DB_DONE) {
         store_reader_close(r);
         return NULL;
     }
@@ -184,7 +174,7 @@ void store_reader_close(mu_reader *r)
         pthread_mutex_unlock(&s->mu);
     }
     cache_free(&r->cache);
-    sqlite3_close(r->db); /* an open read transaction ends with the connection */
+    db_close(r->db); /* an open read transaction ends with the connection */
     free(r);
 }
 
@@ -193,53 +183,74 @@ void store_stop_readers(mu_store *s)
     pthread_mutex_lock(&s->mu);
     s->readers_stopping = true;
     for (mu_reader *r = s->readers; r; r = r->next)
-        sqlite3_interrupt(r->db);
+        db_interrupt(r->db);
     pthread_mutex_unlock(&s->mu);
 }
 
-void store_bind_id(sqlite3_stmt *st, int i, int64_t id)
+void store_bind_id(db_stmt *st, int i, int64_t id)
 {
     if (id)
-        sqlite3_bind_int64(st, i, id);
+        db_bind_i64(st, i, id);
     else
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
 }
 
-void store_bind_text(sqlite3_stmt *st, int i, const char *s, int n)
+void store_bind_text(db_stmt *st, int i, const char *s, int n)
 {
     if (s)
-        sqlite3_bind_text(st, i, s, n, SQLITE_STATIC);
+        db_bind_text(st, i, s, n);
     else
-        sqlite3_bind_null(st, i);
+        db_bind_null(st, i);
 }
 
-mu_code store_step(sqlite3_stmt *st, sqlite3 *db)
+static mu_code step_code(db_stmt *st, db_rc rc)
+{
+    switch (rc) {
+    case DB_DONE:
+    case DB_ROW: return MU_OK;
+    case DB_E_CONSTRAINT: return MU_E_CONFLICT;
+    case DB_E_FOREIGN_KEY: return MU_E_NOT_FOUND;
+    default:
+        log_error("write failed: %s", db_errmsg(db_stmt_conn(st)));
+        return rc == DB_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL;
+    }
+}
+
+mu_code store_step(db_stmt *st)
 {
     if (!st)
         return MU_E_INTERNAL;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return MU_OK;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY ? MU_E_NOT_FOUND
-                                                                            : MU_E_CONFLICT;
-    log_error("write failed: %s", sqlite3_errmsg(db));
-    return (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR ? MU_E_UNAVAILABLE
-                                                                     : MU_E_INTERNAL;
+    db_rc rc = db_step(st);
+    db_reset(st);
+    return step_code(st, rc);
 }
 
-int store_read_done(sqlite3_stmt *st, int rc, int result)
+mu_code store_step_id(db_stmt *st, int64_t *id)
 {
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        log_error("read failed: %s", sqlite3_errstr(rc));
+    if (!st)
+        return MU_E_INTERNAL;
+    db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        *id = db_col_i64(st, 0);
+        rc = db_step(st); /* to the end, so that the write is complete */
+    } else if (rc == DB_DONE) {
+        rc = DB_E_OTHER; /* an insert that returned no id */
+    }
+    db_reset(st);
+    return step_code(st, rc);
+}
+
+int store_read_done(db_stmt *st, int rc, int result)
+{
+    db_reset(st);
+    if (rc != DB_DONE && rc != DB_ROW) {
+        log_error("read failed: %s", db_errmsg(db_stmt_conn(st)));
         return -1;
     }
     return result;
 }
 
-int store_enc_rows(sqlite3_stmt *st, mu_enc *e, store_row_fn row)
+int store_enc_rows(db_stmt *st, mu_enc *e, store_row_fn row)
 {
     if (!st)
         return -1;
@@ -247,7 +258,7 @@ int store_enc_rows(sqlite3_stmt *st, mu_enc *e, store_row_fn row)
     mu_enc_init(&body, 0);
     uint32_t n = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         row(&body, st);
         n++;
     }
@@ -260,16 +271,16 @@ int store_enc_rows(sqlite3_stmt *st, mu_enc *e, store_row_fn row)
     return 0;
 }
 
-int64_t store_count(sqlite3_stmt *st)
+int64_t store_count(db_stmt *st)
 {
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    int rc = db_step(st);
+    int64_t v = rc == DB_ROW ? db_col_i64(st, 0) : -1;
     return store_read_done(st, rc, 0) < 0 ? -1 : v;
 }
 
-mu_wtx *store_wtx_direct(sqlite3 *db)
+mu_wtx *store_wtx_direct(db_conn *db)
 {
     mu_wtx *w = xcalloc(1, sizeof(*w));
     w->db = db;
@@ -286,17 +297,6 @@ void store_wtx_free(mu_wtx *w)
 bool store_failed(const mu_store *s)
 {
     return s->failed;
-}
-
-static int exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        log_error("sql '%s' failed: %s", sql, msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-    }
-    return rc;
 }
 
 void store_restrict_file(const char *path)
@@ -316,10 +316,8 @@ void store_restrict_files(const char *path)
             store_restrict_file(p);
 }
 
-sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errlen)
+db_conn *store_open_direct(const char *path, bool create, char *err, size_t errlen)
 {
-    sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
     /* Health data: a new database is its owner's alone, and SQLite gives its -wal and -shm
      * files the database file's mode. Files an older build left readable are tightened. The
      * umask is the process's, so this runs only where no other thread creates files (startup
@@ -329,31 +327,22 @@ sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errl
         store_restrict_files(path);
         old_mask = umask(077);
     }
-    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    db_conn *db = db_open(path, create ? DB_OPEN_CREATE : 0, err, errlen);
     if (create)
         umask(old_mask);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open database %s: %s", path,
-                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
+    if (!db)
         return NULL;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_extended_result_codes(db, 1);
-    char *msg = NULL;
+    db_busy_timeout(db, 5000);
     /* secure_delete: erased rows are overwritten in the file, not just unlinked (Debian's
      * build defaults it on; others do not). */
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA secure_delete=ON;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot set up database %s: %s", path, msg ? msg : "?");
-        sqlite3_free(msg);
-        sqlite3_close(db);
+    if (db_exec_quiet(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                          "PRAGMA secure_delete=ON;") != DB_DONE) {
+        snprintf(err, errlen, "cannot set up database %s: %s", path, db_errmsg(db));
+        db_close(db);
         return NULL;
     }
     if (store_migrate(db, err, errlen) != 0) {
-        sqlite3_close(db);
+        db_close(db);
         return NULL;
     }
     return db;
@@ -370,37 +359,34 @@ static uint64_t mono_us(void)
 static void run_batch(mu_store *s, mu_job *batch, unsigned n)
 {
     uint64_t t0 = mono_us();
-    sqlite3 *db = s->w.db;
-    bool ok = !s->failed && exec(db, "BEGIN IMMEDIATE") == SQLITE_OK;
+    db_conn *db = s->w.db;
+    bool ok = !s->failed && db_exec(db, "BEGIN IMMEDIATE") == DB_DONE;
     for (mu_job *j = batch; j; j = j->next) {
         if (!ok) {
             j->result = MU_E_UNAVAILABLE;
             continue;
         }
-        if (exec(db, "SAVEPOINT job") != SQLITE_OK) {
+        if (db_exec(db, "SAVEPOINT job") != DB_DONE) {
             j->result = MU_E_UNAVAILABLE;
             continue;
         }
         j->result = j->run(j, &s->w);
         if (j->result != MU_OK)
-            exec(db, "ROLLBACK TO job");
-        exec(db, "RELEASE job");
+            db_exec(db, "ROLLBACK TO job");
+        db_exec(db, "RELEASE job");
     }
-    if (ok && exec(db, "COMMIT") != SQLITE_OK) {
+    if (ok && db_exec(db, "COMMIT") != DB_DONE) {
         /* Nothing in this batch is durable: every job fails, and the store takes no more
          * writes, since a disk that refused a commit cannot be trusted with the next. */
-        exec(db, "ROLLBACK");
+        db_exec(db, "ROLLBACK");
         for (mu_job *j = batch; j; j = j->next)
             j->result = MU_E_UNAVAILABLE;
         ok = false;
     }
     if (s->w.checkpoint) {
         s->w.checkpoint = false;
-        if (ok) {
-            int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-            if (rc != SQLITE_OK)
-                log_error("checkpoint after an erasure failed: %s", sqlite3_errmsg(db));
-        }
+        if (ok)
+            db_checkpoint(db); /* logs a failure */
     }
     if (!ok) {
         if (!s->failed)
@@ -477,10 +463,8 @@ static void on_async_closed(uv_handle_t *h)
 
 static void close_dbs(mu_store *s)
 {
-    if (s->r.db)
-        sqlite3_close(s->r.db);
-    if (s->w.db)
-        sqlite3_close(s->w.db);
+    db_close(s->r.db);
+    db_close(s->w.db);
     s->r.db = s->w.db = NULL;
 }
 
@@ -492,17 +476,14 @@ mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t 
     s->w.db = store_open_direct(o->path, true, err, errlen);
     if (!s->w.db)
         goto fail;
-    if (exec(s->w.db, o->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") !=
-        SQLITE_OK) {
+    if (db_exec(s->w.db, o->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") !=
+        DB_DONE) {
         snprintf(err, errlen, "cannot set synchronous mode on %s", o->path);
         goto fail;
     }
-    int rc = open_reader(o->path, &s->r.db);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open a read connection on %s: %s", o->path,
-                 sqlite3_errstr(rc));
+    s->r.db = open_reader(o->path, err, errlen);
+    if (!s->r.db)
         goto fail;
-    }
     s->path = xstrdup(o->path);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -565,9 +546,9 @@ void store_close(mu_store *s)
     cache_free(&s->w.cache);
     cache_free(&s->r.cache);
     /* A final checkpoint leaves a self-contained database file behind. */
-    sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    sqlite3_close(s->r.db);
-    sqlite3_close(s->w.db);
+    db_checkpoint(s->w.db);
+    db_close(s->r.db);
+    db_close(s->w.db);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     uv_close((uv_handle_t *)&s->async, on_async_closed);

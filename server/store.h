@@ -1,15 +1,17 @@
-/* Storage: SQLite in WAL mode. Every write goes through one writer thread, which takes jobs from
- * a queue, runs each in its own savepoint, commits them in batches and reports completion to the
- * loop through uv_async_send. The loop thread reads on its own read-only connection.
+/* Storage: SQLite in WAL mode, spoken through db.h. Every write goes through one writer
+ * thread, which takes jobs from a queue, runs each in its own savepoint, commits them in
+ * batches and reports completion to the loop through uv_async_send. The loop thread reads on
+ * its own read-only connection.
  * Layer: storage, over the base. */
 #ifndef MUTUAL_STORE_H
 #define MUTUAL_STORE_H
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
+#include "db.h"
 #include "proto.h"
 
 typedef struct mu_store mu_store;
@@ -47,7 +49,7 @@ bool store_failed(const mu_store *s);
 
 /* A cached prepared statement on the read connection (loop thread only), reset and with its
  * bindings cleared. `sql` must be a string literal: the cache is keyed by its address. */
-sqlite3_stmt *store_read(mu_store *s, const char *sql);
+db_stmt *store_read(mu_store *s, const char *sql);
 /* A read connection: the loop's own (store_reader), or one that a worker thread opens for a
  * long read (store_reader_open), so that the loop never waits on it. Each is used by one
  * thread at a time. */
@@ -62,14 +64,14 @@ void store_reader_close(mu_reader *r);
  * reads end soon and nothing holds a snapshot past the final checkpoint. Any thread. */
 void store_stop_readers(mu_store *s);
 /* store_read on a given read connection. */
-sqlite3_stmt *store_rstmt(mu_reader *r, const char *sql);
+db_stmt *store_rstmt(mu_reader *r, const char *sql);
 /* The same on the writer connection, for job run functions. */
-sqlite3_stmt *store_wstmt(mu_wtx *w, const char *sql);
+db_stmt *store_wstmt(mu_wtx *w, const char *sql);
 /* Binds an optional value: an id of 0, or a NULL string, as SQL NULL. `n` is the string's
- * length, or -1 for a C string. Strings are bound in place (SQLITE_STATIC). */
-void store_bind_id(sqlite3_stmt *st, int i, int64_t id);
-void store_bind_text(sqlite3_stmt *st, int i, const char *s, int n);
-sqlite3 *store_wdb(mu_wtx *w);
+ * length, or -1 for a C string. Strings are bound in place. */
+void store_bind_id(db_stmt *st, int i, int64_t id);
+void store_bind_text(db_stmt *st, int i, const char *s, int n);
+db_conn *store_wdb(mu_wtx *w);
 /* Asks for a wal_checkpoint(TRUNCATE) once this batch has committed: after an erasure, so that
  * erased data does not linger in the -wal file (the database file itself is overwritten by
  * secure_delete). */
@@ -77,25 +79,27 @@ void store_checkpoint_after(mu_wtx *w);
 /* Steps a write statement to its end and resets it: MU_OK, MU_E_CONFLICT for a broken
  * constraint (MU_E_NOT_FOUND for a foreign key), MU_E_UNAVAILABLE when the disk refused,
  * MU_E_INTERNAL otherwise (logged). A NULL statement (failed to prepare) is internal. */
-mu_code store_step(sqlite3_stmt *st, sqlite3 *db);
+mu_code store_step(db_stmt *st);
+/* The same for an INSERT ... RETURNING id: the new row's id in *id. */
+mu_code store_step_id(db_stmt *st, int64_t *id);
 /* Ends a read: resets the statement and, when `rc` (the last step's) is an error, logs it and
  * returns -1; otherwise returns `result`. */
-int store_read_done(sqlite3_stmt *st, int rc, int result);
+int store_read_done(db_stmt *st, int rc, int result);
 /* Encodes every row of a read as one array: `row` writes the row the statement is on. The
  * rows go to a buffer first, since the array's length is known only at the end. Ends the read
  * as store_read_done does: 0, or -1 (logged) when a step failed, and then nothing is written
  * to e. A NULL statement (failed to prepare) is -1. */
-typedef void (*store_row_fn)(mu_enc *e, sqlite3_stmt *st);
-int store_enc_rows(sqlite3_stmt *st, mu_enc *e, store_row_fn row);
+typedef void (*store_row_fn)(mu_enc *e, db_stmt *st);
+int store_enc_rows(db_stmt *st, mu_enc *e, store_row_fn row);
 /* Steps a statement whose first column is a count (or any single integer): the value, -1 when
  * there is no row or the statement failed (a NULL statement failed to prepare). */
-int64_t store_count(sqlite3_stmt *st);
+int64_t store_count(db_stmt *st);
 /* The loop's read connection itself, for loading state at startup. */
-sqlite3 *store_rdb(mu_store *s);
+db_conn *store_rdb(mu_store *s);
 
 /* A writer context over a connection of the caller's, for command-line tools that run the
  * same store functions on their own thread. */
-mu_wtx *store_wtx_direct(sqlite3 *db);
+mu_wtx *store_wtx_direct(db_conn *db);
 void store_wtx_free(mu_wtx *w);
 
 /* Takes away every permission of group and others from a regular file that has any (a
@@ -105,6 +109,6 @@ void store_restrict_files(const char *path);
 
 /* Opens a database for a one-shot command-line use on the calling thread, migrating it. With
  * `create`, a new database is made mode 0600 and an existing one's files are tightened. */
-sqlite3 *store_open_direct(const char *path, bool create, char *err, size_t errlen);
+db_conn *store_open_direct(const char *path, bool create, char *err, size_t errlen);
 
 #endif

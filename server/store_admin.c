@@ -19,33 +19,32 @@ int64_t store_admin_count_users(mu_store *s)
 
 int64_t store_admin_count_checkins_since(mu_store *s, int64_t ts)
 {
-    sqlite3_stmt *st = store_read(s, "SELECT count(*) FROM checkins WHERE ts >= ?");
+    db_stmt *st = store_read(s, "SELECT count(*) FROM checkins WHERE ts >= ?");
     if (st)
-        sqlite3_bind_int64(st, 1, ts);
+        db_bind_i64(st, 1, ts);
     return store_count(st);
 }
 
 /* A write whose one parameter is an id (or a time). */
 static mu_code exec_id(mu_wtx *w, const char *sql, int64_t id)
 {
-    sqlite3_stmt *st = store_wstmt(w, sql);
+    db_stmt *st = store_wstmt(w, sql);
     if (st)
-        sqlite3_bind_int64(st, 1, id);
-    return store_step(st, store_wdb(w));
+        db_bind_i64(st, 1, id);
+    return store_step(st);
 }
 
 /* MU_E_CONFLICT when `user` is an admin and no other admin exists. Counted inside the
  * writer's transaction, so two admins demoting or erasing each other at once leave one. */
 static mu_code keep_an_admin(mu_wtx *w, int64_t user)
 {
-    sqlite3_stmt *st =
-        store_wstmt(w, "SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?");
+    db_stmt *st = store_wstmt(w, "SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?");
     if (st)
-        sqlite3_bind_int64(st, 1, user);
+        db_bind_i64(st, 1, user);
     int64_t others = store_count(st);
-    sqlite3_stmt *is = store_wstmt(w, "SELECT count(*) FROM users WHERE id = ? AND role = 'admin'");
+    db_stmt *is = store_wstmt(w, "SELECT count(*) FROM users WHERE id = ? AND role = 'admin'");
     if (is)
-        sqlite3_bind_int64(is, 1, user);
+        db_bind_i64(is, 1, user);
     int64_t admin = store_count(is);
     if (others < 0 || admin < 0)
         return MU_E_INTERNAL;
@@ -89,59 +88,54 @@ mu_code store_admin_set_role(mu_wtx *w, int64_t user, mu_role role, int64_t *una
         if (k != MU_OK)
             return k;
     }
-    sqlite3_stmt *st = store_wstmt(w, "UPDATE users SET role = ? WHERE id = ?");
+    db_stmt *st = store_wstmt(w, "UPDATE users SET role = ? WHERE id = ?");
     if (st) {
-        sqlite3_bind_text(st, 1, role_name(role), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, user);
+        db_bind_text(st, 1, role_name(role), -1);
+        db_bind_i64(st, 2, user);
     }
-    sqlite3 *db = store_wdb(w);
-    mu_code c = store_step(st, db);
+    db_conn *db = store_wdb(w);
+    mu_code c = store_step(st);
     *unassigned = 0;
     if (c == MU_OK && role != ROLE_MENTOR) {
         /* no longer a mentor: the caseload is unassigned and its open alerts close */
         c = exec_id(w, "DELETE FROM assignments WHERE mentor_id = ?", user);
-        *unassigned += sqlite3_changes(db);
+        *unassigned += db_changes(db);
         if (c == MU_OK)
             c = exec_id(w, "UPDATE alerts SET open = 0 WHERE mentor_id = ? AND open = 1", user);
     }
     if (c == MU_OK && (role == ROLE_MENTOR || role == ROLE_ADMIN)) {
         /* mentors and admins have no mentor */
         c = exec_id(w, "DELETE FROM assignments WHERE user_id = ?", user);
-        *unassigned += sqlite3_changes(db);
+        *unassigned += db_changes(db);
     }
     return c;
 }
 
-int store_admin_audit_read(sqlite3 *db, int64_t since, const char *action, int limit,
+int store_admin_audit_read(db_conn *db, int64_t since, const char *action, int limit,
                            bool newest_first, audit_fn fn, void *ud)
 {
-    sqlite3_stmt *st;
+    db_stmt *st;
     char sql[256];
     snprintf(sql, sizeof(sql),
              "SELECT ts, actor, action, target, room, detail, seq, reason FROM audit "
              "WHERE ts >= ?1%s ORDER BY %s LIMIT ?2",
              action ? " AND action = ?3" : "", newest_first ? "ts DESC, id DESC" : "ts, id");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (!(st = db_prepare(db, sql)))
         return -1;
-    sqlite3_bind_int64(st, 1, since);
-    sqlite3_bind_int(st, 2, limit);
+    db_bind_i64(st, 1, since);
+    db_bind_int(st, 2, limit);
     if (action)
-        sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+        db_bind_text(st, 3, action, -1);
     int rc, n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        audit_row a = {sqlite3_column_int64(st, 0),
-                       sqlite3_column_int64(st, 6),
-                       (const char *)sqlite3_column_text(st, 1),
-                       (const char *)sqlite3_column_text(st, 2),
-                       (const char *)sqlite3_column_text(st, 3),
-                       (const char *)sqlite3_column_text(st, 4),
-                       (const char *)sqlite3_column_text(st, 5),
-                       (const char *)sqlite3_column_text(st, 7)};
+    while ((rc = db_step(st)) == DB_ROW) {
+        audit_row a = {db_col_i64(st, 0),  db_col_i64(st, 6),  db_col_text(st, 1),
+                       db_col_text(st, 2), db_col_text(st, 3), db_col_text(st, 4),
+                       db_col_text(st, 5), db_col_text(st, 7)};
         fn(&a, ud);
         n++;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? n : -1;
+    db_finalize(st);
+    return rc == DB_DONE ? n : -1;
 }
 
 mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r)
@@ -163,21 +157,16 @@ mu_code store_admin_retention(mu_wtx *w, int64_t now, const retention *r)
 
 /* A row as a map with the column names as keys; blobs are MessagePack values written as they
  * are. */
-static void enc_column_map(mu_enc *e, sqlite3_stmt *st)
+static void enc_column_map(mu_enc *e, db_stmt *st)
 {
-    int cols = sqlite3_column_count(st);
+    int cols = db_col_count(st);
     mu_enc_map(e, (uint32_t)cols);
     for (int i = 0; i < cols; i++) {
-        mu_enc_key(e, sqlite3_column_name(st, i));
-        switch (sqlite3_column_type(st, i)) {
-        case SQLITE_INTEGER: mu_enc_int(e, sqlite3_column_int64(st, i)); break;
-        case SQLITE_TEXT:
-            mu_enc_strn(e, (const char *)sqlite3_column_text(st, i),
-                        (size_t)sqlite3_column_bytes(st, i));
-            break;
-        case SQLITE_BLOB:
-            mu_enc_raw(e, sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
-            break;
+        mu_enc_key(e, db_col_name(st, i));
+        switch (db_col_type(st, i)) {
+        case DB_T_INT: mu_enc_int(e, db_col_i64(st, i)); break;
+        case DB_T_TEXT: mu_enc_strn(e, db_col_text(st, i), (size_t)db_col_bytes(st, i)); break;
+        case DB_T_BLOB: mu_enc_raw(e, db_col_blob(st, i), (size_t)db_col_bytes(st, i)); break;
         default: mu_enc_nil(e); break;
         }
     }
@@ -186,10 +175,10 @@ static void enc_column_map(mu_enc *e, sqlite3_stmt *st)
 /* Runs a query with the user id bound to ?1 and writes its rows as an array of maps. */
 static int rows(mu_reader *r, const char *sql, int64_t user, mu_enc *e)
 {
-    sqlite3_stmt *st = store_rstmt(r, sql);
+    db_stmt *st = store_rstmt(r, sql);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, user);
+    db_bind_i64(st, 1, user);
     return store_enc_rows(st, e, enc_column_map);
 }
 
@@ -237,18 +226,18 @@ mu_code store_admin_audit_add_detail(mu_wtx *w, int64_t ts, int64_t actor_id, co
                                      const char *action, int64_t target_id, const char *target,
                                      const char *room, const char *detail)
 {
-    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO audit (ts, actor_id, actor, action, "
-                                      "target_id, target, room, detail) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    db_stmt *st = store_wstmt(w, "INSERT INTO audit (ts, actor_id, actor, action, "
+                                 "target_id, target, room, detail) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (st) {
-        sqlite3_bind_int64(st, 1, ts);
+        db_bind_i64(st, 1, ts);
         store_bind_id(st, 2, actor_id);
-        sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+        db_bind_text(st, 3, actor, -1);
+        db_bind_text(st, 4, action, -1);
         store_bind_id(st, 5, target_id);
         store_bind_text(st, 6, target, -1);
         store_bind_text(st, 7, room, -1);
         store_bind_text(st, 8, detail, -1);
     }
-    return store_step(st, store_wdb(w));
+    return store_step(st);
 }

@@ -35,7 +35,7 @@ typedef struct {
 } audit_row;
 typedef void (*audit_fn)(const audit_row *a, void *ud);
 /* Entries with ts >= since and, unless `action` is NULL, that action; at most `limit`. */
-int store_admin_audit_read(sqlite3 *db, int64_t since, const char *action, int limit,
+int store_admin_audit_read(db_conn *db, int64_t since, const char *action, int limit,
                            bool newest_first, audit_fn fn, void *ud);
 
 typedef struct {

@@ -28,41 +28,40 @@ void plan_free(plan_t *p)
 
 mu_code store_plan_put(mu_wtx *w, int64_t user, const plan_t *p, int64_t updated)
 {
-    sqlite3 *db = store_wdb(w);
     /* The old rows go with the plans row (ON DELETE CASCADE down to the steps). */
-    sqlite3_stmt *st = store_wstmt(w, "DELETE FROM plans WHERE user_id = ?");
+    db_stmt *st = store_wstmt(w, "DELETE FROM plans WHERE user_id = ?");
     if (st)
-        sqlite3_bind_int64(st, 1, user);
-    mu_code c = store_step(st, db);
+        db_bind_i64(st, 1, user);
+    mu_code c = store_step(st);
     if (c != MU_OK)
         return c;
     st = store_wstmt(w, "INSERT INTO plans (user_id, updated_ts) VALUES (?, ?)");
     if (st) {
-        sqlite3_bind_int64(st, 1, user);
-        sqlite3_bind_int64(st, 2, updated);
+        db_bind_i64(st, 1, user);
+        db_bind_i64(st, 2, updated);
     }
-    if ((c = store_step(st, db)) != MU_OK)
+    if ((c = store_step(st)) != MU_OK)
         return c;
     for (int g = 0; g < p->ngoals && c == MU_OK; g++) {
         st = store_wstmt(w, "INSERT INTO plan_goals (user_id, pos, text, done) VALUES (?,?,?,?)");
         if (st) {
-            sqlite3_bind_int64(st, 1, user);
-            sqlite3_bind_int(st, 2, g);
-            sqlite3_bind_text(st, 3, p->goals[g].text, -1, SQLITE_STATIC);
-            sqlite3_bind_int(st, 4, p->goals[g].done);
+            db_bind_i64(st, 1, user);
+            db_bind_int(st, 2, g);
+            db_bind_text(st, 3, p->goals[g].text, -1);
+            db_bind_int(st, 4, p->goals[g].done);
         }
-        c = store_step(st, db);
+        c = store_step(st);
         for (int s = 0; s < p->goals[g].nsteps && c == MU_OK; s++) {
             st = store_wstmt(w, "INSERT INTO plan_steps (user_id, goal_pos, pos, text, done) "
                                 "VALUES (?,?,?,?,?)");
             if (st) {
-                sqlite3_bind_int64(st, 1, user);
-                sqlite3_bind_int(st, 2, g);
-                sqlite3_bind_int(st, 3, s);
-                sqlite3_bind_text(st, 4, p->goals[g].steps[s].text, -1, SQLITE_STATIC);
-                sqlite3_bind_int(st, 5, p->goals[g].steps[s].done);
+                db_bind_i64(st, 1, user);
+                db_bind_int(st, 2, g);
+                db_bind_int(st, 3, s);
+                db_bind_text(st, 4, p->goals[g].steps[s].text, -1);
+                db_bind_int(st, 5, p->goals[g].steps[s].done);
             }
-            c = store_step(st, db);
+            c = store_step(st);
         }
     }
     for (int l = 0; l < PLAN__LISTS && c == MU_OK; l++) {
@@ -70,51 +69,51 @@ mu_code store_plan_put(mu_wtx *w, int64_t user, const plan_t *p, int64_t updated
             st = store_wstmt(w, "INSERT INTO plan_entries (user_id, kind, pos, text) "
                                 "VALUES (?,?,?,?)");
             if (st) {
-                sqlite3_bind_int64(st, 1, user);
-                sqlite3_bind_text(st, 2, plan_list_kinds[l], -1, SQLITE_STATIC);
-                sqlite3_bind_int(st, 3, i);
-                sqlite3_bind_text(st, 4, p->lists[l][i], -1, SQLITE_STATIC);
+                db_bind_i64(st, 1, user);
+                db_bind_text(st, 2, plan_list_kinds[l], -1);
+                db_bind_int(st, 3, i);
+                db_bind_text(st, 4, p->lists[l][i], -1);
             }
-            c = store_step(st, db);
+            c = store_step(st);
         }
     }
     for (int i = 0; i < p->npeople && c == MU_OK; i++) {
         st = store_wstmt(w, "INSERT INTO plan_people (user_id, pos, name, phone, note) "
                             "VALUES (?,?,?,?,?)");
         if (st) {
-            sqlite3_bind_int64(st, 1, user);
-            sqlite3_bind_int(st, 2, i);
-            sqlite3_bind_text(st, 3, p->people[i].name, -1, SQLITE_STATIC);
+            db_bind_i64(st, 1, user);
+            db_bind_int(st, 2, i);
+            db_bind_text(st, 3, p->people[i].name, -1);
             store_bind_text(st, 4, p->people[i].phone, -1);
             store_bind_text(st, 5, p->people[i].note, -1);
         }
-        c = store_step(st, db);
+        c = store_step(st);
     }
     return c;
 }
 
-static void enc_col_text(mu_enc *e, sqlite3_stmt *st, int i)
+static void enc_col_text(mu_enc *e, db_stmt *st, int i)
 {
-    mu_enc_strn(e, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+    mu_enc_strn(e, db_col_text(st, i), (size_t)db_col_bytes(st, i));
 }
 
-static void enc_step_row(mu_enc *e, sqlite3_stmt *st)
+static void enc_step_row(mu_enc *e, db_stmt *st)
 {
     mu_enc_map(e, 2);
     mu_enc_key(e, "text");
     enc_col_text(e, st, 0);
-    mu_enc_kbool(e, "done", sqlite3_column_int(st, 1) != 0);
+    mu_enc_kbool(e, "done", db_col_int(st, 1) != 0);
 }
 
 /* A goal's steps as an array. */
 static int enc_steps(mu_reader *r, int64_t user, int goal, mu_enc *e)
 {
-    sqlite3_stmt *st = store_rstmt(r, "SELECT text, done FROM plan_steps WHERE user_id = ? AND "
-                                      "goal_pos = ? ORDER BY pos");
+    db_stmt *st = store_rstmt(r, "SELECT text, done FROM plan_steps WHERE user_id = ? AND "
+                                 "goal_pos = ? ORDER BY pos");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, user);
-    sqlite3_bind_int(st, 2, goal);
+    db_bind_i64(st, 1, user);
+    db_bind_int(st, 2, goal);
     return store_enc_rows(st, e, enc_step_row);
 }
 
@@ -126,20 +125,20 @@ static int enc_goals(mu_reader *r, int64_t user, mu_enc *e)
     bool done[PLAN_GOALS_MAX];
     mu_enc texts[PLAN_GOALS_MAX];
     int n = 0, rc;
-    sqlite3_stmt *st = store_rstmt(r, "SELECT pos, text, done FROM plan_goals WHERE user_id = ? "
-                                      "ORDER BY pos");
+    db_stmt *st = store_rstmt(r, "SELECT pos, text, done FROM plan_goals WHERE user_id = ? "
+                                 "ORDER BY pos");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, user);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < PLAN_GOALS_MAX) {
-        pos[n] = sqlite3_column_int(st, 0);
-        done[n] = sqlite3_column_int(st, 2) != 0;
+    db_bind_i64(st, 1, user);
+    while ((rc = db_step(st)) == DB_ROW && n < PLAN_GOALS_MAX) {
+        pos[n] = db_col_int(st, 0);
+        done[n] = db_col_int(st, 2) != 0;
         mu_enc_init(&texts[n], 0);
         enc_col_text(&texts[n], st, 1);
         n++;
     }
-    if (rc == SQLITE_ROW)
-        rc = SQLITE_DONE; /* more rows than a plan may hold cannot be stored; ignore */
+    if (rc == DB_ROW)
+        rc = DB_DONE; /* more rows than a plan may hold cannot be stored; ignore */
     int result = store_read_done(st, rc, 0);
     mu_enc_array(e, (uint32_t)n);
     for (int i = 0; i < n; i++) {
@@ -160,27 +159,27 @@ static int enc_goals(mu_reader *r, int64_t user, mu_enc *e)
     return result;
 }
 
-static void enc_text_row(mu_enc *e, sqlite3_stmt *st)
+static void enc_text_row(mu_enc *e, db_stmt *st)
 {
     enc_col_text(e, st, 0);
 }
 
 static int enc_list(mu_reader *r, int64_t user, const char *kind, mu_enc *e)
 {
-    sqlite3_stmt *st = store_rstmt(r, "SELECT text FROM plan_entries WHERE user_id = ? AND "
-                                      "kind = ? ORDER BY pos");
+    db_stmt *st = store_rstmt(r, "SELECT text FROM plan_entries WHERE user_id = ? AND "
+                                 "kind = ? ORDER BY pos");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, user);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    db_bind_i64(st, 1, user);
+    db_bind_text(st, 2, kind, -1);
     return store_enc_rows(st, e, enc_text_row);
 }
 
 /* A person as a map; phone and note only when set. */
-static void enc_person_row(mu_enc *e, sqlite3_stmt *st)
+static void enc_person_row(mu_enc *e, db_stmt *st)
 {
-    bool phone = sqlite3_column_type(st, 1) != SQLITE_NULL;
-    bool note = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    bool phone = !db_col_null(st, 1);
+    bool note = !db_col_null(st, 2);
     mu_enc_map(e, 1u + phone + note);
     mu_enc_key(e, "name");
     enc_col_text(e, st, 0);
@@ -196,26 +195,26 @@ static void enc_person_row(mu_enc *e, sqlite3_stmt *st)
 
 static int enc_people(mu_reader *r, int64_t user, mu_enc *e)
 {
-    sqlite3_stmt *st = store_rstmt(r, "SELECT name, phone, note FROM plan_people WHERE "
-                                      "user_id = ? ORDER BY pos");
+    db_stmt *st = store_rstmt(r, "SELECT name, phone, note FROM plan_people WHERE "
+                                 "user_id = ? ORDER BY pos");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, user);
+    db_bind_i64(st, 1, user);
     return store_enc_rows(st, e, enc_person_row);
 }
 
 int store_plan_enc(mu_reader *r, int64_t user, bool with_people, mu_enc *e)
 {
-    sqlite3_stmt *st = store_rstmt(r, "SELECT updated_ts FROM plans WHERE user_id = ?");
+    db_stmt *st = store_rstmt(r, "SELECT updated_ts FROM plans WHERE user_id = ?");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, user);
+    db_bind_i64(st, 1, user);
     int64_t updated = 0;
-    int rc = sqlite3_step(st);
-    bool have = rc == SQLITE_ROW;
+    int rc = db_step(st);
+    bool have = rc == DB_ROW;
     if (have) {
-        updated = sqlite3_column_int64(st, 0);
-        rc = SQLITE_DONE;
+        updated = db_col_i64(st, 0);
+        rc = DB_DONE;
     }
     if (store_read_done(st, rc, 0) != 0)
         return -1;

@@ -10,19 +10,19 @@
 int store_reports_msg(mu_store *s, const char *room, int64_t seq, report_msg *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *st = store_read(s, "SELECT user_id, ts, from_handle, text FROM room_messages "
-                                     "WHERE room = ? AND seq = ?");
+    db_stmt *st = store_read(s, "SELECT user_id, ts, from_handle, text FROM room_messages "
+                                "WHERE room = ? AND seq = ?");
     if (!st)
         return -1;
-    sqlite3_bind_text(st, 1, room, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, seq);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        out->user = sqlite3_column_int64(st, 0);
-        out->ts = sqlite3_column_int64(st, 1);
-        snprintf(out->from, sizeof(out->from), "%s", (const char *)sqlite3_column_text(st, 2));
-        const unsigned char *t = sqlite3_column_text(st, 3);
-        out->text_len = (size_t)sqlite3_column_bytes(st, 3);
+    db_bind_text(st, 1, room, -1);
+    db_bind_i64(st, 2, seq);
+    int rc = db_step(st), found = 0;
+    if (rc == DB_ROW) {
+        out->user = db_col_i64(st, 0);
+        out->ts = db_col_i64(st, 1);
+        snprintf(out->from, sizeof(out->from), "%s", db_col_text(st, 2));
+        const char *t = db_col_text(st, 3);
+        out->text_len = (size_t)db_col_bytes(st, 3);
         out->text = xmalloc(out->text_len + 1);
         memcpy(out->text, t, out->text_len);
         out->text[out->text_len] = '\0';
@@ -40,12 +40,11 @@ void store_reports_msg_free(report_msg *m)
 mu_code store_reports_add(mu_wtx *w, const report_in *in, bool *repeat)
 {
     *repeat = false;
-    sqlite3 *db = store_wdb(w);
-    sqlite3_stmt *st = store_wstmt(w, "SELECT count(*) FROM room_messages "
-                                      "WHERE room = ? AND seq = ?");
+    db_stmt *st = store_wstmt(w, "SELECT count(*) FROM room_messages "
+                                 "WHERE room = ? AND seq = ?");
     if (st) {
-        sqlite3_bind_text(st, 1, in->room, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, in->seq);
+        db_bind_text(st, 1, in->room, -1);
+        db_bind_i64(st, 2, in->seq);
     }
     int64_t held = store_count(st);
     if (held < 0)
@@ -55,9 +54,9 @@ mu_code store_reports_add(mu_wtx *w, const report_in *in, bool *repeat)
     st = store_wstmt(w, "SELECT count(*) FROM audit WHERE room = ? AND seq = ? "
                         "AND action = 'report' AND actor_id = ? AND detail IS NOT NULL");
     if (st) {
-        sqlite3_bind_text(st, 1, in->room, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, in->seq);
-        sqlite3_bind_int64(st, 3, in->actor_id);
+        db_bind_text(st, 1, in->room, -1);
+        db_bind_i64(st, 2, in->seq);
+        db_bind_i64(st, 3, in->actor_id);
     }
     int64_t before = store_count(st);
     if (before < 0)
@@ -71,12 +70,12 @@ mu_code store_reports_add(mu_wtx *w, const report_in *in, bool *repeat)
                         "SELECT ?, ?, ?, 'report', user_id, from_handle, room, text, seq, ? "
                         "FROM room_messages WHERE room = ? AND seq = ?");
     if (st) {
-        sqlite3_bind_int64(st, 1, in->ts);
-        sqlite3_bind_int64(st, 2, in->actor_id);
-        sqlite3_bind_text(st, 3, in->actor, -1, SQLITE_STATIC);
+        db_bind_i64(st, 1, in->ts);
+        db_bind_i64(st, 2, in->actor_id);
+        db_bind_text(st, 3, in->actor, -1);
         store_bind_text(st, 4, in->reason, -1);
-        sqlite3_bind_text(st, 5, in->room, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, in->seq);
+        db_bind_text(st, 5, in->room, -1);
+        db_bind_i64(st, 6, in->seq);
     }
-    return store_step(st, db);
+    return store_step(st);
 }

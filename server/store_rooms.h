@@ -22,13 +22,13 @@ typedef struct {
 
 typedef void (*room_def_fn)(const room_def *d, void *ud);
 /* Every stored room (startup), with its next seq. -1 on error. */
-int store_rooms_load(sqlite3 *db, room_def_fn fn, void *ud);
+int store_rooms_load(db_conn *db, room_def_fn fn, void *ud);
 typedef void (*room_user_fn)(const char *room, int64_t user, void *ud);
-int store_rooms_load_bans(sqlite3 *db, room_user_fn fn, void *ud);
-int store_rooms_load_mutes(sqlite3 *db, room_user_fn fn, void *ud);
+int store_rooms_load_bans(db_conn *db, room_user_fn fn, void *ud);
+int store_rooms_load_mutes(db_conn *db, room_user_fn fn, void *ud);
 typedef void (*room_point_fn)(const char *room, int64_t user, int64_t after_seq, void *ud);
 /* Each member's first-join point in the current meeting of each room. */
-int store_rooms_load_joins(sqlite3 *db, room_point_fn fn, void *ud);
+int store_rooms_load_joins(db_conn *db, room_point_fn fn, void *ud);
 
 typedef struct {
     int64_t seq, ts;

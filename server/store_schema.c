@@ -287,23 +287,21 @@ int store_schema_version(void)
     return (int)(sizeof(migrations) / sizeof(migrations[0]));
 }
 
-static int user_version(sqlite3 *db)
+static int user_version(db_conn *db)
 {
-    sqlite3_stmt *st;
-    int v = -1;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    db_stmt *st = db_prepare(db, "PRAGMA user_version");
+    if (!st)
         return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    int v = db_step(st) == DB_ROW ? db_col_int(st, 0) : -1;
+    db_finalize(st);
     return v;
 }
 
-int store_migrate(sqlite3 *db, char *err, size_t errlen)
+int store_migrate(db_conn *db, char *err, size_t errlen)
 {
     int have = user_version(db), want = store_schema_version();
     if (have < 0) {
-        snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
+        snprintf(err, errlen, "cannot read the schema version: %s", db_errmsg(db));
         return -1;
     }
     if (have > want) {
@@ -314,17 +312,19 @@ int store_migrate(sqlite3 *db, char *err, size_t errlen)
         return -1;
     }
     for (int v = have; v < want; v++) {
-        char *msg = NULL;
         char setv[64];
         snprintf(setv, sizeof(setv), "PRAGMA user_version = %d;", v + 1);
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, setv, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        if (db_exec_quiet(db, "BEGIN IMMEDIATE") != DB_DONE ||
+            db_exec_quiet(db, migrations[v]) != DB_DONE || db_exec_quiet(db, setv) != DB_DONE) {
             snprintf(err, errlen, "migration to schema version %d failed: %s", v + 1,
-                     msg ? msg : sqlite3_errmsg(db));
-            sqlite3_free(msg);
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                     db_errmsg(db));
+            db_exec_quiet(db, "ROLLBACK");
+            return -1;
+        }
+        if (db_exec_quiet(db, "COMMIT") != DB_DONE) {
+            snprintf(err, errlen, "migration to schema version %d failed to commit: %s", v + 1,
+                     db_errmsg(db));
+            db_exec_quiet(db, "ROLLBACK");
             return -1;
         }
         log_info("database migrated to schema version %d", v + 1);

@@ -3,11 +3,11 @@
 #ifndef MUTUAL_STORE_SCHEMA_H
 #define MUTUAL_STORE_SCHEMA_H
 
-#include <sqlite3.h>
+#include "db.h"
 #include <stddef.h>
 
 /* Brings a database to the current schema; -1 with a reason when it is newer than this build. */
-int store_migrate(sqlite3 *db, char *err, size_t errlen);
+int store_migrate(db_conn *db, char *err, size_t errlen);
 int store_schema_version(void);
 
 #endif

@@ -83,7 +83,7 @@ void service_enc(mu_enc *e, int64_t id, const service_t *s)
             mu_enc_kstr(e, svc_keys[i], s->f[i]);
 }
 
-static void bind_fields(sqlite3_stmt *st, const service_t *s)
+static void bind_fields(db_stmt *st, const service_t *s)
 {
     for (int i = 0; i < SVC__FIELDS; i++)
         store_bind_text(st, i + 1, s->f[i], -1);
@@ -91,39 +91,36 @@ static void bind_fields(sqlite3_stmt *st, const service_t *s)
 
 mu_code store_services_add(mu_wtx *w, const service_t *s, int64_t *id)
 {
-    sqlite3_stmt *st = store_wstmt(w, "INSERT INTO services (name, category, description, "
-                                      "phone, url, hours, region, referral) "
-                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    db_stmt *st = store_wstmt(w, "INSERT INTO services (name, category, description, "
+                                 "phone, url, hours, region, referral) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id");
     if (st)
         bind_fields(st, s);
-    mu_code c = store_step(st, store_wdb(w));
-    if (c == MU_OK)
-        *id = sqlite3_last_insert_rowid(store_wdb(w));
-    return c;
+    return store_step_id(st, id);
 }
 
 mu_code store_services_update(mu_wtx *w, int64_t id, const service_t *s)
 {
-    sqlite3_stmt *st = store_wstmt(w, "UPDATE services SET name = ?1, category = ?2, "
-                                      "description = ?3, phone = ?4, url = ?5, hours = ?6, "
-                                      "region = ?7, referral = ?8 WHERE id = ?9");
+    db_stmt *st = store_wstmt(w, "UPDATE services SET name = ?1, category = ?2, "
+                                 "description = ?3, phone = ?4, url = ?5, hours = ?6, "
+                                 "region = ?7, referral = ?8 WHERE id = ?9");
     if (st) {
         bind_fields(st, s);
-        sqlite3_bind_int64(st, 9, id);
+        db_bind_i64(st, 9, id);
     }
-    mu_code c = store_step(st, store_wdb(w));
-    if (c == MU_OK && sqlite3_changes(store_wdb(w)) == 0)
+    mu_code c = store_step(st);
+    if (c == MU_OK && db_changes(store_wdb(w)) == 0)
         c = MU_E_NOT_FOUND;
     return c;
 }
 
 mu_code store_services_remove(mu_wtx *w, int64_t id)
 {
-    sqlite3_stmt *st = store_wstmt(w, "DELETE FROM services WHERE id = ?");
+    db_stmt *st = store_wstmt(w, "DELETE FROM services WHERE id = ?");
     if (st)
-        sqlite3_bind_int64(st, 1, id);
-    mu_code c = store_step(st, store_wdb(w));
-    if (c == MU_OK && sqlite3_changes(store_wdb(w)) == 0)
+        db_bind_i64(st, 1, id);
+    mu_code c = store_step(st);
+    if (c == MU_OK && db_changes(store_wdb(w)) == 0)
         c = MU_E_NOT_FOUND;
     return c;
 }
@@ -132,7 +129,7 @@ int store_services_list(mu_store *s, const char *category, const char *region, m
                         uint32_t *n)
 {
     /* Crisis lines first: the categories in the protocol's order, not the alphabet's. */
-    sqlite3_stmt *st =
+    db_stmt *st =
         store_read(s, "SELECT id, name, category, description, phone, url, hours, region, referral "
                       "FROM services WHERE (?1 IS NULL OR category = ?1) "
                       "AND (?2 IS NULL OR region IS NULL OR region = ?2 COLLATE NOCASE) "
@@ -143,16 +140,16 @@ int store_services_list(mu_store *s, const char *category, const char *region, m
     if (!st)
         return -1;
     if (category)
-        sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
+        db_bind_text(st, 1, category, -1);
     if (region)
-        sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
+        db_bind_text(st, 2, region, -1);
     *n = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         service_t sv;
         for (int i = 0; i < SVC__FIELDS; i++)
-            sv.f[i] = (char *)sqlite3_column_text(st, i + 1); /* borrowed until the next step */
-        service_enc(items, sqlite3_column_int64(st, 0), &sv);
+            sv.f[i] = (char *)db_col_text(st, i + 1); /* borrowed until the next step */
+        service_enc(items, db_col_i64(st, 0), &sv);
         (*n)++;
     }
     return store_read_done(st, rc, 0);

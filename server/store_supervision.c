@@ -1,7 +1,7 @@
 /* Supervision figures (see store_supervision.h). Each figure is one index seek per mentor
  * (alerts_mentor, alerts_raised, alerts_acked), so the cost grows with the mentors and the
  * last 30 days' alerts, not with a year of history. Layer: storage. */
-#include <sqlite3.h>
+#include "db.h"
 
 #include "store_supervision.h"
 
@@ -20,16 +20,16 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* A prepared statement's single integer result for one mentor; -1 on error. */
-static int64_t one(sqlite3_stmt *st, int64_t mentor)
+static int64_t one(db_stmt *st, int64_t mentor)
 {
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, mentor);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    db_reset(st);
+    db_bind_i64(st, 1, mentor);
+    int64_t v = db_step(st) == DB_ROW ? db_col_i64(st, 0) : -1;
+    db_reset(st);
     return v;
 }
 
-int store_supervision_overview(sqlite3 *db, int64_t now, const escalation_rule *rule,
+int store_supervision_overview(db_conn *db, int64_t now, const escalation_rule *rule,
                                mentor_load_fn fn, void *ud)
 {
     static const char *const sql[] = {
@@ -42,47 +42,47 @@ int store_supervision_overview(sqlite3 *db, int64_t now, const escalation_rule *
         "closed_ts >= ?2",
     };
     enum { N = sizeof(sql) / sizeof(sql[0]) };
-    sqlite3_stmt *st[N] = {NULL};
+    db_stmt *st[N] = {NULL};
     int result = -1, count = 0;
     int64_t *spans = NULL;
     size_t cap = 0;
     for (int i = 0; i < N; i++) {
-        if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
-            log_error("supervision query failed to prepare: %s", sqlite3_errmsg(db));
+        if (!(st[i] = db_prepare(db, sql[i]))) {
+            log_error("supervision query failed to prepare: %s", db_errmsg(db));
             goto cleanup;
         }
     }
-    sqlite3_bind_int64(st[3], 2, now);
-    sqlite3_bind_int64(st[3], 3, rule->after_ms);
-    sqlite3_bind_int64(st[3], 4, rule->help_after_ms);
-    sqlite3_bind_int64(st[3], 5, now - DAYS_30_MS);
-    sqlite3_bind_int64(st[4], 2, now - DAYS_30_MS);
+    db_bind_i64(st[3], 2, now);
+    db_bind_i64(st[3], 3, rule->after_ms);
+    db_bind_i64(st[3], 4, rule->help_after_ms);
+    db_bind_i64(st[3], 5, now - DAYS_30_MS);
+    db_bind_i64(st[4], 2, now - DAYS_30_MS);
     int rc;
-    while ((rc = sqlite3_step(st[0])) == SQLITE_ROW) {
+    while ((rc = db_step(st[0])) == DB_ROW) {
         mentor_load m;
         memset(&m, 0, sizeof(m));
-        int64_t id = sqlite3_column_int64(st[0], 0);
-        const char *h = (const char *)sqlite3_column_text(st[0], 1);
+        int64_t id = db_col_i64(st[0], 0);
+        const char *h = db_col_text(st[0], 1);
         strncpy(m.handle, h ? h : "", MU_HANDLE_MAX);
         m.caseload = one(st[1], id);
         m.open_alerts = one(st[2], id);
-        sqlite3_reset(st[3]);
-        sqlite3_bind_int64(st[3], 1, id);
-        if (m.caseload < 0 || m.open_alerts < 0 || sqlite3_step(st[3]) != SQLITE_ROW)
+        db_reset(st[3]);
+        db_bind_i64(st[3], 1, id);
+        if (m.caseload < 0 || m.open_alerts < 0 || db_step(st[3]) != DB_ROW)
             goto failed;
-        m.alerts_30d = sqlite3_column_int64(st[3], 0);
-        m.escalated_30d = sqlite3_column_int64(st[3], 1);
-        sqlite3_reset(st[3]);
-        sqlite3_reset(st[4]);
-        sqlite3_bind_int64(st[4], 1, id);
+        m.alerts_30d = db_col_i64(st[3], 0);
+        m.escalated_30d = db_col_i64(st[3], 1);
+        db_reset(st[3]);
+        db_reset(st[4]);
+        db_bind_i64(st[4], 1, id);
         size_t n = 0;
         int r4;
-        while ((r4 = sqlite3_step(st[4])) == SQLITE_ROW) {
+        while ((r4 = db_step(st[4])) == DB_ROW) {
             if (n == cap)
                 spans = xrealloc(spans, (cap = cap ? cap * 2 : 256) * sizeof(*spans));
-            spans[n++] = sqlite3_column_int64(st[4], 0);
+            spans[n++] = db_col_i64(st[4], 0);
         }
-        if (r4 != SQLITE_DONE)
+        if (r4 != DB_DONE)
             goto failed;
         if (n) {
             qsort(spans, n, sizeof(*spans), cmp_i64);
@@ -92,15 +92,15 @@ int store_supervision_overview(sqlite3 *db, int64_t now, const escalation_rule *
         fn(&m, ud);
         count++;
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         goto failed;
     result = count;
     goto cleanup;
 failed:
-    log_error("supervision figures could not be read: %s", sqlite3_errmsg(db));
+    log_error("supervision figures could not be read: %s", db_errmsg(db));
 cleanup:
     for (int i = 0; i < N; i++)
-        sqlite3_finalize(st[i]);
+        db_finalize(st[i]);
     free(spans);
     return result;
 }

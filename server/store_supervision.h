@@ -26,7 +26,7 @@ typedef struct {
 
 /* Every mentor by handle, with the figures over the 30 days before `now`: the number of
  * mentors, or -1 on a read error (logged). */
-int store_supervision_overview(sqlite3 *db, int64_t now, const escalation_rule *rule,
+int store_supervision_overview(db_conn *db, int64_t now, const escalation_rule *rule,
                                mentor_load_fn fn, void *ud);
 
 #endif

@@ -19,8 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "clock.h"
 #include "context.h"
 #include "dispatch.h"
@@ -79,27 +77,31 @@ static void seed_people(const char *db)
     char err[256], hash[crypto_pwhash_STRBYTES];
     if (password_hash("fuzz password", 13, hash) != 0)
         abort();
-    sqlite3 *h = store_open_direct(db, false, err, sizeof(err));
+    db_conn *h = store_open_direct(db, false, err, sizeof(err));
     if (!h) {
         fprintf(stderr, "fuzz_dispatch: %s\n", err);
         abort();
     }
     static const char *const roles[] = {"member", "mentor", "admin", "family"};
-    for (unsigned i = 0; i < 4; i++) {
-        char *sql = sqlite3_mprintf("INSERT INTO users(id, handle, role, pwhash, created_ts) "
-                                    "VALUES(%lld, %Q, %Q, %Q, 0)",
-                                    (long long)people[i].id, people[i].handle, roles[i], hash);
-        if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
-            abort();
-        sqlite3_free(sql);
-    }
-    /* The member has the mentor, so that DMs and shared check-ins have a path. */
-    if (sqlite3_exec(h,
-                     "INSERT INTO assignments(user_id, mentor_id, since_ts) VALUES(1, 2, 0);"
-                     "INSERT INTO dm_threads VALUES(1, 2)",
-                     NULL, NULL, NULL) != SQLITE_OK)
+    db_stmt *st = db_prepare(h, "INSERT INTO users(id, handle, role, pwhash, created_ts) "
+                                "VALUES(?, ?, ?, ?, 0)");
+    if (!st)
         abort();
-    sqlite3_close(h);
+    for (unsigned i = 0; i < 4; i++) {
+        db_bind_i64(st, 1, people[i].id);
+        db_bind_text(st, 2, people[i].handle, -1);
+        db_bind_text(st, 3, roles[i], -1);
+        db_bind_text(st, 4, hash, -1);
+        if (db_step(st) != DB_DONE)
+            abort();
+        db_reset(st);
+    }
+    db_finalize(st);
+    /* The member has the mentor, so that DMs and shared check-ins have a path. */
+    if (db_exec(h, "INSERT INTO assignments(user_id, mentor_id, since_ts) VALUES(1, 2, 0);"
+                   "INSERT INTO dm_threads VALUES(1, 2)") != DB_DONE)
+        abort();
+    db_close(h);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

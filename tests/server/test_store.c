@@ -68,36 +68,36 @@ static int teardown(void **st)
     return 0;
 }
 
-static int scalar(sqlite3 *d, const char *sql)
+static int scalar(db_conn *d, const char *sql)
 {
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(d, sql, -1, &s, NULL), SQLITE_OK);
-    int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-    sqlite3_finalize(s);
+    db_stmt *s = db_prepare(d, sql);
+    assert_non_null(s);
+    int v = db_step(s) == DB_ROW ? db_col_int(s, 0) : -1;
+    db_finalize(s);
     return v;
 }
 
 static void test_migrations(void **st)
 {
     char err[256];
-    sqlite3 *d = store_open_direct(db, true, err, sizeof(err));
+    db_conn *d = store_open_direct(db, true, err, sizeof(err));
     assert_non_null(d);
     assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version());
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='users'"), 1);
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='tokens'"), 1);
     assert_int_equal(scalar(d, "PRAGMA foreign_keys"), 1);
     assert_int_equal(scalar(d, "PRAGMA secure_delete"), 1);
-    sqlite3_stmt *s;
-    sqlite3_prepare_v2(d, "PRAGMA journal_mode", -1, &s, NULL);
-    sqlite3_step(s);
-    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
-    sqlite3_finalize(s);
+    db_stmt *s = db_prepare(d, "PRAGMA journal_mode");
+    assert_non_null(s);
+    assert_int_equal(db_step(s), DB_ROW);
+    assert_string_equal(db_col_text(s, 0), "wal");
+    db_finalize(s);
     /* migrating again changes nothing */
     assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
     assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version());
     /* a database from a newer build is refused, with a reason */
-    sqlite3_exec(d, "PRAGMA user_version = 99", NULL, NULL, NULL);
-    sqlite3_close(d);
+    db_exec(d, "PRAGMA user_version = 99");
+    db_close(d);
     d = store_open_direct(db, false, err, sizeof(err));
     assert_null(d);
     assert_non_null(strstr(err, "schema version 99"));
@@ -131,8 +131,9 @@ static void job_done(mu_job *j)
 }
 
 /* The first job holds the writer until every other job is queued, so the rest must go in
- * full batches of batch_max: the commit hook counts real COMMITs, so a writer that committed
- * each job alone (or ignored batch_max) fails here. */
+ * full batches of batch_max: the connection counts real COMMITs (a probe job reads the count
+ * after the rest), so a writer that committed each job alone (or ignored batch_max) fails
+ * here. */
 typedef struct {
     test_job t;
     pthread_mutex_t mu;
@@ -140,19 +141,19 @@ typedef struct {
     bool entered, released;
 } gate_job;
 
-static int commits;
+static uint64_t commits0, commits1; /* the writer thread only; read after it joined */
 
-static int count_commit(void *ud)
+static mu_code probe_run(mu_job *j, mu_wtx *w)
 {
-    (void)ud;
-    commits++; /* the writer thread only; read after store_close joined it */
-    return 0;
+    (void)j;
+    commits1 = db_commits(store_wdb(w));
+    return MU_OK;
 }
 
 static mu_code gate_run(mu_job *j, mu_wtx *w)
 {
     gate_job *g = (gate_job *)j;
-    sqlite3_commit_hook(store_wdb(w), count_commit, NULL);
+    commits0 = db_commits(store_wdb(w));
     pthread_mutex_lock(&g->mu);
     g->entered = true;
     pthread_cond_signal(&g->cv);
@@ -185,7 +186,6 @@ static void test_writer_batches(void **st)
     pthread_cond_init(&gate.cv, NULL);
     gate.t.job.run = gate_run;
     gate.t.job.done = job_done;
-    commits = 0;
     store_submit(s, &gate.t.job);
     pthread_mutex_lock(&gate.mu);
     while (!gate.entered) /* the writer took the gate alone */
@@ -217,10 +217,14 @@ static void test_writer_batches(void **st)
     assert_int_equal(store_users_find_by_handle(s, "user299", &u), 1);
     assert_int_equal(store_users_find_by_handle(s, "user100000", &u), 0);
     uint64_t batches = atomic_load(&g_metrics.writer_batches) - batches0;
+    test_job probe = {.done_count = &done};
+    probe.job.run = probe_run;
+    probe.job.done = job_done;
+    store_submit(s, &probe.job); /* alone, after every batch above committed */
     store_close(s);
     /* the gate alone, then the N + 2 queued behind it in full batches */
     int want = 1 + (N + 2 + BATCH - 1) / BATCH;
-    assert_int_equal(commits, want);
+    assert_int_equal(commits1 - commits0, want);
     assert_int_equal(batches, want);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -249,10 +253,10 @@ static void test_close_drains(void **st)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     char err[256];
-    sqlite3 *d = store_open_direct(db, false, err, sizeof(err));
+    db_conn *d = store_open_direct(db, false, err, sizeof(err));
     assert_non_null(d);
     assert_int_equal(scalar(d, "SELECT count(*) FROM users WHERE handle LIKE 'user10__'"), N);
-    sqlite3_close(d);
+    db_close(d);
 }
 
 /* Shutdown and long reads: store_stop_readers interrupts a read connection in the middle of
@@ -267,10 +271,10 @@ typedef struct {
 static void *run_long_read(void *arg)
 {
     long_read *l = arg;
-    sqlite3_stmt *q = store_rstmt(l->r, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
-                                        "FROM n WHERE i < 2000000000) SELECT count(*) FROM n");
+    db_stmt *q = store_rstmt(l->r, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+                                   "FROM n WHERE i < 2000000000) SELECT count(*) FROM n");
     l->started = true;
-    l->rc = q ? sqlite3_step(q) : -1;
+    l->rc = q ? db_step(q) : -1;
     return NULL;
 }
 
@@ -284,11 +288,11 @@ static void test_stop_readers(void **st)
     assert_int_equal(pthread_create(&t, NULL, run_long_read, &l), 0);
     while (!l.started)
         usleep(1000);
-    /* Once is enough, even if it lands before the step begins (where sqlite3_interrupt alone
+    /* Once is enough, even if it lands before the step begins (where db_interrupt alone
      * would be lost): the reader's progress handler sees the stop too. */
     store_stop_readers(s);
     assert_int_equal(pthread_join(t, NULL), 0);
-    assert_int_equal(l.rc, SQLITE_INTERRUPT);
+    assert_int_equal(l.rc, DB_E_INTERRUPTED);
     assert_null(store_reader_open(s));
     store_reader_close(l.r);
     store_close(s);
@@ -341,7 +345,7 @@ static void test_open_thread_fails(void **st)
 static void test_streaks(void **st)
 {
     char err[256];
-    sqlite3 *d = store_open_direct(db, true, err, sizeof(err));
+    db_conn *d = store_open_direct(db, true, err, sizeof(err));
     assert_non_null(d);
     /* a database from before the streaks table, with history */
     char sql[2048];
@@ -353,7 +357,7 @@ static void test_streaks(void **st)
              "(1, 10, 0, 0, 5, 0), (1, 11, 0, 0, 5, 0), (1, 12, 0, 0, 5, 0),"
              "(1, 20, 0, 0, 5, 0), (1, 21, 0, 0, 5, 0), (2, 5, 0, 0, 5, 0);",
              6 /* the version before streaks */);
-    assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(db_exec(d, sql), DB_DONE);
     assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
     assert_int_equal(scalar(d, "SELECT current FROM streaks WHERE user_id = 1"), 2);
     assert_int_equal(scalar(d, "SELECT best FROM streaks WHERE user_id = 1"), 3);
@@ -400,7 +404,7 @@ static void test_streaks(void **st)
     assert_int_equal(store_checkins_put(w, &old, &alerted, &streak), MU_E_CONFLICT);
     assert_int_equal(scalar(d, "SELECT current FROM streaks WHERE user_id = 1"), 1);
     store_wtx_free(w);
-    sqlite3_close(d);
+    db_close(d);
 }
 
 /* Migration 8 on a database with alerts and a reported message: the alerts keep their rows
@@ -409,7 +413,7 @@ static void test_streaks(void **st)
 static void test_reports_and_escalation_schema(void **st)
 {
     char err[256];
-    sqlite3 *d = store_open_direct(db, true, err, sizeof(err));
+    db_conn *d = store_open_direct(db, true, err, sizeof(err));
     assert_non_null(d);
     char sql[2048];
     snprintf(sql, sizeof(sql),
@@ -422,7 +426,7 @@ static void test_reports_and_escalation_schema(void **st)
              "VALUES ('r', 'R', 'open', '', 10, 0, 0);"
              "INSERT INTO room_messages (room, seq, ts, user_id, from_handle, text) VALUES "
              "('r', 1, 5, 1, 'a', 'one'), ('r', 2, 6, 3, 'b', 'two');");
-    assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(db_exec(d, sql), DB_DONE);
     assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
     assert_int_equal(scalar(d, "SELECT mentor_id FROM alerts WHERE id = 7"), 2);
     assert_int_equal(scalar(d, "SELECT count(*) FROM alerts WHERE escalated_ts IS NULL"), 1);
@@ -461,7 +465,7 @@ static void test_reports_and_escalation_schema(void **st)
     assert_int_equal(scalar(d, "SELECT count(*) FROM audit WHERE detail IS NOT NULL"), 0);
     assert_int_equal(scalar(d, "SELECT count(*) FROM audit WHERE action = 'report'"), 2);
     store_wtx_free(w);
-    sqlite3_close(d);
+    db_close(d);
 }
 
 int main(void)
