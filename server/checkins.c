@@ -462,7 +462,7 @@ bool mentee_shared_with(mu_conn *c, mu_request *r, const char *refusal, user_row
     /* An unknown handle answers as a refusal does, so that no handle's existence shows. */
     if (f == 0 || store_dm_mentor_of(g_srv->store, u->id, &mentor, NULL) != 1 ||
         mentor != c->user_id || store_checkins_consent(g_srv->store, u->id) != SHARE_SCORES) {
-        reply_err(c, MU_E_FORBIDDEN, refusal);
+        reply_err(c, MU_E_FORBIDDEN, "%s", refusal);
         return false;
     }
     return true;
