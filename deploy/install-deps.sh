@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config
   libwebsockets-dev libwebsockets-evlib-uv
-  libuv1-dev libsqlite3-dev libmsgpack-dev libsodium-dev libcmocka-dev
+  libuv1-dev libsqlite3-dev libpq-dev libmsgpack-dev libsodium-dev libcmocka-dev
+  postgresql
   libssl-dev openssl clang clang-format clang-tidy cppcheck
   valgrind ca-certificates
   chromium

@@ -1,6 +1,7 @@
-/* One statement interface over the database engines: SQLite, embedded, for one node. The store
- * (store*.c) speaks only this, so that a second engine can sit behind it without the SQL of
- * each concern knowing which one runs. A connection and its statements belong to one thread at
+/* One statement interface over the database engines: SQLite, embedded, for one node, and
+ * PostgreSQL (libpq), shared by several. The store (store*.c) speaks only this. SQL is written
+ * once where both engines understand it: `?` and `?N` parameters (PostgreSQL's side numbers
+ * them), ON CONFLICT, RETURNING; where they differ, the caller picks by db_engine_of. A connection and its statements belong to one thread at
  * a time; only db_interrupt may be called from another.
  * Layer: storage, over the base. */
 #ifndef MUTUAL_DB_H
@@ -10,30 +11,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct db_conn db_conn;
-typedef struct db_stmt db_stmt;
+#include "db_types.h"
 
-/* What db_step and db_exec return. Errors are negative and say what a caller can act on. */
-typedef enum {
-    DB_DONE = 0,           /* the statement ran to its end */
-    DB_ROW = 1,            /* a row is ready to read */
-    DB_E_CONSTRAINT = -1,  /* a unique or check constraint refused the write */
-    DB_E_FOREIGN_KEY = -2, /* a referenced row does not exist */
-    DB_E_UNAVAILABLE = -3, /* the disk or the connection failed: try again later */
-    DB_E_INTERRUPTED = -4, /* db_interrupt, or the stop flag, ended it */
-    DB_E_BUSY = -5,        /* another writer held the database past the timeout */
-    DB_E_OTHER = -6        /* a mistake in the SQL or a corrupt database (logged) */
-} db_rc;
-
-enum {
-    DB_OPEN_READONLY = 1, /* refuses writes */
-    DB_OPEN_CREATE = 2,   /* makes the database when it does not exist */
-};
-
-/* Opens `target`, a file path. On failure returns NULL with the reason in err. The caller owns
+/* True for a postgresql:// (or postgres://) URL, as opposed to a file path. */
+bool db_is_url(const char *target);
+/* `target` as it may be shown or logged: a URL without its password. Returns buf. */
+const char *db_display(const char *target, char *buf, size_t n);
+/* Opens `target`, a file path or a PostgreSQL URL. On failure returns NULL with the reason in err. The caller owns
  * the connection and closes it with db_close, which finalizes statements it still has. */
 db_conn *db_open(const char *target, int flags, char *err, size_t errlen);
 void db_close(db_conn *c);
+db_engine db_engine_of(const db_conn *c);
+/* Starts a transaction: for writing (SQLite takes the write lock at once), or for reading,
+ * when every read until the end of it sees one snapshot. */
+db_rc db_begin(db_conn *c, bool write);
 /* Runs one or more statements without results. DB_DONE or an error; the error is logged with
  * the SQL unless `quiet`. */
 db_rc db_exec(db_conn *c, const char *sql);
@@ -85,8 +76,6 @@ const char *db_col_text(db_stmt *st, int i);
 const void *db_col_blob(db_stmt *st, int i);
 int db_col_bytes(db_stmt *st, int i); /* of a text or blob column */
 bool db_col_null(db_stmt *st, int i);
-/* For a column of no fixed type (a report's cells): which of these it holds. */
-typedef enum { DB_T_NULL, DB_T_INT, DB_T_REAL, DB_T_TEXT, DB_T_BLOB } db_type;
 db_type db_col_type(db_stmt *st, int i);
 int db_col_count(db_stmt *st);
 const char *db_col_name(db_stmt *st, int i);

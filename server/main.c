@@ -241,7 +241,7 @@ static db_conn *open_existing(const args *a, mu_config *cfg)
     char err[512];
     if (load_config(cfg, a) != 0)
         return NULL;
-    if (access(cfg->db, F_OK) != 0) {
+    if (!db_is_url(cfg->db) && access(cfg->db, F_OK) != 0) {
         fprintf(stderr, "mutuald: no database at %s\n", cfg->db);
         return NULL;
     }
@@ -336,11 +336,14 @@ static int cmd_check(const args *a)
     int rc = 1;
     if (!db)
         goto cleanup;
-    db_stmt *st = db_prepare(db, "PRAGMA integrity_check");
+    bool ok = true, pg = db_engine_of(db) == DB_POSTGRESQL;
+    /* PostgreSQL checks its own pages as it reads them; a deeper check (amcheck) needs rights
+     * the service's role should not have, so it is the database administrator's. */
+    db_stmt *st = db_prepare(db, pg ? "SELECT 'ok' FROM users LIMIT 1" : "PRAGMA integrity_check");
     if (!st)
         goto cleanup;
-    bool ok = true;
-    while (db_step(st) == DB_ROW) {
+    db_rc step;
+    while ((step = db_step(st)) == DB_ROW) {
         const char *line = db_col_text(st, 0);
         if (strcmp(line, "ok") != 0) {
             ok = false;
@@ -348,14 +351,15 @@ static int cmd_check(const args *a)
         }
     }
     db_finalize(st);
-    int version = -1;
-    if ((st = db_prepare(db, "PRAGMA user_version"))) {
-        if (db_step(st) == DB_ROW)
-            version = db_col_int(st, 0);
-        db_finalize(st);
+    if (step != DB_DONE) {
+        ok = false;
+        printf("%s\n", db_errmsg(db));
     }
-    printf("%s: integrity %s, schema version %d (this mutuald knows up to %d)\n", cfg.db,
-           ok ? "ok" : "FAILED", version, store_schema_version());
+    char where[512];
+    printf("%s: %s %s, schema version %d (this mutuald knows up to %d)\n",
+           db_display(cfg.db, where, sizeof(where)), pg ? "readable" : "integrity",
+           ok ? "ok" : "FAILED", store_schema_version_of(db),
+           store_schema_version(db_engine_of(db)));
     rc = ok ? 0 : 1;
 cleanup:
     if (db)

@@ -276,7 +276,7 @@ int server_run(mu_server *s)
         }
     }
     if (rooms_init(s) != 0) {
-        log_error("cannot load the rooms from %s", s->cfg.db);
+        log_error("cannot load the rooms from %s", db_display(s->cfg.db, err, sizeof(err)));
         goto fail_store;
     }
     if (transport_start(s, err, sizeof(err)) != 0) {
@@ -311,7 +311,7 @@ int server_run(mu_server *s)
     printf("listening on %s:%d\n", s->host[0] ? s->host : "0.0.0.0", s->port);
     fflush(stdout);
     log_info("mutuald %s listening on %s:%d, database %s%s", MUTUAL_VERSION,
-             s->host[0] ? s->host : "0.0.0.0", s->port, s->cfg.db,
+             s->host[0] ? s->host : "0.0.0.0", s->port, db_display(s->cfg.db, err, sizeof(err)),
              s->test_clock ? " (test clock on: not for production)" : "");
 
     uv_run(s->loop, UV_RUN_DEFAULT);

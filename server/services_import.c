@@ -206,7 +206,7 @@ long services_import(db_conn *db, const char *path, char *err, size_t errlen)
             goto cleanup;
         }
     }
-    if (db_exec_quiet(db, "BEGIN IMMEDIATE") != DB_DONE) {
+    if (db_begin(db, true) != DB_DONE) {
         snprintf(err, errlen, "cannot start a transaction: %s", db_errmsg(db));
         goto cleanup;
     }

@@ -87,6 +87,10 @@ mu_reader *store_reader(mu_store *s)
 {
     return &s->r;
 }
+db_conn *store_reader_db(mu_reader *r)
+{
+    return r->db;
+}
 db_stmt *store_rstmt(mu_reader *r, const char *sql)
 {
     return cache_get(&r->cache, r->db, sql);
@@ -113,8 +117,8 @@ db_conn *store_rdb(mu_store *s)
 static db_conn *open_reader(const char *path, char *err, size_t errlen)
 {
     db_conn *db = db_open(path, DB_OPEN_READONLY, err, errlen);
-    if (!db)
-        return NULL;
+    if (!db || db_engine_of(db) != DB_SQLITE)
+        return db;
     db_busy_timeout(db, 50);
     db_exec(db, "PRAGMA foreign_keys=ON");
     return db;
@@ -150,7 +154,7 @@ mu_reader *store_reader_open(mu_store *s)
     }
     /* One snapshot for everything read through it: an export is consistent across its
      * parts even while the writer commits. */
-    if (db_exec(r->db, "BEGIN") != DB_DONE) {
+    if (db_begin(r->db, false) != DB_DONE) {
         store_reader_close(r);
         return NULL;
     }
@@ -318,6 +322,14 @@ void store_restrict_files(const char *path)
 
 db_conn *store_open_direct(const char *path, bool create, char *err, size_t errlen)
 {
+    if (db_is_url(path)) {
+        db_conn *db = db_open(path, 0, err, errlen);
+        if (db && store_migrate(db, err, errlen) != 0) {
+            db_close(db);
+            return NULL;
+        }
+        return db;
+    }
     /* Health data: a new database is its owner's alone, and SQLite gives its -wal and -shm
      * files the database file's mode. Files an older build left readable are tightened. The
      * umask is the process's, so this runs only where no other thread creates files (startup
@@ -360,7 +372,7 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
 {
     uint64_t t0 = mono_us();
     db_conn *db = s->w.db;
-    bool ok = !s->failed && db_exec(db, "BEGIN IMMEDIATE") == DB_DONE;
+    bool ok = !s->failed && db_begin(db, true) == DB_DONE;
     for (mu_job *j = batch; j; j = j->next) {
         if (!ok) {
             j->result = MU_E_UNAVAILABLE;
@@ -476,8 +488,9 @@ mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t 
     s->w.db = store_open_direct(o->path, true, err, errlen);
     if (!s->w.db)
         goto fail;
-    if (db_exec(s->w.db, o->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") !=
-        DB_DONE) {
+    if (db_engine_of(s->w.db) == DB_SQLITE &&
+        db_exec(s->w.db, o->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") !=
+            DB_DONE) {
         snprintf(err, errlen, "cannot set synchronous mode on %s", o->path);
         goto fail;
     }

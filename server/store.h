@@ -63,6 +63,8 @@ void store_reader_close(mu_reader *r);
 /* Shutdown: interrupts the read connections open now and refuses new ones, so that long
  * reads end soon and nothing holds a snapshot past the final checkpoint. Any thread. */
 void store_stop_readers(mu_store *s);
+/* The connection under a reader. */
+db_conn *store_reader_db(mu_reader *r);
 /* store_read on a given read connection. */
 db_stmt *store_rstmt(mu_reader *r, const char *sql);
 /* The same on the writer connection, for job run functions. */

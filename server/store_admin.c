@@ -184,31 +184,47 @@ static int rows(mu_reader *r, const char *sql, int64_t user, mu_enc *e)
 
 int store_admin_export(mu_reader *r, int64_t user, mu_enc *e)
 {
+    /* `pg`: the same for PostgreSQL, where the two differ. */
     static const struct {
-        const char *key, *sql;
+        const char *key, *sql, *pg;
     } parts[] = {
-        {"checkins", "SELECT date(day * 86400, 'unixepoch') AS date, tz, ts, mood, craving, sleep, "
-                     "use, stage, who5, who5_pct, barc10, barc10_total, triggers, note, flags "
-                     "FROM checkins WHERE user_id = ?1 ORDER BY day"},
-        {"dms", "SELECT d.id, f.handle AS \"from\", t.handle AS \"to\", d.text, d.ts, "
-                "d.read FROM dms d JOIN users f ON f.id = d.from_id JOIN users t ON t.id = d.to_id "
-                "WHERE d.from_id = ?1 OR d.to_id = ?1 ORDER BY d.id"},
-        {"alerts", "SELECT a.id, a.kind, u.handle AS mentor, a.ts, a.detail, a.open FROM alerts a "
-                   "LEFT JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?1 ORDER BY a.id"},
-        {"rooms", "SELECT room, seq, ts, text FROM room_messages WHERE user_id = ?1 "
-                  "ORDER BY room, seq"},
-        {"consent", "SELECT share, ts FROM consent_history WHERE user_id = ?1 ORDER BY id"},
-        {"mentor", "SELECT u.handle, a.since_ts FROM assignments a JOIN users u ON "
-                   "u.id = a.mentor_id WHERE a.user_id = ?1"},
-        {"mentees", "SELECT u.handle, a.since_ts FROM assignments a JOIN users u ON "
-                    "u.id = a.user_id WHERE a.mentor_id = ?1"},
-        {"bans", "SELECT room FROM room_bans WHERE user_id = ?1"},
-        {"mutes", "SELECT room FROM room_mutes WHERE user_id = ?1"},
+        {"checkins",
+         "SELECT date(day * 86400, 'unixepoch') AS date, tz, ts, mood, craving, sleep, "
+         "use, stage, who5, who5_pct, barc10, barc10_total, triggers, note, flags "
+         "FROM checkins WHERE user_id = ?1 ORDER BY day",
+         "SELECT to_char(date '1970-01-01' + day::integer, 'YYYY-MM-DD') AS date, tz, ts, mood, "
+         "craving, sleep, use, stage, who5, who5_pct, barc10, barc10_total, triggers, note, flags "
+         "FROM checkins WHERE user_id = ?1 ORDER BY day"},
+        {"dms",
+         "SELECT d.id, f.handle AS \"from\", t.handle AS \"to\", d.text, d.ts, "
+         "d.read FROM dms d JOIN users f ON f.id = d.from_id JOIN users t ON t.id = d.to_id "
+         "WHERE d.from_id = ?1 OR d.to_id = ?1 ORDER BY d.id",
+         NULL},
+        {"alerts",
+         "SELECT a.id, a.kind, u.handle AS mentor, a.ts, a.detail, a.open FROM alerts a "
+         "LEFT JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?1 ORDER BY a.id",
+         NULL},
+        {"rooms",
+         "SELECT room, seq, ts, text FROM room_messages WHERE user_id = ?1 "
+         "ORDER BY room, seq",
+         NULL},
+        {"consent", "SELECT share, ts FROM consent_history WHERE user_id = ?1 ORDER BY id", NULL},
+        {"mentor",
+         "SELECT u.handle, a.since_ts FROM assignments a JOIN users u ON "
+         "u.id = a.mentor_id WHERE a.user_id = ?1",
+         NULL},
+        {"mentees",
+         "SELECT u.handle, a.since_ts FROM assignments a JOIN users u ON "
+         "u.id = a.user_id WHERE a.mentor_id = ?1",
+         NULL},
+        {"bans", "SELECT room FROM room_bans WHERE user_id = ?1", NULL},
+        {"mutes", "SELECT room FROM room_mutes WHERE user_id = ?1", NULL},
     };
     _Static_assert(sizeof(parts) / sizeof(parts[0]) == EXPORT_PARTS, "EXPORT_PARTS is wrong");
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         mu_enc_key(e, parts[i].key);
-        if (rows(r, parts[i].sql, user, e) != 0)
+        bool pg = parts[i].pg && db_engine_of(store_reader_db(r)) == DB_POSTGRESQL;
+        if (rows(r, pg ? parts[i].pg : parts[i].sql, user, e) != 0)
             return -1;
     }
     return 0;

@@ -108,13 +108,14 @@ int store_alerts_due(mu_wtx *w, int64_t due, int64_t help_due, alert_fn fn, void
 {
     /* The first bound lets the partial index alerts_due narrow the scan to the oldest. */
     db_stmt *st = store_wstmt(
-        w,
-        "SELECT " ALERT_COLS "WHERE a.open = 1 AND a.escalated_ts IS NULL AND a.ts <= max(?1, ?2) "
-        "AND a.ts <= CASE a.kind WHEN 'help_requested' THEN ?2 ELSE ?1 END ORDER BY a.id");
+        w, "SELECT " ALERT_COLS "WHERE a.open = 1 AND a.escalated_ts IS NULL AND a.ts <= ?3 "
+           "AND a.ts <= CASE a.kind WHEN 'help_requested' THEN CAST(?2 AS BIGINT) "
+           "ELSE CAST(?1 AS BIGINT) END ORDER BY a.id");
     if (!st)
         return -1;
     db_bind_i64(st, 1, due);
     db_bind_i64(st, 2, help_due);
+    db_bind_i64(st, 3, due > help_due ? due : help_due);
     return each_row(st, fn, ud);
 }
 
@@ -142,8 +143,9 @@ mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)
 
 int store_alerts_open_kind(mu_wtx *w, int64_t user, int64_t mentor, const char *kind)
 {
-    db_stmt *st = store_wstmt(w, "SELECT 1 FROM alerts WHERE user_id = ? AND mentor_id IS ? "
-                                 "AND kind = ? AND open = 1 LIMIT 1");
+    db_stmt *st = store_wstmt(
+        w, "SELECT 1 FROM alerts WHERE user_id = ? AND mentor_id IS NOT DISTINCT FROM ? "
+           "AND kind = ? AND open = 1 LIMIT 1");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user);

@@ -190,8 +190,10 @@ static mu_code streak_put(mu_wtx *w, int64_t user, int32_t day, int *streak)
         return MU_E_INTERNAL;
     if (cur > best)
         best = cur;
-    st = store_wstmt(w, "INSERT OR REPLACE INTO streaks (user_id, last_day, current, best) "
-                        "VALUES (?, ?, ?, ?)");
+    st =
+        store_wstmt(w, "INSERT INTO streaks (user_id, last_day, current, best) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (user_id) DO UPDATE SET last_day = excluded.last_day, "
+                       "current = excluded.current, best = excluded.best");
     if (st) {
         db_bind_i64(st, 1, user);
         db_bind_int(st, 2, day);
@@ -219,9 +221,16 @@ mu_code store_checkins_put(mu_wtx *w, const checkin_in *c, unsigned *alerted, in
     if (db_step(st) == DB_ROW)
         *alerted = (unsigned)db_col_int(st, 0);
     db_reset(st);
-    st = store_wstmt(w, "INSERT OR REPLACE INTO checkins (user_id, day, tz, ts, mood, craving, "
-                        "sleep, use, stage, who5, who5_pct, barc10, barc10_total, triggers, note, "
-                        "flags, alerted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    st = store_wstmt(w, "INSERT INTO checkins (user_id, day, tz, ts, mood, craving, sleep, use, "
+                        "stage, who5, who5_pct, barc10, barc10_total, triggers, note, flags, "
+                        "alerted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                        "ON CONFLICT (user_id, day) DO UPDATE SET tz = excluded.tz, "
+                        "ts = excluded.ts, mood = excluded.mood, craving = excluded.craving, "
+                        "sleep = excluded.sleep, use = excluded.use, stage = excluded.stage, "
+                        "who5 = excluded.who5, who5_pct = excluded.who5_pct, "
+                        "barc10 = excluded.barc10, barc10_total = excluded.barc10_total, "
+                        "triggers = excluded.triggers, note = excluded.note, "
+                        "flags = excluded.flags, alerted = excluded.alerted");
     if (!st)
         return MU_E_INTERNAL;
     db_bind_i64(st, 1, c->user);

@@ -97,7 +97,7 @@ int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigne
     /* The newest `limit` below `before`, handed out oldest first. */
     db_stmt *st =
         store_read(s, "SELECT * FROM (" DM_COLS "WHERE d.lo_id = ? AND d.hi_id = ? AND d.id < ? "
-                      "ORDER BY d.id DESC LIMIT ?) ORDER BY 1 ASC");
+                      "ORDER BY d.id DESC LIMIT ?) AS page ORDER BY 1 ASC");
     if (!st)
         return -1;
     db_bind_i64(st, 1, lo);
@@ -203,8 +203,8 @@ mu_code store_dm_thread_ensure(mu_wtx *w, int64_t a, int64_t b)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
-    db_stmt *st = store_wstmt(w, "INSERT OR IGNORE INTO dm_threads (lo_id, hi_id) "
-                                 "VALUES (?, ?)");
+    db_stmt *st = store_wstmt(w, "INSERT INTO dm_threads (lo_id, hi_id) VALUES (?, ?) "
+                                 "ON CONFLICT DO NOTHING");
     if (st) {
         db_bind_i64(st, 1, lo);
         db_bind_i64(st, 2, hi);

@@ -11,9 +11,10 @@ int store_rooms_load(db_conn *db, room_def_fn fn, void *ud)
     db_stmt *st;
     if (!(st =
               db_prepare(db, "SELECT slug, name, audience, format, schedule, capacity, persistent, "
-                             "is_open, max(seq_floor, coalesce((SELECT max(seq) FROM room_messages "
-                             "m WHERE m.room = r.slug), 0)) + 1, backlog, listed, locked, lobby, "
-                             "floor_mode, created_ts FROM rooms r")))
+                             "is_open, (SELECT coalesce(max(seq), 0) FROM (SELECT seq_floor AS seq "
+                             "UNION ALL SELECT max(seq) FROM room_messages m WHERE m.room = "
+                             "r.slug) AS s) + 1, backlog, listed, locked, lobby, floor_mode, "
+                             "created_ts FROM rooms r")))
         return -1;
     int rc;
     while ((rc = db_step(st)) == DB_ROW) {
@@ -68,7 +69,7 @@ int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t befor
 {
     db_stmt *st = store_read(s, "SELECT * FROM (SELECT seq, ts, from_handle, text "
                                 "FROM room_messages WHERE room = ? AND seq > ? AND seq < ? "
-                                "ORDER BY seq DESC LIMIT ?) ORDER BY seq");
+                                "ORDER BY seq DESC LIMIT ?) AS page ORDER BY seq");
     if (!st)
         return -1;
     db_bind_text(st, 1, room, -1);
@@ -195,7 +196,9 @@ mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t
     }
     if (c != MU_OK || !erase)
         return c;
-    db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = max(seq_floor, ?) WHERE slug = ?");
+    db_stmt *st =
+        store_wstmt(w, "UPDATE rooms SET seq_floor = CASE WHEN seq_floor > ?1 THEN seq_floor "
+                       "ELSE ?1 END WHERE slug = ?2");
     if (st) {
         db_bind_i64(st, 1, last_seq);
         db_bind_text(st, 2, slug, -1);
@@ -234,8 +237,9 @@ mu_code store_rooms_set_joins(mu_wtx *w, const char *slug, bool reset, const int
         c = store_step(st);
     }
     for (size_t i = 0; c == MU_OK && i < n; i++) {
-        db_stmt *st = store_wstmt(w, "INSERT OR REPLACE INTO room_joins (room, user_id, "
-                                     "after_seq) VALUES (?, ?, ?)");
+        db_stmt *st = store_wstmt(w, "INSERT INTO room_joins (room, user_id, after_seq) "
+                                     "VALUES (?, ?, ?) ON CONFLICT (room, user_id) "
+                                     "DO UPDATE SET after_seq = excluded.after_seq");
         if (st) {
             db_bind_text(st, 1, slug, -1);
             db_bind_i64(st, 2, users[i]);
@@ -269,8 +273,10 @@ mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, i
 {
     bool bans = list == ROOM_BANS;
     /* Four literals: the statement cache is keyed by the text's address. */
-    const char *sql = on ? (bans ? "INSERT OR IGNORE INTO room_bans (room, user_id) VALUES (?, ?)"
-                                 : "INSERT OR IGNORE INTO room_mutes (room, user_id) VALUES (?, ?)")
+    const char *sql = on ? (bans ? "INSERT INTO room_bans (room, user_id) VALUES (?, ?) "
+                                   "ON CONFLICT DO NOTHING"
+                                 : "INSERT INTO room_mutes (room, user_id) VALUES (?, ?) "
+                                   "ON CONFLICT DO NOTHING")
                          : (bans ? "DELETE FROM room_bans WHERE room = ? AND user_id = ?"
                                  : "DELETE FROM room_mutes WHERE room = ? AND user_id = ?");
     db_stmt *st = store_wstmt(w, sql);

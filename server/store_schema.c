@@ -282,35 +282,91 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_action ON audit(action, ts);",
 };
 
-int store_schema_version(void)
+int store_schema_version(db_engine e)
 {
-    return (int)(sizeof(migrations) / sizeof(migrations[0]));
+    return e == DB_POSTGRESQL ? store_schema_pg_count
+                              : (int)(sizeof(migrations) / sizeof(migrations[0]));
 }
 
-static int user_version(db_conn *db)
+static int version_of(db_conn *db, const char *sql)
 {
-    db_stmt *st = db_prepare(db, "PRAGMA user_version");
+    db_stmt *st = db_prepare(db, sql);
     if (!st)
         return -1;
-    int v = db_step(st) == DB_ROW ? db_col_int(st, 0) : -1;
+    db_rc rc = db_step(st);
+    int v = rc == DB_ROW ? db_col_int(st, 0) : rc == DB_DONE ? 0 : -1;
     db_finalize(st);
     return v;
 }
 
+int store_schema_version_of(db_conn *db)
+{
+    return db_engine_of(db) == DB_POSTGRESQL ? version_of(db, "SELECT version FROM mutual_schema")
+                                             : version_of(db, "PRAGMA user_version");
+}
+
+static int too_new(int have, int want, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "the database has schema version %d but this mutuald knows only up to %d; "
+             "run a newer mutuald or restore a backup",
+             have, want);
+    return -1;
+}
+
+/* PostgreSQL: the version is a row, and the whole migration one transaction (its DDL is
+ * transactional), under a lock so that nodes starting together migrate once. */
+static int migrate_pg(db_conn *db, char *err, size_t errlen)
+{
+    int want = store_schema_version(DB_POSTGRESQL), have = -1;
+    if (db_exec_quiet(db, "BEGIN") != DB_DONE ||
+        db_exec_quiet(db, "SELECT pg_advisory_xact_lock(7366571)") != DB_DONE ||
+        db_exec_quiet(db, "CREATE TABLE IF NOT EXISTS mutual_schema (version BIGINT NOT NULL)") !=
+            DB_DONE ||
+        (have = store_schema_version_of(db)) < 0) {
+        snprintf(err, errlen, "cannot read the schema version: %s", db_errmsg(db));
+        goto fail;
+    }
+    if (have > want) {
+        too_new(have, want, err, errlen);
+        goto fail;
+    }
+    for (int v = have; v < want; v++) {
+        char setv[96];
+        snprintf(setv, sizeof(setv),
+                 v == 0 ? "INSERT INTO mutual_schema (version) VALUES (%d)"
+                        : "UPDATE mutual_schema SET version = %d",
+                 v + 1);
+        if (db_exec_quiet(db, store_schema_pg[v]) != DB_DONE ||
+            db_exec_quiet(db, setv) != DB_DONE) {
+            snprintf(err, errlen, "migration to schema version %d failed: %s", v + 1,
+                     db_errmsg(db));
+            goto fail;
+        }
+    }
+    if (db_exec_quiet(db, "COMMIT") != DB_DONE) {
+        snprintf(err, errlen, "the schema migration failed to commit: %s", db_errmsg(db));
+        goto fail;
+    }
+    if (want > have)
+        log_info("database migrated to schema version %d", want);
+    return 0;
+fail:
+    db_exec_quiet(db, "ROLLBACK");
+    return -1;
+}
+
 int store_migrate(db_conn *db, char *err, size_t errlen)
 {
-    int have = user_version(db), want = store_schema_version();
+    if (db_engine_of(db) == DB_POSTGRESQL)
+        return migrate_pg(db, err, errlen);
+    int have = store_schema_version_of(db), want = store_schema_version(DB_SQLITE);
     if (have < 0) {
         snprintf(err, errlen, "cannot read the schema version: %s", db_errmsg(db));
         return -1;
     }
-    if (have > want) {
-        snprintf(err, errlen,
-                 "the database has schema version %d but this mutuald knows only up to %d; "
-                 "run a newer mutuald or restore a backup",
-                 have, want);
-        return -1;
-    }
+    if (have > want)
+        return too_new(have, want, err, errlen);
     for (int v = have; v < want; v++) {
         char setv[64];
         snprintf(setv, sizeof(setv), "PRAGMA user_version = %d;", v + 1);

@@ -131,12 +131,13 @@ int store_services_list(mu_store *s, const char *category, const char *region, m
     /* Crisis lines first: the categories in the protocol's order, not the alphabet's. */
     db_stmt *st =
         store_read(s, "SELECT id, name, category, description, phone, url, hours, region, referral "
-                      "FROM services WHERE (?1 IS NULL OR category = ?1) "
-                      "AND (?2 IS NULL OR region IS NULL OR region = ?2 COLLATE NOCASE) "
+                      "FROM services WHERE (CAST(?1 AS TEXT) IS NULL OR category = ?1) "
+                      "AND (CAST(?2 AS TEXT) IS NULL OR region IS NULL "
+                      "OR lower(region) = lower(CAST(?2 AS TEXT))) "
                       "ORDER BY CASE category WHEN 'crisis' THEN 0 WHEN 'mutual_aid' THEN 1 "
                       "WHEN 'treatment' THEN 2 WHEN 'harm_reduction' THEN 3 WHEN 'family' THEN 4 "
                       "WHEN 'mental_health' THEN 5 WHEN 'housing' THEN 6 WHEN 'employment' THEN 7 "
-                      "ELSE 8 END, name COLLATE NOCASE, id");
+                      "ELSE 8 END, lower(name), id");
     if (!st)
         return -1;
     if (category)

@@ -82,7 +82,7 @@ static void test_migrations(void **st)
     char err[256];
     db_conn *d = store_open_direct(db, true, err, sizeof(err));
     assert_non_null(d);
-    assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version(DB_SQLITE));
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='users'"), 1);
     assert_int_equal(scalar(d, "SELECT count(*) FROM sqlite_master WHERE name='tokens'"), 1);
     assert_int_equal(scalar(d, "PRAGMA foreign_keys"), 1);
@@ -94,7 +94,7 @@ static void test_migrations(void **st)
     db_finalize(s);
     /* migrating again changes nothing */
     assert_int_equal(store_migrate(d, err, sizeof(err)), 0);
-    assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(scalar(d, "PRAGMA user_version"), store_schema_version(DB_SQLITE));
     /* a database from a newer build is refused, with a reason */
     db_exec(d, "PRAGMA user_version = 99");
     db_close(d);
