@@ -2,10 +2,12 @@
 # Installs what is missing, then builds and tests Mutual in every way CI checks it:
 #   1. plain build: unit and integration tests (ctest -jN, N = cores; MUTUAL_CTEST_ROUNDS=2 runs
 #      them twice in a row, to catch a test that depends on timing or on another test);
-#   2. the browser app in a headless Chromium (tests/web), beside
-#   3. the AddressSanitizer + UndefinedBehaviorSanitizer build and its tests;
-#   4. the ThreadSanitizer build and its tests;
-#   5. short libFuzzer runs of every target in tests/fuzz (when clang is present);
+#   2. the integration tests once more with every server on PostgreSQL (a private cluster,
+#      tests/pg/pgtmp.sh);
+#   3. the browser app in a headless Chromium (tests/web), beside
+#   4. the AddressSanitizer + UndefinedBehaviorSanitizer build and its tests;
+#   5. the ThreadSanitizer build and its tests;
+#   6. short libFuzzer runs of every target in tests/fuzz (when clang is present);
 # after a style check of every C file against .clang-format and static analysis (deploy/tidy.sh).
 # Any failure, sanitizer report, leak or accessibility violation fails the run.
 set -euo pipefail
@@ -31,6 +33,15 @@ for round in $(seq 1 "$rounds"); do
   echo "== plain tests, round $round of $rounds (ctest -j$ctest_jobs)"
   (cd "$top/build" && ctest --output-on-failure -j"$ctest_jobs")
 done
+
+# The integration suite against PostgreSQL: each server gets a database of its own in a
+# private cluster that lives as long as this step.
+echo "== integration tests on PostgreSQL (ctest -j$ctest_jobs -R '^(it_|test_db)')"
+pg_dir=$(mktemp -d)
+trap 'bash "$top/tests/pg/pgtmp.sh" stop "$pg_dir/pg"; rm -rf "$pg_dir"' EXIT
+MUTUAL_TEST_PG=$(bash "$top/tests/pg/pgtmp.sh" start "$pg_dir/pg")
+(cd "$top/build" && MUTUAL_TEST_PG=$MUTUAL_TEST_PG ctest --output-on-failure -j"$ctest_jobs" -R '^(it_|test_db$)')
+bash "$top/tests/pg/pgtmp.sh" stop "$pg_dir/pg"
 
 # The browser tests drive the plain build's mutuald; they run in the background while the
 # sanitizer build compiles and runs, and their output is printed when both are done.
@@ -86,4 +97,4 @@ if command -v clang >/dev/null; then
 else
   echo "== fuzzing skipped: clang is not installed"
 fi
-echo "== all tests passed: plain, browser, ASan+UBSan, TSan, fuzzing"
+echo "== all tests passed: plain, PostgreSQL, browser, ASan+UBSan, TSan, fuzzing"

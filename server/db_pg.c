@@ -142,7 +142,10 @@ static db_rc pg_exec(db_conn *dc, const char *sql, bool quiet)
         rc = fold(c, res);
         if (!quiet)
             log_error("sql '%s' failed: %s", sql, c->err);
-    } else if (strcmp(sql, "COMMIT") == 0) {
+    } else if (strcmp(sql, "COMMIT") != 0) {
+        const char *n = PQcmdTuples(res);
+        c->changes = *n ? strtoll(n, NULL, 10) : 0;
+    } else {
         /* A transaction that an error left aborted answers COMMIT with ROLLBACK. */
         if (strcmp(PQcmdStatus(res), "COMMIT") == 0) {
             dc->commits++;

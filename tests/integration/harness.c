@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
 
 #define CALL_TIMEOUT_MS 20000
 
@@ -78,12 +80,53 @@ static void spawn(srv_t *s)
     snprintf(s->url, sizeof(s->url), "ws://127.0.0.1:%d/ws", s->port);
 }
 
+/* With MUTUAL_TEST_PG set to a PostgreSQL URL (tests/pg/pgtmp.sh makes one), every server
+ * gets a new database of its own there instead of a SQLite file. */
+static void pg_admin(const char *sql)
+{
+    PGconn *pg = PQconnectdb(getenv("MUTUAL_TEST_PG"));
+    if (PQstatus(pg) != CONNECTION_OK)
+        fail_msg("MUTUAL_TEST_PG: %s", PQerrorMessage(pg));
+    PGresult *r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(pg);
+}
+
+int harness_on_pg(void)
+{
+    const char *url = getenv("MUTUAL_TEST_PG");
+    return url && *url;
+}
+
+int srv_is_pg(const srv_t *s)
+{
+    return strncmp(s->db, "postgresql://", 13) == 0;
+}
+
+static void pg_database(srv_t *s)
+{
+    static unsigned n;
+    const char *base = getenv("MUTUAL_TEST_PG");
+    const char *slash = strrchr(base, '/');
+    assert_non_null(slash);
+    snprintf(s->pg_name, sizeof(s->pg_name), "mt_%d_%u", (int)getpid(), n++);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", s->pg_name);
+    pg_admin(sql);
+    snprintf(s->db, sizeof(s->db), "%.*s/%s", (int)(slash - base), base, s->pg_name);
+}
+
 void srv_start(srv_t *s, const char *config, int test_clock)
 {
     memset(s, 0, sizeof(*s));
     snprintf(s->dir, sizeof(s->dir), "/tmp/mutual-test-XXXXXX");
     assert_non_null(mkdtemp(s->dir));
-    snprintf(s->db, sizeof(s->db), "%s/mutual.db", s->dir);
+    if (harness_on_pg())
+        pg_database(s);
+    else
+        snprintf(s->db, sizeof(s->db), "%s/mutual.db", s->dir);
     snprintf(s->conf, sizeof(s->conf), "%s/mutual.conf", s->dir);
     snprintf(s->log, sizeof(s->log), "%s/mutuald.log", s->dir);
     FILE *f = fopen(s->conf, "w");
@@ -150,6 +193,10 @@ void srv_cleanup(srv_t *s)
     char cmd[400];
     if (getenv("MUTUAL_KEEP_TEST_DIRS"))
         return;
+    if (s->pg_name[0]) {
+        snprintf(cmd, sizeof(cmd), "DROP DATABASE IF EXISTS %s WITH (FORCE)", s->pg_name);
+        pg_admin(cmd);
+    }
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", s->dir);
@@ -408,4 +455,88 @@ int sh_capture(char *out, size_t cap, const char *fmt, ...)
     int rc = sh_vcapture(out, cap, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+/* ---- looking into a server's database ------------------------------------------------- */
+
+static PGconn *pg_open(const srv_t *s)
+{
+    PGconn *pg = PQconnectdb(s->db);
+    if (PQstatus(pg) != CONNECTION_OK)
+        fail_msg("%s: %s", s->db, PQerrorMessage(pg));
+    return pg;
+}
+
+int64_t srv_sql_int(const srv_t *s, const char *sql)
+{
+    int64_t v = 0;
+    if (srv_is_pg(s)) {
+        PGconn *pg = pg_open(s);
+        PGresult *r = PQexec(pg, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(pg);
+        return v;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(s->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+void srv_sql_exec(const srv_t *s, const char *sql)
+{
+    if (srv_is_pg(s)) {
+        PGconn *pg = pg_open(s);
+        PGresult *r = PQexec(pg, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(pg);
+        return;
+    }
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+void srv_integrity_ok(const srv_t *s)
+{
+    if (srv_is_pg(s)) {
+        /* amcheck: every B-tree index agrees with itself and holds every row of its table,
+         * and every table's pages and tuples are well formed. */
+        srv_sql_exec(s, "CREATE EXTENSION IF NOT EXISTS amcheck");
+        assert_true(
+            srv_sql_int(s,
+                        "SELECT count(*) FROM (SELECT bt_index_check(c.oid, true) FROM pg_index i "
+                        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                        "WHERE a.amname = 'btree' AND c.relnamespace = 'public'::regnamespace) x") >
+            10); /* an error above fails the test; every index was looked at */
+        assert_int_equal(
+            srv_sql_int(s, "SELECT count(*) FROM pg_class c, verify_heapam(c.oid) "
+                           "WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace"),
+            0);
+        return;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open_v2(s->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
 }

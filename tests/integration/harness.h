@@ -14,7 +14,8 @@ typedef struct {
     pid_t pid;
     int port;
     char dir[256];
-    char db[320];
+    char db[320];     /* a SQLite file, or a PostgreSQL URL */
+    char pg_name[64]; /* the PostgreSQL database made for this server, if any */
     char conf[320];
     char log[320];
     char url[128];
@@ -30,7 +31,19 @@ void srv_kill9(srv_t *s);
 void srv_restart(srv_t *s);
 /* Starts again on the same port as before. */
 void srv_restart_same_port(srv_t *s);
-/* Removes the temporary directory. */
+/* True when servers run on PostgreSQL (MUTUAL_TEST_PG is set), false on SQLite files. */
+int harness_on_pg(void);
+/* True when the server runs on PostgreSQL (MUTUAL_TEST_PG), false on a SQLite file. */
+int srv_is_pg(const srv_t *s);
+/* The first column of the first row of `sql`, run on the server's database (SQLite or
+ * PostgreSQL) on a connection of the test's own; fails the test on error. */
+int64_t srv_sql_int(const srv_t *s, const char *sql);
+/* Runs statements there, outside the server. */
+void srv_sql_exec(const srv_t *s, const char *sql);
+/* The database is sound: SQLite's integrity_check, or PostgreSQL's amcheck on every index and
+ * table. */
+void srv_integrity_ok(const srv_t *s);
+/* Removes the temporary directory (and the server's PostgreSQL database). */
 void srv_cleanup(srv_t *s);
 
 mu_client *cl_connect(mu_sync *y, const srv_t *s);

@@ -96,8 +96,13 @@ static void test_export(void **st)
 }
 
 /* Whether `needle` occurs in the database file or its -wal file, byte for byte. */
-static bool on_disk(const world *w, const char *needle)
+/* Whether the words are still in the SQLite database's files. On PostgreSQL erased rows leave
+ * the tables at once but their bytes stay in dead tuples and the server's WAL until vacuum and
+ * recycling (the README says so), so there is nothing to look at: false. */
+static bool on_disk_sqlite(const world *w, const char *needle)
 {
+    if (srv_is_pg(&w->s))
+        return false;
     char path[400];
     bool found = false;
     for (int i = 0; i < 2 && !found; i++) {
@@ -132,10 +137,10 @@ static void test_erasure(void **st)
     assert_int_equal(mu_sync_wait_closed(w.y, w.mem, 5000), 1000);
     assert_int_equal(mu_sync_wait_closed(w.y, second, 5000), 1000);
     /* with the server running, the erased words are in neither the database nor its WAL */
-    assert_false(on_disk(&w, "riley's private words"));
-    assert_false(on_disk(&w, "riley to mentor"));
-    assert_false(on_disk(&w, "mentor to riley"));
-    assert_false(on_disk(&w, "riley in the room"));
+    assert_false(on_disk_sqlite(&w, "riley's private words"));
+    assert_false(on_disk_sqlite(&w, "riley to mentor"));
+    assert_false(on_disk_sqlite(&w, "mentor to riley"));
+    assert_false(on_disk_sqlite(&w, "riley in the room"));
     /* nothing about riley is readable by anyone */
     mu_client *c = cl_connect(w.y, &w.s);
     r = mu_req_new("login");
@@ -345,6 +350,15 @@ static void test_backup_while_writing(void **st)
 {
     world w;
     world_up(&w, NULL, 1, "mentor.ana", "riley");
+    if (srv_is_pg(&w.s)) {
+        /* PostgreSQL has its own online backup: the command says so and fails. */
+        char cmd[800];
+        snprintf(cmd, sizeof(cmd), "%s backup --db %s %s/b.db 2>&1 | grep -q pg_dump", MUTUALD_PATH,
+                 w.s.db, w.s.dir);
+        assert_int_equal(system(cmd), 0);
+        world_down(&w);
+        return;
+    }
     static acks a;
     memset(&a, 0, sizeof(a));
     for (int i = 0; i < 1500; i++) {
@@ -441,9 +455,10 @@ static void test_retention(void **st)
     assert_int_equal(mu_value_type(mu_value_get(c, "note")), MU_V_NIL);
     assert_int_equal(mu_value_get_int(c, "mood", -1), 1); /* the check-in itself stays */
     mu_msg_free(m);
-    assert_false(on_disk(&w, "short-lived words"));
-    assert_false(on_disk(&w, "read soon"));
-    assert_true(on_disk(&w, "never read")); /* the check sees what is kept */
+    assert_false(on_disk_sqlite(&w, "short-lived words"));
+    assert_false(on_disk_sqlite(&w, "read soon"));
+    assert_true(srv_is_pg(&w.s) ||
+                on_disk_sqlite(&w, "never read")); /* the check sees what is kept */
     /* a meeting's words go when it closes, from the WAL too */
     r = mu_req_new("room.create");
     mu_req_str(r, "room", "tue");
@@ -455,9 +470,9 @@ static void test_retention(void **st)
     r = rreq("room.say", "tue");
     mu_req_str(r, "text", "said in the meeting only");
     call_expect(w.y, w.mem, r, "ok");
-    assert_true(on_disk(&w, "said in the meeting only"));
+    assert_true(srv_is_pg(&w.s) || on_disk_sqlite(&w, "said in the meeting only"));
     call_expect(w.y, w.mentor, rreq("room.close", "tue"), "ok");
-    assert_false(on_disk(&w, "said in the meeting only"));
+    assert_false(on_disk_sqlite(&w, "said in the meeting only"));
     world_down(&w);
 }
 
@@ -531,16 +546,7 @@ static void test_last_admin(void **st)
     wait_tally(&w, &d, 2);
     assert_int_equal(d.ok, 1);
     assert_int_equal(d.conflict, 1);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(w.s.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT count(*) FROM users WHERE role = 'admin'", -1, &q, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 1);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    assert_int_equal(srv_sql_int(&w.s, "SELECT count(*) FROM users WHERE role = 'admin'"), 1);
     world_down(&w);
 }
 

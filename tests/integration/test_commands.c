@@ -109,10 +109,8 @@ static void test_refuses_to_start(void **st)
     assert_non_null(strstr(out, "cannot listen"));
     srv_stop(&s);
     /* a database from a newer mutuald is refused */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(s.db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    srv_sql_exec(&s, srv_is_pg(&s) ? "UPDATE mutual_schema SET version = 999"
+                                   : "PRAGMA user_version = 999");
     snprintf(cmd, sizeof(cmd), "timeout 10 %s serve --listen 127.0.0.1:0 --db %s", MUTUALD_PATH,
              s.db);
     assert_int_equal(run(cmd, out, sizeof(out)), 1);

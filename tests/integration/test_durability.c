@@ -74,14 +74,7 @@ static void test_kill9_keeps_acknowledged(void **st)
     mu_sync_free(y);
 
     /* the database opens cleanly */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(s.db, &db), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    srv_integrity_ok(&s);
 
     /* and every account that got a success reply can log in */
     srv_restart(&s);

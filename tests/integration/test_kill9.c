@@ -158,14 +158,7 @@ static void send_next(worker *w)
 
 static void integrity_ok(const srv_t *s)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(s->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    srv_integrity_ok(s);
 }
 
 /* Whether a record's text was sent, and how many times it is found. */

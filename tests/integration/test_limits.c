@@ -474,24 +474,14 @@ static void dm_send(world *w, mu_client *from, const char *to, const char *text)
  * reads them on the next sign-in). */
 static void add_unread(const srv_t *s, int n)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "INSERT INTO dms (lo_id, hi_id, from_id, to_id, ts, text) "
-                                        "SELECT lo_id, hi_id, from_id, to_id, ts, text FROM dms "
-                                        "ORDER BY id LIMIT 1",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    for (int i = 0; i < n; i++) {
-        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO dms (lo_id, hi_id, from_id, to_id, ts, text) "
+             "SELECT lo_id, hi_id, from_id, to_id, ts, text FROM dms, "
+             "(WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+             "SELECT i FROM k) AS copies WHERE dms.id = (SELECT min(id) FROM dms) ORDER BY i",
+             n);
+    srv_sql_exec(s, sql);
 }
 
 /* A user with 5,000 unread messages of 4,000 bytes signs in: the login reply comes first, then

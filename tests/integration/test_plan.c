@@ -307,21 +307,9 @@ static void test_sharing(void **st)
 
 static int64_t plan_rows(const srv_t *s)
 {
-    sqlite3 *db;
-    sqlite3_stmt *q;
-    assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT (SELECT count(*) FROM plans) + (SELECT count(*) "
-                                        "FROM plan_goals) + (SELECT count(*) FROM plan_steps) + "
-                                        "(SELECT count(*) FROM plan_entries) + (SELECT count(*) "
-                                        "FROM plan_people)",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    return n;
+    return srv_sql_int(s, "SELECT (SELECT count(*) FROM plans) + (SELECT count(*) FROM plan_goals) "
+                          "+ (SELECT count(*) FROM plan_steps) + (SELECT count(*) FROM "
+                          "plan_entries) + (SELECT count(*) FROM plan_people)");
 }
 
 static void test_export_and_erase(void **st)
