@@ -109,8 +109,9 @@ static void pg_database(srv_t *s)
 {
     static unsigned n;
     const char *base = getenv("MUTUAL_TEST_PG");
-    const char *slash = strrchr(base, '/');
-    assert_non_null(slash);
+    const char *slash = base ? strrchr(base, '/') : NULL;
+    if (!slash)
+        fail_msg("MUTUAL_TEST_PG is not a URL");
     snprintf(s->pg_name, sizeof(s->pg_name), "mt_%d_%u", (int)getpid(), n++);
     char sql[128];
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s", s->pg_name);
