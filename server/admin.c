@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "context.h"
+#include "events.h"
 #include "handlers.h"
 #include "log.h"
 #include "password.h"
@@ -75,7 +76,8 @@ static void close_erased(mu_conn *c, void *ud)
 static mu_code erase_run(mu_job *j, mu_wtx *w)
 {
     admin_op *o = (admin_op *)j;
-    return store_admin_erase_user(w, o->user);
+    mu_code c = store_admin_erase_user(w, o->user);
+    return c == MU_OK ? events_publish(w, "erased", o->user, 0, 0) : c;
 }
 
 static void erase_done(mu_job *j)
@@ -246,6 +248,8 @@ static mu_code role_run(mu_job *j, mu_wtx *w)
     if (c == MU_OK)
         c = store_admin_audit_add_detail(w, o->ts, o->actor_id, o->actor, "role", o->user,
                                          o->handle, NULL, role_name(o->role));
+    if (c == MU_OK)
+        c = events_publish(w, "role", o->user, o->role, o->actor_id);
     return c;
 }
 

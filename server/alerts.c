@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "context.h"
+#include "events.h"
 #include "handlers.h"
 #include "log.h"
 #include "scoring.h"
@@ -54,7 +55,8 @@ mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor
     snprintf(out->kind, sizeof(out->kind), "%s", kind);
     snprintf(out->handle, sizeof(out->handle), "%s", handle);
     snprintf(out->detail, sizeof(out->detail), "%s", detail);
-    return out->escalated ? alerts_audit_escalation(w, out, ts) : MU_OK;
+    c = out->escalated ? alerts_audit_escalation(w, out, ts) : MU_OK;
+    return c == MU_OK ? events_publish(w, "alert", out->id, 0, 0) : c;
 }
 
 static void send_frame(mu_conn *c, void *ud)
@@ -69,8 +71,11 @@ static void send_admin(mu_conn *c, void *ud)
         conn_send(c, ud);
 }
 
+static events_shown shown; /* alerts this node has delivered (events.h) */
+
 void alerts_deliver(const alert_out *a)
 {
+    events_shown_before(&shown, a->id);
     mu_enc e;
     frame_enc_init(&e);
     mu_enc_event(&e, MU_OP_EV_ALERT, alert_nfields(a->escalated));
@@ -286,4 +291,92 @@ void alerts_stop(void)
         uv_close((uv_handle_t *)&scan_timer, NULL);
         scan_started = false;
     }
+}
+
+/* ---- alerts another node raised or escalated (events.h) -------------------------------- */
+
+typedef struct {
+    mu_job job;
+    int64_t id, after; /* one alert (id), or a catch-up: those above `after` */
+    size_t n, cap;
+    alert_row *v;
+} remote_op;
+
+static void collect_remote(const alert_row *a, void *ud)
+{
+    remote_op *o = ud;
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 4;
+        o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
+    }
+    o->v[o->n++] = *a;
+}
+
+static mu_code remote_run(mu_job *j, mu_wtx *w)
+{
+    remote_op *o = (remote_op *)j;
+    if (o->id) {
+        alert_row a;
+        int f = store_alerts_get_w(w, o->id, &a);
+        if (f == 1)
+            collect_remote(&a, o);
+        return f < 0 ? MU_E_INTERNAL : MU_OK;
+    }
+    return store_alerts_after_w(w, o->after, 500, collect_remote, o) < 0 ? MU_E_INTERNAL : MU_OK;
+}
+
+static void remote_done(mu_job *j)
+{
+    remote_op *o = (remote_op *)j;
+    for (size_t i = 0; i < o->n; i++) {
+        const alert_row *a = &o->v[i];
+        /* An escalation comes back with the id it was raised under: shown again, to the
+         * admins. A catch-up shows only what this node never showed. */
+        bool seen = events_shown_before(&shown, a->id);
+        if (!a->open || (seen && (!o->id || !a->escalated)))
+            continue;
+        alert_out out = {.id = a->id,
+                         .mentor = a->mentor_id,
+                         .user = a->user_id,
+                         .ts = a->ts,
+                         .escalated = a->escalated};
+        memcpy(out.kind, a->kind, sizeof(out.kind));
+        memcpy(out.handle, a->handle, sizeof(out.handle));
+        memcpy(out.detail, a->detail, sizeof(out.detail));
+        alerts_deliver(&out);
+    }
+    if (j->result != MU_OK)
+        log_warn("an alert raised on another node could not be read; it is shown at sign-in");
+    free(o->v);
+    free(o);
+}
+
+static void remote_read(int64_t id, int64_t after)
+{
+    remote_op *o = xcalloc(1, sizeof(*o));
+    o->id = id;
+    o->after = after;
+    o->job.run = remote_run;
+    o->job.done = remote_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+static void on_alert_event(int64_t id, int64_t b, int64_t c)
+{
+    (void)b;
+    (void)c;
+    if (id > 0)
+        remote_read(id, 0);
+}
+
+static void alerts_catch_up(void)
+{
+    remote_read(0, events_catch_up_after(&shown));
+}
+
+void alerts_events_init(void)
+{
+    int64_t max = store_alerts_max_id(g_srv->store);
+    shown.max = max > 0 ? max : 0;
+    events_on("alert", on_alert_event, alerts_catch_up);
 }

@@ -23,6 +23,8 @@ mu_code alerts_audit_escalation(mu_wtx *w, const alert_out *a, int64_t ts);
 /* Loop side, after the commit: to the mentor's connections, or when escalated to every
  * admin's, with `escalated: true`. */
 void alerts_deliver(const alert_out *a);
+/* Shows this node's mentors and admins the alerts other nodes raise or escalate (events.h). */
+void alerts_events_init(void);
 /* At sign-in: a mentor's open alerts; for an admin, the open escalated ones. */
 void alerts_push_open(mu_conn *c);
 /* The periodic scan for missed check-ins (and after every test-clock move). */

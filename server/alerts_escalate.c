@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "events.h"
 #include "clock.h"
 #include "log.h"
 #include "store_alerts.h"
@@ -45,8 +46,14 @@ static mu_code escalate_run(mu_job *j, mu_wtx *w)
         return MU_E_INTERNAL;
     for (size_t i = 0; i < s->n; i++) {
         mu_code c = store_alerts_mark_escalated(w, s->out[i].id, s->now);
+        if (c == MU_E_CONFLICT) {
+            s->out[i].id = 0; /* another node's scan escalated it first: theirs to deliver */
+            continue;
+        }
         if (c == MU_OK)
             c = alerts_audit_escalation(w, &s->out[i], s->now);
+        if (c == MU_OK)
+            c = events_publish(w, "alert", s->out[i].id, 0, 0);
         if (c != MU_OK)
             return c;
     }
@@ -57,10 +64,14 @@ static void escalate_done(mu_job *j)
 {
     escalate_job *s = (escalate_job *)j;
     if (j->result == MU_OK) {
+        size_t n = 0;
         for (size_t i = 0; i < s->n; i++)
-            alerts_deliver(&s->out[i]);
-        if (s->n)
-            log_info("%zu alert%s escalated to the admins", s->n, s->n == 1 ? "" : "s");
+            if (s->out[i].id) {
+                alerts_deliver(&s->out[i]);
+                n++;
+            }
+        if (n)
+            log_info("%zu alert%s escalated to the admins", n, n == 1 ? "" : "s");
     } else {
         log_error("the escalation scan failed; it runs again at the next interval");
     }

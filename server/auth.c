@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "context.h"
+#include "events.h"
 #include "handlers.h"
 #include "log.h"
 #include "password.h"
@@ -375,7 +376,8 @@ void op_logout(mu_conn *c, mu_request *r)
 static mu_code pwset_run(mu_job *j, mu_wtx *w)
 {
     auth_op *a = (auth_op *)j;
-    return store_users_set_password(w, a->user_id, a->hash, a->token_hash);
+    mu_code c = store_users_set_password(w, a->user_id, a->hash, a->token_hash);
+    return c == MU_OK ? events_publish(w, "revoked", a->user_id, 0, 0) : c;
 }
 
 static void close_other(mu_conn *other, void *ud)

@@ -14,6 +14,8 @@
 #include "clock.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "dm.h"
+#include "events.h"
 #include "handlers.h"
 #include "log.h"
 #include "password.h"
@@ -127,6 +129,7 @@ static void finalize(mu_server *s)
     uv_close((uv_handle_t *)&purge_timer, NULL);
     alerts_stop();
     alerts_escalate_stop();
+    events_stop();
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
@@ -279,6 +282,11 @@ int server_run(mu_server *s)
         log_error("cannot load the rooms from %s", db_display(s->cfg.db, err, sizeof(err)));
         goto fail_store;
     }
+    /* With PostgreSQL, what other nodes write reaches this node's connections. */
+    dm_events_init();
+    alerts_events_init();
+    session_events_init();
+    events_start(s);
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);
         /* A context that failed to create can leave handles on the loop whose callbacks live

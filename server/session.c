@@ -1,13 +1,20 @@
 /* Sign-in and sign-out hooks (see session.h). Layer: concerns, over requests and storage. */
 #include "session.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "alerts.h"
 #include "clock.h"
 #include "context.h"
-#include "dm.h"
 #include "dispatch.h"
+#include "dm.h"
+#include "events.h"
+#include "log.h"
 #include "peers.h"
 #include "rooms.h"
+#include "store_users.h"
+#include "xalloc.h"
 
 /* The pushes after sign-in go out as the send queue drains, never past its bound: a backlog
  * of thousands of messages must not cut off the connection it is meant for. */
@@ -69,4 +76,141 @@ void session_attempt_passed(const char *handle, const mu_netaddr *a, int64_t sta
     else
         throttle_unfail(g_srv->throttle, handle, a, started);
     peers_login_succeeded(a, started);
+}
+
+/* ---- what another node did to a user's sessions (events.h) ------------------------------ */
+
+static void close_with(mu_conn *c, void *ud)
+{
+    conn_close(c, *(const int *)ud);
+}
+
+/* password.set there: every other session of the user was revoked. */
+static void on_revoked(int64_t user, int64_t b, int64_t c)
+{
+    (void)b;
+    (void)c;
+    int code = CLOSE_POLICY;
+    conn_foreach_user(user, close_with, &code);
+}
+
+/* me.delete (or an admin's erasure) there: the account is gone. */
+static void on_erased(int64_t user, int64_t b, int64_t c)
+{
+    (void)b;
+    (void)c;
+    rooms_forget_user(user);
+    int code = CLOSE_NORMAL;
+    conn_foreach_user(user, close_with, &code);
+}
+
+typedef struct {
+    mu_job job;
+    int64_t user, actor;
+    mu_role role;
+    char by[MU_HANDLE_MAX + 1];
+} role_op;
+
+static mu_code role_run(mu_job *j, mu_wtx *w)
+{
+    role_op *o = (role_op *)j;
+    return store_users_handle_w(w, o->actor, o->by) < 0 ? MU_E_INTERNAL : MU_OK;
+}
+
+static void set_role(mu_conn *c, void *ud)
+{
+    c->role = *(const mu_role *)ud;
+}
+
+static void role_done(mu_job *j)
+{
+    role_op *o = (role_op *)j;
+    conn_foreach_user(o->user, set_role, &o->role);
+    rooms_role_changed(o->user, o->role, o->by[0] ? o->by : "admin");
+    free(o);
+}
+
+/* user.role there: the user's connections here act with the new role at once. */
+static void on_role(int64_t user, int64_t role, int64_t actor)
+{
+    if (role < 0 || role > ROLE_ADMIN)
+        return;
+    role_op *o = xcalloc(1, sizeof(*o));
+    o->user = user;
+    o->role = (mu_role)role;
+    o->actor = actor;
+    o->job.run = role_run;
+    o->job.done = role_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+/* After the listening connection was down: every session here is checked against the
+ * database, so that one revoked or erased meanwhile closes, and a changed role applies. */
+typedef struct {
+    mu_job job;
+    size_t n, cap;
+    struct checked {
+        mu_conn *c;
+        uint8_t hash[32];
+        mu_role role;
+        int found; /* 1 the session stands, 0 it is gone, -1 unknown (a read failed) */
+    } * v;
+} check_op;
+
+static void collect_session(mu_conn *c, void *ud)
+{
+    check_op *o = ud;
+    if (c->state != CONN_AUTHENTICATED)
+        return;
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 16;
+        o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
+    }
+    o->v[o->n].c = conn_ref(c);
+    memcpy(o->v[o->n].hash, c->token_hash, sizeof(o->v[o->n].hash));
+    o->n++;
+}
+
+static mu_code check_run(mu_job *j, mu_wtx *w)
+{
+    check_op *o = (check_op *)j;
+    for (size_t i = 0; i < o->n; i++)
+        o->v[i].found = store_users_session_w(w, o->v[i].hash, &o->v[i].role);
+    return MU_OK;
+}
+
+static void check_done(mu_job *j)
+{
+    check_op *o = (check_op *)j;
+    for (size_t i = 0; i < o->n; i++) {
+        mu_conn *c = o->v[i].c;
+        bool same = c->state == CONN_AUTHENTICATED &&
+                    memcmp(c->token_hash, o->v[i].hash, sizeof(o->v[i].hash)) == 0;
+        if (same && j->result == MU_OK && o->v[i].found == 0) {
+            conn_close(c, CLOSE_POLICY);
+        } else if (same && j->result == MU_OK && o->v[i].found == 1 && o->v[i].role != c->role) {
+            mu_role role = o->v[i].role;
+            conn_foreach_user(c->user_id, set_role, &role);
+            rooms_role_changed(c->user_id, role, "admin");
+        }
+        conn_unref(c);
+    }
+    free(o->v);
+    free(o);
+}
+
+static void sessions_catch_up(void)
+{
+    check_op *o = xcalloc(1, sizeof(*o));
+    conn_foreach(collect_session, o);
+    o->job.run = check_run;
+    o->job.done = check_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+void session_events_init(void)
+{
+    events_on("revoked", on_revoked, sessions_catch_up);
+    events_on("erased", on_erased, NULL);
+    events_on("role", on_role, NULL);
 }

@@ -17,6 +17,9 @@ void session_signed_out(mu_conn *c);
 /* The socket is gone: before the connection forgets who it was. */
 void session_conn_gone(mu_conn *c);
 
+/* Acts on what other nodes do to sessions (events.h): revocations, erasures, role changes. */
+void session_events_init(void);
+
 /* Login throttling (PROTOCOL.md, Accounts) for an attempt to prove `handle`'s password from
  * `a`: while throttled it replies rate_limited (with retry_after) and returns false. Otherwise
  * the attempt counts as a failure from now on, so parallel guesses get no more tries than

@@ -103,6 +103,18 @@ db_conn *store_wdb(mu_wtx *w)
 {
     return w->db;
 }
+mu_code store_notify(mu_wtx *w, const char *channel, const char *payload)
+{
+    if (db_engine_of(w->db) != DB_POSTGRESQL)
+        return MU_OK;
+    db_stmt *st = store_wstmt(w, "SELECT pg_notify(?, ?)");
+    if (st) {
+        db_bind_text(st, 1, channel, -1);
+        db_bind_text(st, 2, payload, -1);
+    }
+    return store_step(st);
+}
+
 void store_checkpoint_after(mu_wtx *w)
 {
     w->checkpoint = true;

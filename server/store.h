@@ -78,6 +78,9 @@ db_conn *store_wdb(mu_wtx *w);
  * erased data does not linger in the -wal file (the database file itself is overwritten by
  * secure_delete). */
 void store_checkpoint_after(mu_wtx *w);
+/* Sends `payload` on `channel` to every node listening (PostgreSQL's pg_notify), when this
+ * batch commits; nothing on SQLite, where there is one node. */
+mu_code store_notify(mu_wtx *w, const char *channel, const char *payload);
 /* Steps a write statement to its end and resets it: MU_OK, MU_E_CONFLICT for a broken
  * constraint (MU_E_NOT_FOUND for a foreign key), MU_E_UNAVAILABLE when the disk refused,
  * MU_E_INTERNAL otherwise (logged). A NULL statement (failed to prepare) is internal. */

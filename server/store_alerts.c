@@ -4,9 +4,9 @@
 #include <stdio.h>
 
 /* The columns every alert query selects, in the order read_row reads them. */
-#define ALERT_COLS                                                                           \
-    "a.id, a.user_id, a.ts, a.kind, u.handle, a.detail, a.open, a.escalated_ts IS NOT NULL " \
-    "FROM alerts a JOIN users u ON u.id = a.user_id "
+#define ALERT_COLS                                                                            \
+    "a.id, a.user_id, a.ts, a.kind, u.handle, a.detail, a.open, a.escalated_ts IS NOT NULL, " \
+    "coalesce(a.mentor_id, 0) FROM alerts a JOIN users u ON u.id = a.user_id "
 
 static void read_row(db_stmt *st, alert_row *a)
 {
@@ -18,6 +18,7 @@ static void read_row(db_stmt *st, alert_row *a)
     snprintf(a->detail, sizeof(a->detail), "%s", db_col_text(st, 5));
     a->open = db_col_int(st, 6) != 0;
     a->escalated = db_col_int(st, 7) != 0;
+    a->mentor_id = db_col_i64(st, 8);
 }
 
 /* Steps a bound query of ALERT_COLS to its end, each row to fn: rows seen, -1 on error. */
@@ -127,7 +128,37 @@ mu_code store_alerts_mark_escalated(mu_wtx *w, int64_t id, int64_t ts)
         db_bind_i64(st, 1, ts);
         db_bind_i64(st, 2, id);
     }
-    return store_step(st);
+    mu_code c = store_step(st);
+    return c == MU_OK && db_changes(store_wdb(w)) == 0 ? MU_E_CONFLICT : c;
+}
+
+static void copy_row(const alert_row *a, void *ud)
+{
+    *(alert_row *)ud = *a;
+}
+
+int store_alerts_get_w(mu_wtx *w, int64_t id, alert_row *out)
+{
+    db_stmt *st = store_wstmt(w, "SELECT " ALERT_COLS "WHERE a.id = ?");
+    if (!st)
+        return -1;
+    db_bind_i64(st, 1, id);
+    return each_row(st, copy_row, out);
+}
+
+int store_alerts_after_w(mu_wtx *w, int64_t after, unsigned limit, alert_fn fn, void *ud)
+{
+    db_stmt *st = store_wstmt(w, "SELECT " ALERT_COLS "WHERE a.id > ? ORDER BY a.id LIMIT ?");
+    if (!st)
+        return -1;
+    db_bind_i64(st, 1, after);
+    db_bind_i64(st, 2, limit);
+    return each_row(st, fn, ud);
+}
+
+int64_t store_alerts_max_id(mu_store *s)
+{
+    return store_count(store_read(s, "SELECT coalesce(max(id), 0) FROM alerts"));
 }
 
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)

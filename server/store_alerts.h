@@ -10,7 +10,7 @@
 #include "store.h"
 
 typedef struct {
-    int64_t id, user_id, ts;
+    int64_t id, user_id, ts, mentor_id; /* mentor_id 0: none */
     char kind[24], handle[MU_HANDLE_MAX + 1], detail[200];
     bool open, escalated;
 } alert_row;
@@ -33,7 +33,14 @@ mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char 
 /* Open alerts not yet escalated and raised at or before `due` (`help_due` for help requests),
  * each handed to fn (rows seen, -1 on error); then store_alerts_mark_escalated for each. */
 int store_alerts_due(mu_wtx *w, int64_t due, int64_t help_due, alert_fn fn, void *ud);
+/* MU_E_CONFLICT when it was escalated already (by another node's scan). */
 mu_code store_alerts_mark_escalated(mu_wtx *w, int64_t id, int64_t ts);
+/* On the writer: one alert (1 found, 0 none, -1 error); and the alerts with ids above
+ * `after`, oldest first, at most `limit` (rows seen, -1 on error). */
+int store_alerts_get_w(mu_wtx *w, int64_t id, alert_row *out);
+int store_alerts_after_w(mu_wtx *w, int64_t after, unsigned limit, alert_fn fn, void *ud);
+/* The highest alert id so far (0 for none), -1 on error. */
+int64_t store_alerts_max_id(mu_store *s);
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts);
 /* Every open alert of `mentor` about `user` (the mentor no longer has the user). */
 /* Whether the user has an open alert of this kind for this mentor (0: the admins'): 1, 0, or

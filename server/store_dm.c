@@ -129,6 +129,23 @@ int store_dm_unread_after(mu_store *s, int64_t to, int64_t after, unsigned limit
     return each_row(st, fn, ud);
 }
 
+int64_t store_dm_max_id(mu_store *s)
+{
+    return store_count(store_read(s, "SELECT coalesce(max(id), 0) FROM dms"));
+}
+
+int store_dm_range_w(mu_wtx *w, int64_t after, int64_t up_to, unsigned limit, dm_row_fn fn,
+                     void *ud)
+{
+    db_stmt *st = store_wstmt(w, DM_COLS "WHERE d.id > ? AND d.id <= ? ORDER BY d.id LIMIT ?");
+    if (!st)
+        return -1;
+    db_bind_i64(st, 1, after);
+    db_bind_i64(st, 2, up_to);
+    db_bind_i64(st, 3, limit);
+    return each_row(st, fn, ud);
+}
+
 int store_dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
 {
     int64_t lo, hi;

@@ -60,6 +60,12 @@ mu_code store_dm_assign(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned 
                         int64_t *old_mentor);
 mu_code store_dm_unassign(mu_wtx *w, int64_t user_id, int64_t *old_mentor);
 mu_code store_dm_thread_ensure(mu_wtx *w, int64_t a, int64_t b);
+/* The highest message id so far (0 for none), -1 on error. */
+int64_t store_dm_max_id(mu_store *s);
+/* Messages with ids in (after, up_to], oldest first, at most `limit`: the count, or -1. On
+ * the writer, for what another node sent (events.h). */
+int store_dm_range_w(mu_wtx *w, int64_t after, int64_t up_to, unsigned limit, dm_row_fn fn,
+                     void *ud);
 /* CONFLICT when the cid was used already (the caller then looks the first one up). */
 mu_code store_dm_insert(mu_wtx *w, int64_t from, int64_t to, int64_t ts, const char *text, size_t n,
                         const char *cid, size_t cid_len, int64_t *id);

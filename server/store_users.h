@@ -22,6 +22,11 @@ int store_users_find_by_handle(mu_store *s, const char *handle, user_row *out);
 int store_users_find_by_id(mu_store *s, int64_t id, user_row *out);
 int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms);
 
+/* On the writer: whether a session's token still exists (1, with the user's role now), 0 when
+ * it was revoked or its user erased, -1 on error; and a user's handle. */
+int store_users_session_w(mu_wtx *w, const uint8_t hash[32], mu_role *role);
+int store_users_handle_w(mu_wtx *w, int64_t id, char handle[MU_HANDLE_MAX + 1]);
+
 mu_code store_users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
                            int64_t now_ms, int64_t *id);
 mu_code store_users_token_insert(mu_wtx *w, const uint8_t hash[32], int64_t user_id, int64_t now_ms,

@@ -140,6 +140,22 @@ void srv_start(srv_t *s, const char *config, int test_clock)
     spawn(s);
 }
 
+void srv_start_node(srv_t *s, const srv_t *first, const char *config)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->dir, sizeof(s->dir), "/tmp/mutual-test-XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->db, sizeof(s->db), "%s", first->db); /* pg_name stays empty: not its to drop */
+    snprintf(s->conf, sizeof(s->conf), "%s/mutual.conf", s->dir);
+    snprintf(s->log, sizeof(s->log), "%s/mutuald.log", s->dir);
+    FILE *f = fopen(s->conf, "w");
+    assert_non_null(f);
+    fprintf(f, "log_level = info\nrate_per_s = 100000\nburst = 100000\n%s\n", config ? config : "");
+    fclose(f);
+    s->test_clock = first->test_clock;
+    spawn(s);
+}
+
 void srv_restart(srv_t *s)
 {
     s->port = 0;

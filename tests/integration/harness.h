@@ -24,6 +24,9 @@ typedef struct {
 
 /* Starts a server; `config` is extra settings file text (or NULL). Fails the test on error. */
 void srv_start(srv_t *s, const char *config, int test_clock);
+/* Starts another node on `first`'s PostgreSQL database (several mutuald, one database). Clean
+ * it up before `first`, whose cleanup drops the database. */
+void srv_start_node(srv_t *s, const srv_t *first, const char *config);
 /* SIGTERM, and the server must exit 0 (a sanitizer or leak report makes it fail). */
 void srv_stop(srv_t *s);
 void srv_kill9(srv_t *s);

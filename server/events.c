@@ -1,0 +1,150 @@
+/* Events between nodes (see events.h). The payload is `NODE KIND A B C`. */
+#include "events.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_listen.h"
+#include "log.h"
+
+#define CHANNEL "mutual"
+#define MAX_KINDS 16
+
+static struct {
+    char kind[16];
+    event_fn fn;
+    event_catch_up_fn catch_up;
+} kinds[MAX_KINDS];
+static unsigned nkinds;
+static char node[17];
+static db_listener *listener;
+static bool on_pg;
+
+void events_on(const char *kind, event_fn fn, event_catch_up_fn catch_up)
+{
+    for (unsigned i = 0; i < nkinds; i++)
+        if (strcmp(kinds[i].kind, kind) == 0) {
+            kinds[i].fn = fn; /* a second start in one process (tests) registers again */
+            kinds[i].catch_up = catch_up;
+            return;
+        }
+    if (nkinds == MAX_KINDS || strlen(kind) >= sizeof(kinds[0].kind))
+        abort(); /* a programming error: raise MAX_KINDS or shorten the name */
+    snprintf(kinds[nkinds].kind, sizeof(kinds[nkinds].kind), "%s", kind);
+    kinds[nkinds].fn = fn;
+    kinds[nkinds].catch_up = catch_up;
+    nkinds++;
+}
+
+/* `NODE KIND A B C`: two words, then up to three integers. False when it is not that. */
+static bool parse(const char *p, char from[17], char kind[16], int64_t v[3])
+{
+    char *words[2] = {from, kind};
+    size_t caps[2] = {17, 16};
+    for (int w = 0; w < 2; w++) {
+        size_t n = strcspn(p, " ");
+        if (n == 0 || n >= caps[w] || p[n] != ' ')
+            return false;
+        memcpy(words[w], p, n);
+        words[w][n] = '\0';
+        p += n + 1;
+    }
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        errno = 0;
+        v[i] = strtoll(p, &end, 10);
+        if (end == p || errno != 0 || (*end != ' ' && *end != '\0'))
+            return false;
+        p = *end ? end + 1 : end;
+        if (!*end)
+            break;
+    }
+    return true;
+}
+
+static void on_notify(const char *payload, void *ud)
+{
+    (void)ud;
+    char from[17], kind[16];
+    int64_t v[3] = {0, 0, 0};
+    if (!parse(payload, from, kind, v)) {
+        log_warn("an event that this node cannot read was ignored");
+        return;
+    }
+    if (strcmp(from, node) == 0)
+        return;
+    for (unsigned i = 0; i < nkinds; i++)
+        if (strcmp(kinds[i].kind, kind) == 0) {
+            kinds[i].fn(v[0], v[1], v[2]);
+            return;
+        }
+    /* A newer node's kind: nothing here acts on it. */
+}
+
+static void on_up(bool again, void *ud)
+{
+    (void)ud;
+    (void)again; /* the first time too: the node may serve people before it listens */
+    for (unsigned i = 0; i < nkinds; i++)
+        if (kinds[i].catch_up)
+            kinds[i].catch_up();
+}
+
+void events_start(mu_server *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[8];
+    randombytes_buf(r, sizeof(r));
+    for (size_t i = 0; i < sizeof(r); i++) {
+        node[2 * i] = hex[r[i] >> 4];
+        node[2 * i + 1] = hex[r[i] & 15];
+    }
+    node[16] = '\0';
+    on_pg = db_is_url(s->cfg.db);
+    if (on_pg)
+        listener = db_listen(s->loop, s->cfg.db, CHANNEL, on_notify, on_up, NULL);
+}
+
+void events_stop(void)
+{
+    db_listener_close(listener);
+    listener = NULL;
+}
+
+bool events_listening(void)
+{
+    return !on_pg || db_listener_up(listener);
+}
+
+bool events_shown_before(events_shown *s, int64_t id)
+{
+    for (unsigned i = 0; i < EVENTS_SHOWN; i++)
+        if (s->ring[i] == id)
+            return true;
+    s->ring[s->pos] = id;
+    s->pos = (s->pos + 1) % EVENTS_SHOWN;
+    if (id > s->max)
+        s->max = id;
+    return false;
+}
+
+int64_t events_catch_up_after(const events_shown *s)
+{
+    return s->max > EVENTS_CATCH_UP_WINDOW ? s->max - EVENTS_CATCH_UP_WINDOW : 0;
+}
+
+const char *events_node(void)
+{
+    return node;
+}
+
+mu_code events_publish(mu_wtx *w, const char *kind, int64_t a, int64_t b, int64_t c)
+{
+    char payload[128];
+    snprintf(payload, sizeof(payload), "%s %s %" PRId64 " %" PRId64 " %" PRId64, node, kind, a, b,
+             c);
+    return store_notify(w, CHANNEL, payload);
+}

@@ -1,0 +1,191 @@
+/* Several mutuald nodes on one PostgreSQL database (MUTUAL_TEST_PG; skipped on SQLite): what
+ * is done through one node reaches the people connected to another, through LISTEN/NOTIFY,
+ * and a node whose listening connection was cut catches up. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+typedef struct {
+    world w; /* node A, with admin, mentor.ana and riley (ana's mentee) signed in there */
+    srv_t b; /* node B on the same database */
+    mu_sync *yb;
+} nodes;
+
+static void nodes_up(nodes *n)
+{
+    if (!harness_on_pg())
+        skip();
+    world_up(&n->w, NULL, 0, "mentor.ana", "riley");
+    srv_start_node(&n->b, &n->w.s, NULL);
+    n->yb = mu_sync_new();
+}
+
+static void nodes_down(nodes *n)
+{
+    mu_sync_free(n->yb);
+    srv_stop(&n->b);
+    srv_cleanup(&n->b);
+    world_down(&n->w);
+}
+
+static mu_client *on_b(nodes *n, const char *handle)
+{
+    return cl_signed_in(n->yb, &n->b, handle, WORLD_PW);
+}
+
+static void send_dm(mu_sync *y, mu_client *c, const char *to, const char *text)
+{
+    mu_req *r = mu_req_new("dm.send");
+    mu_req_str(r, "to", to);
+    mu_req_str(r, "text", text);
+    call_expect(y, c, r, "ok");
+}
+
+/* A message sent on A reaches its recipient, connected only to B, once and in order. */
+static void test_dm_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_client *ana_b = on_b(&n, "mentor.ana");
+    send_dm(n.w.y, n.w.mem, "mentor.ana", "first, from node A");
+    send_dm(n.w.y, n.w.mem, "mentor.ana", "second, from node A");
+    for (int i = 0; i < 2; i++) {
+        mu_msg *m = cl_event(n.yb, ana_b, "dm.msg");
+        assert_string_equal(mu_value_get_str(mu_msg_root(m), "from"), "riley");
+        assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"),
+                            i == 0 ? "first, from node A" : "second, from node A");
+        mu_msg_free(m);
+    }
+    cl_no_event(n.yb, ana_b);
+    /* and back: the reply on B reaches riley on A (and ana's connection on A) */
+    send_dm(n.yb, ana_b, "riley", "answered on node B");
+    mu_msg *m = cl_event(n.w.y, n.w.mem, "dm.msg");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "answered on node B");
+    mu_msg_free(m);
+    m = cl_event(n.w.y, n.w.mentor, "dm.msg");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "first, from node A");
+    mu_msg_free(m);
+    nodes_down(&n);
+}
+
+/* password.set on A closes the user's sessions on B; me.delete on A closes them too. */
+static void test_sessions_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_client *riley_b = on_b(&n, "riley");
+    mu_req *r = mu_req_new("password.set");
+    mu_req_str(r, "old", WORLD_PW);
+    mu_req_str(r, "new", "another good long password");
+    call_expect(n.w.y, n.w.mem, r, "ok");
+    assert_int_equal(mu_sync_wait_closed(n.yb, riley_b, 5000), 1008);
+    /* the connection that changed it stays */
+    call_expect(n.w.y, n.w.mem, mu_req_new("ping"), "ok");
+
+    mu_client *ana_b = on_b(&n, "mentor.ana");
+    r = mu_req_new("me.delete");
+    mu_req_str(r, "password", WORLD_PW);
+    call_expect(n.w.y, n.w.mentor, r, "ok");
+    assert_int_equal(mu_sync_wait_closed(n.yb, ana_b, 5000), 1000);
+    nodes_down(&n);
+}
+
+/* user.role on A: the user's connection on B acts with the new role at once. */
+static void test_role_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_client *ana_b = on_b(&n, "mentor.ana");
+    call_expect(n.yb, ana_b, mu_req_new("mentees.list"), "ok");
+    mu_req *r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "mentor.ana");
+    mu_req_str(r, "role", "member");
+    call_expect(n.w.y, n.w.admin, r, "ok");
+    const char *code = "ok";
+    for (int i = 0; i < 100 && strcmp(code, "forbidden") != 0; i++) {
+        mu_msg *m = cl_call(n.yb, ana_b, mu_req_new("mentees.list"));
+        code = mu_msg_ok(m) ? "ok" : "forbidden";
+        assert_true(mu_msg_ok(m) || strcmp(mu_msg_code(m), "forbidden") == 0);
+        mu_msg_free(m);
+        if (strcmp(code, "forbidden") != 0)
+            mu_sync_run(n.yb, 50);
+    }
+    assert_string_equal(code, "forbidden");
+    nodes_down(&n);
+}
+
+/* A help request made on A reaches the mentor connected only to B, as an alert, once; and a
+ * member without a mentor asking on B reaches the admin on A, escalated. */
+static void test_alert_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_client *ana_b = on_b(&n, "mentor.ana");
+    mu_req *r = mu_req_new("help");
+    mu_req_str(r, "text", "struggling tonight");
+    call_expect(n.w.y, n.w.mem, r, "ok");
+    mu_msg *a = cl_event(n.yb, ana_b, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "kind"), "help_requested");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "handle"), "riley");
+    mu_msg_free(a);
+    cl_no_event(n.yb, ana_b);
+    mu_client *sam_b = cl_connect(n.yb, &n.b);
+    char *tok = cl_register(n.yb, sam_b, "sam", WORLD_PW, NULL);
+    free(tok);
+    call_expect(n.yb, sam_b, mu_req_new("help"), "ok");
+    a = cl_event(n.w.y, n.w.admin, "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(a), "handle"), "sam");
+    bool escalated = false;
+    assert_true(mu_value_bool(mu_msg_get(a, "escalated"), &escalated));
+    assert_true(escalated);
+    mu_msg_free(a);
+    nodes_down(&n);
+}
+
+/* B's listening connection is cut (pg_terminate_backend) and a message is sent meanwhile:
+ * once B listens again it delivers what it missed, once. */
+static void test_listener_catches_up(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_client *ana_b = on_b(&n, "mentor.ana");
+    send_dm(n.w.y, n.w.mem, "mentor.ana", "before the cut");
+    mu_msg *m = cl_event(n.yb, ana_b, "dm.msg");
+    mu_msg_free(m);
+    /* every listener of the database, both nodes' */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND query = 'LISTEN mutual'",
+             n.w.s.pg_name);
+    assert_int_equal(srv_sql_int(&n.w.s, sql), 2);
+    send_dm(n.w.y, n.w.mem, "mentor.ana", "while B was not listening");
+    m = cl_event(n.yb, ana_b, "dm.msg");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "while B was not listening");
+    mu_msg_free(m);
+    cl_no_event(n.yb, ana_b);
+    nodes_down(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dm_across),           cmocka_unit_test(test_sessions_across),
+        cmocka_unit_test(test_role_across),         cmocka_unit_test(test_alert_across),
+        cmocka_unit_test(test_listener_catches_up),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
