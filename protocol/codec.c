@@ -143,6 +143,11 @@ static mu_code check_scalar(const msgpack_object *o, mu_type t, int64_t lo, int6
             mu_error_set(err, MU_E_BAD_REQUEST, "%s is not valid UTF-8.", what);
             return MU_E_BAD_REQUEST;
         }
+        /* No text anyone types holds U+0000, and PostgreSQL cannot store it. */
+        if (n && memchr(p, 0, n)) {
+            mu_error_set(err, MU_E_BAD_REQUEST, "%s must not contain the character U+0000.", what);
+            return MU_E_BAD_REQUEST;
+        }
         if (t == MU_T_STR) {
             if ((int64_t)n < lo) {
                 mu_error_set(err, MU_E_BAD_REQUEST, "%s must be at least %lld bytes.", what,

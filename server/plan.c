@@ -62,6 +62,8 @@ static bool read_str(const msgpack_object *v, const char *field, size_t lo, size
     size_t n = v->via.str.size;
     if (!mu_utf8_valid(v->via.str.ptr, n))
         return fail(e, MU_E_BAD_REQUEST, "%s is not valid UTF-8.", field);
+    if (n && memchr(v->via.str.ptr, 0, n))
+        return fail(e, MU_E_BAD_REQUEST, "%s must not contain the character U+0000.", field);
     if (n > hi)
         return fail(e, big ? MU_E_TOO_LARGE : MU_E_BAD_REQUEST, "%s is longer than %zu bytes.",
                     field, hi);

@@ -226,6 +226,11 @@ static void test_field_errors(void **st)
     pk_str(&p, "token");
     pk_strn(&p, "ab\xff", 3);
     expect_code(&p, MU_E_BAD_REQUEST, "UTF-8");
+    /* U+0000 is valid UTF-8 but never text anyone typed (and PostgreSQL refuses it) */
+    pk_req(&p, "resume", 1);
+    pk_str(&p, "token");
+    pk_strn(&p, "ab\0cd", 5);
+    expect_code(&p, MU_E_BAD_REQUEST, "U+0000");
     /* integer range and type */
     pk_req(&p, "test.clock", 1);
     pk_str(&p, "advance");
