@@ -376,7 +376,6 @@ static void alerts_catch_up(void)
 
 void alerts_events_init(void)
 {
-    int64_t max = store_alerts_max_id(g_srv->store);
-    shown.max = max > 0 ? max : 0;
+    events_shown_init(&shown, store_alerts_max_id(g_srv->store));
     events_on("alert", on_alert_event, alerts_catch_up);
 }

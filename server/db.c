@@ -23,6 +23,12 @@ const char *db_display(const char *target, char *buf, size_t n)
         const char *rest = target + (at - buf);
         snprintf(colon, n - (size_t)(colon - buf), ":***%s", rest);
     }
+    /* ...?password=secret&... -> ...?password=***&... */
+    char *pw = strstr(buf, "password=");
+    if (pw && (pw[-1] == '?' || pw[-1] == '&')) {
+        const char *rest = strchr(target + (pw - buf), '&');
+        snprintf(pw, n - (size_t)(pw - buf), "password=***%s", rest ? rest : "");
+    }
     return buf;
 }
 
@@ -56,6 +62,16 @@ db_rc db_exec_quiet(db_conn *c, const char *sql)
 uint64_t db_commits(db_conn *c)
 {
     return c->commits;
+}
+
+bool db_lost(db_conn *c)
+{
+    return c->ops->lost(c);
+}
+
+bool db_tx_failed(db_conn *c)
+{
+    return c->ops->tx_failed(c);
 }
 
 const char *db_errmsg(db_conn *c)

@@ -31,6 +31,12 @@ db_rc db_exec(db_conn *c, const char *sql);
 db_rc db_exec_quiet(db_conn *c, const char *sql);
 /* Transactions this connection has committed, for metrics and tests. */
 uint64_t db_commits(db_conn *c);
+/* True while the connection to a database server is lost (made again at the next statement,
+ * at most once a second); always false for a file. */
+bool db_lost(db_conn *c);
+/* True when a statement failed in the open transaction and the engine will take no other
+ * until a rollback (PostgreSQL; SQLite never refuses so). */
+bool db_tx_failed(db_conn *c);
 /* The last error's message on this connection (owned by the connection). */
 const char *db_errmsg(db_conn *c);
 /* Rows changed by the last write statement. */

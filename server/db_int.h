@@ -22,6 +22,8 @@ typedef struct db_ops {
     db_rc (*checkpoint)(db_conn *c);
     int (*backup)(db_conn *c, const char *path, char *err, size_t errlen);
     db_rc (*begin)(db_conn *c, bool write);
+    bool (*lost)(db_conn *c);
+    bool (*tx_failed)(db_conn *c);
     db_stmt *(*prepare)(db_conn *c, const char *sql);
     void (*finalize)(db_stmt *st);
     db_rc (*step)(db_stmt *st);

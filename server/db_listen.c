@@ -46,23 +46,30 @@ static void unwatch(db_listener *l)
 }
 
 static void on_poll(uv_poll_t *h, int status, int events);
+static void fail(db_listener *l, const char *why);
 
-static void watch(db_listener *l, int events)
+/* False when the socket cannot be watched: the listener is then down and retrying. */
+static bool watch(db_listener *l, int events)
 {
     int fd = PQsocket(l->pg);
     if (l->poll && l->poll_fd != fd)
         unwatch(l); /* libpq moved to another socket (another address of the host) */
     if (!l->poll) {
         l->poll = xmalloc(sizeof(*l->poll));
-        if (uv_poll_init(l->loop, l->poll, fd) != 0) {
+        if (fd < 0 || uv_poll_init(l->loop, l->poll, fd) != 0) {
             free(l->poll);
             l->poll = NULL;
-            return;
+            fail(l, "cannot watch its socket");
+            return false;
         }
         l->poll->data = l;
         l->poll_fd = fd;
     }
-    uv_poll_start(l->poll, events, on_poll);
+    if (uv_poll_start(l->poll, events, on_poll) != 0) {
+        fail(l, "cannot watch its socket");
+        return false;
+    }
+    return true;
 }
 
 static void on_retry(uv_timer_t *t)
@@ -145,8 +152,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
         default: pg_fail(l); return;
         }
     }
-    if ((events & UV_WRITABLE) && PQflush(l->pg) == 0)
-        watch(l, UV_READABLE);
+    if ((events & UV_WRITABLE) && PQflush(l->pg) == 0 && !watch(l, UV_READABLE))
+        return;
     if (!(events & UV_READABLE))
         return;
     if (!PQconsumeInput(l->pg)) {

@@ -5,9 +5,11 @@
  * come back as text, so a number is parsed and a bytea is decoded when it is read.
  * Layer: storage, over the base. */
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db_int.h"
 #include "log.h"
@@ -31,6 +33,10 @@ typedef struct {
     unsigned gen;     /* bumped by each reconnection: statements prepared before are gone */
     unsigned names;   /* statements prepared so far, for their names */
     int64_t changes;
+    uint64_t retry_after_ms;   /* no new attempt to connect before (monotonic) */
+    bool in_tx;                /* a transaction was open at the last statement's end */
+    int lock_ms;               /* db_busy_timeout's, set again on a new connection */
+    pthread_mutex_t cancel_mu; /* db_interrupt (any thread) against a reconnection */
     char err[512];
 } pg_conn;
 
@@ -90,28 +96,73 @@ static db_rc fold(pg_conn *c, const PGresult *res)
         return DB_E_INTERRUPTED; /* query_canceled */
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
         return DB_E_BUSY; /* serialization failure, deadlock, lock timeout */
-    if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-        strncmp(state, "57P", 3) == 0 || strncmp(state, "58", 2) == 0)
+    if ((strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+        strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+        strncmp(state, "58", 2) == 0)
         return DB_E_UNAVAILABLE; /* connection, resources (disk full), shutdown, system */
     return DB_E_OTHER;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* A connection that failed is made again before the next statement, so that a restarted
- * server costs the statements in flight (which fail) and nothing after. */
+ * server costs the statements in flight (which fail) and nothing after. Attempts are at least
+ * a second apart: while the server is away, statements fail at once instead of each waiting
+ * for a connection (connect_timeout bounds the wait of the one that tries). */
 static bool ensure_connected(pg_conn *c)
 {
     if (PQstatus(c->pg) == CONNECTION_OK)
         return true;
+    /* A transaction lost with its connection stays lost until the caller rolls it back:
+     * what ran in it is gone, and nothing may run, and above all commit, on a new session
+     * as if it were the same transaction. */
+    if (c->in_tx) {
+        set_err(c, "the connection to PostgreSQL was lost in a transaction; it was rolled back");
+        return false;
+    }
+    if (mono_ms() < c->retry_after_ms)
+        return false;
     PQreset(c->pg);
     if (PQstatus(c->pg) != CONNECTION_OK) {
         set_err(c, PQerrorMessage(c->pg));
+        c->retry_after_ms = mono_ms() + 1000;
         return false;
     }
     c->gen++;
+    pthread_mutex_lock(&c->cancel_mu);
     PQfreeCancel(c->cancel);
     c->cancel = PQgetCancel(c->pg);
+    pthread_mutex_unlock(&c->cancel_mu);
+    if (c->lock_ms) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "SET lock_timeout = %d", c->lock_ms);
+        PQclear(PQexec(c->pg, sql));
+    }
     log_info("reconnected to PostgreSQL");
     return true;
+}
+
+static bool pg_tx_failed(db_conn *dc)
+{
+    return PQtransactionStatus(C(dc)->pg) == PQTRANS_INERROR;
+}
+
+static bool pg_lost(db_conn *dc)
+{
+    return PQstatus(C(dc)->pg) != CONNECTION_OK;
+}
+
+/* Whether a transaction is open now; a lost connection leaves what was known before it. */
+static void note_tx(pg_conn *c)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (ts != PQTRANS_UNKNOWN)
+        c->in_tx = ts != PQTRANS_IDLE;
 }
 
 static bool stopped(const db_conn *c)
@@ -124,6 +175,7 @@ static void pg_close(db_conn *dc)
     pg_conn *c = C(dc);
     PQfreeCancel(c->cancel);
     PQfinish(c->pg);
+    pthread_mutex_destroy(&c->cancel_mu);
     free(c);
 }
 
@@ -132,9 +184,14 @@ static db_rc pg_exec(db_conn *dc, const char *sql, bool quiet)
     pg_conn *c = C(dc);
     if (stopped(dc))
         return DB_E_INTERRUPTED;
+    if (c->in_tx && PQstatus(c->pg) != CONNECTION_OK && strcmp(sql, "ROLLBACK") == 0) {
+        c->in_tx = false; /* the server rolled it back when the connection went */
+        return DB_DONE;
+    }
     if (!ensure_connected(c))
         return DB_E_UNAVAILABLE;
     PGresult *res = PQexec(c->pg, sql);
+    note_tx(c);
     ExecStatusType s = PQresultStatus(res);
     db_rc rc = DB_DONE;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -172,6 +229,7 @@ static int64_t pg_changes(db_conn *dc)
 
 static void pg_busy_timeout(db_conn *dc, int ms)
 {
+    C(dc)->lock_ms = ms;
     char sql[64];
     snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms);
     pg_exec(dc, sql, false);
@@ -180,8 +238,11 @@ static void pg_busy_timeout(db_conn *dc, int ms)
 static void pg_interrupt(db_conn *dc)
 {
     char buf[256];
-    if (C(dc)->cancel)
-        PQcancel(C(dc)->cancel, buf, sizeof(buf));
+    pg_conn *c = C(dc);
+    pthread_mutex_lock(&c->cancel_mu);
+    if (c->cancel)
+        PQcancel(c->cancel, buf, sizeof(buf));
+    pthread_mutex_unlock(&c->cancel_mu);
 }
 
 static void pg_stop_flag(db_conn *dc)
@@ -216,7 +277,7 @@ static db_rc pg_begin(db_conn *dc, bool write)
 static char *translate(const char *sql, int *nparams)
 {
     size_t n = strlen(sql);
-    char *out = xmalloc(n * 4 + 1); /* "?" -> "$NNN" at most */
+    char *out = xmalloc(n * 6 + 1); /* "?" -> "$10000" at most */
     size_t o = 0;
     int max = 0;
     for (size_t i = 0; i < n;) {
@@ -226,6 +287,12 @@ static char *translate(const char *sql, int *nparams)
             while (j < n && sql[j] != ch)
                 j++;
             j = j < n ? j + 1 : n;
+            memcpy(out + o, sql + i, j - i);
+            o += j - i;
+            i = j;
+        } else if (ch == '/' && i + 1 < n && sql[i + 1] == '*') {
+            const char *end = strstr(sql + i + 2, "*/");
+            size_t j = end ? (size_t)(end - sql) + 2 : n;
             memcpy(out + o, sql + i, j - i);
             o += j - i;
             i = j;
@@ -335,6 +402,7 @@ static db_rc run(pg_stmt *st)
         formats[i] = st->params[i].binary;
     }
     st->res = PQexecPrepared(c->pg, st->name, st->nparams, values, lengths, formats, 0);
+    note_tx(c);
     ExecStatusType s = PQresultStatus(st->res);
     if (s == PGRES_TUPLES_OK) {
         st->nrows = PQntuples(st->res);
@@ -411,8 +479,12 @@ static void pg_bind_text(db_stmt *st, int i, const char *s, int n)
     pg_param *p = param(st, i);
     if (!p)
         return;
-    p->p = s ? s : "";
-    p->len = n < 0 ? (int)strlen(p->p) : n;
+    if (!s) { /* as SQLite binds it */
+        memset(p, 0, sizeof(*p));
+        return;
+    }
+    p->p = s;
+    p->len = n < 0 ? (int)strlen(s) : n;
     p->binary = 1;
 }
 
@@ -421,7 +493,11 @@ static void pg_bind_blob(db_stmt *st, int i, const void *v, int n)
     pg_param *p = param(st, i);
     if (!p)
         return;
-    p->p = v ? v : "";
+    if (!v) {
+        memset(p, 0, sizeof(*p));
+        return;
+    }
+    p->p = v;
     p->len = n;
     p->binary = 1;
 }
@@ -532,6 +608,8 @@ static const db_ops pg_ops = {
     .checkpoint = pg_checkpoint,
     .backup = pg_backup,
     .begin = pg_begin,
+    .lost = pg_lost,
+    .tx_failed = pg_tx_failed,
     .prepare = pg_prepare,
     .finalize = pg_finalize,
     .step = pg_step,
@@ -560,7 +638,30 @@ static void on_notice(void *arg, const char *msg)
 
 db_conn *db_pg_open(const char *url, int flags, char *err, size_t errlen)
 {
-    PGconn *pg = PQconnectdb(url);
+    /* What the session needs is part of the connection's parameters, so that a reconnection
+     * (PQreset) sets it again: UTF-8 whatever the database's locale, read-only for a read
+     * connection, a bounded wait to connect, and TCP keepalives and a user timeout so that a
+     * dead peer is noticed in about 30 s rather than hours. Parameters in the URL come later
+     * and win. */
+    static const char *const keys[] = {"connect_timeout",
+                                       "client_encoding",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "tcp_user_timeout",
+                                       "options",
+                                       "dbname",
+                                       NULL};
+    const char *values[] = {"5",
+                            "UTF8",
+                            "15",
+                            "5",
+                            "3",
+                            "30000",
+                            (flags & DB_OPEN_READONLY) ? "-c default_transaction_read_only=on" : "",
+                            url,
+                            NULL};
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
     if (PQstatus(pg) != CONNECTION_OK) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(pg));
@@ -574,13 +675,6 @@ db_conn *db_pg_open(const char *url, int flags, char *err, size_t errlen)
     c->head.ops = &pg_ops;
     c->pg = pg;
     c->cancel = PQgetCancel(pg);
-    /* Times are integers the server computes; text is UTF-8 whatever the database's locale. */
-    if (pg_exec(&c->head, "SET client_encoding = 'UTF8'", true) != DB_DONE ||
-        ((flags & DB_OPEN_READONLY) &&
-         pg_exec(&c->head, "SET default_transaction_read_only = on", true) != DB_DONE)) {
-        snprintf(err, errlen, "cannot set up the PostgreSQL session: %s", c->err);
-        pg_close(&c->head);
-        return NULL;
-    }
+    pthread_mutex_init(&c->cancel_mu, NULL);
     return &c->head;
 }

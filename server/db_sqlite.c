@@ -133,6 +133,13 @@ cleanup:
     return rc;
 }
 
+/* Neither happens to a file: false. */
+static bool lite_lost(db_conn *c)
+{
+    (void)c;
+    return false;
+}
+
 static db_rc lite_begin(db_conn *c, bool write)
 {
     /* IMMEDIATE: the write lock now, not at the first write, so that a busy database shows at
@@ -252,6 +259,8 @@ static const db_ops lite_ops = {
     .checkpoint = lite_checkpoint,
     .backup = lite_backup,
     .begin = lite_begin,
+    .lost = lite_lost,
+    .tx_failed = lite_lost,
     .prepare = lite_prepare,
     .finalize = lite_finalize,
     .step = lite_step,

@@ -238,7 +238,10 @@ void reply_write_failed(mu_conn *c, mu_code result, const char *what)
 
 void reply_read_failed(mu_conn *c, const char *what)
 {
-    reply_err(c, MU_E_INTERNAL, "Could not read %s.", what);
+    if (cfg.reads_lost && cfg.reads_lost())
+        reply_err(c, MU_E_UNAVAILABLE, "The database cannot be reached just now; try again.");
+    else
+        reply_err(c, MU_E_INTERNAL, "Could not read %s.", what);
 }
 
 /* ---- the envelope --------------------------------------------------------------------------- */

@@ -25,6 +25,9 @@ typedef struct {
     double rate_per_s, burst;
     mu_limits limits;
     bool test_clock; /* test.clock is served; without it the op is unknown */
+    /* True while reads cannot reach the database (its server is away): a failed read then
+     * answers unavailable rather than internal. May be NULL. */
+    bool (*reads_lost)(void);
 } dispatch_config;
 
 void dispatch_init(const dispatch_config *cfg);

@@ -658,7 +658,6 @@ static void dm_catch_up(void)
 
 void dm_events_init(void)
 {
-    int64_t max = store_dm_max_id(g_srv->store);
-    shown.max = max > 0 ? max : 0;
+    events_shown_init(&shown, store_dm_max_id(g_srv->store));
     events_on("dm", on_dm_event, dm_catch_up);
 }

@@ -131,9 +131,19 @@ bool events_shown_before(events_shown *s, int64_t id)
     return false;
 }
 
-int64_t events_catch_up_after(const events_shown *s)
+void events_shown_init(events_shown *s, int64_t max)
 {
-    return s->max > EVENTS_CATCH_UP_WINDOW ? s->max - EVENTS_CATCH_UP_WINDOW : 0;
+    memset(s, 0, sizeof(*s));
+    s->max = s->start = max > 0 ? max : 0;
+}
+
+int64_t events_catch_up_after(events_shown *s)
+{
+    int64_t after = s->max > EVENTS_CATCH_UP_WINDOW ? s->max - EVENTS_CATCH_UP_WINDOW : 0;
+    if (!s->started && after < s->start)
+        after = s->start;
+    s->started = true;
+    return after;
 }
 
 const char *events_node(void)

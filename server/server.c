@@ -107,6 +107,11 @@ static uint64_t loop_idle_us(void)
     return uv_metrics_idle_time(g_srv->loop) / 1000;
 }
 
+static bool reads_lost(void)
+{
+    return g_srv->store && store_reads_lost(g_srv->store);
+}
+
 static uint64_t loop_now_ms(void)
 {
     return uv_now(g_srv->loop);
@@ -247,7 +252,7 @@ int server_run(mu_server *s)
     conn_set_input_bound(2 * s->cfg.max_frame);
     dispatch_init(&(dispatch_config){handlers_table, session_conn_gone, loop_now_ms,
                                      (double)s->cfg.rate_per_s, (double)s->cfg.burst, s->limits,
-                                     s->test_clock});
+                                     s->test_clock, reads_lost});
 
     mu_store_opts so = {s->cfg.db, strcmp(s->cfg.synchronous, "full") == 0,
                         (unsigned)s->cfg.writer_batch_max};

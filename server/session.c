@@ -175,7 +175,8 @@ static mu_code check_run(mu_job *j, mu_wtx *w)
 {
     check_op *o = (check_op *)j;
     for (size_t i = 0; i < o->n; i++)
-        o->v[i].found = store_users_session_w(w, o->v[i].hash, &o->v[i].role);
+        if ((o->v[i].found = store_users_session_w(w, o->v[i].hash, &o->v[i].role)) < 0)
+            return MU_E_INTERNAL; /* nothing is closed on a guess */
     return MU_OK;
 }
 

@@ -103,6 +103,16 @@ db_conn *store_wdb(mu_wtx *w)
 {
     return w->db;
 }
+mu_code store_serialize(mu_wtx *w, store_lock what, int64_t key)
+{
+    if (db_engine_of(w->db) != DB_POSTGRESQL)
+        return MU_OK;
+    db_stmt *st = store_wstmt(w, "SELECT pg_advisory_xact_lock(?)");
+    if (st)
+        db_bind_i64(st, 1, (int64_t)(((uint64_t)what << 56) ^ (uint64_t)key));
+    return store_step(st);
+}
+
 mu_code store_notify(mu_wtx *w, const char *channel, const char *payload)
 {
     if (db_engine_of(w->db) != DB_POSTGRESQL)
@@ -118,6 +128,10 @@ mu_code store_notify(mu_wtx *w, const char *channel, const char *payload)
 void store_checkpoint_after(mu_wtx *w)
 {
     w->checkpoint = true;
+}
+bool store_reads_lost(mu_store *s)
+{
+    return db_lost(s->r.db);
 }
 db_conn *store_rdb(mu_store *s)
 {
@@ -336,7 +350,10 @@ db_conn *store_open_direct(const char *path, bool create, char *err, size_t errl
 {
     if (db_is_url(path)) {
         db_conn *db = db_open(path, 0, err, errlen);
-        if (db && store_migrate(db, err, errlen) != 0) {
+        if (!db)
+            return NULL;
+        db_busy_timeout(db, 5000); /* another node's lock, or an operator's, is waited for */
+        if (store_migrate(db, err, errlen) != 0) {
             db_close(db);
             return NULL;
         }
@@ -384,24 +401,39 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
 {
     uint64_t t0 = mono_us();
     db_conn *db = s->w.db;
-    bool ok = !s->failed && db_begin(db, true) == DB_DONE;
+    /* On PostgreSQL each statement is a round trip: a job's RELEASE and the next job's
+     * SAVEPOINT go as one. A failed commit there is the connection's, which is made again
+     * for the next batch, so it does not stop the writes for good as a disk's does. */
+    bool pg = db_engine_of(db) == DB_POSTGRESQL;
+    bool ok = (pg || !s->failed) && db_begin(db, true) == DB_DONE, in_savepoint = false;
     for (mu_job *j = batch; j; j = j->next) {
         if (!ok) {
             j->result = MU_E_UNAVAILABLE;
             continue;
         }
-        if (db_exec(db, "SAVEPOINT job") != DB_DONE) {
+        if (!in_savepoint && db_exec(db, "SAVEPOINT job") != DB_DONE) {
             j->result = MU_E_UNAVAILABLE;
             continue;
         }
         j->result = j->run(j, &s->w);
-        if (j->result != MU_OK)
-            db_exec(db, "ROLLBACK TO job");
-        db_exec(db, "RELEASE job");
+        if (j->result == MU_OK && db_tx_failed(db)) {
+            /* The job went on past a failed statement: its part cannot be kept. */
+            log_error("a write went on after a failed statement: %s", db_errmsg(db));
+            j->result = MU_E_INTERNAL;
+        }
+        bool failed = j->result != MU_OK;
+        if (pg && j->next) {
+            in_savepoint = db_exec(db, failed ? "ROLLBACK TO job; RELEASE job; SAVEPOINT job"
+                                              : "RELEASE job; SAVEPOINT job") == DB_DONE;
+        } else {
+            if (failed)
+                db_exec(db, "ROLLBACK TO job");
+            db_exec(db, "RELEASE job");
+            in_savepoint = false;
+        }
     }
     if (ok && db_exec(db, "COMMIT") != DB_DONE) {
-        /* Nothing in this batch is durable: every job fails, and the store takes no more
-         * writes, since a disk that refused a commit cannot be trusted with the next. */
+        /* Nothing in this batch is durable: every job fails. */
         db_exec(db, "ROLLBACK");
         for (mu_job *j = batch; j; j = j->next)
             j->result = MU_E_UNAVAILABLE;
@@ -412,7 +444,13 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
         if (ok)
             db_checkpoint(db); /* logs a failure */
     }
-    if (!ok) {
+    if (!ok && pg) {
+        log_error("a batch of writes failed (%s); its requests were told, the next batch tries "
+                  "again",
+                  db_errmsg(db));
+        METRIC_INC(writer_failures);
+    } else if (!ok) {
+        /* A disk that refused a commit cannot be trusted with the next. */
         if (!s->failed)
             log_error("the database refused a commit; writes are off until restart");
         s->failed = true;

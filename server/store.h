@@ -78,6 +78,12 @@ db_conn *store_wdb(mu_wtx *w);
  * erased data does not linger in the -wal file (the database file itself is overwritten by
  * secure_delete). */
 void store_checkpoint_after(mu_wtx *w);
+/* Rules that count rows before they write (a caseload's places, the last admin, one open help
+ * request at a time) must hold across nodes too: on PostgreSQL the job first takes a lock on
+ * what it counts, held to the end of the batch's transaction, so that two nodes' writers take
+ * turns there. SQLite has one writer, and nothing to do. */
+typedef enum { STORE_LOCK_CASELOAD = 1, STORE_LOCK_ADMINS, STORE_LOCK_HELP } store_lock;
+mu_code store_serialize(mu_wtx *w, store_lock what, int64_t key);
 /* Sends `payload` on `channel` to every node listening (PostgreSQL's pg_notify), when this
  * batch commits; nothing on SQLite, where there is one node. */
 mu_code store_notify(mu_wtx *w, const char *channel, const char *payload);
@@ -99,6 +105,8 @@ int store_enc_rows(db_stmt *st, mu_enc *e, store_row_fn row);
 /* Steps a statement whose first column is a count (or any single integer): the value, -1 when
  * there is no row or the statement failed (a NULL statement failed to prepare). */
 int64_t store_count(db_stmt *st);
+/* True while the loop's read connection has lost its database server. */
+bool store_reads_lost(mu_store *s);
 /* The loop's read connection itself, for loading state at startup. */
 db_conn *store_rdb(mu_store *s);
 

@@ -38,6 +38,9 @@ static mu_code exec_id(mu_wtx *w, const char *sql, int64_t id)
  * writer's transaction, so two admins demoting or erasing each other at once leave one. */
 static mu_code keep_an_admin(mu_wtx *w, int64_t user)
 {
+    mu_code c = store_serialize(w, STORE_LOCK_ADMINS, 0);
+    if (c != MU_OK)
+        return c;
     db_stmt *st = store_wstmt(w, "SELECT count(*) FROM users WHERE role = 'admin' AND id <> ?");
     if (st)
         db_bind_i64(st, 1, user);

@@ -122,8 +122,8 @@ int store_alerts_due(mu_wtx *w, int64_t due, int64_t help_due, alert_fn fn, void
 
 mu_code store_alerts_mark_escalated(mu_wtx *w, int64_t id, int64_t ts)
 {
-    db_stmt *st =
-        store_wstmt(w, "UPDATE alerts SET escalated_ts = ? WHERE id = ? AND escalated_ts IS NULL");
+    db_stmt *st = store_wstmt(w, "UPDATE alerts SET escalated_ts = ? "
+                                 "WHERE id = ? AND escalated_ts IS NULL AND open = 1");
     if (st) {
         db_bind_i64(st, 1, ts);
         db_bind_i64(st, 2, id);
@@ -174,6 +174,9 @@ mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)
 
 int store_alerts_open_kind(mu_wtx *w, int64_t user, int64_t mentor, const char *kind)
 {
+    /* Asked before raising one: in turn across nodes, so two at once raise one alert. */
+    if (store_serialize(w, STORE_LOCK_HELP, user) != MU_OK)
+        return -1;
     db_stmt *st = store_wstmt(
         w, "SELECT 1 FROM alerts WHERE user_id = ? AND mentor_id IS NOT DISTINCT FROM ? "
            "AND kind = ? AND open = 1 LIMIT 1");

@@ -249,8 +249,11 @@ mu_code store_dm_assign(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned 
     *old_mentor = cur == mentor_id ? 0 : cur;
     if (cur == mentor_id)
         return MU_OK; /* already so: nothing changes */
-    /* Counted inside the writer's transaction, so two assignments cannot both take the last
-     * place on a caseload. */
+    /* Counted inside the writer's transaction (and, across nodes, in turn), so two
+     * assignments cannot both take the last place on a caseload. */
+    mu_code c = store_serialize(w, STORE_LOCK_CASELOAD, mentor_id);
+    if (c != MU_OK)
+        return c;
     db_stmt *st = store_wstmt(w, "SELECT count(*) FROM assignments WHERE mentor_id = ?");
     if (st)
         db_bind_i64(st, 1, mentor_id);
@@ -267,7 +270,7 @@ mu_code store_dm_assign(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned 
         db_bind_i64(st, 2, mentor_id);
         db_bind_i64(st, 3, now);
     }
-    mu_code c = store_step(st);
+    c = store_step(st);
     return c == MU_OK ? store_dm_thread_ensure(w, user_id, mentor_id) : c;
 }
 

@@ -135,7 +135,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     g_srv = &srv;
     conn_init(&(conn_limits){.send_queue = 1 << 20});
     dispatch_init(
-        &(dispatch_config){handlers_table, session_conn_gone, loop_ms, 1e9, 1e9, srv.limits, true});
+        &(dispatch_config){handlers_table, session_conn_gone, loop_ms, 1e9, 1e9, srv.limits, true, NULL});
     if (rooms_init(&srv) != 0)
         abort();
     return 0;

@@ -180,12 +180,78 @@ static void test_listener_catches_up(void **st)
     nodes_down(&n);
 }
 
+/* The database drops every connection of a node (as a restart of PostgreSQL would): requests
+ * in flight fail with `unavailable`, never a false success and never `internal`; the node
+ * connects again and service resumes; what was acknowledged is stored exactly once. */
+static void test_database_connections_lost(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    send_dm(n.w.y, n.w.mem, "mentor.ana", "before");
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+             n.w.s.pg_name);
+    assert_true(srv_sql_int(&n.w.s, sql) >= 4); /* each node's writer, reader and listener */
+    int ok = 0, unavailable = 0;
+    for (int i = 0; i < 50 && ok < 3; i++) {
+        mu_req *r = mu_req_new("dm.send");
+        mu_req_str(r, "to", "mentor.ana");
+        mu_req_str(r, "text", "after");
+        mu_msg *m = cl_call(n.w.y, n.w.mem, r);
+        if (mu_msg_ok(m))
+            ok++;
+        else if (strcmp(mu_msg_code(m), "unavailable") == 0)
+            unavailable++;
+        else
+            fail_msg("a request after the connections dropped got %s", mu_msg_code(m));
+        mu_msg_free(m);
+        if (!mu_msg_ok(m))
+            mu_sync_run(n.w.y, 200);
+    }
+    assert_int_equal(ok, 3);
+    assert_true(unavailable >= 1); /* the first ones met the dropped connections */
+    assert_int_equal(srv_sql_int(&n.w.s, "SELECT count(*) FROM dms WHERE text = 'after'"), 3);
+    /* node B serves again too, once its first requests met the dropped connections */
+    mu_client *ana_b = cl_connect(n.yb, &n.b);
+    mu_msg *m = NULL;
+    for (int i = 0; i < 20; i++) {
+        mu_req *r = mu_req_new("login");
+        mu_req_str(r, "handle", "mentor.ana");
+        mu_req_str(r, "password", WORLD_PW);
+        m = cl_call(n.yb, ana_b, r);
+        if (mu_msg_ok(m))
+            break;
+        assert_string_equal(mu_msg_code(m), "unavailable");
+        mu_msg_free(m);
+        m = NULL;
+        mu_sync_run(n.yb, 200);
+    }
+    expect_ok(m);
+    mu_msg_free(m);
+    m = cl_call(n.yb, ana_b, mu_req_new("dm.inbox"));
+    for (int i = 0; i < 20 && !mu_msg_ok(m); i++) {
+        assert_string_equal(mu_msg_code(m), "unavailable");
+        mu_msg_free(m);
+        mu_sync_run(n.yb, 200);
+        m = cl_call(n.yb, ana_b, mu_req_new("dm.inbox"));
+    }
+    expect_ok(m);
+    mu_msg_free(m);
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dm_across),           cmocka_unit_test(test_sessions_across),
-        cmocka_unit_test(test_role_across),         cmocka_unit_test(test_alert_across),
+        cmocka_unit_test(test_dm_across),
+        cmocka_unit_test(test_sessions_across),
+        cmocka_unit_test(test_role_across),
+        cmocka_unit_test(test_alert_across),
         cmocka_unit_test(test_listener_catches_up),
+        cmocka_unit_test(test_database_connections_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

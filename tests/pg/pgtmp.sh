@@ -5,6 +5,9 @@
 #   tests/pg/pgtmp.sh start DIR   creates and starts it; prints its URL (postgresql://...)
 #   tests/pg/pgtmp.sh stop DIR    stops it and removes DIR
 #
+# PGTMP_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous_commit), for
+# benchmarks that compare it with SQLite's synchronous=full.
+#
 # PostgreSQL refuses to run as root: as root, the cluster runs as the `postgres` user that
 # Debian's package creates.
 set -euo pipefail
@@ -36,13 +39,14 @@ start)
   fi
   "${as[@]}" "$bin/initdb" -D "$dir/data" -U mutual -A trust -E UTF8 --no-locale \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+  speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PGTMP_DURABLE:-}" = 1 ] && speed=""
   # A free port: the kernel's choice is not available to a shell, so try a few at random.
   for _ in $(seq 1 20); do
     port=$((20000 + RANDOM % 40000))
     if "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
       -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' \
-          -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-          -c max_connections=300" start >/dev/null 2>&1; then
+          $speed -c max_connections=300" start >/dev/null 2>&1; then
       echo "$port" >"$dir/port"
       echo "postgresql://mutual@127.0.0.1:$port/postgres"
       exit 0

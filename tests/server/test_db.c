@@ -271,6 +271,41 @@ static void test_stop_flag(void **state)
     db_finalize(st);
 }
 
+/* PostgreSQL: the connection is lost in a transaction (the server restarted, or an operator
+ * ended the session). Nothing may go on as if it were the same transaction on a new session:
+ * every statement fails, COMMIT included, until the caller rolls back; then the connection is
+ * made again and what the lost transaction wrote is not there. */
+static void test_lost_in_transaction(void **state)
+{
+    fixture *f = get(state);
+    if (db_engine_of(f->c) != DB_POSTGRESQL)
+        skip();
+    add_parent(f->c, 1, "before");
+    uint64_t commits = db_commits(f->c);
+    assert_int_equal(db_begin(f->c, true), DB_DONE);
+    add_parent(f->c, 2, "in the lost transaction");
+    db_stmt *st = db_prepare(f->c, "SELECT pg_backend_pid()");
+    assert_int_equal(db_step(st), DB_ROW);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)", (long long)db_col_i64(st, 0));
+    db_finalize(st);
+    PGconn *pg = PQconnectdb(getenv("MUTUAL_TEST_PG"));
+    PQclear(PQexec(pg, sql));
+    PQfinish(pg);
+    assert_int_equal(db_exec_quiet(f->c, "SAVEPOINT job"), DB_E_UNAVAILABLE);
+    assert_true(db_lost(f->c));
+    assert_int_equal(db_exec_quiet(f->c, "INSERT INTO parent VALUES (3, 'x')"), DB_E_UNAVAILABLE);
+    assert_int_not_equal(db_exec_quiet(f->c, "COMMIT"), DB_DONE);
+    assert_int_equal(db_commits(f->c), commits);
+    assert_int_equal(db_exec(f->c, "ROLLBACK"), DB_DONE);
+    st = db_prepare(f->c, "SELECT count(*), max(id) FROM parent");
+    assert_int_equal(db_step(st), DB_ROW); /* connected again */
+    assert_int_equal(db_col_i64(st, 0), 1);
+    assert_int_equal(db_col_i64(st, 1), 1);
+    db_finalize(st);
+    assert_false(db_lost(f->c));
+}
+
 static void test_display(void **state)
 {
     (void)state;
@@ -281,6 +316,9 @@ static void test_display(void **state)
     assert_string_equal(db_display("postgresql://mutual@db/m", buf, sizeof(buf)),
                         "postgresql://mutual@db/m");
     assert_string_equal(db_display("./mutual.db", buf, sizeof(buf)), "./mutual.db");
+    assert_string_equal(
+        db_display("postgresql://db/m?sslmode=require&password=s3cret&x=1", buf, sizeof(buf)),
+        "postgresql://db/m?sslmode=require&password=***&x=1");
     assert_true(db_is_url("postgres://x/y"));
     assert_false(db_is_url("/var/lib/mutual/postgresql://.db"));
 }
@@ -292,8 +330,12 @@ static void test_display(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        ON_BOTH(test_values),    ON_BOTH(test_errors),           ON_BOTH(test_transactions),
-        ON_BOTH(test_stop_flag), cmocka_unit_test(test_display),
+        ON_BOTH(test_values),
+        ON_BOTH(test_errors),
+        ON_BOTH(test_transactions),
+        ON_BOTH(test_stop_flag),
+        ON_BOTH(test_lost_in_transaction),
+        cmocka_unit_test(test_display),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,19 @@ static void h_later(mu_conn *c, mu_request *r)
     held = c;
 }
 
+static bool lost; /* what the reads_lost hook answers */
+
+static bool reads_lost(void)
+{
+    return lost;
+}
+
+static void h_read_fails(mu_conn *c, mu_request *r)
+{
+    handled++;
+    reply_read_failed(c, "the thing");
+}
+
 static void on_gone(mu_conn *c)
 {
     gone_calls++;
@@ -57,9 +70,10 @@ static void init(bool test_clock, double burst)
     table[MU_OP_ROOM_JOIN] = h_now;
     table[MU_OP_DM_INBOX] = h_later;
     table[MU_OP_TEST_CLOCK] = h_now;
+    table[MU_OP_DM_HISTORY] = h_read_fails;
     /* alerts.list has no handler: this build "does not serve" it */
-    dispatch_init(
-        &(dispatch_config){table, on_gone, clock_ms, 1.0, burst, {4000, 2000}, test_clock});
+    dispatch_init(&(dispatch_config){
+        table, on_gone, clock_ms, 1.0, burst, {4000, 2000}, test_clock, reads_lost});
 }
 
 static int setup(void **st)
@@ -195,6 +209,22 @@ static void test_shutdown_refuses_requests(void **st)
     dispatch_conn_gone(d);
 }
 
+/* A read that failed because the database server is away is `unavailable` (try again), not
+ * `internal`. */
+static void test_read_failure_codes(void **st)
+{
+    init(false, 1000);
+    mu_conn *c = fake_conn();
+    dispatch_conn_open(c);
+    assert_string_equal(fake_call(c, "login", "handle=riley;password=a good password"), "ok");
+    lost = false;
+    assert_string_equal(fake_call(c, "dm.history", "with=ana"), "internal");
+    lost = true;
+    assert_string_equal(fake_call(c, "dm.history", "with=ana"), "unavailable");
+    lost = false;
+    dispatch_conn_gone(c);
+}
+
 static void test_test_clock_when_enabled(void **st)
 {
     init(true, 1000);
@@ -270,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_envelope_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_refuses_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_test_clock_when_enabled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_failure_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_at_a_time_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gone_drops_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reading_pauses_behind_a_long_queue, setup, teardown),

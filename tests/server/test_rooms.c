@@ -46,7 +46,7 @@ static int setup(void **st)
     g_srv = &srv;
     conn_init(&(conn_limits){.send_queue = 1 << 20, .mono_us = fake_mono_us});
     dispatch_init(&(dispatch_config){
-        handlers_table, rooms_leave_all, loop_ms, 100, 100, {4000, 2000}, false});
+        handlers_table, rooms_leave_all, loop_ms, 100, 100, {4000, 2000}, false, NULL});
     assert_int_equal(rooms_init(&srv), 0);
     fac = fake_user(1, "ana", ROLE_MENTOR);
     riley1 = fake_user(2, "riley", ROLE_MEMBER);
