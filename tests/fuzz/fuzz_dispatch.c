@@ -134,8 +134,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     g_srv = &srv;
     conn_init(&(conn_limits){.send_queue = 1 << 20});
-    dispatch_init(
-        &(dispatch_config){handlers_table, session_conn_gone, loop_ms, 1e9, 1e9, srv.limits, true, NULL});
+    dispatch_init(&(dispatch_config){handlers_table, session_conn_gone, loop_ms, 1e9, 1e9,
+                                     srv.limits, true, NULL});
     if (rooms_init(&srv) != 0)
         abort();
     return 0;
