@@ -12,23 +12,36 @@ bool db_is_url(const char *target)
     return strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0;
 }
 
+/* Copies s to out (at most n bytes with its NUL) with the value of every password in it
+ * (user:PASSWORD@ and password=PASSWORD) as "***". */
 const char *db_display(const char *target, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s", target);
-    if (!db_is_url(target))
+    if (!n)
         return buf;
-    /* scheme://user:password@host... -> scheme://user:***@host... */
-    char *auth = strstr(buf, "://") + 3, *at = strchr(auth, '@'), *colon = strchr(auth, ':');
-    if (at && colon && colon < at) {
-        const char *rest = target + (at - buf);
-        snprintf(colon, n - (size_t)(colon - buf), ":***%s", rest);
+    size_t o = 0;
+    const char *p = target, *auth = NULL, *auth_end = NULL;
+    if (db_is_url(target)) {
+        auth = strstr(target, "://") + 3;
+        const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+        if (at && (!slash || at < slash))
+            auth_end = at;
     }
-    /* ...?password=secret&... -> ...?password=***&... */
-    char *pw = strstr(buf, "password=");
-    if (pw && (pw[-1] == '?' || pw[-1] == '&')) {
-        const char *rest = strchr(target + (pw - buf), '&');
-        snprintf(pw, n - (size_t)(pw - buf), "password=***%s", rest ? rest : "");
+    while (*p && o + 1 < n) {
+        bool in_auth = auth_end && p >= auth && p < auth_end;
+        if (in_auth && *p == ':') {
+            o += (size_t)snprintf(buf + o, n - o, ":***");
+            p = auth_end; /* on to the @ */
+        } else if (!in_auth && db_is_url(target) && strncmp(p, "password=", 9) == 0 &&
+                   (p[-1] == '?' || p[-1] == '&')) {
+            o += (size_t)snprintf(buf + o, n - o, "password=***");
+            p += 9 + strcspn(p + 9, "&");
+        } else {
+            buf[o++] = *p++;
+        }
+        if (o >= n)
+            o = n - 1;
     }
+    buf[o] = '\0';
     return buf;
 }
 
@@ -72,6 +85,11 @@ bool db_lost(db_conn *c)
 bool db_tx_failed(db_conn *c)
 {
     return c->ops->tx_failed(c);
+}
+
+bool db_in_tx(db_conn *c)
+{
+    return c->ops->in_tx(c);
 }
 
 const char *db_errmsg(db_conn *c)

@@ -37,6 +37,9 @@ bool db_lost(db_conn *c);
 /* True when a statement failed in the open transaction and the engine will take no other
  * until a rollback (PostgreSQL; SQLite never refuses so). */
 bool db_tx_failed(db_conn *c);
+/* True while a transaction is open (a lost PostgreSQL connection counts as open until the
+ * caller's ROLLBACK). */
+bool db_in_tx(db_conn *c);
 /* The last error's message on this connection (owned by the connection). */
 const char *db_errmsg(db_conn *c);
 /* Rows changed by the last write statement. */

@@ -24,6 +24,7 @@ typedef struct db_ops {
     db_rc (*begin)(db_conn *c, bool write);
     bool (*lost)(db_conn *c);
     bool (*tx_failed)(db_conn *c);
+    bool (*in_tx)(db_conn *c);
     db_stmt *(*prepare)(db_conn *c, const char *sql);
     void (*finalize)(db_stmt *st);
     db_rc (*step)(db_stmt *st);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_pg.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -100,7 +101,7 @@ static void pg_fail(db_listener *l)
 
 static void connect_start(db_listener *l)
 {
-    l->pg = PQconnectStart(l->url);
+    l->pg = db_pg_connect(l->url, 0, true); /* keepalives: a dead peer is noticed */
     if (!l->pg || PQstatus(l->pg) == CONNECTION_BAD) {
         pg_fail(l);
         return;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "db_int.h"
+#include "db_pg.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -150,6 +151,11 @@ static bool ensure_connected(pg_conn *c)
 static bool pg_tx_failed(db_conn *dc)
 {
     return PQtransactionStatus(C(dc)->pg) == PQTRANS_INERROR;
+}
+
+static bool pg_in_tx(db_conn *dc)
+{
+    return C(dc)->in_tx;
 }
 
 static bool pg_lost(db_conn *dc)
@@ -610,6 +616,7 @@ static const db_ops pg_ops = {
     .begin = pg_begin,
     .lost = pg_lost,
     .tx_failed = pg_tx_failed,
+    .in_tx = pg_in_tx,
     .prepare = pg_prepare,
     .finalize = pg_finalize,
     .step = pg_step,
@@ -636,32 +643,34 @@ static void on_notice(void *arg, const char *msg)
     (void)msg;
 }
 
-db_conn *db_pg_open(const char *url, int flags, char *err, size_t errlen)
+PGconn *db_pg_connect(const char *url, int flags, bool start_only)
 {
     /* What the session needs is part of the connection's parameters, so that a reconnection
-     * (PQreset) sets it again: UTF-8 whatever the database's locale, read-only for a read
-     * connection, a bounded wait to connect, and TCP keepalives and a user timeout so that a
-     * dead peer is noticed in about 30 s rather than hours. Parameters in the URL come later
-     * and win. */
-    static const char *const keys[] = {"connect_timeout",
-                                       "client_encoding",
-                                       "keepalives_idle",
-                                       "keepalives_interval",
-                                       "keepalives_count",
-                                       "tcp_user_timeout",
-                                       "options",
-                                       "dbname",
-                                       NULL};
+     * (PQreset) sets it again. Before the URL, what it may change: a bounded wait to connect,
+     * TCP keepalives and a user timeout so that a dead peer is noticed in about 30 s rather
+     * than hours. After it, what it may not: UTF-8 whatever the database's locale, and
+     * read-only for a read connection (an empty value leaves the URL's). */
+    static const char *const keys[] = {
+        "connect_timeout",  "keepalives_idle",  "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",
+        "client_encoding",  "options",          NULL};
     const char *values[] = {"5",
-                            "UTF8",
                             "15",
                             "5",
                             "3",
                             "30000",
-                            (flags & DB_OPEN_READONLY) ? "-c default_transaction_read_only=on" : "",
                             url,
+                            "UTF8",
+                            (flags & DB_OPEN_READONLY)
+                                ? "-c default_transaction_read_only=on -c lock_timeout=2000"
+                                : "",
                             NULL};
-    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    return start_only ? PQconnectStartParams(keys, values, 1) : PQconnectdbParams(keys, values, 1);
+}
+
+db_conn *db_pg_open(const char *url, int flags, char *err, size_t errlen)
+{
+    PGconn *pg = db_pg_connect(url, flags, false);
     if (PQstatus(pg) != CONNECTION_OK) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(pg));

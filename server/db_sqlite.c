@@ -133,11 +133,23 @@ cleanup:
     return rc;
 }
 
-/* Neither happens to a file: false. */
 static bool lite_lost(db_conn *c)
 {
     (void)c;
+    return false; /* a file, not a server */
+}
+
+/* SQLite takes the next statement after a failed one; what it may do instead is roll the
+ * whole transaction back, which lite_in_tx tells. */
+static bool lite_tx_failed(db_conn *c)
+{
+    (void)c;
     return false;
+}
+
+static bool lite_in_tx(db_conn *c)
+{
+    return !sqlite3_get_autocommit(L(c));
 }
 
 static db_rc lite_begin(db_conn *c, bool write)
@@ -260,7 +272,8 @@ static const db_ops lite_ops = {
     .backup = lite_backup,
     .begin = lite_begin,
     .lost = lite_lost,
-    .tx_failed = lite_lost,
+    .tx_failed = lite_tx_failed,
+    .in_tx = lite_in_tx,
     .prepare = lite_prepare,
     .finalize = lite_finalize,
     .step = lite_step,

@@ -131,6 +131,14 @@ static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except, 
 static mu_code assign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
+    /* The roles as they are now, in the writer's order: a change of role decided after the
+     * request was checked (on this node or another) comes first. */
+    mu_role mentor_role, user_role;
+    if (store_users_role_w(w, o->id, &mentor_role) != 1 ||
+        store_users_role_w(w, o->peer, &user_role) != 1)
+        return MU_E_NOT_FOUND;
+    if (mentor_role != ROLE_MENTOR || (user_role != ROLE_MEMBER && user_role != ROLE_FAMILY))
+        return MU_E_BAD_REQUEST;
     int64_t before = store_dm_mentor_of_w(w, o->peer);
     mu_code c = store_dm_assign(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
                                 &o->old_mentor);
@@ -152,6 +160,11 @@ static void assign_done(mu_job *j)
                   "That mentor's caseload is full (%llu people); assign someone else or "
                   "raise caseload_max.",
                   (unsigned long long)g_srv->cfg.caseload_max);
+    else if (j->result == MU_E_BAD_REQUEST || j->result == MU_E_NOT_FOUND)
+        reply_err(o->c, j->result,
+                  "A role changed meanwhile: '%s' is not a peer mentor, or '%s' "
+                  "no longer has one.",
+                  o->mentor_handle, o->peer_handle);
     else if (j->result != MU_OK)
         reply_write_failed(o->c, j->result, "nothing was saved");
     else

@@ -137,13 +137,12 @@ void events_shown_init(events_shown *s, int64_t max)
     s->max = s->start = max > 0 ? max : 0;
 }
 
-int64_t events_catch_up_after(events_shown *s)
+int64_t events_catch_up_after(const events_shown *s)
 {
+    /* Never below the ids present at start: those the ring does not know, and people see
+     * them at sign-in. */
     int64_t after = s->max > EVENTS_CATCH_UP_WINDOW ? s->max - EVENTS_CATCH_UP_WINDOW : 0;
-    if (!s->started && after < s->start)
-        after = s->start;
-    s->started = true;
-    return after;
+    return after < s->start ? s->start : after;
 }
 
 const char *events_node(void)

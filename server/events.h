@@ -37,15 +37,14 @@ mu_code events_publish(mu_wtx *w, const char *kind, int64_t a, int64_t b, int64_
 typedef struct {
     int64_t ring[EVENTS_SHOWN], max, start;
     unsigned pos;
-    bool started; /* a catch-up ran: the next starts below max */
 } events_shown;
-/* At start, with the highest id in the database: the first catch-up reads only what comes
- * after it (what came before, people see at sign-in). */
+/* At start, with the highest id in the database: catch-ups read only what comes after it
+ * (what came before, people see at sign-in). */
 void events_shown_init(events_shown *s, int64_t max);
 /* True when `id` was shown before; otherwise remembers it and returns false. */
 bool events_shown_before(events_shown *s, int64_t id);
 /* Where a catch-up starts reading: ids above this. */
-int64_t events_catch_up_after(events_shown *s);
+int64_t events_catch_up_after(const events_shown *s);
 
 /* This node's name in its events: random, new at each start. */
 const char *events_node(void);

@@ -240,6 +240,9 @@ static mu_code step_code(db_stmt *st, db_rc rc)
     case DB_ROW: return MU_OK;
     case DB_E_CONSTRAINT: return MU_E_CONFLICT;
     case DB_E_FOREIGN_KEY: return MU_E_NOT_FOUND;
+    case DB_E_BUSY: /* a lock held too long, or a deadlock another node won: try again */
+        log_warn("a write waited too long for a lock: %s", db_errmsg(db_stmt_conn(st)));
+        return MU_E_UNAVAILABLE;
     default:
         log_error("write failed: %s", db_errmsg(db_stmt_conn(st)));
         return rc == DB_E_UNAVAILABLE ? MU_E_UNAVAILABLE : MU_E_INTERNAL;
@@ -405,7 +408,15 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
      * SAVEPOINT go as one. A failed commit there is the connection's, which is made again
      * for the next batch, so it does not stop the writes for good as a disk's does. */
     bool pg = db_engine_of(db) == DB_POSTGRESQL;
-    bool ok = (pg || !s->failed) && db_begin(db, true) == DB_DONE, in_savepoint = false;
+    bool ok = pg || !s->failed, in_savepoint = false;
+    if (ok) {
+        db_rc b = db_begin(db, true);
+        /* An idle connection the server dropped fails its first statement: nothing ran yet,
+         * so BEGIN once more on a connection made again. */
+        if (b == DB_E_UNAVAILABLE && pg)
+            b = db_begin(db, true);
+        ok = b == DB_DONE;
+    }
     for (mu_job *j = batch; j; j = j->next) {
         if (!ok) {
             j->result = MU_E_UNAVAILABLE;
@@ -430,6 +441,15 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
                 db_exec(db, "ROLLBACK TO job");
             db_exec(db, "RELEASE job");
             in_savepoint = false;
+        }
+        if (!db_in_tx(db)) {
+            /* The engine rolled the whole transaction back (SQLite does on a full disk or an
+             * I/O error): what the jobs before wrote is gone too, and nothing more may run
+             * outside the batch's transaction. */
+            for (mu_job *k = batch; k; k = k->next)
+                k->result = MU_E_UNAVAILABLE;
+            ok = false;
+            break;
         }
     }
     if (ok && db_exec(db, "COMMIT") != DB_DONE) {

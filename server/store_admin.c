@@ -86,6 +86,10 @@ mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
 mu_code store_admin_set_role(mu_wtx *w, int64_t user, mu_role role, int64_t *unassigned)
 {
     *unassigned = 0;
+    /* In turn with assignments to this user as a mentor (store_dm_assign), across nodes. */
+    mu_code l = store_serialize(w, STORE_LOCK_CASELOAD, user);
+    if (l != MU_OK)
+        return l;
     if (role != ROLE_ADMIN) {
         mu_code k = keep_an_admin(w, user);
         if (k != MU_OK)

@@ -79,6 +79,22 @@ int store_users_session_w(mu_wtx *w, const uint8_t hash[32], mu_role *role)
     return store_read_done(st, rc, found);
 }
 
+int store_users_role_w(mu_wtx *w, int64_t id, mu_role *role)
+{
+    db_stmt *st = store_wstmt(w, "SELECT role FROM users WHERE id = ?");
+    if (!st)
+        return -1;
+    db_bind_i64(st, 1, id);
+    int rc = db_step(st), found = 0;
+    if (rc == DB_ROW) {
+        const char *r = db_col_text(st, 0);
+        int parsed = role_parse(r, strlen(r));
+        *role = parsed < 0 ? ROLE_MEMBER : (mu_role)parsed;
+        found = 1;
+    }
+    return store_read_done(st, rc, found);
+}
+
 int store_users_handle_w(mu_wtx *w, int64_t id, char handle[MU_HANDLE_MAX + 1])
 {
     db_stmt *st = store_wstmt(w, "SELECT handle FROM users WHERE id = ?");

@@ -26,6 +26,7 @@ int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, i
  * it was revoked or its user erased, -1 on error; and a user's handle. */
 int store_users_session_w(mu_wtx *w, const uint8_t hash[32], mu_role *role);
 int store_users_handle_w(mu_wtx *w, int64_t id, char handle[MU_HANDLE_MAX + 1]);
+int store_users_role_w(mu_wtx *w, int64_t id, mu_role *role);
 
 mu_code store_users_insert(mu_wtx *w, const char *handle, mu_role role, const char *pwhash,
                            int64_t now_ms, int64_t *id);

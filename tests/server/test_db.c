@@ -319,6 +319,10 @@ static void test_display(void **state)
     assert_string_equal(
         db_display("postgresql://db/m?sslmode=require&password=s3cret&x=1", buf, sizeof(buf)),
         "postgresql://db/m?sslmode=require&password=***&x=1");
+    assert_string_equal(
+        db_display("postgresql://u:pw1234@h/d?sslpassword=a&password=x&y=2", buf, sizeof(buf)),
+        "postgresql://u:***@h/d?sslpassword=a&password=***&y=2");
+    assert_string_equal(db_display("postgresql://u:p@h/d", buf, 12), "postgresql:");
     assert_true(db_is_url("postgres://x/y"));
     assert_false(db_is_url("/var/lib/mutual/postgresql://.db"));
 }
