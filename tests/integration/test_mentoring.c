@@ -165,12 +165,64 @@ static void test_audit_of_assignments_and_roles(void **st)
     world_down(&w);
 }
 
+typedef struct {
+    int replies;
+    char code[32];
+} tally;
+
+static void on_reply(mu_client *c, const mu_msg *m, void *ud)
+{
+    (void)c;
+    tally *t = ud;
+    t->replies++;
+    snprintf(t->code, sizeof(t->code), "%s",
+             m && mu_msg_ok(m) ? "ok"
+             : m               ? mu_msg_code(m)
+                               : "none");
+}
+
+/* A mentor demoted by one admin while another assigns them a mentee at the same moment: the
+ * assignment is refused, whichever request was checked first, because the write itself reads
+ * the roles as they are in the writer's order; nobody ends up with a mentor who is not one. */
+static void test_assign_races_demotion(void **st)
+{
+    (void)st;
+    world w;
+    world_up(&w, NULL, 0, "mentor.ana", NULL);
+    mu_client *sam = world_newcomer(&w, "sam", NULL);
+    (void)sam;
+    mu_client *admin2 = world_as(&w, "admin");
+    tally demote = {0}, assign = {0};
+    mu_req *r = mu_req_new("user.role");
+    mu_req_str(r, "handle", "mentor.ana");
+    mu_req_str(r, "role", "member");
+    assert_true(mu_client_send(w.admin, r, on_reply, &demote) > 0);
+    r = mu_req_new("mentor.assign");
+    mu_req_str(r, "mentor", "mentor.ana");
+    mu_req_str(r, "user", "sam");
+    assert_true(mu_client_send(admin2, r, on_reply, &assign) > 0);
+    for (int i = 0; i < 200 && (demote.replies == 0 || assign.replies == 0); i++)
+        mu_sync_run(w.y, 20);
+    assert_string_equal(demote.code, "ok");
+    if (strcmp(assign.code, "ok") == 0) {
+        /* the assignment went first: then the demotion unassigned it */
+        assert_int_equal(srv_sql_int(&w.s, "SELECT count(*) FROM assignments"), 0);
+    } else {
+        assert_string_equal(assign.code, "bad_request");
+    }
+    assert_int_equal(srv_sql_int(&w.s, "SELECT count(*) FROM assignments a JOIN users u ON "
+                                       "u.id = a.mentor_id WHERE u.role <> 'mentor'"),
+                     0);
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_caseload_view_and_share),
         cmocka_unit_test(test_one_alert_per_flag_per_day_after_ack),
         cmocka_unit_test(test_audit_of_assignments_and_roles),
+        cmocka_unit_test(test_assign_races_demotion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
