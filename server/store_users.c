@@ -62,13 +62,11 @@ int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, i
     return step_user(st, out, expires_ms);
 }
 
-int store_users_session_w(mu_wtx *w, const uint8_t hash[32], mu_role *role)
+/* Steps a bound query whose first column is a role: 1 found, 0 none, -1 error. */
+static int step_role(db_stmt *st, mu_role *role)
 {
-    db_stmt *st = store_wstmt(w, "SELECT u.role FROM tokens t JOIN users u ON u.id = t.user_id "
-                                 "WHERE t.hash = ?");
     if (!st)
         return -1;
-    db_bind_blob(st, 1, hash, 32);
     int rc = db_step(st), found = 0;
     if (rc == DB_ROW) {
         const char *r = db_col_text(st, 0);
@@ -79,20 +77,21 @@ int store_users_session_w(mu_wtx *w, const uint8_t hash[32], mu_role *role)
     return store_read_done(st, rc, found);
 }
 
+int store_users_session_w(mu_wtx *w, const uint8_t hash[32], mu_role *role)
+{
+    db_stmt *st = store_wstmt(w, "SELECT u.role FROM tokens t JOIN users u ON u.id = t.user_id "
+                                 "WHERE t.hash = ?");
+    if (st)
+        db_bind_blob(st, 1, hash, 32);
+    return step_role(st, role);
+}
+
 int store_users_role_w(mu_wtx *w, int64_t id, mu_role *role)
 {
     db_stmt *st = store_wstmt(w, "SELECT role FROM users WHERE id = ?");
-    if (!st)
-        return -1;
-    db_bind_i64(st, 1, id);
-    int rc = db_step(st), found = 0;
-    if (rc == DB_ROW) {
-        const char *r = db_col_text(st, 0);
-        int parsed = role_parse(r, strlen(r));
-        *role = parsed < 0 ? ROLE_MEMBER : (mu_role)parsed;
-        found = 1;
-    }
-    return store_read_done(st, rc, found);
+    if (st)
+        db_bind_i64(st, 1, id);
+    return step_role(st, role);
 }
 
 int store_users_handle_w(mu_wtx *w, int64_t id, char handle[MU_HANDLE_MAX + 1])

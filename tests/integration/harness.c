@@ -119,6 +119,18 @@ static void pg_database(srv_t *s)
     snprintf(s->db, sizeof(s->db), "%.*s/%s", (int)(slash - base), base, s->pg_name);
 }
 
+/* The server's settings file and log in its directory. */
+static void write_conf(srv_t *s, const char *config)
+{
+    snprintf(s->conf, sizeof(s->conf), "%s/mutual.conf", s->dir);
+    snprintf(s->log, sizeof(s->log), "%s/mutuald.log", s->dir);
+    FILE *f = fopen(s->conf, "w");
+    assert_non_null(f);
+    /* Tests talk fast; the rate limit has tests of its own with their own settings. */
+    fprintf(f, "log_level = info\nrate_per_s = 100000\nburst = 100000\n%s\n", config ? config : "");
+    fclose(f);
+}
+
 void srv_start(srv_t *s, const char *config, int test_clock)
 {
     memset(s, 0, sizeof(*s));
@@ -128,13 +140,7 @@ void srv_start(srv_t *s, const char *config, int test_clock)
         pg_database(s);
     else
         snprintf(s->db, sizeof(s->db), "%s/mutual.db", s->dir);
-    snprintf(s->conf, sizeof(s->conf), "%s/mutual.conf", s->dir);
-    snprintf(s->log, sizeof(s->log), "%s/mutuald.log", s->dir);
-    FILE *f = fopen(s->conf, "w");
-    assert_non_null(f);
-    /* Tests talk fast; the rate limit has tests of its own with their own settings. */
-    fprintf(f, "log_level = info\nrate_per_s = 100000\nburst = 100000\n%s\n", config ? config : "");
-    fclose(f);
+    write_conf(s, config);
     s->test_clock = test_clock;
     s->port = 0;
     spawn(s);
@@ -146,12 +152,7 @@ void srv_start_node(srv_t *s, const srv_t *first, const char *config)
     snprintf(s->dir, sizeof(s->dir), "/tmp/mutual-test-XXXXXX");
     assert_non_null(mkdtemp(s->dir));
     snprintf(s->db, sizeof(s->db), "%s", first->db); /* pg_name stays empty: not its to drop */
-    snprintf(s->conf, sizeof(s->conf), "%s/mutual.conf", s->dir);
-    snprintf(s->log, sizeof(s->log), "%s/mutuald.log", s->dir);
-    FILE *f = fopen(s->conf, "w");
-    assert_non_null(f);
-    fprintf(f, "log_level = info\nrate_per_s = 100000\nburst = 100000\n%s\n", config ? config : "");
-    fclose(f);
+    write_conf(s, config);
     s->test_clock = first->test_clock;
     spawn(s);
 }
