@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "context.h"
 #include "dm.h"
+#include "dm_int.h"
 #include "events.h"
 #include "handlers.h"
 #include "log.h"
@@ -85,8 +86,8 @@ static bool find_person(mu_conn *c, const char *handle, user_row *u)
     return true;
 }
 
-static void enc_dm(mu_enc *e, int64_t id, const char *from, const char *to, const char *text,
-                   size_t n, int64_t ts)
+void dm_enc(mu_enc *e, int64_t id, const char *from, const char *to, const char *text, size_t n,
+            int64_t ts)
 {
     mu_enc_kint(e, "id", id);
     mu_enc_kstr(e, "from", from);
@@ -115,8 +116,7 @@ static void send_to(mu_conn *c, void *ud)
 
 /* One frame, queued to every connection of each user (but `except`). A dm.msg gives its
  * recipient `to` and `id`. */
-static void fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except, int64_t to,
-                    int64_t id)
+void dm_fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except, int64_t to, int64_t id)
 {
     fan x = {frame_from_enc(e), except, to, id};
     mu_enc_free(e);
@@ -332,7 +332,7 @@ static void reply_sent(mu_conn *c, int64_t id, int64_t ts)
     reply_end(c, &e);
 }
 
-static events_shown shown; /* messages this node has shown (events.h) */
+events_shown dm_shown; /* messages this node has shown (events.h) */
 
 static mu_code send_run(mu_job *j, mu_wtx *w)
 {
@@ -357,12 +357,12 @@ static void send_done(mu_job *j)
         reply_write_failed(c, j->result, "the message was not saved");
     } else {
         reply_sent(c, o->id, o->ts);
-        events_shown_before(&shown, o->id);
+        events_shown_before(&dm_shown, o->id);
         mu_enc e;
         frame_enc_init(&e);
         mu_enc_event(&e, MU_OP_EV_DM_MSG, 5);
-        enc_dm(&e, o->id, o->me_handle, o->peer_handle, o->text, o->text_len, o->ts);
-        fan_out(&e, o->peer, o->me, c, o->peer, o->id);
+        dm_enc(&e, o->id, o->me_handle, o->peer_handle, o->text, o->text_len, o->ts);
+        dm_fan_out(&e, o->peer, o->me, c, o->peer, o->id);
     }
     op_free(o);
 }
@@ -440,7 +440,7 @@ static void ack_done(mu_job *j)
         mu_enc_event(&e, MU_OP_EV_DM_READ, 2);
         mu_enc_kstr(&e, "with", o->me_handle);
         mu_enc_kuint(&e, "up_to", o->up_to);
-        fan_out(&e, o->peer, o->me, o->c, 0, 0);
+        dm_fan_out(&e, o->peer, o->me, o->c, 0, 0);
     }
     op_free(o);
 }
@@ -467,7 +467,7 @@ static void put_row(const dm_row *row, void *ud)
 {
     rows_out *o = ud;
     mu_enc_map(&o->body, 5);
-    enc_dm(&o->body, row->id, row->from, row->to, row->text, row->text_len, row->ts);
+    dm_enc(&o->body, row->id, row->from, row->to, row->text, row->text_len, row->ts);
     o->n++;
 }
 
@@ -509,7 +509,7 @@ static void put_last(const dm_row *row, void *ud)
 {
     mu_enc *e = ud;
     mu_enc_map(e, 5);
-    enc_dm(e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
+    dm_enc(e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
 }
 
 void op_dm_inbox(mu_conn *c, mu_request *r)
@@ -544,7 +544,7 @@ static void push_row(const dm_row *row, void *ud)
     mu_enc e;
     frame_enc_init(&e);
     mu_enc_event(&e, MU_OP_EV_DM_MSG, 5);
-    enc_dm(&e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
+    dm_enc(&e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
     conn_send_enc(ud, &e);
     mu_enc_free(&e);
 }
@@ -582,95 +582,4 @@ int dm_push_unread_some(mu_conn *c)
         if (p.pushed < PAGE)
             return 1;
     }
-}
-
-/* ---- messages another node stored (events.h) ------------------------------------------- */
-
-#define REMOTE_BATCH 500
-
-typedef struct {
-    mu_job job;
-    int64_t after, up_to; /* the ids read: (after, up_to] */
-    bool catch_up;
-    size_t n, cap;
-    struct remote_dm {
-        mu_enc e; /* the dm.msg, encoded on the writer thread */
-        int64_t id, from, to;
-    } * v;
-} remote_op;
-
-static void collect_remote(const dm_row *row, void *ud)
-{
-    remote_op *o = ud;
-    if (o->n == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 4;
-        o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
-    }
-    mu_enc *e = &o->v[o->n].e;
-    frame_enc_init(e);
-    mu_enc_event(e, MU_OP_EV_DM_MSG, 5);
-    enc_dm(e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
-    o->v[o->n].id = row->id;
-    o->v[o->n].from = row->from_id;
-    o->v[o->n].to = row->to_id;
-    o->n++;
-}
-
-static mu_code remote_run(mu_job *j, mu_wtx *w)
-{
-    remote_op *o = (remote_op *)j;
-    return store_dm_range_w(w, o->after, o->up_to, REMOTE_BATCH, collect_remote, o) < 0
-               ? MU_E_INTERNAL
-               : MU_OK;
-}
-
-static void remote_read(int64_t after, int64_t up_to, bool catch_up);
-
-static void remote_done(mu_job *j)
-{
-    remote_op *o = (remote_op *)j;
-    for (size_t i = 0; i < o->n; i++) {
-        if (events_shown_before(&shown, o->v[i].id))
-            mu_enc_free(&o->v[i].e);
-        else
-            fan_out(&o->v[i].e, o->v[i].to, o->v[i].from, NULL, o->v[i].to, o->v[i].id);
-    }
-    if (j->result != MU_OK)
-        log_warn("a message stored by another node could not be read; its recipient sees it "
-                 "among their unread messages");
-    else if (o->catch_up && o->n == REMOTE_BATCH)
-        remote_read(o->v[o->n - 1].id, INT64_MAX, true);
-    free(o->v);
-    free(o);
-}
-
-static void remote_read(int64_t after, int64_t up_to, bool catch_up)
-{
-    remote_op *o = xcalloc(1, sizeof(*o));
-    o->after = after;
-    o->up_to = up_to;
-    o->catch_up = catch_up;
-    o->job.run = remote_run;
-    o->job.done = remote_done;
-    store_submit(g_srv->store, &o->job);
-}
-
-static void on_dm_event(int64_t id, int64_t b, int64_t c)
-{
-    (void)b;
-    (void)c;
-    if (id > 0)
-        remote_read(id - 1, id, false);
-}
-
-/* Messages committed while this node was not listening. */
-static void dm_catch_up(void)
-{
-    remote_read(events_catch_up_after(&shown), INT64_MAX, true);
-}
-
-void dm_events_init(void)
-{
-    events_shown_init(&shown, store_dm_max_id(g_srv->store));
-    events_on("dm", on_dm_event, dm_catch_up);
 }
