@@ -32,6 +32,9 @@ struct mu_wtx {
     db_conn *db;
     stmt_cache cache;
     bool checkpoint; /* a job of this batch erased data */
+    bool batched;    /* run_batch's: notifications wait for the batch's end */
+    char *notes;     /* the batch's notifications so far, as SQL (store_notify) */
+    size_t notes_len, notes_cap;
 };
 
 struct mu_store {
@@ -113,10 +116,32 @@ mu_code store_serialize(mu_wtx *w, store_lock what, int64_t key)
     return store_step(st);
 }
 
+/* Safe to write into SQL as a quoted literal. */
+static bool plain_text(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == ' ' || *s == '_' ||
+              *s == '-'))
+            return false;
+    return true;
+}
+
 mu_code store_notify(mu_wtx *w, const char *channel, const char *payload)
 {
     if (db_engine_of(w->db) != DB_POSTGRESQL)
         return MU_OK;
+    /* In a batch, every job's notifications go in one statement just before COMMIT: a round
+     * trip per batch, not per job. A job that fails takes its own back (run_batch). */
+    if (w->batched && plain_text(channel) && plain_text(payload)) {
+        size_t need = strlen(channel) + strlen(payload) + 32;
+        if (w->notes_len + need > w->notes_cap) {
+            w->notes_cap = (w->notes_len + need) * 2;
+            w->notes = xrealloc(w->notes, w->notes_cap);
+        }
+        w->notes_len += (size_t)snprintf(w->notes + w->notes_len, w->notes_cap - w->notes_len,
+                                         "SELECT pg_notify('%s', '%s');", channel, payload);
+        return MU_OK;
+    }
     db_stmt *st = store_wstmt(w, "SELECT pg_notify(?, ?)");
     if (st) {
         db_bind_text(st, 1, channel, -1);
@@ -426,6 +451,7 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
             j->result = MU_E_UNAVAILABLE;
             continue;
         }
+        size_t notes_mark = s->w.notes_len;
         j->result = j->run(j, &s->w);
         if (j->result == MU_OK && db_tx_failed(db)) {
             /* The job went on past a failed statement: its part cannot be kept. */
@@ -433,6 +459,8 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
             j->result = MU_E_INTERNAL;
         }
         bool failed = j->result != MU_OK;
+        if (failed)
+            s->w.notes_len = notes_mark; /* what it would have told other nodes, it did not do */
         if (pg && j->next) {
             in_savepoint = db_exec(db, failed ? "ROLLBACK TO job; RELEASE job; SAVEPOINT job"
                                               : "RELEASE job; SAVEPOINT job") == DB_DONE;
@@ -452,6 +480,16 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
             break;
         }
     }
+    if (ok && s->w.notes_len) {
+        s->w.notes[s->w.notes_len] = '\0';
+        ok = db_exec(db, s->w.notes) == DB_DONE;
+        if (!ok) {
+            db_exec(db, "ROLLBACK");
+            for (mu_job *j = batch; j; j = j->next)
+                j->result = MU_E_UNAVAILABLE;
+        }
+    }
+    s->w.notes_len = 0;
     if (ok && db_exec(db, "COMMIT") != DB_DONE) {
         /* Nothing in this batch is durable: every job fails. */
         db_exec(db, "ROLLBACK");
@@ -556,6 +594,7 @@ mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t 
     s->loop = loop;
     s->batch_max = o->batch_max ? o->batch_max : 512;
     s->w.db = store_open_direct(o->path, true, err, errlen);
+    s->w.batched = true;
     if (!s->w.db)
         goto fail;
     if (db_engine_of(s->w.db) == DB_SQLITE &&
@@ -627,6 +666,7 @@ void store_close(mu_store *s)
     pthread_join(s->thread, NULL);
     drain_done(s); /* the writer finished every queued job; tell their owners */
     cache_free(&s->w.cache);
+    free(s->w.notes);
     cache_free(&s->r.cache);
     /* A final checkpoint leaves a self-contained database file behind. */
     db_checkpoint(s->w.db);
