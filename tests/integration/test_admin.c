@@ -480,6 +480,7 @@ static void test_retention(void **st)
 
 typedef struct {
     int ok, conflict, other;
+    char other_code[32], other_text[160]; /* the last unexpected answer, for the failure */
 } tally;
 
 static void on_tally(mu_client *c, const mu_msg *m, void *ud)
@@ -491,8 +492,11 @@ static void on_tally(mu_client *c, const mu_msg *m, void *ud)
         t->ok++;
     else if (mu_msg_code(m) && !strcmp(mu_msg_code(m), "conflict"))
         t->conflict++;
-    else
+    else {
+        snprintf(t->other_code, sizeof(t->other_code), "%s", mu_msg_code(m) ? mu_msg_code(m) : "?");
+        snprintf(t->other_text, sizeof(t->other_text), "%s", mu_msg_text(m) ? mu_msg_text(m) : "");
         t->other++;
+    }
 }
 
 static void wait_tally(world *w, const tally *t, int n)
@@ -524,6 +528,10 @@ static void test_last_admin(void **st)
         send_role(a2, "admin", "member", &t2);
         wait_tally(&w, &t1, 1);
         wait_tally(&w, &t2, 1);
+        if (t1.other || t2.other)
+            fail_msg("an answer was neither ok nor conflict: %s %s",
+                     t1.other ? t1.other_code : t2.other_code,
+                     t1.other ? t1.other_text : t2.other_text);
         assert_int_equal(t1.ok + t2.ok, 1);
         assert_int_equal(t1.conflict + t2.conflict, 1);
         /* the one left admin makes the other admin again */
