@@ -114,6 +114,11 @@ void events_stop(void)
     listener = NULL;
 }
 
+bool events_shared(void)
+{
+    return on_pg;
+}
+
 bool events_listening(void)
 {
     return !on_pg || db_listener_up(listener);

@@ -24,6 +24,8 @@ void events_on(const char *kind, event_fn fn, event_catch_up_fn catch_up);
 /* Listens when the store is PostgreSQL; nothing otherwise. */
 void events_start(mu_server *s);
 void events_stop(void);
+/* True when other nodes may share the database (PostgreSQL): events are worth publishing. */
+bool events_shared(void);
 /* True while other nodes' events can reach this one (always, on SQLite). */
 bool events_listening(void);
 /* From a writer job: tells the other nodes, when the job's transaction commits. */

@@ -182,3 +182,13 @@ void peers_register_failed(const mu_netaddr *a, int64_t started_ms)
     mu_netaddr key = netaddr_limit_key(a);
     throttle_unfail(P.reg, "", &key, started_ms);
 }
+
+mu_throttle *peers_login_throttle(void)
+{
+    return P.login;
+}
+
+mu_throttle *peers_register_throttle(void)
+{
+    return P.reg;
+}

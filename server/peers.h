@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "netaddr.h"
+#include "throttle.h"
 
 typedef struct {
     const char *limit_exempt;  /* address list text */
@@ -50,5 +51,10 @@ int64_t peers_register_wait(const mu_netaddr *a, int64_t now_ms);
 /* A registration from `a` started; it counts unless it fails (peers_register_failed). */
 void peers_register_started(const mu_netaddr *a, int64_t now_ms);
 void peers_register_failed(const mu_netaddr *a, int64_t started_ms);
+
+/* The counts behind the login ceiling and the registration limit (throttle_share.h shares
+ * them between nodes); NULL before peers_init. */
+mu_throttle *peers_login_throttle(void);
+mu_throttle *peers_register_throttle(void);
 
 #endif

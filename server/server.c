@@ -20,6 +20,7 @@
 #include "log.h"
 #include "password.h"
 #include "peers.h"
+#include "throttle_share.h"
 #include "pool.h"
 #include "rooms.h"
 #include "session.h"
@@ -291,6 +292,7 @@ int server_run(mu_server *s)
     dm_events_init();
     alerts_events_init();
     session_events_init();
+    throttle_share_init();
     events_start(s);
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include <sodium.h>
+
 #include "xalloc.h"
 
 typedef struct entry {
     struct entry *next;
-    char handle[MU_HANDLE_MAX + 1];
-    mu_netaddr addr;
+    uint64_t key;     /* throttle_key of the (name, address) pair */
     unsigned n, head; /* ring of the most recent failure times, oldest at head */
     int64_t times[];  /* `max` slots */
 } entry;
@@ -20,16 +20,24 @@ struct mu_throttle {
     int64_t window_ms;
     size_t capacity, count, nbuckets;
     entry **buckets;
+    throttle_tap_fn tap;
+    void *tap_ud;
 };
 
-static size_t hash(const char *s, const mu_netaddr *a)
+uint64_t throttle_key(const char *name, const mu_netaddr *a)
 {
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ a->b[i]) * 1099511628211ull;
-    return h;
+    /* A cryptographic hash, so that nobody can pick a name whose key is someone else's (and
+     * fill that person's window); unkeyed, so that every node computes the same key. */
+    crypto_generichash_state st;
+    unsigned char out[8];
+    crypto_generichash_init(&st, NULL, 0, sizeof(out));
+    crypto_generichash_update(&st, (const unsigned char *)name, strlen(name) + 1);
+    crypto_generichash_update(&st, a->b, sizeof(a->b));
+    crypto_generichash_final(&st, out, sizeof(out));
+    uint64_t k = 0;
+    for (size_t i = 0; i < sizeof(out); i++)
+        k = k << 8 | out[i];
+    return k;
 }
 
 mu_throttle *throttle_new(unsigned max, int64_t window_ms, size_t capacity)
@@ -56,17 +64,28 @@ void throttle_free(mu_throttle *t)
     free(t);
 }
 
-static entry **find(mu_throttle *t, const char *handle, const mu_netaddr *a)
+void throttle_set_tap(mu_throttle *t, throttle_tap_fn fn, void *ud)
 {
-    entry **pp = &t->buckets[hash(handle, a) % t->nbuckets];
-    while (*pp && (strcmp((*pp)->handle, handle) != 0 || !netaddr_equal(&(*pp)->addr, a)))
+    t->tap = fn;
+    t->tap_ud = ud;
+}
+
+static entry **find(mu_throttle *t, uint64_t key)
+{
+    entry **pp = &t->buckets[key % t->nbuckets];
+    while (*pp && (*pp)->key != key)
         pp = &(*pp)->next;
     return pp;
 }
 
-static int64_t newest(const mu_throttle *t, const entry *e)
+static int64_t *slot(const mu_throttle *t, entry *e, unsigned k)
 {
-    return e->times[(e->head + e->n - 1) % t->max];
+    return &e->times[(e->head + k) % t->max];
+}
+
+static int64_t newest(const mu_throttle *t, entry *e)
+{
+    return *slot(t, e, e->n - 1);
 }
 
 /* Drops entries with no failure left in the window; when none can go, the stalest one. */
@@ -96,75 +115,111 @@ static void make_room(mu_throttle *t, int64_t now_ms)
     }
 }
 
-int64_t throttle_wait(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t now_ms)
+int64_t throttle_wait(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t now_ms)
 {
-    entry *e = *find(t, handle, a);
+    entry *e = *find(t, throttle_key(name, a));
     if (!e || e->n < t->max)
         return 0;
     /* The ring is full: blocked while its oldest failure is still inside the window. */
-    int64_t left = e->times[e->head] + t->window_ms - now_ms;
+    int64_t left = *slot(t, e, 0) + t->window_ms - now_ms;
     return left > 0 ? left : 0;
 }
 
-bool throttle_blocked(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t now_ms)
+bool throttle_blocked(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t now_ms)
 {
-    return throttle_wait(t, handle, a, now_ms) > 0;
+    return throttle_wait(t, name, a, now_ms) > 0;
 }
 
-void throttle_fail(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t now_ms)
+static void fail_key(mu_throttle *t, uint64_t key, int64_t at_ms)
 {
-    entry **pp = find(t, handle, a);
+    entry **pp = find(t, key);
     if (!*pp) {
         if (t->count >= t->capacity) {
-            make_room(t, now_ms);
-            pp = find(t, handle, a);
+            make_room(t, at_ms);
+            pp = find(t, key);
         }
         /* Never dropped for want of memory: a failure that went unrecorded would be a free
          * guess at someone's password. */
         entry *e = xcalloc(1, sizeof(*e) + t->max * sizeof(int64_t));
-        strncpy(e->handle, handle, MU_HANDLE_MAX);
-        e->addr = *a;
+        e->key = key;
         e->next = *pp;
         *pp = e;
         t->count++;
     }
     entry *e = *pp;
-    if (e->n < t->max) {
-        e->times[(e->head + e->n) % t->max] = now_ms;
-        e->n++;
-    } else {
-        e->times[e->head] = now_ms;
+    if (e->n == t->max) { /* the oldest goes */
         e->head = (e->head + 1) % t->max;
-    }
-}
-
-void throttle_unfail(mu_throttle *t, const char *handle, const mu_netaddr *a, int64_t at_ms)
-{
-    entry *e = *find(t, handle, a);
-    if (!e)
-        return;
-    /* Rebuild the ring without the newest entry recorded at `at_ms`. */
-    for (unsigned k = e->n; k-- > 0;) {
-        if (e->times[(e->head + k) % t->max] != at_ms)
-            continue;
-        for (unsigned j = k; j + 1 < e->n; j++)
-            e->times[(e->head + j) % t->max] = e->times[(e->head + j + 1) % t->max];
         e->n--;
-        break;
     }
-    if (e->n == 0)
-        throttle_clear(t, handle, a);
+    /* Kept oldest first: another node's failure may arrive after a newer one of this node's. */
+    unsigned k = e->n++;
+    while (k > 0 && *slot(t, e, k - 1) > at_ms) {
+        *slot(t, e, k) = *slot(t, e, k - 1);
+        k--;
+    }
+    *slot(t, e, k) = at_ms;
 }
 
-void throttle_clear(mu_throttle *t, const char *handle, const mu_netaddr *a)
+static void clear_key(mu_throttle *t, uint64_t key)
 {
-    entry **pp = find(t, handle, a);
+    entry **pp = find(t, key);
     if (*pp) {
         entry *e = *pp;
         *pp = e->next;
         free(e);
         t->count--;
     }
+}
+
+static void unfail_key(mu_throttle *t, uint64_t key, int64_t at_ms)
+{
+    entry *e = *find(t, key);
+    if (!e)
+        return;
+    /* Rebuild the ring without the newest entry recorded at `at_ms`. */
+    for (unsigned k = e->n; k-- > 0;) {
+        if (*slot(t, e, k) != at_ms)
+            continue;
+        for (unsigned j = k; j + 1 < e->n; j++)
+            *slot(t, e, j) = *slot(t, e, j + 1);
+        e->n--;
+        break;
+    }
+    if (e->n == 0)
+        clear_key(t, key);
+}
+
+void throttle_apply(mu_throttle *t, uint64_t key, throttle_change what, int64_t ms)
+{
+    switch (what) {
+    case THROTTLE_FAIL: fail_key(t, key, ms); break;
+    case THROTTLE_UNFAIL: unfail_key(t, key, ms); break;
+    case THROTTLE_CLEAR: clear_key(t, key); break;
+    }
+}
+
+static void change(mu_throttle *t, const char *name, const mu_netaddr *a, throttle_change what,
+                   int64_t ms)
+{
+    uint64_t key = throttle_key(name, a);
+    throttle_apply(t, key, what, ms);
+    if (t->tap)
+        t->tap(t->tap_ud, key, what, ms);
+}
+
+void throttle_fail(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t now_ms)
+{
+    change(t, name, a, THROTTLE_FAIL, now_ms);
+}
+
+void throttle_unfail(mu_throttle *t, const char *name, const mu_netaddr *a, int64_t at_ms)
+{
+    change(t, name, a, THROTTLE_UNFAIL, at_ms);
+}
+
+void throttle_clear(mu_throttle *t, const char *name, const mu_netaddr *a)
+{
+    change(t, name, a, THROTTLE_CLEAR, 0);
 }
 
 size_t throttle_size(const mu_throttle *t)

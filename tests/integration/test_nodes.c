@@ -125,6 +125,53 @@ static void test_role_across(void **st)
     nodes_down(&n);
 }
 
+static mu_req *login_req(const char *handle, const char *pw)
+{
+    mu_req *r = mu_req_new("login");
+    mu_req_str(r, "handle", handle);
+    mu_req_str(r, "password", pw);
+    return r;
+}
+
+/* Whatever A published before this reached B: a DM sent through A after it, seen on B (a
+ * node's events arrive in the order its writes committed). */
+static void fence(nodes *n, mu_client *ana_b, const char *text)
+{
+    send_dm(n->w.y, n->w.mem, "mentor.ana", text);
+    mu_msg *m = cl_event(n->yb, ana_b, "dm.msg");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), text);
+    mu_msg_free(m);
+}
+
+/* Wrong passwords tried through A count on B too, and a success on one node clears the
+ * handle's failures on both. */
+static void test_login_throttle_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_client *ana_b = on_b(&n, "mentor.ana");
+    mu_client *a = cl_connect(n.w.y, &n.w.s);
+    mu_client *b = cl_connect(n.yb, &n.b);
+    /* four failures on A, then a success there: B forgets the four as A does */
+    for (int i = 0; i < 4; i++)
+        call_expect(n.w.y, a, login_req("riley", "not the password"), "unauthenticated");
+    free(cl_login(n.w.y, a, "riley", WORLD_PW));
+    fence(&n, ana_b, "after a success on A");
+    call_expect(n.yb, b, login_req("riley", "not the password"), "unauthenticated");
+    free(cl_login(n.yb, b, "riley", WORLD_PW));
+    /* five failures on A: B refuses the right password too */
+    mu_client *a2 = cl_connect(n.w.y, &n.w.s);
+    for (int i = 0; i < 5; i++)
+        call_expect(n.w.y, a2, login_req("riley", "not the password"), "unauthenticated");
+    fence(&n, ana_b, "after five failures on A");
+    mu_client *b2 = cl_connect(n.yb, &n.b);
+    call_expect(n.yb, b2, login_req("riley", WORLD_PW), "rate_limited");
+    /* other handles are not affected */
+    free(cl_login(n.yb, b2, "mentor.ana", WORLD_PW));
+    nodes_down(&n);
+}
+
 /* A help request made on A reaches the mentor connected only to B, as an alert, once; and a
  * member without a mentor asking on B reaches the admin on A, escalated. */
 static void test_alert_across(void **st)
@@ -250,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_sessions_across),
         cmocka_unit_test(test_role_across),
         cmocka_unit_test(test_alert_across),
+        cmocka_unit_test(test_login_throttle_across),
         cmocka_unit_test(test_listener_catches_up),
         cmocka_unit_test(test_database_connections_lost),
     };

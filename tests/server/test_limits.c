@@ -92,6 +92,54 @@ static void test_throttle_bounded(void **st)
 
 /* Failures from one address never block the handle from another (nobody can lock another
  * person out); retry_after counts from the oldest failure in the window. */
+typedef struct {
+    int calls;
+    uint64_t key;
+    throttle_change what;
+    int64_t ms;
+} tapped;
+
+static void tap(void *ud, uint64_t key, throttle_change what, int64_t ms)
+{
+    tapped *t = ud;
+    t->calls++;
+    t->key = key;
+    t->what = what;
+    t->ms = ms;
+}
+
+/* What another node shares arrives by key: it counts like a local failure, in time order
+ * even when it arrives late, and is never told back to the other nodes. */
+static void test_throttle_shared(void **st)
+{
+    (void)st;
+    uint64_t k = throttle_key("alice", &A1);
+    assert_true(k == throttle_key("alice", &A1));
+    assert_true(k != throttle_key("alice", &A2));
+    assert_true(k != throttle_key("alicf", &A1));
+    assert_true(throttle_key("", &A1) != throttle_key("a", &A1));
+
+    mu_throttle *t = throttle_new(3, 1000, 100);
+    tapped seen = {0};
+    throttle_set_tap(t, tap, &seen);
+    throttle_fail(t, "alice", &A1, 500);
+    assert_int_equal(seen.calls, 1);
+    assert_true(seen.key == k && seen.what == THROTTLE_FAIL && seen.ms == 500);
+    throttle_apply(t, k, THROTTLE_FAIL, 100); /* older, arrived later */
+    throttle_apply(t, k, THROTTLE_FAIL, 700);
+    assert_int_equal(seen.calls, 1);
+    assert_true(throttle_blocked(t, "alice", &A1, 800));
+    /* the oldest (100) decides when the window frees a try */
+    assert_int_equal(throttle_wait(t, "alice", &A1, 800), 300);
+    throttle_apply(t, k, THROTTLE_UNFAIL, 700);
+    assert_false(throttle_blocked(t, "alice", &A1, 800));
+    throttle_clear(t, "alice", &A1);
+    assert_int_equal(seen.calls, 2);
+    assert_true(seen.what == THROTTLE_CLEAR);
+    assert_int_equal(throttle_size(t), 0);
+    throttle_free(t);
+}
+
 static void test_throttle_per_address(void **st)
 {
     mu_throttle *t = throttle_new(5, 900000, 100);
@@ -225,9 +273,12 @@ static void test_peers(void **st)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bucket),           cmocka_unit_test(test_throttle_window),
-        cmocka_unit_test(test_throttle_bounded), cmocka_unit_test(test_throttle_per_address),
-        cmocka_unit_test(test_netaddr),          cmocka_unit_test(test_peers)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_bucket),
+                                       cmocka_unit_test(test_throttle_window),
+                                       cmocka_unit_test(test_throttle_bounded),
+                                       cmocka_unit_test(test_throttle_per_address),
+                                       cmocka_unit_test(test_throttle_shared),
+                                       cmocka_unit_test(test_netaddr),
+                                       cmocka_unit_test(test_peers)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }
