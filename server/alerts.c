@@ -361,8 +361,9 @@ static void remote_read(int64_t id, int64_t after)
     store_submit(g_srv->store, &o->job);
 }
 
-static void on_alert_event(int64_t id, int64_t b, int64_t c)
+static void on_alert_event(int64_t id, int64_t b, int64_t c, const char *word)
 {
+    (void)word;
     (void)b;
     (void)c;
     if (id > 0)

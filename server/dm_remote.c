@@ -82,8 +82,9 @@ static void remote_read(int64_t after, int64_t up_to, bool catch_up)
     store_submit(g_srv->store, &o->job);
 }
 
-static void on_dm_event(int64_t id, int64_t b, int64_t c)
+static void on_dm_event(int64_t id, int64_t b, int64_t c, const char *word)
 {
+    (void)word;
     (void)b;
     (void)c;
     if (id > 0)

@@ -1,4 +1,4 @@
-/* Events between nodes (see events.h). The payload is `NODE KIND A B C`. */
+/* Events between nodes (see events.h). The payload is `NODE KIND A B C [WORD]`. */
 #include "events.h"
 
 #include <errno.h>
@@ -39,9 +39,18 @@ void events_on(const char *kind, event_fn fn, event_catch_up_fn catch_up)
     nkinds++;
 }
 
-/* `NODE KIND A B C`: two words, then up to three integers. False when it is not that. */
-static bool parse(const char *p, char from[17], char kind[16], int64_t v[3])
+static bool word_ok(const char *w)
 {
+    size_t n = strlen(w);
+    return n <= EVENTS_WORD_MAX && strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* `NODE KIND A B C [WORD]`: two words, up to three integers, and a word after three. False
+ * when it is not that. */
+static bool parse(const char *p, char from[17], char kind[16], int64_t v[3],
+                  char word[EVENTS_WORD_MAX + 1])
+{
+    word[0] = '\0';
     char *words[2] = {from, kind};
     size_t caps[2] = {17, 16};
     for (int w = 0; w < 2; w++) {
@@ -60,17 +69,20 @@ static bool parse(const char *p, char from[17], char kind[16], int64_t v[3])
             return false;
         p = *end ? end + 1 : end;
         if (!*end)
-            break;
+            return true;
     }
+    if (!word_ok(p))
+        return false;
+    memcpy(word, p, strlen(p) + 1);
     return true;
 }
 
 static void on_notify(const char *payload, void *ud)
 {
     (void)ud;
-    char from[17], kind[16];
+    char from[17], kind[16], word[EVENTS_WORD_MAX + 1];
     int64_t v[3] = {0, 0, 0};
-    if (!parse(payload, from, kind, v)) {
+    if (!parse(payload, from, kind, v, word)) {
         log_warn("an event that this node cannot read was ignored");
         return;
     }
@@ -78,7 +90,7 @@ static void on_notify(const char *payload, void *ud)
         return;
     for (unsigned i = 0; i < nkinds; i++)
         if (strcmp(kinds[i].kind, kind) == 0) {
-            kinds[i].fn(v[0], v[1], v[2]);
+            kinds[i].fn(v[0], v[1], v[2], word);
             return;
         }
     /* A newer node's kind: nothing here acts on it. */
@@ -155,10 +167,18 @@ const char *events_node(void)
     return node;
 }
 
+mu_code events_publish_word(mu_wtx *w, const char *kind, const char *word, int64_t a, int64_t b,
+                            int64_t c)
+{
+    if (!word_ok(word))
+        return MU_E_INTERNAL; /* a programming error: the other nodes could not read it */
+    char payload[192];
+    snprintf(payload, sizeof(payload), "%s %s %" PRId64 " %" PRId64 " %" PRId64 "%s%s", node, kind,
+             a, b, c, word[0] ? " " : "", word);
+    return store_notify(w, CHANNEL, payload);
+}
+
 mu_code events_publish(mu_wtx *w, const char *kind, int64_t a, int64_t b, int64_t c)
 {
-    char payload[128];
-    snprintf(payload, sizeof(payload), "%s %s %" PRId64 " %" PRId64 " %" PRId64, node, kind, a, b,
-             c);
-    return store_notify(w, CHANNEL, payload);
+    return events_publish_word(w, kind, "", a, b, c);
 }

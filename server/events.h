@@ -16,7 +16,8 @@
 #include "context.h"
 #include "store.h"
 
-typedef void (*event_fn)(int64_t a, int64_t b, int64_t c);
+/* `word` is the event's name of a thing that has no number (a room's slug), or "". */
+typedef void (*event_fn)(int64_t a, int64_t b, int64_t c, const char *word);
 typedef void (*event_catch_up_fn)(void);
 
 /* Before events_start: `kind` is a short lowercase word; catch_up may be NULL. */
@@ -30,6 +31,10 @@ bool events_shared(void);
 bool events_listening(void);
 /* From a writer job: tells the other nodes, when the job's transaction commits. */
 mu_code events_publish(mu_wtx *w, const char *kind, int64_t a, int64_t b, int64_t c);
+/* The same with a word: up to EVENTS_WORD_MAX bytes of [a-z0-9._-]. */
+#define EVENTS_WORD_MAX 64
+mu_code events_publish_word(mu_wtx *w, const char *kind, const char *word, int64_t a, int64_t b,
+                            int64_t c);
 /* The ids of rows a concern has shown lately (a DM, an alert), so that a catch-up after the
  * listening connection dropped shows none twice; and the highest. Ids are taken before
  * commit, so one a little below the highest may commit later: a catch-up reads from

@@ -44,13 +44,6 @@ typedef struct {
     size_t n, cap;
 } id_list;
 
-/* A room.say with a cid whose write has not committed yet: a retry answers with its seq. */
-typedef struct pending_cid {
-    struct pending_cid *next;
-    int64_t user, seq, ts;
-    char cid[65];
-} pending_cid;
-
 /* Each member's first-join point in the current meeting: they may see only seq > after. */
 typedef struct {
     int64_t user, after;
@@ -74,10 +67,11 @@ typedef struct room {
     int64_t floor_user, floor_ends; /* floor_ends 0: not timed */
     char floor_handle[MU_HANDLE_MAX + 1];
     uv_timer_t *floor_timer; /* room_moderation.c's; closed with the room */
-    int64_t next_seq, done_seq;
+    /* The newest seq this node's members have had (room_deliver): seqs are given in the
+     * store's writes, by whichever node stores the message. */
+    int64_t done_seq;
     member_list members, waiting;
     id_list hands, bans, mutes;
-    pending_cid *pending;
     /* When the room was created and last changed (the meeting feed's `updated`); the change
      * is kept in memory only, so after a restart it is the creation again. */
     int64_t created_ts, changed_ts;
@@ -207,6 +201,11 @@ int room_enc_join_fields(mu_enc *e, const room *r, int64_t user, bool has_since,
 /* room_meeting.c: the meeting ends. Flags, floor, hands and mutes reset; everyone but the
  * facilitators gets room.closed and is out; whoever waits is turned away. */
 void room_end_meeting(room *r);
+
+/* room_deliver.c: the message `seq` has committed, here (`m` is it) or on another node (`m`
+ * NULL): members get every message after the newest they had, up to it, in seq order and
+ * once each, reading from the store what this node did not write. */
+void room_deliver(room *r, int64_t seq, const room_msg_row *m);
 
 /* room_moderation.c: the waiting user is let in: each of their connections joins and gets
  * room.admitted. */

@@ -19,6 +19,7 @@ void *room_job_new(size_t size, mu_conn *c, const char *slug, const char *audit_
     snprintf(o->actor, sizeof(o->actor), "%s", c->handle);
     o->ts = clock_now_ms();
     o->audit_action = audit_action;
+    o->job.lock_key = store_key_of(o->slug);
     return o;
 }
 

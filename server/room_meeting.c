@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "handlers.h"
 #include "room_int.h"
 #include "xalloc.h"
@@ -36,7 +37,8 @@ static void enc_msg(const room_msg_row *m, void *ud)
 }
 
 /* History for a join of `user`: the last 50, or everything after `since` when it can be had;
- * never anything at or before what the room's backlog hides from them. */
+ * never anything at or before what the room's backlog hides from them, nor after the newest
+ * message this node has delivered (what comes later reaches them as room.msg). */
 static int enc_history(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since,
                        bool *recovered)
 {
@@ -45,13 +47,13 @@ static int enc_history(mu_enc *e, const room *r, int64_t user, bool has_since, i
     mu_enc_init(&body, 0);
     int n;
     if (!has_since) {
-        n = store_rooms_msgs(g_srv->store, r->slug, hidden, INT64_MAX, 50, enc_msg, &body);
+        n = store_rooms_msgs(g_srv->store, r->slug, hidden, r->done_seq + 1, 50, enc_msg, &body);
     } else {
         int64_t after = since > hidden ? since : hidden, min_seq = 0;
         int64_t held = store_rooms_msgs_count_after(g_srv->store, r->slug, after, &min_seq);
         int64_t expected = r->done_seq > after ? r->done_seq - after : 0;
         *recovered = held >= 0 && held <= 500 && held >= expected;
-        n = store_rooms_msgs(g_srv->store, r->slug, after, INT64_MAX, 500, enc_msg, &body);
+        n = store_rooms_msgs(g_srv->store, r->slug, after, r->done_seq + 1, 500, enc_msg, &body);
     }
     if (n < 0) {
         mu_enc_free(&body);
@@ -308,8 +310,7 @@ void op_room_open(mu_conn *c, mu_request *req)
 
 typedef struct {
     room_job base;
-    bool erase;       /* not persistent: the meeting's messages go */
-    int64_t last_seq; /* kept as the room's seq floor when they do */
+    bool erase; /* not persistent: the meeting's messages go */
 } close_job;
 
 static mu_code close_run(mu_job *j, mu_wtx *w)
@@ -317,21 +318,8 @@ static mu_code close_run(mu_job *j, mu_wtx *w)
     close_job *o = (close_job *)j;
     mu_code c = store_rooms_set_open(w, o->base.slug, false);
     if (c == MU_OK)
-        c = store_rooms_end_meeting(w, o->base.slug, o->erase, o->last_seq);
+        c = store_rooms_end_meeting(w, o->base.slug, o->erase);
     return c == MU_OK ? room_job_audit(&o->base, w) : c;
-}
-
-static void drop_pending(room *r, int64_t seq_or_all)
-{
-    for (pending_cid **pp = &r->pending; *pp;) {
-        pending_cid *p = *pp;
-        if (seq_or_all < 0 || p->seq == seq_or_all) {
-            *pp = p->next;
-            free(p);
-        } else {
-            pp = &p->next;
-        }
-    }
 }
 
 static void close_done(mu_job *j)
@@ -339,8 +327,6 @@ static void close_done(mu_job *j)
     close_job *o = (close_job *)j;
     room *r = room_job_landed(&o->base);
     if (r) {
-        if (o->erase)
-            drop_pending(r, -1);
         room_end_meeting(r);
         room_restart_joins(r); /* the facilitators who stay start from here */
         reply_empty(o->base.c);
@@ -359,7 +345,6 @@ void op_room_close(mu_conn *c, mu_request *req)
     }
     close_job *o = room_job_new(sizeof(*o), c, r->slug, "close");
     o->erase = !r->persistent;
-    o->last_seq = r->next_seq - 1;
     room_job_submit(&o->base, close_run, close_done);
 }
 
@@ -461,7 +446,8 @@ void op_room_leave(mu_conn *c, mu_request *req)
 
 typedef struct {
     room_job base;
-    int64_t seq;
+    int64_t seq;      /* given in the write */
+    bool said_before; /* a retry: seq and ts are the first one's, nothing was stored */
     char *text, *cid; /* owned; cid NULL when the request had none */
     size_t text_len, cid_len;
 } say_job;
@@ -473,61 +459,46 @@ static void say_job_free(say_job *o)
     room_job_free(&o->base);
 }
 
-static void reply_said(mu_conn *c, int64_t seq, int64_t ts)
-{
-    mu_enc e;
-    reply_begin(c, &e, 2);
-    mu_enc_kint(&e, "seq", seq);
-    mu_enc_kint(&e, "ts", ts);
-    reply_end(c, &e);
-}
-
 static mu_code say_run(mu_job *j, mu_wtx *w)
 {
     say_job *o = (say_job *)j;
-    return store_rooms_msg_insert(w, o->base.slug, o->seq, o->base.ts, o->base.actor_id,
-                                  o->base.actor, o->text, o->text_len, o->cid, o->cid_len);
+    if (o->cid) {
+        /* A retry through any node: the room's lock (its job key) orders this after the
+         * first one's commit, and a retry in this batch sees the first one's row. */
+        int f = store_rooms_find_cid_w(w, o->base.slug, o->base.actor_id, o->cid, o->cid_len,
+                                       &o->seq, &o->base.ts);
+        if (f != 0) {
+            o->said_before = f == 1;
+            return f == 1 ? MU_OK : MU_E_INTERNAL;
+        }
+    }
+    mu_code c = store_rooms_msg_insert(w, o->base.slug, o->base.ts, o->base.actor_id, o->base.actor,
+                                       o->text, o->text_len, o->cid, o->cid_len, &o->seq);
+    return c == MU_OK ? events_publish_word(w, "msg", o->base.slug, o->seq, 0, 0) : c;
 }
 
 static void say_done(mu_job *j)
 {
     say_job *o = (say_job *)j;
     room *r = rooms_find(o->base.slug, strlen(o->base.slug));
-    if (r)
-        drop_pending(r, o->seq);
     if (j->result != MU_OK) {
-        reply_write_failed(o->base.c, j->result, "the message was not saved");
+        if (j->result == MU_E_NOT_FOUND)
+            reply_err(o->base.c, MU_E_NOT_FOUND, "The room is gone.");
+        else
+            reply_write_failed(o->base.c, j->result, "the message was not saved");
     } else if (!r) {
         reply_err(o->base.c, MU_E_NOT_FOUND, "The room is gone.");
     } else {
-        if (o->seq > r->done_seq)
-            r->done_seq = o->seq;
-        reply_said(o->base.c, o->seq, o->base.ts);
         mu_enc e;
-        frame_enc_init(&e);
-        mu_enc_event(&e, MU_OP_EV_ROOM_MSG, 5);
-        mu_enc_kstr(&e, "room", r->slug);
+        reply_begin(o->base.c, &e, 2);
         mu_enc_kint(&e, "seq", o->seq);
         mu_enc_kint(&e, "ts", o->base.ts);
-        mu_enc_kstr(&e, "from", o->base.actor);
-        mu_enc_kstrn(&e, "text", o->text, o->text_len);
-        room_broadcast(r, &e, 0);
+        reply_end(o->base.c, &e);
+        if (!o->said_before)
+            room_deliver(r, o->seq,
+                         &(room_msg_row){o->seq, o->base.ts, o->base.actor, o->text, o->text_len});
     }
     say_job_free(o);
-}
-
-/* A retry of a message already said (same user and cid): 1 and its seq and ts, 0 none, -1 a
- * failed read. Messages whose write is still on its way count too. */
-static int said_before(room *r, mu_conn *c, const mu_val *cid, int64_t *seq, int64_t *ts)
-{
-    for (pending_cid *p = r->pending; p; p = p->next)
-        if (p->user == c->user_id && strlen(p->cid) == cid->v.s.n &&
-            !memcmp(p->cid, cid->v.s.p, cid->v.s.n)) {
-            *seq = p->seq;
-            *ts = p->ts;
-            return 1;
-        }
-    return store_rooms_find_cid(g_srv->store, r->slug, c->user_id, cid->v.s.p, cid->v.s.n, seq, ts);
 }
 
 void op_room_say(mu_conn *c, mu_request *req)
@@ -549,32 +520,12 @@ void op_room_say(mu_conn *c, mu_request *req)
         return;
     }
     const mu_val *cid = mu_req_field(req, "cid"), *text = mu_req_field(req, "text");
-    if (cid->present) {
-        int64_t seq, ts;
-        int f = said_before(r, c, cid, &seq, &ts);
-        if (f < 0) {
-            reply_read_failed(c, "messages");
-            return;
-        }
-        if (f == 1) {
-            reply_said(c, seq, ts);
-            return;
-        }
-    }
     say_job *o = room_job_new(sizeof(*o), c, r->slug, NULL);
-    o->seq = r->next_seq++;
     o->text = xmemdup0(text->v.s.p, text->v.s.n);
     o->text_len = text->v.s.n;
     if (cid->present) {
         o->cid = xmemdup0(cid->v.s.p, cid->v.s.n);
         o->cid_len = cid->v.s.n;
-        pending_cid *p = xcalloc(1, sizeof(*p));
-        p->user = c->user_id;
-        p->seq = o->seq;
-        p->ts = o->base.ts;
-        memcpy(p->cid, cid->v.s.p, cid->v.s.n);
-        p->next = r->pending;
-        r->pending = p;
     }
     room_job_submit(&o->base, say_run, say_done);
 }
@@ -585,8 +536,8 @@ void op_room_history(mu_conn *c, mu_request *req)
     if (!r)
         return;
     const mu_val *before = mu_req_field(req, "before"), *limit = mu_req_field(req, "limit");
-    int64_t b =
-        before->present && before->v.u < (uint64_t)INT64_MAX ? (int64_t)before->v.u : INT64_MAX;
+    int64_t b = before->present && before->v.u <= (uint64_t)r->done_seq ? (int64_t)before->v.u
+                                                                        : r->done_seq + 1;
     mu_enc body;
     mu_enc_init(&body, 0);
     int n = store_rooms_msgs(g_srv->store, r->slug, room_visible_after(r, c->user_id), b,

@@ -89,20 +89,10 @@ room *rooms_add(const room_def *d)
     r->lobby = d->lobby;
     r->floor_mode = d->floor_mode;
     r->created_ts = r->changed_ts = d->created_ts;
-    r->next_seq = d->next_seq > 0 ? d->next_seq : 1;
-    r->done_seq = r->next_seq - 1;
+    r->done_seq = d->next_seq > 0 ? d->next_seq - 1 : 0;
     r->next = rooms;
     rooms = r;
     return r;
-}
-
-static void pending_free(pending_cid *p)
-{
-    while (p) {
-        pending_cid *n = p->next;
-        free(p);
-        p = n;
-    }
 }
 
 static void room_free(room *r)
@@ -118,7 +108,6 @@ static void room_free(room *r)
     free(r->mutes.v);
     free(r->joins.v);
     free(r->schedule);
-    pending_free(r->pending);
     if (r->floor_timer) {
         uv_timer_stop(r->floor_timer);
         uv_close((uv_handle_t *)r->floor_timer, (uv_close_cb)free);

@@ -12,6 +12,9 @@
 /* Loads every stored room (startup). -1 on error. */
 int rooms_init(mu_server *s);
 void rooms_shutdown(void);
+/* With PostgreSQL: messages said through other nodes reach this node's members
+ * (room_deliver.c). */
+void rooms_events_init(void);
 /* The connection leaves every room it joined or waited at. */
 void rooms_leave_all(mu_conn *c);
 /* An erased user: out of every ban, mute and hand. */

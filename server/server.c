@@ -293,6 +293,7 @@ int server_run(mu_server *s)
     alerts_events_init();
     session_events_init();
     throttle_share_init();
+    rooms_events_init();
     events_start(s);
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);

@@ -86,8 +86,9 @@ static void close_with(mu_conn *c, void *ud)
 }
 
 /* password.set there: every other session of the user was revoked. */
-static void on_revoked(int64_t user, int64_t b, int64_t c)
+static void on_revoked(int64_t user, int64_t b, int64_t c, const char *word)
 {
+    (void)word;
     (void)b;
     (void)c;
     int code = CLOSE_POLICY;
@@ -95,8 +96,9 @@ static void on_revoked(int64_t user, int64_t b, int64_t c)
 }
 
 /* me.delete (or an admin's erasure) there: the account is gone. */
-static void on_erased(int64_t user, int64_t b, int64_t c)
+static void on_erased(int64_t user, int64_t b, int64_t c, const char *word)
 {
+    (void)word;
     (void)b;
     (void)c;
     rooms_forget_user(user);
@@ -131,8 +133,9 @@ static void role_done(mu_job *j)
 }
 
 /* user.role there: the user's connections here act with the new role at once. */
-static void on_role(int64_t user, int64_t role, int64_t actor)
+static void on_role(int64_t user, int64_t role, int64_t actor, const char *word)
 {
+    (void)word;
     if (role < 0 || role > ROLE_ADMIN)
         return;
     role_op *o = xcalloc(1, sizeof(*o));

@@ -29,6 +29,11 @@ struct mu_job {
     job_done_fn done;
     mu_code result;
     mu_job *next;
+    /* Non-zero: on PostgreSQL the batch takes this advisory lock before its first job, with
+     * every other job's, in key order (store_key_of makes one). Writes to one room carry the
+     * room's key: their commits across nodes come in the order their rows were written (a
+     * room's seq), and two nodes' batches never wait on each other's rows in a circle. */
+    int64_t lock_key;
 };
 
 typedef struct {
@@ -84,6 +89,8 @@ void store_checkpoint_after(mu_wtx *w);
  * turns there. SQLite has one writer, and nothing to do. */
 typedef enum { STORE_LOCK_CASELOAD = 1, STORE_LOCK_ADMINS, STORE_LOCK_HELP } store_lock;
 mu_code store_serialize(mu_wtx *w, store_lock what, int64_t key);
+/* A job's lock_key for a thing named by text (a room's slug): never 0. */
+int64_t store_key_of(const char *name);
 /* Sends `payload` on `channel` to every node listening (PostgreSQL's pg_notify), when this
  * batch commits; nothing on SQLite, where there is one node. */
 mu_code store_notify(mu_wtx *w, const char *channel, const char *payload);
@@ -91,7 +98,8 @@ mu_code store_notify(mu_wtx *w, const char *channel, const char *payload);
  * constraint (MU_E_NOT_FOUND for a foreign key), MU_E_UNAVAILABLE when the disk refused,
  * MU_E_INTERNAL otherwise (logged). A NULL statement (failed to prepare) is internal. */
 mu_code store_step(db_stmt *st);
-/* The same for an INSERT ... RETURNING id: the new row's id in *id. */
+/* The same for an INSERT or UPDATE ... RETURNING id: the row's id in *id; MU_E_NOT_FOUND when
+ * no row came back. */
 mu_code store_step_id(db_stmt *st, int64_t *id);
 /* Ends a read: resets the statement and, when `rc` (the last step's) is an error, logs it and
  * returns -1; otherwise returns `result`. */

@@ -6,6 +6,12 @@
 
 #include "log.h"
 
+/* The last seq a room has given: its floor, or its newest message when that is higher (rooms
+ * whose messages were stored before the floor followed each one). `?1` is the slug. */
+#define SEQ_LAST                                                                        \
+    "(SELECT CASE WHEN coalesce(max(m.seq), 0) > rooms.seq_floor THEN max(m.seq) ELSE " \
+    "rooms.seq_floor END FROM room_messages m WHERE m.room = ?1)"
+
 int store_rooms_load(db_conn *db, room_def_fn fn, void *ud)
 {
     db_stmt *st;
@@ -103,23 +109,25 @@ int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t afte
     return store_read_done(st, rc, 0) < 0 ? -1 : n;
 }
 
-int store_rooms_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
-                         int64_t *seq, int64_t *ts)
+int store_rooms_find_cid_w(mu_wtx *w, const char *room, int64_t user, const char *cid, size_t n,
+                           int64_t *seq, int64_t *ts)
 {
-    db_stmt *st = store_read(s, "SELECT seq, ts FROM room_messages "
-                                "WHERE room = ? AND user_id = ? AND cid = ?");
+    db_stmt *st = store_wstmt(w, "SELECT seq, ts FROM room_messages "
+                                 "WHERE room = ? AND user_id = ? AND cid = ?");
     if (!st)
         return -1;
     db_bind_text(st, 1, room, -1);
     db_bind_i64(st, 2, user);
     db_bind_text(st, 3, cid, (int)n);
-    int rc = db_step(st), found = 0;
+    db_rc rc = db_step(st);
+    int found = 0;
     if (rc == DB_ROW) {
         *seq = db_col_i64(st, 0);
         *ts = db_col_i64(st, 1);
         found = 1;
     }
-    return store_read_done(st, rc, found);
+    db_reset(st);
+    return rc == DB_ROW || rc == DB_DONE ? found : -1;
 }
 
 static void bind_def(db_stmt *st, const room_def *d)
@@ -179,7 +187,7 @@ mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open)
     return store_step(st);
 }
 
-mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq)
+mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase)
 {
     /* The live state of a meeting goes with it: mutes, flags and first-join points. */
     static const char *const per_meeting[] = {
@@ -196,13 +204,11 @@ mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t
     }
     if (c != MU_OK || !erase)
         return c;
-    db_stmt *st =
-        store_wstmt(w, "UPDATE rooms SET seq_floor = CASE WHEN seq_floor > ?1 THEN seq_floor "
-                       "ELSE ?1 END WHERE slug = ?2");
-    if (st) {
-        db_bind_i64(st, 1, last_seq);
-        db_bind_text(st, 2, slug, -1);
-    }
+    /* The floor already holds the last seq given (rooms written before it did are brought
+     * up to their newest message here), so the count goes on after the erasure. */
+    db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = " SEQ_LAST " WHERE slug = ?1");
+    if (st)
+        db_bind_text(st, 1, slug, -1);
     if ((c = store_step(st)) != MU_OK)
         return c;
     st = store_wstmt(w, "DELETE FROM room_messages WHERE room = ?");
@@ -250,15 +256,24 @@ mu_code store_rooms_set_joins(mu_wtx *w, const char *slug, bool reset, const int
     return c;
 }
 
-mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
+mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t ts, int64_t user,
                                const char *from, const char *text, size_t n, const char *cid,
-                               size_t cid_len)
+                               size_t cid_len, int64_t *seq)
 {
-    db_stmt *st = store_wstmt(w, "INSERT INTO room_messages (room, seq, ts, user_id, "
-                                 "from_handle, text, cid) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    /* The row of the room stays locked to the end of the transaction: the next seq of the
+     * room, on any node, commits after this one. */
+    db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = " SEQ_LAST " + 1 WHERE slug = ?1 "
+                                 "RETURNING seq_floor");
+    if (st)
+        db_bind_text(st, 1, room, -1);
+    mu_code c = store_step_id(st, seq);
+    if (c != MU_OK)
+        return c; /* MU_E_NOT_FOUND: the room was deleted meanwhile */
+    st = store_wstmt(w, "INSERT INTO room_messages (room, seq, ts, user_id, "
+                        "from_handle, text, cid) VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (st) {
         db_bind_text(st, 1, room, -1);
-        db_bind_i64(st, 2, seq);
+        db_bind_i64(st, 2, *seq);
         db_bind_i64(st, 3, ts);
         db_bind_i64(st, 4, user);
         db_bind_text(st, 5, from, -1);

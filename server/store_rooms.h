@@ -41,8 +41,6 @@ int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t befor
                      room_msg_fn fn, void *ud);
 int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t after,
                                      int64_t *min_seq);
-int store_rooms_find_cid(mu_store *s, const char *room, int64_t user, const char *cid, size_t n,
-                         int64_t *seq, int64_t *ts);
 
 /* Writer. */
 mu_code store_rooms_insert(mu_wtx *w, const room_def *d, int64_t now);
@@ -50,10 +48,17 @@ mu_code store_rooms_update(mu_wtx *w, const room_def *d);
 mu_code store_rooms_remove(mu_wtx *w, const char *slug);
 mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open);
 /* Ends a meeting: mutes go; unless persistent, messages go and seq_floor keeps the count. */
-mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase, int64_t last_seq);
-mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t seq, int64_t ts, int64_t user,
+mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase);
+/* Stores a message under the room's next seq (*seq), given here in the write so that nodes
+ * sharing the database never give one twice and commit a room's messages in seq order.
+ * MU_E_NOT_FOUND when the room is gone. */
+mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t ts, int64_t user,
                                const char *from, const char *text, size_t n, const char *cid,
-                               size_t cid_len);
+                               size_t cid_len, int64_t *seq);
+/* The user's message with this cid, if stored (a retry, through any node): 1 with its seq and
+ * ts, 0 none, -1 a failed read. */
+int store_rooms_find_cid_w(mu_wtx *w, const char *room, int64_t user, const char *cid, size_t n,
+                           int64_t *seq, int64_t *ts);
 /* A live state flag of the meeting, kept so that a restart does not drop it. */
 typedef enum { ROOM_LOCKED, ROOM_LOBBY, ROOM_FLOOR_MODE } room_flag;
 mu_code store_rooms_set_flag(mu_wtx *w, const char *slug, room_flag flag, bool on);

@@ -43,8 +43,9 @@ static void tap(void *ud, uint64_t key, throttle_change what, int64_t ms)
     store_submit(g_srv->store, &o->job);
 }
 
-static void on_change(int64_t key, int64_t what, int64_t ms)
+static void on_change(int64_t key, int64_t what, int64_t ms, const char *word)
 {
+    (void)word;
     int64_t which = what / 4, change = what % 4;
     if (which < 0 || which >= SHARE_N || change < THROTTLE_FAIL || change > THROTTLE_CLEAR ||
         !shared[which])

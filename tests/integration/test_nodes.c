@@ -172,6 +172,123 @@ static void test_login_throttle_across(void **st)
     nodes_down(&n);
 }
 
+typedef struct {
+    int ok, other;
+} said;
+
+static void on_said(mu_client *c, const mu_msg *m, void *ud)
+{
+    (void)c;
+    said *t = ud;
+    if (m && mu_msg_ok(m))
+        t->ok++;
+    else
+        t->other++;
+}
+
+static mu_req *say_req(const char *text, const char *cid)
+{
+    mu_req *r = mu_req_new("room.say");
+    mu_req_str(r, "room", "circle");
+    mu_req_str(r, "text", text);
+    if (cid)
+        mu_req_str(r, "cid", cid);
+    return r;
+}
+
+/* The next room.msg of the connection (other events, such as presence, are passed over). */
+static mu_msg *next_msg(mu_sync *y, mu_client *c)
+{
+    for (;;) {
+        mu_msg *m = mu_sync_event(y, c, 5000);
+        if (!m)
+            fail_msg("no room.msg event");
+        if (strcmp(mu_msg_op(m), "room.msg") == 0)
+            return m;
+        mu_msg_free(m);
+    }
+}
+
+#define SAYS 20
+
+/* A meeting with members on both nodes: what is said on either reaches everyone on both, in
+ * seq order with no gap, the same on each node; a retry through the other node is stored
+ * once. */
+static void test_meeting_across(void **st)
+{
+    (void)st;
+    if (!harness_on_pg())
+        skip();
+    nodes n;
+    world_up(&n.w, NULL, 0, "mentor.ana", "riley");
+    mu_req *r = mu_req_new("room.create");
+    mu_req_str(r, "room", "circle");
+    mu_req_str(r, "name", "Morning circle");
+    mu_req_str(r, "audience", "open");
+    call_expect(n.w.y, n.w.mentor, r, "ok");
+    r = mu_req_new("room.open");
+    mu_req_str(r, "room", "circle");
+    call_expect(n.w.y, n.w.mentor, r, "ok");
+    /* B starts once the room is open (room state is not shared between nodes yet) */
+    srv_start_node(&n.b, &n.w.s, NULL);
+    n.yb = mu_sync_new();
+    mu_sync *y = n.w.y; /* one loop for the clients of both nodes, so that they send at once */
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    mu_client *clients[2] = {ana, riley_b};
+    for (int i = 0; i < 2; i++) {
+        r = mu_req_new("room.join");
+        mu_req_str(r, "room", "circle");
+        call_expect(y, clients[i], r, "ok");
+    }
+    said t = {0, 0};
+    char text[32];
+    for (int i = 0; i < SAYS; i++)
+        for (int k = 0; k < 2; k++) {
+            snprintf(text, sizeof(text), "%s %d", k ? "B" : "A", i);
+            assert_true(mu_client_send(clients[k], say_req(text, NULL), on_said, &t) > 0);
+        }
+    for (int i = 0; i < 200 && t.ok + t.other < 2 * SAYS; i++)
+        mu_sync_run(y, 50);
+    assert_int_equal(t.other, 0);
+    assert_int_equal(t.ok, 2 * SAYS);
+    /* everyone gets the same 40 messages, in seq order with no gap; each node's in its order */
+    char seen[2][2 * SAYS][32];
+    for (int k = 0; k < 2; k++) {
+        int64_t first = 0;
+        int next[2] = {0, 0};
+        for (int i = 0; i < 2 * SAYS; i++) {
+            mu_msg *m = next_msg(y, clients[k]);
+            const mu_value *v = mu_msg_root(m);
+            int64_t seq = mu_value_get_int(v, "seq", -1);
+            if (i == 0)
+                first = seq;
+            assert_int_equal(seq, first + i);
+            snprintf(seen[k][i], sizeof(seen[k][i]), "%s", mu_value_get_str(v, "text"));
+            int from_b = seen[k][i][0] == 'B';
+            snprintf(text, sizeof(text), "%s %d", from_b ? "B" : "A", next[from_b]++);
+            assert_string_equal(seen[k][i], text);
+            mu_msg_free(m);
+        }
+    }
+    for (int i = 0; i < 2 * SAYS; i++)
+        assert_string_equal(seen[0][i], seen[1][i]);
+    /* the same cid through B and then A (riley is in the room on both): one message, one seq */
+    r = mu_req_new("room.join");
+    mu_req_str(r, "room", "circle");
+    call_expect(y, n.w.mem, r, "ok");
+    mu_msg *m1 = cl_call(y, riley_b, say_req("only once", "cid-1"));
+    expect_ok(m1);
+    mu_msg *m2 = cl_call(y, n.w.mem, say_req("only once", "cid-1"));
+    expect_ok(m2);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m1), "seq", -1),
+                     mu_value_get_int(mu_msg_root(m2), "seq", -2));
+    mu_msg_free(m1);
+    mu_msg_free(m2);
+    assert_int_equal(srv_sql_int(&n.w.s, "SELECT count(*) FROM room_messages WHERE cid = 'cid-1'"),
+                     1);
+    nodes_down(&n);
+}
+
 /* A help request made on A reaches the mentor connected only to B, as an alert, once; and a
  * member without a mentor asking on B reaches the admin on A, escalated. */
 static void test_alert_across(void **st)
@@ -298,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_role_across),
         cmocka_unit_test(test_alert_across),
         cmocka_unit_test(test_login_throttle_across),
+        cmocka_unit_test(test_meeting_across),
         cmocka_unit_test(test_listener_catches_up),
         cmocka_unit_test(test_database_connections_lost),
     };
