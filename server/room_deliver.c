@@ -2,13 +2,11 @@
  * node stored it (see room_int.h). A room's messages commit in seq order on every node (a
  * room's writes hold its lock to their commit), so once seq s has committed every seq below it
  * has too: a gap before s is read from the store, never waited for. Layer: concerns (rooms),
- * over room_int.h and events.h. */
+ * over room_int.h. */
 #include <string.h>
 
-#include "events.h"
 #include "log.h"
 #include "room_int.h"
-#include "rooms.h"
 
 /* The most a gap is filled with at once; older ones stay in room.history. */
 #define GAP_MAX 500
@@ -57,25 +55,16 @@ void room_deliver(room *r, int64_t seq, const room_msg_row *m)
     r->done_seq = seq;
 }
 
-/* room.say there: `seq` of the room named `slug` committed. */
-static void on_msg(int64_t seq, int64_t b, int64_t c, const char *slug)
+void room_deliver_event(const char *slug, int64_t seq)
 {
-    (void)b;
-    (void)c;
     room *r = rooms_find(slug, strlen(slug));
     if (r && seq > 0)
         room_deliver(r, seq, NULL);
 }
 
-/* After the listening connection was down: what was said meanwhile. */
-static void catch_up(void)
+void room_deliver_catch_up(void)
 {
     for (room *r = rooms_first(); r; r = r->next)
         if (r->members.n > 0)
             fill(r, INT64_MAX);
-}
-
-void rooms_events_init(void)
-{
-    events_on("msg", on_msg, catch_up);
 }

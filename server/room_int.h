@@ -97,8 +97,10 @@ int64_t room_visible_after(const room *r, int64_t user);
  * committed seq, kept in memory at once and in the store by a write of its own. */
 void room_mark_join(room *r, int64_t user);
 /* A meeting starts or ends: every point goes, and the members still in (facilitators across
- * a close, whoever is in at an open) start again from the newest seq. */
-void room_restart_joins(room *r);
+ * a close, whoever is in at an open) start again from the newest seq. `here_only`: another
+ * node's open or close, which has reset the stored points itself; only this node's members'
+ * are stored. */
+void room_restart_joins(room *r, bool here_only);
 /* In memory only: a point loaded at startup, and an erased user's point gone. */
 void room_put_join(room *r, int64_t user, int64_t after);
 void room_forget_join(room *r, int64_t user);
@@ -183,6 +185,21 @@ void room_job_submit(room_job *o, job_run_fn run, job_done_fn done);
 mu_code room_job_audit(room_job *o, mu_wtx *w);
 /* A run function for ops whose only write is their audit entry. */
 mu_code room_job_run_audit(mu_job *j, mu_wtx *w);
+/* What a room job changed, for the other nodes (room_remote.c applies it there). */
+typedef enum {
+    ROOM_CH_DEF = 1, /* created or updated: the definition is read again */
+    ROOM_CH_DELETED,
+    ROOM_CH_OPEN,
+    ROOM_CH_CLOSE,
+    ROOM_CH_FLAGS, /* lock, lobby or floor mode: read again */
+    ROOM_CH_MUTE,
+    ROOM_CH_UNMUTE,
+    ROOM_CH_REMOVE,
+    ROOM_CH_BAN,
+    ROOM_CH_UNBAN,
+} room_change;
+/* Writer side: tells the other nodes, when the job commits (nothing on SQLite). */
+mu_code room_job_tell(room_job *o, mu_wtx *w, room_change what);
 /* Loop side, after the commit: the job's room, or NULL once the failure is answered (the
  * write failed, or the room went meanwhile). */
 room *room_job_landed(room_job *o);
@@ -206,10 +223,17 @@ void room_end_meeting(room *r);
  * NULL): members get every message after the newest they had, up to it, in seq order and
  * once each, reading from the store what this node did not write. */
 void room_deliver(room *r, int64_t seq, const room_msg_row *m);
+/* room_deliver.c: another node's message `seq` in the room named `slug`; and, after the
+ * listening connection was down, what was said meanwhile. */
+void room_deliver_event(const char *slug, int64_t seq);
+void room_deliver_catch_up(void);
 
 /* room_moderation.c: the waiting user is let in: each of their connections joins and gets
  * room.admitted. */
 void room_admit(room *r, member *w);
+/* room_moderation.c: the user is out of the room (and banned with `ban`): everyone sees the
+ * moderation, their connections get room.removed, a waiting user is turned away. */
+void room_remove_user(room *r, int64_t user, const char *handle, const char *by, bool ban);
 /* room_moderation.c: gives the floor to a member (NULL: nobody), lowering their hand; with
  * secs, the share is timed. */
 void room_give_floor(room *r, const member *m, uint64_t secs);

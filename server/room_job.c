@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "events.h"
 #include "handlers.h"
 #include "room_int.h"
 #include "store_admin.h"
@@ -47,6 +48,11 @@ mu_code room_job_audit(room_job *o, mu_wtx *w)
 mu_code room_job_run_audit(mu_job *j, mu_wtx *w)
 {
     return room_job_audit((room_job *)j, w);
+}
+
+mu_code room_job_tell(room_job *o, mu_wtx *w, room_change what)
+{
+    return events_publish_word(w, "room", o->slug, what, o->target_id, o->actor_id);
 }
 
 room *room_job_landed(room_job *o)

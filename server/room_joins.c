@@ -93,7 +93,7 @@ void room_mark_join(room *r, int64_t user)
     joins_submit(r, false, &user, 1, r->done_seq);
 }
 
-void room_restart_joins(room *r)
+void room_restart_joins(room *r, bool here_only)
 {
     r->joins.n = 0;
     int64_t *users = xcalloc(r->members.n + 1, sizeof(int64_t));
@@ -101,7 +101,8 @@ void room_restart_joins(room *r)
         users[i] = r->members.v[i].user;
         room_put_join(r, users[i], r->done_seq);
     }
-    joins_submit(r, true, users, r->members.n, r->done_seq);
+    if (r->members.n || !here_only)
+        joins_submit(r, !here_only, users, r->members.n, r->done_seq);
     free(users);
 }
 

@@ -171,7 +171,8 @@ static bool read_def(mu_conn *c, mu_request *req, def_job *o, const room *existi
 static mu_code create_run(mu_job *j, mu_wtx *w)
 {
     def_job *o = (def_job *)j;
-    return store_rooms_insert(w, &o->def, o->base.ts);
+    mu_code c = store_rooms_insert(w, &o->def, o->base.ts);
+    return c == MU_OK ? room_job_tell(&o->base, w, ROOM_CH_DEF) : c;
 }
 
 static void create_done(mu_job *j)
@@ -213,7 +214,8 @@ void op_room_create(mu_conn *c, mu_request *req)
 static mu_code update_run(mu_job *j, mu_wtx *w)
 {
     def_job *o = (def_job *)j;
-    return store_rooms_update(w, &o->def);
+    mu_code c = store_rooms_update(w, &o->def);
+    return c == MU_OK ? room_job_tell(&o->base, w, ROOM_CH_DEF) : c;
 }
 
 static void update_done(mu_job *j)
@@ -244,7 +246,9 @@ void op_room_update(mu_conn *c, mu_request *req)
 
 static mu_code delete_run(mu_job *j, mu_wtx *w)
 {
-    return store_rooms_remove(w, ((room_job *)j)->slug);
+    room_job *o = (room_job *)j;
+    mu_code c = store_rooms_remove(w, o->slug);
+    return c == MU_OK ? room_job_tell(o, w, ROOM_CH_DELETED) : c;
 }
 
 static void delete_done(mu_job *j)
@@ -280,6 +284,8 @@ static mu_code open_run(mu_job *j, mu_wtx *w)
 {
     room_job *o = (room_job *)j;
     mu_code c = store_rooms_set_open(w, o->slug, true);
+    if (c == MU_OK)
+        c = room_job_tell(o, w, ROOM_CH_OPEN);
     return c == MU_OK ? room_job_audit(o, w) : c;
 }
 
@@ -289,7 +295,7 @@ static void open_done(mu_job *j)
     room *r = room_job_landed(o);
     if (r) {
         r->is_open = true;
-        room_restart_joins(r); /* whoever is in already joined this meeting now */
+        room_restart_joins(r, false); /* whoever is in already joined this meeting now */
         reply_empty(o->c);
         room_send_state(r);
     }
@@ -319,6 +325,8 @@ static mu_code close_run(mu_job *j, mu_wtx *w)
     mu_code c = store_rooms_set_open(w, o->base.slug, false);
     if (c == MU_OK)
         c = store_rooms_end_meeting(w, o->base.slug, o->erase);
+    if (c == MU_OK)
+        c = room_job_tell(&o->base, w, ROOM_CH_CLOSE);
     return c == MU_OK ? room_job_audit(&o->base, w) : c;
 }
 
@@ -328,7 +336,7 @@ static void close_done(mu_job *j)
     room *r = room_job_landed(&o->base);
     if (r) {
         room_end_meeting(r);
-        room_restart_joins(r); /* the facilitators who stay start from here */
+        room_restart_joins(r, false); /* the facilitators who stay start from here */
         reply_empty(o->base.c);
     }
     room_job_free(&o->base);

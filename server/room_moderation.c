@@ -25,6 +25,8 @@ static mu_code flag_run(mu_job *j, mu_wtx *w)
 {
     flag_job *o = (flag_job *)j;
     mu_code c = store_rooms_set_flag(w, o->base.slug, o->flag, o->on);
+    if (c == MU_OK)
+        c = room_job_tell(&o->base, w, ROOM_CH_FLAGS);
     return c == MU_OK ? room_job_audit(&o->base, w) : c;
 }
 
@@ -76,6 +78,8 @@ static mu_code mute_run(mu_job *j, mu_wtx *w)
 {
     flag_job *o = (flag_job *)j;
     mu_code c = store_rooms_user_set(w, ROOM_MUTES, o->base.slug, o->base.target_id, o->on);
+    if (c == MU_OK)
+        c = room_job_tell(&o->base, w, o->on ? ROOM_CH_MUTE : ROOM_CH_UNMUTE);
     return c == MU_OK ? room_job_audit(&o->base, w) : c;
 }
 
@@ -119,6 +123,8 @@ static mu_code remove_run(mu_job *j, mu_wtx *w)
     mu_code c = MU_OK;
     if (o->on)
         c = store_rooms_user_set(w, ROOM_BANS, o->base.slug, o->base.target_id, true);
+    if (c == MU_OK)
+        c = room_job_tell(&o->base, w, o->on ? ROOM_CH_BAN : ROOM_CH_REMOVE);
     return c == MU_OK ? room_job_audit(&o->base, w) : c;
 }
 
@@ -127,25 +133,30 @@ static void remove_done(mu_job *j)
     flag_job *o = (flag_job *)j;
     room *r = room_job_landed(&o->base);
     if (r) {
-        if (o->on)
-            ids_add(&r->bans, o->base.target_id);
         reply_empty(o->base.c);
-        room_send_moderation(r, o->base.audit_action, o->base.target, o->base.actor);
-        member *t = room_member(r, o->base.target_id);
-        if (t) {
-            mu_enc e;
-            frame_enc_init(&e);
-            mu_enc_event(&e, MU_OP_EV_ROOM_REMOVED, 3);
-            mu_enc_kstr(&e, "room", r->slug);
-            mu_enc_kstr(&e, "by", o->base.actor);
-            mu_enc_kbool(&e, "ban", o->on);
-            room_send_to(t, &e);
-            room_member_out(r, t, true);
-        }
-        if ((t = room_waiter(r, o->base.target_id)))
-            room_turn_away(r, t);
+        room_remove_user(r, o->base.target_id, o->base.target, o->base.actor, o->on);
     }
     room_job_free(&o->base);
+}
+
+void room_remove_user(room *r, int64_t user, const char *handle, const char *by, bool ban)
+{
+    if (ban)
+        ids_add(&r->bans, user);
+    room_send_moderation(r, ban ? "ban" : "remove", handle, by);
+    member *t = room_member(r, user);
+    if (t) {
+        mu_enc e;
+        frame_enc_init(&e);
+        mu_enc_event(&e, MU_OP_EV_ROOM_REMOVED, 3);
+        mu_enc_kstr(&e, "room", r->slug);
+        mu_enc_kstr(&e, "by", by);
+        mu_enc_kbool(&e, "ban", ban);
+        room_send_to(t, &e);
+        room_member_out(r, t, true);
+    }
+    if ((t = room_waiter(r, user)))
+        room_turn_away(r, t);
 }
 
 void op_room_remove(mu_conn *c, mu_request *req)
@@ -171,6 +182,8 @@ static mu_code unban_run(mu_job *j, mu_wtx *w)
 {
     room_job *o = (room_job *)j;
     mu_code c = store_rooms_user_set(w, ROOM_BANS, o->slug, o->target_id, false);
+    if (c == MU_OK)
+        c = room_job_tell(o, w, ROOM_CH_UNBAN);
     return c == MU_OK ? room_job_audit(o, w) : c;
 }
 

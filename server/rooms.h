@@ -12,8 +12,8 @@
 /* Loads every stored room (startup). -1 on error. */
 int rooms_init(mu_server *s);
 void rooms_shutdown(void);
-/* With PostgreSQL: messages said through other nodes reach this node's members
- * (room_deliver.c). */
+/* With PostgreSQL: what other nodes do in rooms (room_remote.c): messages, definitions, the
+ * meeting's life, its flags and moderation. */
 void rooms_events_init(void);
 /* The connection leaves every room it joined or waited at. */
 void rooms_leave_all(mu_conn *c);

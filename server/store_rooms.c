@@ -12,26 +12,44 @@
     "(SELECT CASE WHEN coalesce(max(m.seq), 0) > rooms.seq_floor THEN max(m.seq) ELSE " \
     "rooms.seq_floor END FROM room_messages m WHERE m.room = ?1)"
 
+/* A room's definition and stored state, with its next seq. */
+#define ROOM_SELECT                                                                          \
+    "SELECT slug, name, audience, format, schedule, capacity, persistent, is_open, (SELECT " \
+    "coalesce(max(seq), 0) FROM (SELECT seq_floor AS seq UNION ALL SELECT max(seq) FROM "    \
+    "room_messages m WHERE m.room = r.slug) AS s) + 1, backlog, listed, locked, lobby, "     \
+    "floor_mode, created_ts FROM rooms r"
+
+static void room_row(db_stmt *st, room_def_fn fn, void *ud)
+{
+    room_def d = {db_col_text(st, 0),      db_col_text(st, 1),      db_col_text(st, 2),
+                  db_col_text(st, 3),      db_col_blob(st, 4),      (size_t)db_col_bytes(st, 4),
+                  db_col_int(st, 5),       db_col_int(st, 6) != 0,  db_col_int(st, 7) != 0,
+                  db_col_i64(st, 8),       db_col_text(st, 9),      db_col_int(st, 10) != 0,
+                  db_col_int(st, 11) != 0, db_col_int(st, 12) != 0, db_col_int(st, 13) != 0,
+                  db_col_i64(st, 14)};
+    fn(&d, ud);
+}
+
+int store_rooms_get(mu_store *s, const char *slug, room_def_fn fn, void *ud)
+{
+    db_stmt *st = store_read(s, ROOM_SELECT " WHERE slug = ?");
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, slug, -1);
+    int rc = db_step(st), found = rc == DB_ROW;
+    if (found)
+        room_row(st, fn, ud);
+    return store_read_done(st, rc, found);
+}
+
 int store_rooms_load(db_conn *db, room_def_fn fn, void *ud)
 {
     db_stmt *st;
-    if (!(st =
-              db_prepare(db, "SELECT slug, name, audience, format, schedule, capacity, persistent, "
-                             "is_open, (SELECT coalesce(max(seq), 0) FROM (SELECT seq_floor AS seq "
-                             "UNION ALL SELECT max(seq) FROM room_messages m WHERE m.room = "
-                             "r.slug) AS s) + 1, backlog, listed, locked, lobby, floor_mode, "
-                             "created_ts FROM rooms r")))
+    if (!(st = db_prepare(db, ROOM_SELECT)))
         return -1;
     int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        room_def d = {db_col_text(st, 0),      db_col_text(st, 1),      db_col_text(st, 2),
-                      db_col_text(st, 3),      db_col_blob(st, 4),      (size_t)db_col_bytes(st, 4),
-                      db_col_int(st, 5),       db_col_int(st, 6) != 0,  db_col_int(st, 7) != 0,
-                      db_col_i64(st, 8),       db_col_text(st, 9),      db_col_int(st, 10) != 0,
-                      db_col_int(st, 11) != 0, db_col_int(st, 12) != 0, db_col_int(st, 13) != 0,
-                      db_col_i64(st, 14)};
-        fn(&d, ud);
-    }
+    while ((rc = db_step(st)) == DB_ROW)
+        room_row(st, fn, ud);
     db_finalize(st);
     return rc == DB_DONE ? 0 : -1;
 }

@@ -23,6 +23,8 @@ typedef struct {
 typedef void (*room_def_fn)(const room_def *d, void *ud);
 /* Every stored room (startup), with its next seq. -1 on error. */
 int store_rooms_load(db_conn *db, room_def_fn fn, void *ud);
+/* One room (another node changed it): 1 with fn called, 0 no such room, -1 a failed read. */
+int store_rooms_get(mu_store *s, const char *slug, room_def_fn fn, void *ud);
 typedef void (*room_user_fn)(const char *room, int64_t user, void *ud);
 int store_rooms_load_bans(db_conn *db, room_user_fn fn, void *ud);
 int store_rooms_load_mutes(db_conn *db, room_user_fn fn, void *ud);

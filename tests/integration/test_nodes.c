@@ -196,17 +196,51 @@ static mu_req *say_req(const char *text, const char *cid)
     return r;
 }
 
-/* The next room.msg of the connection (other events, such as presence, are passed over). */
-static mu_msg *next_msg(mu_sync *y, mu_client *c)
+/* The connection's next event `op` (others, such as presence, are passed over). */
+static mu_msg *next_op(mu_sync *y, mu_client *c, const char *op)
 {
     for (;;) {
         mu_msg *m = mu_sync_event(y, c, 5000);
         if (!m)
-            fail_msg("no room.msg event");
-        if (strcmp(mu_msg_op(m), "room.msg") == 0)
+            fail_msg("no %s event", op);
+        if (strcmp(mu_msg_op(m), op) == 0)
             return m;
         mu_msg_free(m);
     }
+}
+
+static mu_msg *next_msg(mu_sync *y, mu_client *c)
+{
+    return next_op(y, c, "room.msg");
+}
+
+static mu_req *room_req(const char *op)
+{
+    mu_req *r = mu_req_new(op);
+    mu_req_str(r, "room", "circle");
+    return r;
+}
+
+/* ana creates the room "circle" on A and opens it, and joins; riley_b joins it on B as soon as
+ * B has learnt of it. */
+static void circle_up(nodes *n, mu_client *riley_b)
+{
+    mu_sync *y = n->w.y;
+    mu_req *r = room_req("room.create");
+    mu_req_str(r, "name", "Morning circle");
+    mu_req_str(r, "audience", "open");
+    call_expect(y, n->w.mentor, r, "ok");
+    call_expect(y, n->w.mentor, room_req("room.open"), "ok");
+    call_expect(y, n->w.mentor, room_req("room.join"), "ok");
+    const char *code = "?";
+    for (int i = 0; i < 100 && strcmp(code, "ok") != 0; i++) {
+        mu_msg *m = cl_call(y, riley_b, room_req("room.join"));
+        code = mu_msg_ok(m) ? "ok" : "not yet";
+        mu_msg_free(m);
+        if (strcmp(code, "ok") != 0)
+            mu_sync_run(y, 50);
+    }
+    assert_string_equal(code, "ok");
 }
 
 #define SAYS 20
@@ -217,29 +251,12 @@ static mu_msg *next_msg(mu_sync *y, mu_client *c)
 static void test_meeting_across(void **st)
 {
     (void)st;
-    if (!harness_on_pg())
-        skip();
     nodes n;
-    world_up(&n.w, NULL, 0, "mentor.ana", "riley");
-    mu_req *r = mu_req_new("room.create");
-    mu_req_str(r, "room", "circle");
-    mu_req_str(r, "name", "Morning circle");
-    mu_req_str(r, "audience", "open");
-    call_expect(n.w.y, n.w.mentor, r, "ok");
-    r = mu_req_new("room.open");
-    mu_req_str(r, "room", "circle");
-    call_expect(n.w.y, n.w.mentor, r, "ok");
-    /* B starts once the room is open (room state is not shared between nodes yet) */
-    srv_start_node(&n.b, &n.w.s, NULL);
-    n.yb = mu_sync_new();
+    nodes_up(&n);
     mu_sync *y = n.w.y; /* one loop for the clients of both nodes, so that they send at once */
     mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
     mu_client *clients[2] = {ana, riley_b};
-    for (int i = 0; i < 2; i++) {
-        r = mu_req_new("room.join");
-        mu_req_str(r, "room", "circle");
-        call_expect(y, clients[i], r, "ok");
-    }
     said t = {0, 0};
     char text[32];
     for (int i = 0; i < SAYS; i++)
@@ -273,9 +290,7 @@ static void test_meeting_across(void **st)
     for (int i = 0; i < 2 * SAYS; i++)
         assert_string_equal(seen[0][i], seen[1][i]);
     /* the same cid through B and then A (riley is in the room on both): one message, one seq */
-    r = mu_req_new("room.join");
-    mu_req_str(r, "room", "circle");
-    call_expect(y, n.w.mem, r, "ok");
+    call_expect(y, n.w.mem, room_req("room.join"), "ok");
     mu_msg *m1 = cl_call(y, riley_b, say_req("only once", "cid-1"));
     expect_ok(m1);
     mu_msg *m2 = cl_call(y, n.w.mem, say_req("only once", "cid-1"));
@@ -286,6 +301,90 @@ static void test_meeting_across(void **st)
     mu_msg_free(m2);
     assert_int_equal(srv_sql_int(&n.w.s, "SELECT count(*) FROM room_messages WHERE cid = 'cid-1'"),
                      1);
+    nodes_down(&n);
+}
+
+static mu_req *target_req(const char *op, const char *handle)
+{
+    mu_req *r = room_req(op);
+    mu_req_str(r, "handle", handle);
+    return r;
+}
+
+static bool flag(const mu_value *map, const char *key)
+{
+    bool b = false;
+    return mu_value_bool(mu_value_get(map, key), &b) && b;
+}
+
+static void expect_moderation(mu_sync *y, mu_client *c, const char *action)
+{
+    mu_msg *m = next_op(y, c, "room.moderation");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "action"), action);
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "by"), "mentor.ana");
+    mu_msg_free(m);
+}
+
+/* A facilitator on A runs the meeting for members on B: mute, lock, remove with a ban, close,
+ * and an admin's deletion reach B as they happen. */
+static void test_meeting_state_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    /* mute and unmute */
+    call_expect(y, ana, target_req("room.mute", "riley"), "ok");
+    expect_moderation(y, riley_b, "mute");
+    call_expect(y, riley_b, say_req("may I?", NULL), "forbidden");
+    call_expect(y, ana, target_req("room.unmute", "riley"), "ok");
+    expect_moderation(y, riley_b, "unmute");
+    call_expect(y, riley_b, say_req("thank you", NULL), "ok");
+    /* lock: a newcomer on B is turned away until it is unlocked */
+    srv_user_add(&n.w.s, "sam", WORLD_PW, "member");
+    mu_client *sam_b = cl_signed_in(y, &n.b, "sam", WORLD_PW);
+    mu_req *r = room_req("room.lock");
+    mu_req_bool(r, "locked", true);
+    call_expect(y, ana, r, "ok");
+    mu_msg *m = next_op(y, riley_b, "room.state");
+    assert_true(flag(mu_msg_root(m), "locked"));
+    mu_msg_free(m);
+    call_expect(y, sam_b, room_req("room.join"), "forbidden");
+    r = room_req("room.lock");
+    mu_req_bool(r, "locked", false);
+    call_expect(y, ana, r, "ok");
+    mu_msg_free(next_op(y, riley_b, "room.state"));
+    call_expect(y, sam_b, room_req("room.join"), "ok");
+    /* removal with a ban: riley's connection on B is out and cannot come back */
+    r = target_req("room.remove", "riley");
+    mu_req_bool(r, "ban", true);
+    call_expect(y, ana, r, "ok");
+    m = next_op(y, riley_b, "room.removed");
+    assert_true(flag(mu_msg_root(m), "ban"));
+    mu_msg_free(m);
+    call_expect(y, riley_b, say_req("still here?", NULL), "forbidden");
+    call_expect(y, riley_b, room_req("room.join"), "forbidden");
+    /* close: the member on B is out */
+    call_expect(y, ana, room_req("room.close"), "ok");
+    mu_msg_free(next_op(y, sam_b, "room.closed"));
+    call_expect(y, sam_b, room_req("room.join"), "conflict");
+    /* an admin deletes the room on A: B lists it no more */
+    call_expect(y, n.w.admin, room_req("room.delete"), "ok");
+    bool listed = true;
+    for (int i = 0; i < 100 && listed; i++) {
+        m = cl_call(y, sam_b, mu_req_new("rooms.list"));
+        expect_ok(m);
+        const mu_value *rooms = mu_msg_get(m, "rooms");
+        listed = false;
+        for (size_t k = 0; k < mu_value_len(rooms); k++)
+            listed |= strcmp(mu_value_get_str(mu_value_at(rooms, k), "room"), "circle") == 0;
+        mu_msg_free(m);
+        if (listed)
+            mu_sync_run(y, 50);
+    }
+    assert_false(listed);
     nodes_down(&n);
 }
 
@@ -341,6 +440,35 @@ static void test_listener_catches_up(void **st)
     assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "while B was not listening");
     mu_msg_free(m);
     cl_no_event(n.yb, ana_b);
+    nodes_down(&n);
+}
+
+/* B's listening connection is cut while the meeting goes on on A: once B listens again, its
+ * member sees the lock and the message said meanwhile. */
+static void test_meeting_catches_up(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND query = 'LISTEN mutual'",
+             n.w.s.pg_name);
+    assert_int_equal(srv_sql_int(&n.w.s, sql), 2);
+    mu_req *r = room_req("room.lock");
+    mu_req_bool(r, "locked", true);
+    call_expect(y, n.w.mentor, r, "ok");
+    call_expect(y, n.w.mentor, say_req("while B was not listening", NULL), "ok");
+    mu_msg *m = next_op(y, riley_b, "room.state");
+    assert_true(flag(mu_msg_root(m), "locked"));
+    mu_msg_free(m);
+    m = next_msg(y, riley_b);
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "while B was not listening");
+    mu_msg_free(m);
     nodes_down(&n);
 }
 
@@ -416,7 +544,9 @@ int main(void)
         cmocka_unit_test(test_alert_across),
         cmocka_unit_test(test_login_throttle_across),
         cmocka_unit_test(test_meeting_across),
+        cmocka_unit_test(test_meeting_state_across),
         cmocka_unit_test(test_listener_catches_up),
+        cmocka_unit_test(test_meeting_catches_up),
         cmocka_unit_test(test_database_connections_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
