@@ -37,6 +37,7 @@ static const cfg_setting table[] = {
     {"preauth_timeout_s", CFG_UINT, OFF(preauth_timeout_s), "30", 1, 3600, NULL},
     {"close_grace_s", CFG_UINT, OFF(close_grace_s), "30", 1, 3600, NULL},
     {"fragment_timeout_s", CFG_UINT, OFF(fragment_timeout_s), "30", 1, 3600, NULL},
+    {"node_timeout_s", CFG_UINT, OFF(node_timeout_s), "15", 3, 3600, NULL},
     {"log_level", CFG_ENUM, OFF(log_level), "info", 0, 0, log_levels},
     {"tls_cert", CFG_STR, OFF(tls_cert), "", 0, 0, NULL},
     {"tls_key", CFG_STR, OFF(tls_key), "", 0, 0, NULL},

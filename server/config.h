@@ -25,7 +25,8 @@ typedef struct {
     char *limit_exempt;  /* addresses and prefixes exempt from the per-address limits */
     char *trusted_proxy; /* the reverse proxy whose X-Forwarded-For is believed, or "" */
     uint64_t max_conns_per_addr, preauth_timeout_s, close_grace_s, fragment_timeout_s;
-    char *log_level; /* error, warn, info, debug */
+    uint64_t node_timeout_s; /* several nodes: a silent node's presence is cleared after it */
+    char *log_level;         /* error, warn, info, debug */
     char *tls_cert, *tls_key;
     char *public_url; /* the address people use, e.g. https://mutual.example.org; may be empty */
     char *allowed_origins; /* other origins whose pages may open WebSockets (comma-separated) */

@@ -20,6 +20,7 @@ static struct {
 } kinds[MAX_KINDS];
 static unsigned nkinds;
 static char node[17];
+static int64_t node_id;
 static db_listener *listener;
 static bool on_pg;
 
@@ -115,6 +116,10 @@ void events_start(mu_server *s)
         node[2 * i + 1] = hex[r[i] & 15];
     }
     node[16] = '\0';
+    uint64_t id = 0;
+    for (size_t i = 0; i < sizeof(r); i++)
+        id = id << 8 | r[i];
+    node_id = (int64_t)id;
     on_pg = db_is_url(s->cfg.db);
     if (on_pg)
         listener = db_listen(s->loop, s->cfg.db, CHANNEL, on_notify, on_up, NULL);
@@ -165,6 +170,11 @@ int64_t events_catch_up_after(const events_shown *s)
 const char *events_node(void)
 {
     return node;
+}
+
+int64_t events_node_id(void)
+{
+    return node_id;
 }
 
 mu_code events_publish_word(mu_wtx *w, const char *kind, const char *word, int64_t a, int64_t b,

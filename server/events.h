@@ -55,5 +55,7 @@ int64_t events_catch_up_after(const events_shown *s);
 
 /* This node's name in its events: random, new at each start. */
 const char *events_node(void);
+/* The same name as a number (the 16 hex digits' value), for rows that name a node. */
+int64_t events_node_id(void);
 
 #endif

@@ -24,25 +24,28 @@ typedef enum { AUD_OPEN, AUD_RECOVERY, AUD_CARERS, AUD_MENTORS } audience;
 /* What a joiner may see. BACKLOG_DEFAULT follows `persistent` (recent when it is set). */
 typedef enum { BACKLOG_DEFAULT, BACKLOG_JOIN, BACKLOG_RECENT } backlog_mode;
 
-/* A user in a room (or waiting at its lobby), with every connection of theirs that joined. */
+/* A small set of ids (users; nodes), in insertion order (hands are a queue in raise order). */
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} id_list;
+
+/* A user in a room (or waiting at its lobby), with every connection of theirs here that joined
+ * and the other nodes where they are in the room too (room_presence.c; empty on SQLite). The
+ * user is in the room while either has any. */
 typedef struct {
     int64_t user;
     char handle[MU_HANDLE_MAX + 1];
     mu_role role;
     mu_conn **conns;
     size_t nconns, capconns;
+    id_list nodes;
 } member;
 
 typedef struct {
     member *v;
     size_t n, cap;
 } member_list;
-
-/* A small set of user ids, in insertion order (hands are a queue in raise order). */
-typedef struct {
-    int64_t *v;
-    size_t n, cap;
-} id_list;
 
 /* Each member's first-join point in the current meeting: they may see only seq > after. */
 typedef struct {
@@ -96,11 +99,10 @@ int64_t room_visible_after(const room *r, int64_t user);
 /* The user's first join of this meeting, unless they have one: the point is the newest
  * committed seq, kept in memory at once and in the store by a write of its own. */
 void room_mark_join(room *r, int64_t user);
-/* A meeting starts or ends: every point goes, and the members still in (facilitators across
- * a close, whoever is in at an open) start again from the newest seq. `here_only`: another
- * node's open or close, which has reset the stored points itself; only this node's members'
- * are stored. */
-void room_restart_joins(room *r, bool here_only);
+/* A meeting starts or ends: every point goes (the open's or close's write removed the stored
+ * ones, whichever node made it), and the members here still in (facilitators across a close,
+ * whoever is in at an open) start again from the newest seq. */
+void room_restart_joins(room *r);
 /* In memory only: a point loaded at startup, and an erased user's point gone. */
 void room_put_join(room *r, int64_t user, int64_t after);
 void room_forget_join(room *r, int64_t user);
@@ -231,6 +233,16 @@ void room_deliver_catch_up(void);
 /* room_moderation.c: the waiting user is let in: each of their connections joins and gets
  * room.admitted. */
 void room_admit(room *r, member *w);
+/* rooms.c: a user who is in the room through another node only, announced to the members
+ * here (room.presence joined). */
+member *room_add_remote(room *r, int64_t user, const char *handle, mu_role role);
+/* room_remote.c: with several nodes, the room as stored after this node's own change landed
+ * (another node's change may have committed in between); nothing on SQLite. */
+void room_recheck(room *r);
+/* room_presence.c: the user's first connection here joined the room (`in`), or their last one
+ * here left it: the other nodes are told, and the store keeps it under this node's name. */
+void room_presence_here(const room *r, int64_t user, bool in);
+
 /* room_moderation.c: the user is out of the room (and banned with `ban`): everyone sees the
  * moderation, their connections get room.removed, a waiting user is turned away. */
 void room_remove_user(room *r, int64_t user, const char *handle, const char *by, bool ban);

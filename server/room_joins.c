@@ -21,7 +21,6 @@ const char *room_backlog_name(const room *r)
 typedef struct {
     mu_job job; /* first: the writer hands the job back */
     char slug[ROOM_SLUG_MAX + 1];
-    bool reset;
     int64_t after;
     size_t n;
     int64_t users[]; /* n of them */
@@ -30,7 +29,7 @@ typedef struct {
 static mu_code joins_run(mu_job *j, mu_wtx *w)
 {
     joins_job *o = (joins_job *)j;
-    return store_rooms_set_joins(w, o->slug, o->reset, o->users, o->n, o->after);
+    return store_rooms_set_joins(w, o->slug, false, o->users, o->n, o->after);
 }
 
 static void joins_done(mu_job *j)
@@ -41,11 +40,10 @@ static void joins_done(mu_job *j)
     free(o);
 }
 
-static void joins_submit(const room *r, bool reset, const int64_t *users, size_t n, int64_t after)
+static void joins_submit(const room *r, const int64_t *users, size_t n, int64_t after)
 {
     joins_job *o = xcalloc(1, sizeof(*o) + n * sizeof(int64_t)); /* freed by joins_done */
     snprintf(o->slug, sizeof(o->slug), "%s", r->slug);
-    o->reset = reset;
     o->after = after;
     o->n = n;
     if (n)
@@ -90,10 +88,10 @@ void room_mark_join(room *r, int64_t user)
     if (point_find(r, user))
         return;
     room_put_join(r, user, r->done_seq);
-    joins_submit(r, false, &user, 1, r->done_seq);
+    joins_submit(r, &user, 1, r->done_seq);
 }
 
-void room_restart_joins(room *r, bool here_only)
+void room_restart_joins(room *r)
 {
     r->joins.n = 0;
     int64_t *users = xcalloc(r->members.n + 1, sizeof(int64_t));
@@ -101,8 +99,8 @@ void room_restart_joins(room *r, bool here_only)
         users[i] = r->members.v[i].user;
         room_put_join(r, users[i], r->done_seq);
     }
-    if (r->members.n || !here_only)
-        joins_submit(r, !here_only, users, r->members.n, r->done_seq);
+    if (r->members.n)
+        joins_submit(r, users, r->members.n, r->done_seq);
     free(users);
 }
 

@@ -184,7 +184,11 @@ static void create_done(mu_job *j)
         reply_write_failed(o->base.c, j->result, "the room was not created");
     else {
         o->def.created_ts = o->base.ts;
-        reply_room(o->base.c, rooms_add(&o->def));
+        /* Another node's event may have brought it here first. */
+        room *r = rooms_find(o->def.slug, strlen(o->def.slug));
+        if (r)
+            room_set_def(r, &o->def);
+        reply_room(o->base.c, r ? r : rooms_add(&o->def));
     }
     def_job_free(o);
 }
@@ -226,6 +230,7 @@ static void update_done(mu_job *j)
         room_set_def(r, &o->def);
         r->changed_ts = o->base.ts;
         reply_room(o->base.c, r);
+        room_recheck(r); /* last: it may delete the room */
     }
     def_job_free(o);
 }
@@ -284,6 +289,8 @@ static mu_code open_run(mu_job *j, mu_wtx *w)
 {
     room_job *o = (room_job *)j;
     mu_code c = store_rooms_set_open(w, o->slug, true);
+    if (c == MU_OK) /* the last meeting's points go with the open, before any node adds its own */
+        c = store_rooms_set_joins(w, o->slug, true, NULL, 0, 0);
     if (c == MU_OK)
         c = room_job_tell(o, w, ROOM_CH_OPEN);
     return c == MU_OK ? room_job_audit(o, w) : c;
@@ -295,9 +302,10 @@ static void open_done(mu_job *j)
     room *r = room_job_landed(o);
     if (r) {
         r->is_open = true;
-        room_restart_joins(r, false); /* whoever is in already joined this meeting now */
+        room_restart_joins(r); /* whoever is in already joined this meeting now */
         reply_empty(o->c);
         room_send_state(r);
+        room_recheck(r); /* last: it may delete the room */
     }
     room_job_free(o);
 }
@@ -336,8 +344,9 @@ static void close_done(mu_job *j)
     room *r = room_job_landed(&o->base);
     if (r) {
         room_end_meeting(r);
-        room_restart_joins(r, false); /* the facilitators who stay start from here */
+        room_restart_joins(r); /* the facilitators who stay start from here */
         reply_empty(o->base.c);
+        room_recheck(r); /* last: it may delete the room */
     }
     room_job_free(&o->base);
 }

@@ -217,6 +217,7 @@ static void lock_done(mu_job *j)
         r->locked = o->on;
         reply_empty(o->base.c);
         room_send_state(r);
+        room_recheck(r); /* last: it may delete the room */
     }
     room_job_free(&o->base);
 }
@@ -241,6 +242,7 @@ static void lobby_done(mu_job *j)
         /* Turning the lobby off lets everyone waiting in. */
         while (!r->lobby && r->waiting.n)
             room_admit(r, &r->waiting.v[0]);
+        room_recheck(r); /* last: it may delete the room */
     }
     room_job_free(&o->base);
 }
@@ -345,6 +347,7 @@ static void floor_done(mu_job *j)
             r->floor_mode = o->on;
             room_send_state(r);
         }
+        room_recheck(r); /* last: it may delete the room */
     }
     room_job_free(&o->base);
 }

@@ -2,8 +2,7 @@
  * users see it as if it had been done here. A definition, the meeting's being open and its
  * stored flags are read again from the store and reconciled, so that an event that arrives
  * late or twice does no harm; moderation carries its target. After the listening connection
- * was down, every room is reconciled. Mutes and bans changed while it was down are not
- * caught up: they are reloaded at the next start. Layer: concerns (rooms), over room_int.h and
+ * was down, every room is reconciled and its bans and mutes read again. Layer: concerns (rooms), over room_int.h and
  * events.h. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,26 +16,34 @@
 #include "store_users.h"
 #include "xalloc.h"
 
-/* The room as stored: its definition, whether its meeting is open, its flags. */
+typedef struct {
+    room *r;      /* out: the room here, after */
+    bool touched; /* an event: the meeting feed's `updated` moves */
+} reconciling;
+
+/* The room as stored: its definition, whether its meeting is open, its flags, its newest seq. */
 static void reconcile(const room_def *d, void *ud)
 {
+    reconciling *k = ud;
     room *r = rooms_find(d->slug, strlen(d->slug));
-    if (ud)
-        *(room **)ud = r;
+    if (r && r->created_ts != d->created_ts) {
+        rooms_delete(r); /* deleted and made again meanwhile: another room */
+        r = NULL;
+    }
     if (!r) {
-        r = rooms_add(d); /* created there: closed, or as stored */
-        if (ud)
-            *(room **)ud = r;
+        k->r = rooms_add(d); /* as stored */
         return;
     }
+    k->r = r;
     room_set_def(r, d);
-    r->changed_ts = clock_now_ms();
+    if (k->touched)
+        r->changed_ts = clock_now_ms();
     if (r->is_open && !d->is_open) {
         room_end_meeting(r);
-        room_restart_joins(r, true);
+        room_restart_joins(r);
     } else if (!r->is_open && d->is_open) {
         r->is_open = true;
-        room_restart_joins(r, true);
+        room_restart_joins(r);
         room_send_state(r);
     }
     if (r->locked != d->locked || r->lobby != d->lobby || r->floor_mode != d->floor_mode) {
@@ -47,6 +54,22 @@ static void reconcile(const room_def *d, void *ud)
     }
     while (!r->lobby && r->waiting.n) /* the lobby turned off there lets everyone in here */
         room_admit(r, &r->waiting.v[0]);
+    if (d->next_seq - 1 > r->done_seq) /* said while this node did not listen */
+        room_deliver(r, d->next_seq - 1, NULL);
+}
+
+/* The room as stored; gone when it is not. */
+static void reread(const char *slug, room *r)
+{
+    reconciling k = {NULL, true};
+    if (store_rooms_get(g_srv->store, slug, reconcile, &k) == 0 && r)
+        rooms_delete(r);
+}
+
+void room_recheck(room *r)
+{
+    if (events_shared())
+        reread(r->slug, r);
 }
 
 static bool handle_of(int64_t id, char out[MU_HANDLE_MAX + 1])
@@ -90,13 +113,17 @@ static void on_room(int64_t what, int64_t target, int64_t actor, const char *slu
 {
     room *r = rooms_find(slug, strlen(slug));
     switch (what) {
+    case ROOM_CH_CLOSE:
+        /* That meeting ended, even when another has opened since. */
+        if (r && r->is_open) {
+            room_end_meeting(r);
+            room_restart_joins(r);
+        }
+        reread(slug, r);
+        break;
     case ROOM_CH_DEF:
     case ROOM_CH_OPEN:
-    case ROOM_CH_CLOSE:
-    case ROOM_CH_FLAGS:
-        if (store_rooms_get(g_srv->store, slug, reconcile, NULL) == 0 && r)
-            rooms_delete(r); /* gone since */
-        break;
+    case ROOM_CH_FLAGS: reread(slug, r); break;
     case ROOM_CH_DELETED:
         if (r)
             rooms_delete(r);
@@ -117,13 +144,61 @@ typedef struct {
 static void catch_up_one(const room_def *d, void *ud)
 {
     room_set *seen = ud;
-    room *r = NULL;
-    reconcile(d, &r);
+    reconciling k = {NULL, false};
+    reconcile(d, &k);
     if (seen->n == seen->cap) {
         seen->cap = seen->cap ? seen->cap * 2 : 16;
         seen->v = xrealloc(seen->v, seen->cap * sizeof(room *));
     }
-    seen->v[seen->n++] = r;
+    seen->v[seen->n++] = k.r;
+}
+
+typedef struct {
+    struct pair {
+        char slug[ROOM_SLUG_MAX + 1];
+        int64_t user;
+    } * v;
+    size_t n, cap;
+} pairs;
+
+static void collect_pair(const char *slug, int64_t user, void *ud)
+{
+    pairs *l = ud;
+    if (strlen(slug) > ROOM_SLUG_MAX)
+        return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+    }
+    memcpy(l->v[l->n].slug, slug, strlen(slug) + 1);
+    l->v[l->n++].user = user;
+}
+
+/* Bans and mutes as stored (a ban made meanwhile keeps its user out from here too); as they
+ * were when they cannot be read. */
+static void reload_lists(void)
+{
+    pairs bans = {0}, mutes = {0};
+    db_conn *db = store_rdb(g_srv->store);
+    if (store_rooms_load_bans(db, collect_pair, &bans) == 0 &&
+        store_rooms_load_mutes(db, collect_pair, &mutes) == 0) {
+        for (room *r = rooms_first(); r; r = r->next)
+            r->bans.n = r->mutes.n = 0;
+        for (size_t i = 0; i < bans.n; i++) {
+            room *r = rooms_find(bans.v[i].slug, strlen(bans.v[i].slug));
+            if (r)
+                ids_add(&r->bans, bans.v[i].user);
+        }
+        for (size_t i = 0; i < mutes.n; i++) {
+            room *r = rooms_find(mutes.v[i].slug, strlen(mutes.v[i].slug));
+            if (r)
+                ids_add(&r->mutes, mutes.v[i].user);
+        }
+    } else {
+        log_warn("room bans and mutes could not be read again; they stay as they were");
+    }
+    free(bans.v);
+    free(mutes.v);
 }
 
 static void rooms_catch_up(void)
@@ -142,6 +217,7 @@ static void rooms_catch_up(void)
         log_warn("rooms could not be read again after other nodes' events were missed");
     }
     free(seen.v);
+    reload_lists();
     room_deliver_catch_up();
 }
 

@@ -97,8 +97,10 @@ room *rooms_add(const room_def *d)
 
 static void room_free(room *r)
 {
-    for (size_t i = 0; i < r->members.n; i++)
+    for (size_t i = 0; i < r->members.n; i++) {
         free(r->members.v[i].conns);
+        free(r->members.v[i].nodes.v);
+    }
     for (size_t i = 0; i < r->waiting.n; i++)
         free(r->waiting.v[i].conns);
     free(r->members.v);
@@ -184,6 +186,7 @@ static member *list_add(member_list *l, int64_t user, const char *handle, mu_rol
 static void list_del(member_list *l, member *m)
 {
     free(m->conns);
+    free(m->nodes.v);
     size_t i = (size_t)(m - l->v);
     memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
     l->n--;
@@ -292,10 +295,21 @@ static member *enlist(room *r, member_list *l, mu_conn *c, int64_t user, const c
 member *room_join_conn(room *r, mu_conn *c, int64_t user, const char *handle, mu_role role)
 {
     bool fresh;
+    const member *had = list_find(&r->members, user);
+    bool here_before = had && had->nconns > 0;
     member *m = enlist(r, &r->members, c, user, handle, role, &fresh);
     room_mark_join(r, user);
     if (fresh)
         send_presence(r, m, "joined");
+    if (!here_before)
+        room_presence_here(r, user, true);
+    return m;
+}
+
+member *room_add_remote(room *r, int64_t user, const char *handle, mu_role role)
+{
+    member *m = list_add(&r->members, user, handle, role);
+    send_presence(r, m, "joined");
     return m;
 }
 
@@ -328,8 +342,11 @@ void room_member_out(room *r, member *m, bool tell)
         r->floor_ends = 0;
         changed = true;
     }
+    if (m->nconns)
+        room_presence_here(r, m->user, false);
     member gone = *m;
     gone.conns = NULL;
+    gone.nodes.v = NULL;
     untrack_all(r, &r->members, m);
     if (tell)
         send_presence(r, &gone, "left");
@@ -345,6 +362,8 @@ void room_leave_conn(room *r, mu_conn *c)
         if (member_has_conn(m, c)) {
             member_del_conn(m, c);
             if (!m->nconns)
+                room_presence_here(r, m->user, false);
+            if (!m->nconns && !m->nodes.n) /* else still in through another node */
                 room_member_out(r, m, true);
             break;
         }

@@ -15,6 +15,10 @@ void rooms_shutdown(void);
 /* With PostgreSQL: what other nodes do in rooms (room_remote.c): messages, definitions, the
  * meeting's life, its flags and moderation. */
 void rooms_events_init(void);
+/* With PostgreSQL: before events_start, this node's heartbeat and the reconciliation of who is
+ * in rooms through other nodes (room_presence.c); stopped before the loop ends. */
+void room_presence_start(mu_server *s);
+void room_presence_stop(void);
 /* The connection leaves every room it joined or waited at. */
 void rooms_leave_all(mu_conn *c);
 /* An erased user: out of every ban, mute and hand. */

@@ -136,6 +136,7 @@ static void finalize(mu_server *s)
     alerts_stop();
     alerts_escalate_stop();
     events_stop();
+    room_presence_stop();
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
@@ -294,6 +295,7 @@ int server_run(mu_server *s)
     session_events_init();
     throttle_share_init();
     rooms_events_init();
+    room_presence_start(s);
     events_start(s);
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);

@@ -135,8 +135,10 @@ static int cmp_key(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The batch's job locks, in key order, in one statement (see mu_job.lock_key). */
-static bool lock_batch(db_conn *db, const mu_job *batch, unsigned n)
+/* The batch's job locks, in key order, in one statement (see mu_job.lock_key). False when the
+ * transaction cannot go on. *skip is set when the locks could not be had (another node held
+ * one past lock_timeout): the jobs that need them fail, the others run. */
+static bool lock_batch(db_conn *db, const mu_job *batch, unsigned n, bool *skip)
 {
     int64_t *keys = xcalloc(n ? n : 1, sizeof(*keys));
     size_t k = 0;
@@ -155,7 +157,14 @@ static bool lock_batch(db_conn *db, const mu_job *batch, unsigned n)
             if (i == 0 || keys[i] != keys[i - 1])
                 len += (size_t)snprintf(sql + len, cap - len, "%s%" PRId64, i ? "," : "", keys[i]);
         snprintf(sql + len, cap - len, "]::bigint[]) AS k");
-        ok = db_exec(db, sql) == DB_DONE;
+        ok = db_exec(db, "SAVEPOINT locks") == DB_DONE;
+        if (ok && db_exec(db, sql) == DB_DONE) {
+            ok = db_exec(db, "RELEASE locks") == DB_DONE;
+        } else if (ok) {
+            log_warn("a room's writes waited too long for another node: %s", db_errmsg(db));
+            *skip = true;
+            ok = db_exec(db, "ROLLBACK TO locks; RELEASE locks") == DB_DONE;
+        }
         free(sql);
     }
     free(keys);
@@ -480,7 +489,7 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
      * SAVEPOINT go as one. A failed commit there is the connection's, which is made again
      * for the next batch, so it does not stop the writes for good as a disk's does. */
     bool pg = db_engine_of(db) == DB_POSTGRESQL;
-    bool ok = pg || !s->failed, in_savepoint = false;
+    bool ok = pg || !s->failed, in_savepoint = false, skip_locked = false;
     if (ok) {
         db_rc b = db_begin(db, true);
         /* An idle connection the server dropped fails its first statement: nothing ran yet,
@@ -488,13 +497,13 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
         if (b == DB_E_UNAVAILABLE && pg)
             b = db_begin(db, true);
         ok = b == DB_DONE;
-        if (ok && pg && !lock_batch(db, batch, n)) {
+        if (ok && pg && !lock_batch(db, batch, n, &skip_locked)) {
             db_exec(db, "ROLLBACK");
             ok = false;
         }
     }
     for (mu_job *j = batch; j; j = j->next) {
-        if (!ok) {
+        if (!ok || (skip_locked && j->lock_key)) {
             j->result = MU_E_UNAVAILABLE;
             continue;
         }

@@ -88,6 +88,19 @@ int store_rooms_load_joins(db_conn *db, room_point_fn fn, void *ud)
     return rc == DB_DONE ? 0 : -1;
 }
 
+int store_rooms_join_point(mu_store *s, const char *room, int64_t user, int64_t *after)
+{
+    db_stmt *st = store_read(s, "SELECT after_seq FROM room_joins WHERE room = ? AND user_id = ?");
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, room, -1);
+    db_bind_i64(st, 2, user);
+    int rc = db_step(st), found = rc == DB_ROW;
+    if (found)
+        *after = db_col_i64(st, 0);
+    return store_read_done(st, rc, found);
+}
+
 int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
                      room_msg_fn fn, void *ud)
 {
@@ -318,4 +331,60 @@ mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, i
         db_bind_i64(st, 2, user);
     }
     return store_step(st);
+}
+
+mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node, bool in)
+{
+    db_stmt *st = store_wstmt(w, in ? "INSERT INTO room_presence (room, user_id, node) "
+                                      "VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+                                    : "DELETE FROM room_presence "
+                                      "WHERE room = ? AND user_id = ? AND node = ?");
+    if (st) {
+        db_bind_text(st, 1, room, -1);
+        db_bind_i64(st, 2, user);
+        db_bind_i64(st, 3, node);
+    }
+    return store_step(st);
+}
+
+mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms)
+{
+    /* The database's clock, so that nodes whose clocks differ (or run a test clock) agree. */
+#define DB_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+    db_stmt *st = store_wstmt(w, "INSERT INTO nodes (id, seen_ts) VALUES (?, " DB_NOW_MS ") "
+                                 "ON CONFLICT (id) DO UPDATE SET seen_ts = excluded.seen_ts");
+    if (st)
+        db_bind_i64(st, 1, node);
+    mu_code c = store_step(st);
+    if (c != MU_OK)
+        return c;
+    st = store_wstmt(w, "DELETE FROM nodes WHERE seen_ts < " DB_NOW_MS " - ?");
+    if (st)
+        db_bind_i64(st, 1, stale_ms);
+    if ((c = store_step(st)) != MU_OK)
+        return c;
+#undef DB_NOW_MS
+    return store_step(store_wstmt(
+        w, "DELETE FROM room_presence WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = node)"));
+}
+
+int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, void *ud)
+{
+    db_stmt *st = store_read(s, "SELECT p.room, p.user_id, p.node, u.handle, u.role "
+                                "FROM room_presence p JOIN users u ON u.id = p.user_id "
+                                "WHERE p.node <> ?");
+    if (!st)
+        return -1;
+    db_bind_i64(st, 1, self);
+    int rc, n = 0;
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *name = db_col_text(st, 4);
+        int role = role_parse(name, strlen(name));
+        if (role < 0)
+            continue;
+        fn(db_col_text(st, 0), db_col_i64(st, 1), db_col_i64(st, 2), db_col_text(st, 3),
+           (mu_role)role, ud);
+        n++;
+    }
+    return store_read_done(st, rc, n);
 }

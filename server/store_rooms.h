@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "roles.h"
 #include "store.h"
 
 typedef struct {
@@ -31,6 +32,8 @@ int store_rooms_load_mutes(db_conn *db, room_user_fn fn, void *ud);
 typedef void (*room_point_fn)(const char *room, int64_t user, int64_t after_seq, void *ud);
 /* Each member's first-join point in the current meeting of each room. */
 int store_rooms_load_joins(db_conn *db, room_point_fn fn, void *ud);
+/* One member's point (set by another node): 1 found, 0 none, -1 a failed read. */
+int store_rooms_join_point(mu_store *s, const char *room, int64_t user, int64_t *after);
 
 typedef struct {
     int64_t seq, ts;
@@ -73,5 +76,15 @@ typedef enum { ROOM_BANS, ROOM_MUTES } room_user_list;
 /* Puts the user on the list (on) or takes them off; both are idempotent. */
 mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
                              bool on);
+
+/* Several nodes (PostgreSQL only): presence in rooms per node, and the nodes' heartbeats. */
+mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node, bool in);
+/* This node is alive (by the database's clock); nodes silent for stale_ms are forgotten, with
+ * their presence. */
+mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms);
+typedef void (*room_presence_fn)(const char *room, int64_t user, int64_t node, const char *handle,
+                                 mu_role role, void *ud);
+/* Everyone in a room through a node other than `self`, with their handle and role. */
+int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, void *ud);
 
 #endif

@@ -1,5 +1,6 @@
 /* The schema on PostgreSQL (see store_schema.h), beside SQLite's in store_schema.c. The first
- * migration makes what SQLite's first nine do; each later change is a migration in both lists.
+ * migration makes what SQLite's first nine do; each later change is a migration in both lists,
+ * but for what only several nodes need (migration 2).
  * Columns are BIGINT where SQLite's INTEGER holds 64 bits, and flags stay integers, so that
  * the store's SQL reads the same on both. Layer: storage, below store.c. */
 #include "store_schema.h"
@@ -220,6 +221,19 @@ const char *const store_schema_pg[] = {
     "  current BIGINT NOT NULL,"
     "  best BIGINT NOT NULL"
     ");",
+    /* 2 (PostgreSQL only: several nodes): who is in which room through which node, and each
+     * node's last sign of life, so that a node that died has its people's presence cleared. */
+    "CREATE TABLE nodes ("
+    "  id BIGINT PRIMARY KEY,"
+    "  seen_ts BIGINT NOT NULL"
+    ");"
+    "CREATE TABLE room_presence ("
+    "  room TEXT NOT NULL REFERENCES rooms(slug) ON DELETE CASCADE,"
+    "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  node BIGINT NOT NULL,"
+    "  PRIMARY KEY (room, user_id, node)"
+    ");"
+    "CREATE INDEX room_presence_node ON room_presence(node);",
 };
 
 const int store_schema_pg_count = (int)(sizeof(store_schema_pg) / sizeof(store_schema_pg[0]));

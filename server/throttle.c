@@ -147,6 +147,8 @@ static void fail_key(mu_throttle *t, uint64_t key, int64_t at_ms)
         t->count++;
     }
     entry *e = *pp;
+    if (e->n == t->max && at_ms <= *slot(t, e, 0))
+        return;           /* older than every failure kept: it decides nothing */
     if (e->n == t->max) { /* the oldest goes */
         e->head = (e->head + 1) % t->max;
         e->n--;

@@ -19,13 +19,18 @@ typedef struct {
     mu_sync *yb;
 } nodes;
 
-static void nodes_up(nodes *n)
+static void nodes_up_with(nodes *n, const char *config)
 {
     if (!harness_on_pg())
         skip();
-    world_up(&n->w, NULL, 0, "mentor.ana", "riley");
-    srv_start_node(&n->b, &n->w.s, NULL);
+    world_up(&n->w, config, 0, "mentor.ana", "riley");
+    srv_start_node(&n->b, &n->w.s, config);
     n->yb = mu_sync_new();
+}
+
+static void nodes_up(nodes *n)
+{
+    nodes_up_with(n, NULL);
 }
 
 static void nodes_down(nodes *n)
@@ -388,6 +393,79 @@ static void test_meeting_state_across(void **st)
     nodes_down(&n);
 }
 
+static void expect_presence(mu_sync *y, mu_client *c, const char *handle, const char *state)
+{
+    mu_msg *m = next_op(y, c, "room.presence");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "handle"), handle);
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "state"), state);
+    mu_msg_free(m);
+}
+
+static bool has_member(const mu_msg *m, const char *handle)
+{
+    const mu_value *l = mu_msg_get(m, "members");
+    for (size_t i = 0; i < mu_value_len(l); i++)
+        if (strcmp(mu_value_get_str(mu_value_at(l, i), "handle"), handle) == 0)
+            return true;
+    return false;
+}
+
+static int64_t say_seq(mu_sync *y, mu_client *c, const char *text)
+{
+    mu_msg *m = cl_call(y, c, say_req(text, NULL));
+    expect_ok(m);
+    int64_t seq = mu_value_get_int(mu_msg_root(m), "seq", -1);
+    mu_msg_free(m);
+    return seq;
+}
+
+/* Who is in the meeting, across nodes: a join or a leave on B is seen on A, each side's member
+ * list holds the other's people; B is killed (kill -9): its people leave within
+ * node_timeout_s, and a member who reconnects to A recovers everything acknowledged. */
+static void test_presence_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up_with(&n, "node_timeout_s = 3\n");
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    expect_presence(y, ana, "riley", "joined");
+    mu_msg *m = cl_call(y, riley_b, room_req("room.join")); /* again: the member list */
+    expect_ok(m);
+    assert_true(has_member(m, "mentor.ana"));
+    assert_true(has_member(m, "riley"));
+    mu_msg_free(m);
+    call_expect(y, riley_b, room_req("room.leave"), "ok");
+    expect_presence(y, ana, "riley", "left");
+    call_expect(y, riley_b, room_req("room.join"), "ok");
+    expect_presence(y, ana, "riley", "joined");
+    /* what riley saw and said before B dies */
+    int64_t seen = say_seq(y, riley_b, "first, through B");
+    int64_t b2 = say_seq(y, riley_b, "second, through B");
+    int64_t a1 = say_seq(y, ana, "answer, through A");
+    assert_true(seen < b2 && b2 < a1);
+    srv_kill9(&n.b);
+    double t0 = mono_ms();
+    expect_presence(y, ana, "riley", "left");
+    assert_true(mono_ms() - t0 < 2 * 3000); /* within node_timeout_s, with room for a slow run */
+    /* riley comes back through A and recovers what came after the last message seen */
+    mu_client *riley_a = n.w.mem;
+    mu_req *r = room_req("room.join");
+    mu_req_int(r, "since", seen);
+    m = cl_call(y, riley_a, r);
+    expect_ok(m);
+    bool recovered = false;
+    assert_true(mu_value_bool(mu_msg_get(m, "recovered"), &recovered) && recovered);
+    const mu_value *h = mu_msg_get(m, "history");
+    assert_int_equal(mu_value_len(h), 2);
+    assert_int_equal(mu_value_get_int(mu_value_at(h, 0), "seq", -1), b2);
+    assert_int_equal(mu_value_get_int(mu_value_at(h, 1), "seq", -1), a1);
+    mu_msg_free(m);
+    assert_int_equal(srv_sql_int(&n.w.s, "SELECT count(*) FROM room_messages"), 3);
+    nodes_down(&n);
+}
+
 /* A help request made on A reaches the mentor connected only to B, as an alert, once; and a
  * member without a mentor asking on B reaches the admin on A, escalated. */
 static void test_alert_across(void **st)
@@ -451,23 +529,63 @@ static void test_meeting_catches_up(void **st)
     nodes n;
     nodes_up(&n);
     mu_sync *y = n.w.y;
-    mu_client *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
     circle_up(&n, riley_b);
+    /* a persistent room that nobody on B is in */
+    mu_req *r = mu_req_new("room.create");
+    mu_req_str(r, "room", "archive");
+    mu_req_str(r, "name", "Archive");
+    mu_req_str(r, "audience", "open");
+    mu_req_bool(r, "persistent", true);
+    call_expect(y, ana, r, "ok");
+    r = mu_req_new("room.open");
+    mu_req_str(r, "room", "archive");
+    call_expect(y, ana, r, "ok");
+    srv_user_add(&n.w.s, "sam", WORLD_PW, "member");
+    mu_client *sam_b = cl_signed_in(y, &n.b, "sam", WORLD_PW);
+    fence(&n, on_b(&n, "mentor.ana"), "B knows the archive");
+
     char sql[256];
     snprintf(sql, sizeof(sql),
              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
              "WHERE datname = '%s' AND query = 'LISTEN mutual'",
              n.w.s.pg_name);
     assert_int_equal(srv_sql_int(&n.w.s, sql), 2);
-    mu_req *r = room_req("room.lock");
+    r = room_req("room.lock");
     mu_req_bool(r, "locked", true);
-    call_expect(y, n.w.mentor, r, "ok");
-    call_expect(y, n.w.mentor, say_req("while B was not listening", NULL), "ok");
+    call_expect(y, ana, r, "ok");
+    r = target_req("room.remove", "sam");
+    mu_req_bool(r, "ban", true);
+    call_expect(y, ana, r, "ok");
+    r = mu_req_new("room.join");
+    mu_req_str(r, "room", "archive");
+    call_expect(y, ana, r, "ok");
+    r = mu_req_new("room.say");
+    mu_req_str(r, "room", "archive");
+    mu_req_str(r, "text", "kept for later");
+    call_expect(y, ana, r, "ok");
+    call_expect(y, ana, say_req("while B was not listening", NULL), "ok");
+    /* B's member sees the lock and what was said meanwhile */
     mu_msg *m = next_op(y, riley_b, "room.state");
     assert_true(flag(mu_msg_root(m), "locked"));
     mu_msg_free(m);
     m = next_msg(y, riley_b);
     assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "while B was not listening");
+    mu_msg_free(m);
+    /* the ban made meanwhile holds on B (unlocked, so that only the ban refuses) */
+    r = room_req("room.lock");
+    mu_req_bool(r, "locked", false);
+    call_expect(y, ana, r, "ok");
+    mu_msg_free(next_op(y, riley_b, "room.state"));
+    call_expect(y, sam_b, room_req("room.join"), "forbidden");
+    /* a room nobody on B was in: a joiner on B gets what was said in it meanwhile */
+    r = mu_req_new("room.join");
+    mu_req_str(r, "room", "archive");
+    m = cl_call(y, sam_b, r);
+    expect_ok(m);
+    const mu_value *h = mu_msg_get(m, "history");
+    assert_int_equal(mu_value_len(h), 1);
+    assert_string_equal(mu_value_get_str(mu_value_at(h, 0), "text"), "kept for later");
     mu_msg_free(m);
     nodes_down(&n);
 }
@@ -545,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_login_throttle_across),
         cmocka_unit_test(test_meeting_across),
         cmocka_unit_test(test_meeting_state_across),
+        cmocka_unit_test(test_presence_across),
         cmocka_unit_test(test_listener_catches_up),
         cmocka_unit_test(test_meeting_catches_up),
         cmocka_unit_test(test_database_connections_lost),

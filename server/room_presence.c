@@ -1,0 +1,192 @@
+/* Who is in a room through other nodes (see room_int.h), on PostgreSQL: each node stores its
+ * own people's presence under its name and tells the others (`presence` events); each node also
+ * beats every node_timeout_s/6 in the database, forgets nodes silent for four beats with their
+ * presence, and after each beat (and each time it listens again) reconciles its rooms with
+ * what is stored, so that the people of a node that died leave within node_timeout_s.
+ * Nothing of this runs on SQLite (one node). Layer: concerns (rooms), over room_int.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "log.h"
+#include "room_int.h"
+#include "rooms.h"
+#include "store_users.h"
+#include "xalloc.h"
+
+static uv_timer_t beat;
+static bool beating;
+static int64_t beat_ms;
+
+/* ---- this node's people ------------------------------------------------------------------- */
+
+typedef struct {
+    mu_job job;
+    char slug[ROOM_SLUG_MAX + 1];
+    int64_t user;
+    bool in;
+} presence_job;
+
+static mu_code presence_run(mu_job *j, mu_wtx *w)
+{
+    presence_job *o = (presence_job *)j;
+    mu_code c = store_rooms_presence_set(w, o->slug, o->user, events_node_id(), o->in);
+    if (c == MU_E_NOT_FOUND)
+        return MU_OK; /* the room or the account is gone, and the rows with it */
+    return c == MU_OK
+               ? events_publish_word(w, "presence", o->slug, o->user, events_node_id(), o->in)
+               : c;
+}
+
+static void presence_done(mu_job *j)
+{
+    presence_job *o = (presence_job *)j;
+    if (j->result != MU_OK)
+        log_warn("room %s: presence not stored for other nodes (%s); the next beat's "
+                 "reconciliation does not see it",
+                 o->slug, mu_code_name(j->result));
+    free(o);
+}
+
+void room_presence_here(const room *r, int64_t user, bool in)
+{
+    if (!events_shared())
+        return;
+    presence_job *o = xcalloc(1, sizeof(*o));
+    memcpy(o->slug, r->slug, sizeof(o->slug));
+    o->user = user;
+    o->in = in;
+    o->job.run = presence_run;
+    o->job.done = presence_done;
+    store_submit(g_srv->store, &o->job);
+}
+
+/* ---- other nodes' people ------------------------------------------------------------------ */
+
+static void remote_in(room *r, int64_t user, int64_t node, const char *handle, mu_role role)
+{
+    member *m = room_member(r, user);
+    if (!m) {
+        /* Their first-join point, set where they joined, decides what they may see here if
+         * they come back through this node. */
+        int64_t after;
+        if (store_rooms_join_point(g_srv->store, r->slug, user, &after) == 1)
+            room_put_join(r, user, after);
+        m = room_add_remote(r, user, handle, role);
+    }
+    ids_add(&m->nodes, node);
+}
+
+static void on_presence(int64_t user, int64_t node, int64_t in, const char *slug)
+{
+    room *r = rooms_find(slug, strlen(slug));
+    if (!r)
+        return;
+    member *m = room_member(r, user);
+    if (in && m) {
+        ids_add(&m->nodes, node);
+    } else if (in) {
+        user_row u;
+        if (store_users_find_by_id(g_srv->store, user, &u) == 1)
+            remote_in(r, user, node, u.handle, u.role);
+    } else if (m && ids_del(&m->nodes, node) && !m->nconns && !m->nodes.n) {
+        room_member_out(r, m, true);
+    }
+}
+
+typedef struct {
+    struct row {
+        char slug[ROOM_SLUG_MAX + 1], handle[MU_HANDLE_MAX + 1];
+        int64_t user, node;
+        mu_role role;
+    } * v;
+    size_t n, cap;
+} rows;
+
+static void collect(const char *slug, int64_t user, int64_t node, const char *handle, mu_role role,
+                    void *ud)
+{
+    rows *l = ud;
+    if (strlen(slug) > ROOM_SLUG_MAX)
+        return;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+    }
+    struct row *p = &l->v[l->n++];
+    memcpy(p->slug, slug, strlen(slug) + 1);
+    snprintf(p->handle, sizeof(p->handle), "%s", handle);
+    p->user = user;
+    p->node = node;
+    p->role = role;
+}
+
+/* Every room's other-node presence as stored: who came is announced, who is no longer in
+ * anywhere leaves. */
+static void reconcile(void)
+{
+    rows l = {0};
+    if (store_rooms_presence_load(g_srv->store, events_node_id(), collect, &l) < 0) {
+        free(l.v);
+        return; /* as it was; the next beat tries again */
+    }
+    for (room *r = rooms_first(); r; r = r->next)
+        for (size_t i = 0; i < r->members.n; i++)
+            r->members.v[i].nodes.n = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        room *r = rooms_find(l.v[i].slug, strlen(l.v[i].slug));
+        if (r)
+            remote_in(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role);
+    }
+    free(l.v);
+    for (room *r = rooms_first(); r; r = r->next)
+        for (size_t i = r->members.n; i-- > 0;) {
+            member *m = &r->members.v[i];
+            if (!m->nconns && !m->nodes.n)
+                room_member_out(r, m, true);
+        }
+}
+
+/* ---- the beat ----------------------------------------------------------------------------- */
+
+static mu_code beat_run(mu_job *j, mu_wtx *w)
+{
+    (void)j;
+    return store_rooms_heartbeat(w, events_node_id(), 4 * beat_ms);
+}
+
+static void beat_done(mu_job *j)
+{
+    if (j->result == MU_OK && beating)
+        reconcile();
+    free(j);
+}
+
+static void on_beat(uv_timer_t *t)
+{
+    (void)t;
+    mu_job *j = xcalloc(1, sizeof(*j));
+    j->run = beat_run;
+    j->done = beat_done;
+    store_submit(g_srv->store, j);
+}
+
+void room_presence_start(mu_server *s)
+{
+    events_on("presence", on_presence, reconcile);
+    if (!db_is_url(s->cfg.db))
+        return;
+    beat_ms = (int64_t)s->cfg.node_timeout_s * 1000 / 6;
+    uv_timer_init(s->loop, &beat);
+    uv_timer_start(&beat, on_beat, 0, (uint64_t)beat_ms);
+    beating = true;
+}
+
+void room_presence_stop(void)
+{
+    if (!beating)
+        return;
+    beating = false;
+    uv_timer_stop(&beat);
+    uv_close((uv_handle_t *)&beat, NULL);
+}
