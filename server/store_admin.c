@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "scoring.h"
+#include "store_rooms.h"
 
 int64_t store_admin_count_admins(mu_store *s)
 {
@@ -77,6 +78,8 @@ mu_code store_admin_erase_user(mu_wtx *w, int64_t user)
     /* Everything else goes with the account through ON DELETE CASCADE: tokens, assignments
      * either way, threads and their messages, check-ins, consent, alerts, bans, mutes and
      * messages in stored room history. */
+    if (c == MU_OK)
+        c = store_rooms_keep_seqs(w, user);
     if (c == MU_OK)
         c = exec_id(w, "DELETE FROM users WHERE id = ?", user);
     store_checkpoint_after(w);

@@ -6,11 +6,11 @@
 
 #include "log.h"
 
-/* The last seq a room has given: its floor, or its newest message when that is higher (rooms
- * whose messages were stored before the floor followed each one). `?1` is the slug. */
+/* The last seq a room has given: its newest message, or its floor when that is higher (the
+ * floor keeps the count when messages are erased). Inside a statement on `rooms`. */
 #define SEQ_LAST                                                                        \
     "(SELECT CASE WHEN coalesce(max(m.seq), 0) > rooms.seq_floor THEN max(m.seq) ELSE " \
-    "rooms.seq_floor END FROM room_messages m WHERE m.room = ?1)"
+    "rooms.seq_floor END FROM room_messages m WHERE m.room = rooms.slug)"
 
 /* A room's definition and stored state, with its next seq. */
 #define ROOM_SELECT                                                                          \
@@ -237,7 +237,7 @@ mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase)
         return c;
     /* The floor already holds the last seq given (rooms written before it did are brought
      * up to their newest message here), so the count goes on after the erasure. */
-    db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = " SEQ_LAST " WHERE slug = ?1");
+    db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = " SEQ_LAST " WHERE slug = ?");
     if (st)
         db_bind_text(st, 1, slug, -1);
     if ((c = store_step(st)) != MU_OK)
@@ -291,27 +291,20 @@ mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t ts, int64_t 
                                const char *from, const char *text, size_t n, const char *cid,
                                size_t cid_len, int64_t *seq)
 {
-    /* The row of the room stays locked to the end of the transaction: the next seq of the
-     * room, on any node, commits after this one. */
-    db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = " SEQ_LAST " + 1 WHERE slug = ?1 "
-                                 "RETURNING seq_floor");
-    if (st)
-        db_bind_text(st, 1, room, -1);
-    mu_code c = store_step_id(st, seq);
-    if (c != MU_OK)
-        return c; /* MU_E_NOT_FOUND: the room was deleted meanwhile */
-    st = store_wstmt(w, "INSERT INTO room_messages (room, seq, ts, user_id, "
-                        "from_handle, text, cid) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    /* Given in the write: the room's lock (the job's key, held to commit on PostgreSQL; the one
+     * writer on SQLite) keeps any other write of the room's messages out until this commits. */
+    db_stmt *st = store_wstmt(
+        w, "INSERT INTO room_messages (room, seq, ts, user_id, from_handle, text, cid) "
+           "SELECT slug, " SEQ_LAST " + 1, ?, ?, ?, ?, ? FROM rooms WHERE slug = ? RETURNING seq");
     if (st) {
-        db_bind_text(st, 1, room, -1);
-        db_bind_i64(st, 2, *seq);
-        db_bind_i64(st, 3, ts);
-        db_bind_i64(st, 4, user);
-        db_bind_text(st, 5, from, -1);
-        db_bind_text(st, 6, text, (int)n);
-        store_bind_text(st, 7, cid, (int)cid_len);
+        db_bind_i64(st, 1, ts);
+        db_bind_i64(st, 2, user);
+        db_bind_text(st, 3, from, -1);
+        db_bind_text(st, 4, text, (int)n);
+        store_bind_text(st, 5, cid, (int)cid_len);
+        db_bind_text(st, 6, room, -1);
     }
-    return store_step(st);
+    return store_step_id(st, seq); /* MU_E_NOT_FOUND: the room was deleted meanwhile */
 }
 
 mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
@@ -387,4 +380,13 @@ int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, vo
         n++;
     }
     return store_read_done(st, rc, n);
+}
+
+mu_code store_rooms_keep_seqs(mu_wtx *w, int64_t user)
+{
+    db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = " SEQ_LAST " WHERE slug IN "
+                                 "(SELECT room FROM room_messages WHERE user_id = ?)");
+    if (st)
+        db_bind_i64(st, 1, user);
+    return store_step(st);
 }

@@ -55,8 +55,8 @@ mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open);
 /* Ends a meeting: mutes go; unless persistent, messages go and seq_floor keeps the count. */
 mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase);
 /* Stores a message under the room's next seq (*seq), given here in the write so that nodes
- * sharing the database never give one twice and commit a room's messages in seq order.
- * MU_E_NOT_FOUND when the room is gone. */
+ * sharing the database never give one twice and commit a room's messages in seq order (the
+ * job must hold the room's lock_key). MU_E_NOT_FOUND when the room is gone. */
 mu_code store_rooms_msg_insert(mu_wtx *w, const char *room, int64_t ts, int64_t user,
                                const char *from, const char *text, size_t n, const char *cid,
                                size_t cid_len, int64_t *seq);
@@ -77,6 +77,9 @@ typedef enum { ROOM_BANS, ROOM_MUTES } room_user_list;
 mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, int64_t user,
                              bool on);
 
+/* Before the user's messages go with their account: each room they spoke in keeps its count,
+ * so that no seq is given twice. */
+mu_code store_rooms_keep_seqs(mu_wtx *w, int64_t user);
 /* Several nodes (PostgreSQL only): presence in rooms per node, and the nodes' heartbeats. */
 mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node, bool in);
 /* This node is alive (by the database's clock); nodes silent for stale_ms are forgotten, with

@@ -9,7 +9,10 @@
  * other members are plain sockets read by one thread of their own (rx_*), which parses frame
  * headers and picks out a room.msg's send time without building a message. BENCH_LIBMUTUAL=1
  * makes every member a libmutual client instead, as a real client would be.
- * Usage: bench_rooms [rooms members senders rate seconds] | --idle C */
+ * With --nodes N (PostgreSQL: MUTUAL_TEST_PG), N nodes share one database and every room's
+ * members and senders are spread over them; the latency of deliveries that crossed from one
+ * node to another is printed apart.
+ * Usage: bench_rooms [--nodes N] [rooms members senders rate seconds] | --idle C */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +43,8 @@ typedef struct {
     size_t n, cap;
 } lat_list;
 
-static lat_list lat_loop, lat_rx;
+/* Deliveries from a sender on another node, apart (--nodes). */
+static lat_list lat_loop, lat_rx, cross_loop, cross_rx;
 static long sent;
 static atomic_long deliveries;
 static double t_start;
@@ -56,19 +60,29 @@ static void lat_add(lat_list *l, double ms)
     atomic_fetch_add(&deliveries, 1);
 }
 
+/* A room.msg's text: "SEND_MS NODE pad": when it was sent and through which node. */
+static void lat_text(lat_list *same, lat_list *cross, const char *text, int node)
+{
+    char *end;
+    double at = strtod(text, &end);
+    int from = (int)strtol(end, NULL, 10);
+    lat_add(from == node ? same : cross, mono_ms() - at);
+}
+
 static void on_event(mu_client *c, const mu_msg *m, void *ud)
 {
     if (!measuring || strcmp(mu_msg_op(m), "room.msg") != 0)
         return;
     const char *text = mu_value_get_str(mu_msg_root(m), "text");
     if (text)
-        lat_add(&lat_loop, mono_ms() - atof(text));
+        lat_text(&lat_loop, &cross_loop, text, (int)(intptr_t)ud);
 }
 
 /* ---- the raw reader: members that only listen ----------------------------------------- */
 
 typedef struct {
     raw_ws w;
+    int node;
 } rx_conn;
 
 static rx_conn *rxs;
@@ -134,7 +148,7 @@ static void rx_open(rx_conn *r, int port, const char *token, const char *room)
 }
 
 /* One frame's payload: a room.msg's "text" starts with its send time. */
-static void rx_frame(const char *p, size_t n)
+static void rx_frame(const char *p, size_t n, int node)
 {
     static const char op[] = "\xa8room.msg", key[] = "\xa4text";
     if (!memmem(p, n, op, sizeof(op) - 1))
@@ -160,12 +174,13 @@ static void rx_frame(const char *p, size_t n)
         return;
     memcpy(num, v + h, m);
     num[m] = 0;
-    lat_add(&lat_rx, mono_ms() - atof(num));
+    lat_text(&lat_rx, &cross_rx, num, node);
 }
 
 /* Parses whole frames from the front of the buffer; keeps a partial one. */
-static void rx_parse(raw_ws *w)
+static void rx_parse(rx_conn *x)
 {
+    raw_ws *w = &x->w;
     size_t off = 0;
     while (w->len - off >= 2) {
         const unsigned char *b = (const unsigned char *)w->buf + off;
@@ -187,7 +202,7 @@ static void rx_parse(raw_ws *w)
         if (avail < h + len)
             break;
         if ((b[0] & 0x0f) == 2 && measuring)
-            rx_frame((const char *)b + h, (size_t)len);
+            rx_frame((const char *)b + h, (size_t)len, x->node);
         off += h + (size_t)len;
     }
     memmove(w->buf, w->buf + off, w->len - off);
@@ -201,15 +216,16 @@ static void *rx_run(void *arg)
     for (int i = 0; i < nrx; i++) {
         raw_ws *w = &rxs[i].w;
         fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK);
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &rxs[i]};
         epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &ev);
-        rx_parse(w); /* what came with the set-up's replies */
+        rx_parse(&rxs[i]); /* what came with the set-up's replies */
     }
     struct epoll_event evs[256];
     while (!rx_stop) {
         int n = epoll_wait(ep, evs, 256, 10);
         for (int i = 0; i < n; i++) {
-            raw_ws *w = evs[i].data.ptr;
+            rx_conn *x = evs[i].data.ptr;
+            raw_ws *w = &x->w;
             for (;;) {
                 if (w->cap - w->len < 65536) {
                     w->cap = w->cap * 2 + 65536;
@@ -225,7 +241,7 @@ static void *rx_run(void *arg)
                 if (r < 0)
                     break;
                 w->len += (size_t)r;
-                rx_parse(w);
+                rx_parse(x);
             }
         }
     }
@@ -237,6 +253,7 @@ typedef struct {
     mu_client *c;
     const char *room;
     long due_sent;
+    int node;
 } sender;
 
 static double reply_sum;
@@ -270,7 +287,7 @@ static void on_tick(uv_timer_t *t)
         long due = (long)((now - t_start) / 1000.0 * rate + (double)i / nsenders);
         while (s->due_sent < due) {
             char text[256];
-            snprintf(text, sizeof(text), "%.3f %s", mono_ms(), pad);
+            snprintf(text, sizeof(text), "%.3f %d %s", mono_ms(), s->node, pad);
             mu_req *r = mu_req_new("room.say");
             mu_req_str(r, "room", s->room);
             mu_req_str(r, "text", text);
@@ -407,17 +424,29 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--idle"))
         return idle_mode(atoi(argv[2]));
+    int nnodes = 1;
+    if (argc > 2 && !strcmp(argv[1], "--nodes")) {
+        nnodes = atoi(argv[2]);
+        argc -= 2;
+        argv += 2;
+        if (nnodes < 1 || nnodes > 4 || !harness_on_pg()) {
+            fprintf(stderr, "--nodes takes 1 to 4 and a PostgreSQL (MUTUAL_TEST_PG)\n");
+            return 2;
+        }
+    }
     int nrooms = argc > 1 ? atoi(argv[1]) : 20, members = argc > 2 ? atoi(argv[2]) : 50;
     int per_room = argc > 3 ? atoi(argv[3]) : 2;
     rate = argc > 4 ? atof(argv[4]) : 20;
     int secs = argc > 5 ? atoi(argv[5]) : 10;
     memset(pad, 'x', 60);
-    srv_t s;
-    srv_start(&s,
-              getenv("BENCH_SYNC_NORMAL")
-                  ? "max_connections = 20000\nsend_queue = 4194304\nsynchronous = normal"
-                  : "max_connections = 20000\nsend_queue = 4194304",
-              0);
+    srv_t nodes[4];
+    const char *config = getenv("BENCH_SYNC_NORMAL")
+                             ? "max_connections = 20000\nsend_queue = 4194304\nsynchronous = normal"
+                             : "max_connections = 20000\nsend_queue = 4194304";
+    srv_start(&nodes[0], config, 0);
+    for (int i = 1; i < nnodes; i++)
+        srv_start_node(&nodes[i], &nodes[0], config);
+    srv_t s = nodes[0]; /* a copy: set-up goes through the first node */
     srv_user_add(&s, "mentor", PW, "mentor");
     mu_sync *y = mu_sync_new();
     mu_client *m = cl_connect(y, &s);
@@ -447,6 +476,7 @@ int main(int argc, char **argv)
         reg[i] = cl_connect(y, &s);
         tokens[i] = cl_register(y, reg[i], h, PW, NULL);
     }
+    mu_sync_run(y, 500); /* the other nodes learn of the rooms */
     mu_ctx *x = mu_ctx_new(mu_sync_loop(y));
     int nconn = 0;
     bool raw = !getenv("BENCH_LIBMUTUAL");
@@ -455,13 +485,15 @@ int main(int argc, char **argv)
     for (int rm = 0; rm < nrooms; rm++)
         for (int j = 0; j < members; j++) {
             bool is_sender = j < per_room;
-            int ti = is_sender ? rm * per_room + j : nsenders + rm;
+            int ti = is_sender ? rm * per_room + j : nsenders + rm, node = j % nnodes;
             if (raw && !is_sender) {
-                rx_open(&rxs[nrx++], s.port, tokens[ti], slugs[rm]);
+                rxs[nrx].node = node;
+                rx_open(&rxs[nrx++], nodes[node].port, tokens[ti], slugs[rm]);
                 nconn++;
                 continue;
             }
-            mu_client_opts o = {.url = s.url, .on_event = on_event};
+            mu_client_opts o = {
+                .url = nodes[node].url, .on_event = on_event, .ud = (void *)(intptr_t)node};
             mu_client *c = mu_client_new(x, &o);
             while (!mu_client_is_open(c))
                 mu_sync_run(y, 2);
@@ -471,7 +503,7 @@ int main(int argc, char **argv)
             mu_client_send(c, r, on_reply, &k);
             mu_client_send(c, join_req(slugs[rm]), on_reply, &k);
             if (is_sender)
-                senders[rm * per_room + j] = (sender){c, slugs[rm], 0};
+                senders[rm * per_room + j] = (sender){c, slugs[rm], 0, node};
             nconn++;
             if (nconn % 100 == 0)
                 wait_all(y, &k);
@@ -486,13 +518,17 @@ int main(int argc, char **argv)
     uv_timer_t tick;
     uv_timer_init(mu_sync_loop(y), &tick);
     uv_timer_start(&tick, on_tick, 1, 1);
-    double cpu0 = server_cpu_s(s.pid), self0 = self_cpu_s();
+    double cpu0 = 0, self0 = self_cpu_s();
+    for (int i = 0; i < nnodes; i++)
+        cpu0 += server_cpu_s(nodes[i].pid);
     t_start = mono_ms();
     measuring = sending = true;
     mu_sync_run(y, secs * 1000);
     long sent_at_end = sent;
     sending = false;
-    double cpu1 = server_cpu_s(s.pid), self1 = self_cpu_s();
+    double cpu1 = 0, self1 = self_cpu_s();
+    for (int i = 0; i < nnodes; i++)
+        cpu1 += server_cpu_s(nodes[i].pid);
     double elapsed = (mono_ms() - t_start) / 1000.0;
     /* late deliveries of what was sent in time still count */
     long expected = sent_at_end * members;
@@ -505,14 +541,32 @@ int main(int argc, char **argv)
         rx_stop = true;
         pthread_join(rx_thread, NULL);
     }
-    size_t nlat = lat_loop.n + lat_rx.n;
-    double *lat = grow(NULL, (nlat ? nlat : 1) * sizeof(*lat));
-    memcpy(lat, lat_loop.v, lat_loop.n * sizeof(*lat));
-    if (lat_rx.n)
-        memcpy(lat + lat_loop.n, lat_rx.v, lat_rx.n * sizeof(*lat));
+    /* every delivery, and those that crossed nodes */
+    lat_list all = {0}, cross = {0};
+    const lat_list *parts[4] = {&lat_loop, &lat_rx, &cross_loop, &cross_rx};
+    for (int i = 0; i < 4; i++)
+        for (size_t q = 0; q < parts[i]->n; q++) {
+            if (all.n == all.cap) {
+                all.cap = all.cap ? all.cap * 2 : 1 << 20;
+                all.v = grow(all.v, all.cap * sizeof(double));
+            }
+            all.v[all.n++] = parts[i]->v[q];
+            if (i >= 2) {
+                if (cross.n == cross.cap) {
+                    cross.cap = cross.cap ? cross.cap * 2 : 1 << 20;
+                    cross.v = grow(cross.v, cross.cap * sizeof(double));
+                }
+                cross.v[cross.n++] = parts[i]->v[q];
+            }
+        }
+    size_t nlat = all.n;
+    double *lat = all.v;
     qsort(lat, nlat, sizeof(*lat), cmp);
-    printf("bench_rooms: %d rooms x %d members, %d senders each at %.0f msg/s, %d s\n", nrooms,
-           members, per_room, rate, secs);
+    qsort(cross.v, cross.n, sizeof(double), cmp);
+    printf("bench_rooms: %d rooms x %d members, %d senders each at %.0f msg/s, %d s, %d node%s "
+           "on %s\n",
+           nrooms, members, per_room, rate, secs, nnodes, nnodes > 1 ? "s" : "",
+           srv_is_pg(&s) ? "PostgreSQL" : "SQLite");
     printf("members: %s\n", raw ? "senders on libmutual, listeners read raw by one thread"
                                 : "all on libmutual (BENCH_LIBMUTUAL)");
     if (raw && rx_closed)
@@ -525,6 +579,9 @@ int main(int argc, char **argv)
     if (nlat)
         printf("latency send->room.msg: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", lat[nlat / 2],
                lat[nlat * 99 / 100], lat[nlat - 1]);
+    if (cross.n)
+        printf("across nodes (%zu deliveries): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", cross.n,
+               cross.v[cross.n / 2], cross.v[cross.n * 99 / 100], cross.v[cross.n - 1]);
     printf("server CPU %.2f cores over the run (this load generator %.2f); mean reply to "
            "room.say %.2f ms\n",
            (cpu1 - cpu0) / elapsed, (self1 - self0) / elapsed,
@@ -552,13 +609,18 @@ int main(int argc, char **argv)
     free(senders);
     free(slugs);
     free(lat);
+    free(cross.v);
     free(lat_loop.v);
     free(lat_rx.v);
+    free(cross_loop.v);
+    free(cross_rx.v);
     for (int i = 0; i < nrx; i++)
         raw_close(&rxs[i].w);
     free(rxs);
     mu_sync_free(y);
-    srv_stop(&s);
-    srv_cleanup(&s);
+    for (int i = nnodes; i-- > 0;) {
+        srv_stop(&nodes[i]);
+        srv_cleanup(&nodes[i]);
+    }
     return 0;
 }

@@ -349,6 +349,38 @@ static void test_schedule_zones(void **st)
     world_down(&w);
 }
 
+static int64_t said_seq(world *w, mu_client *c, const char *text)
+{
+    mu_req *r = rreq("room.say", "evening");
+    mu_req_str(r, "text", text);
+    mu_msg *m = cl_call(w->y, c, r);
+    expect_ok(m);
+    int64_t seq = mu_value_get_int(mu_msg_root(m), "seq", -1);
+    mu_msg_free(m);
+    return seq;
+}
+
+/* A seq is never given twice: not when the newest message goes with its author's account, and
+ * not after a restart. */
+static void test_seq_never_reused(void **st)
+{
+    (void)st;
+    world w;
+    world_up(&w, NULL, 1, "mentor.ana", NULL);
+    mu_msg_free(create(&w, "evening", true, NULL));
+    rcall(&w, w.mentor, "room.open", "evening", "ok");
+    rcall(&w, w.mentor, "room.join", "evening", "ok");
+    assert_int_equal(said_seq(&w, w.mentor, "one"), 1);
+    mu_client *alex = world_newcomer(&w, "alex", NULL);
+    rcall(&w, alex, "room.join", "evening", "ok");
+    assert_int_equal(said_seq(&w, alex, "two"), 2);
+    mu_req *r = mu_req_new("me.delete");
+    mu_req_str(r, "password", WORLD_PW);
+    call_expect(w.y, alex, r, "ok");
+    assert_int_equal(said_seq(&w, w.mentor, "three"), 3);
+    world_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_live_state_survives_a_restart),
         cmocka_unit_test(test_timed_share_and_shutdown),
         cmocka_unit_test(test_schedule_zones),
+        cmocka_unit_test(test_seq_never_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
