@@ -146,13 +146,7 @@ void room_remove_user(room *r, int64_t user, const char *handle, const char *by,
     room_send_moderation(r, ban ? "ban" : "remove", handle, by);
     member *t = room_member(r, user);
     if (t) {
-        mu_enc e;
-        frame_enc_init(&e);
-        mu_enc_event(&e, MU_OP_EV_ROOM_REMOVED, 3);
-        mu_enc_kstr(&e, "room", r->slug);
-        mu_enc_kstr(&e, "by", by);
-        mu_enc_kbool(&e, "ban", ban);
-        room_send_to(t, &e);
+        room_send_removed(r, t, by, ban);
         room_member_out(r, t, true);
     }
     if ((t = room_waiter(r, user)))

@@ -503,6 +503,17 @@ void room_send_moderation(const room *r, const char *action, const char *handle,
     room_broadcast(r, &e, 0);
 }
 
+void room_send_removed(const room *r, const member *m, const char *by, bool ban)
+{
+    mu_enc e;
+    frame_enc_init(&e);
+    mu_enc_event(&e, MU_OP_EV_ROOM_REMOVED, 3);
+    mu_enc_kstr(&e, "room", r->slug);
+    mu_enc_kstr(&e, "by", by);
+    mu_enc_kbool(&e, "ban", ban);
+    room_send_to(m, &e);
+}
+
 void room_send_to(const member *m, mu_enc *e)
 {
     mu_frame *f = frame_from_enc(e);
@@ -582,13 +593,7 @@ void rooms_role_changed(int64_t user, mu_role role, const char *by)
         member *m = room_member(r, user);
         if (m && !room_admits(r, role)) {
             /* The new role is not of this room's audience: out, as if removed (no ban). */
-            mu_enc e;
-            frame_enc_init(&e);
-            mu_enc_event(&e, MU_OP_EV_ROOM_REMOVED, 3);
-            mu_enc_kstr(&e, "room", r->slug);
-            mu_enc_kstr(&e, "by", by);
-            mu_enc_kbool(&e, "ban", false);
-            room_send_to(m, &e);
+            room_send_removed(r, m, by, false);
             room_member_out(r, m, true);
         } else if (m) {
             m->role = role; /* facilitator status is the role's */
