@@ -403,6 +403,7 @@ void op_room_give(mu_conn *c, mu_request *req)
     room_give_floor(r, m, m && secs->present ? secs->v.u : 0);
     reply_empty(c);
     room_send_state(r);
+    room_tell(r, "floor", r->floor_user, r->floor_ends, 0);
 }
 
 bool room_set_hand(room *r, int64_t user, bool up)
@@ -417,8 +418,10 @@ static void hand(mu_conn *c, mu_request *req, bool up)
         return;
     bool changed = room_set_hand(r, c->user_id, up);
     reply_empty(c);
-    if (changed)
+    if (changed) {
         room_send_state(r);
+        room_tell(r, "hand", c->user_id, up, 0);
+    }
 }
 
 void op_hand_raise(mu_conn *c, mu_request *r)

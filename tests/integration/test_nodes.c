@@ -466,6 +466,59 @@ static void test_presence_across(void **st)
     nodes_down(&n);
 }
 
+/* The connection's room.state events until one shows the floor with `handle` (NULL: nobody);
+ * states sent on the way (a raised hand's) are passed over. */
+static void expect_floor(mu_sync *y, mu_client *c, const char *handle)
+{
+    for (int i = 0; i < 5; i++) {
+        mu_msg *m = next_op(y, c, "room.state");
+        const char *f = mu_value_get_str(mu_msg_root(m), "floor");
+        bool match = handle ? f && strcmp(f, handle) == 0 : f == NULL;
+        mu_msg_free(m);
+        if (match)
+            return;
+    }
+    fail_msg("no room.state with the floor %s", handle ? handle : "(nobody)");
+}
+
+/* Floor mode with the facilitator on A and the member on B: the hand raised on B is seen on
+ * A, the floor given on A lets the member speak on B, and taken back it stops them. */
+static void test_floor_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    expect_presence(y, ana, "riley", "joined");
+    mu_req *r = room_req("room.floor");
+    mu_req_bool(r, "on", true);
+    call_expect(y, ana, r, "ok");
+    mu_msg *m = next_op(y, riley_b, "room.state");
+    assert_true(flag(mu_msg_root(m), "floor_mode"));
+    mu_msg_free(m);
+    call_expect(y, riley_b, say_req("may I?", NULL), "forbidden");
+    call_expect(y, riley_b, room_req("hand.raise"), "ok");
+    /* ana's own floor mode change came first */
+    bool raised = false;
+    for (int i = 0; i < 5 && !raised; i++) {
+        m = next_op(y, ana, "room.state");
+        const mu_value *hands = mu_msg_get(m, "hands");
+        raised =
+            mu_value_len(hands) == 1 && strcmp(mu_value_str(mu_value_at(hands, 0)), "riley") == 0;
+        mu_msg_free(m);
+    }
+    assert_true(raised);
+    call_expect(y, ana, target_req("room.give", "riley"), "ok");
+    expect_floor(y, riley_b, "riley");
+    call_expect(y, riley_b, say_req("thank you all", NULL), "ok");
+    call_expect(y, ana, room_req("room.give"), "ok");
+    expect_floor(y, riley_b, NULL);
+    call_expect(y, riley_b, say_req("one more thing", NULL), "forbidden");
+    nodes_down(&n);
+}
+
 /* A help request made on A reaches the mentor connected only to B, as an alert, once; and a
  * member without a mentor asking on B reaches the admin on A, escalated. */
 static void test_alert_across(void **st)
@@ -664,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_meeting_across),
         cmocka_unit_test(test_meeting_state_across),
         cmocka_unit_test(test_presence_across),
+        cmocka_unit_test(test_floor_across),
         cmocka_unit_test(test_listener_catches_up),
         cmocka_unit_test(test_meeting_catches_up),
         cmocka_unit_test(test_database_connections_lost),
