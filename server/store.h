@@ -6,7 +6,6 @@
 #ifndef MUTUAL_STORE_H
 #define MUTUAL_STORE_H
 
-#include "db.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
@@ -91,6 +90,11 @@ typedef enum { STORE_LOCK_CASELOAD = 1, STORE_LOCK_ADMINS, STORE_LOCK_HELP } sto
 mu_code store_serialize(mu_wtx *w, store_lock what, int64_t key);
 /* A job's lock_key for a thing named by text (a room's slug): never 0. */
 int64_t store_key_of(const char *name);
+/* store.c's writer only (store_lock.c), on PostgreSQL just after BEGIN: the batch's job locks
+ * (mu_job.lock_key), in key order, in one statement. False when the transaction cannot go on.
+ * *skip is set when the locks could not be had (another node held one past lock_timeout): the
+ * jobs that need them fail, the others run. */
+bool store_lock_batch(db_conn *db, const mu_job *batch, unsigned n, bool *skip);
 /* Sends `payload` on `channel` to every node listening (PostgreSQL's pg_notify), when this
  * batch commits; nothing on SQLite, where there is one node. */
 mu_code store_notify(mu_wtx *w, const char *channel, const char *payload);
