@@ -95,12 +95,14 @@ void room_restart_joins(room *r)
 {
     r->joins.n = 0;
     int64_t *users = xcalloc(r->members.n + 1, sizeof(int64_t));
+    size_t n = 0;
     for (size_t i = 0; i < r->members.n; i++) {
-        users[i] = r->members.v[i].user;
-        room_put_join(r, users[i], r->done_seq);
+        room_put_join(r, r->members.v[i].user, r->done_seq);
+        if (r->members.v[i].nconns) /* people in through another node: their node stores it */
+            users[n++] = r->members.v[i].user;
     }
-    if (r->members.n)
-        joins_submit(r, users, r->members.n, r->done_seq);
+    if (n)
+        joins_submit(r, users, n, r->done_seq);
     free(users);
 }
 

@@ -149,26 +149,54 @@ static void reconcile(void)
 
 /* ---- the beat ----------------------------------------------------------------------------- */
 
+/* A beat also writes this node's presence again as it is: a write that failed, or rows
+ * another node cleared while this one was slow, are mended within a beat. */
+typedef struct {
+    mu_job job;
+    size_t n;
+    char (*rooms)[ROOM_SLUG_MAX + 1]; /* owned, n of them */
+    const char **names;               /* owned array into rooms */
+    int64_t *users;                   /* owned, n of them */
+} beat_job;
+
 static mu_code beat_run(mu_job *j, mu_wtx *w)
 {
-    (void)j;
-    return store_rooms_heartbeat(w, events_node_id(), 4 * beat_ms);
+    beat_job *o = (beat_job *)j;
+    mu_code c = store_rooms_heartbeat(w, events_node_id(), 4 * beat_ms);
+    return c == MU_OK ? store_rooms_presence_put(w, events_node_id(), o->names, o->users, o->n) : c;
 }
 
 static void beat_done(mu_job *j)
 {
+    beat_job *o = (beat_job *)j;
     if (j->result == MU_OK && beating)
         reconcile();
-    free(j);
+    free(o->rooms);
+    free(o->names);
+    free(o->users);
+    free(o);
 }
 
 static void on_beat(uv_timer_t *t)
 {
     (void)t;
-    mu_job *j = xcalloc(1, sizeof(*j));
-    j->run = beat_run;
-    j->done = beat_done;
-    store_submit(g_srv->store, j);
+    beat_job *o = xcalloc(1, sizeof(*o));
+    size_t cap = 0;
+    for (const room *r = rooms_first(); r; r = r->next)
+        cap += r->members.n;
+    o->rooms = xcalloc(cap + 1, sizeof(*o->rooms));
+    o->names = xcalloc(cap + 1, sizeof(*o->names));
+    o->users = xcalloc(cap + 1, sizeof(*o->users));
+    for (const room *r = rooms_first(); r; r = r->next)
+        for (size_t i = 0; i < r->members.n; i++)
+            if (r->members.v[i].nconns) {
+                memcpy(o->rooms[o->n], r->slug, sizeof(o->rooms[o->n]));
+                o->names[o->n] = o->rooms[o->n];
+                o->users[o->n++] = r->members.v[i].user;
+            }
+    o->job.run = beat_run;
+    o->job.done = beat_done;
+    store_submit(g_srv->store, &o->job);
 }
 
 void room_presence_start(mu_server *s)

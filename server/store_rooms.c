@@ -340,6 +340,18 @@ mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int6
     return store_step(st);
 }
 
+mu_code store_rooms_presence_put(mu_wtx *w, int64_t node, const char *const *rooms,
+                                 const int64_t *users, size_t n)
+{
+    db_stmt *st = store_wstmt(w, "DELETE FROM room_presence WHERE node = ?");
+    if (st)
+        db_bind_i64(st, 1, node);
+    mu_code c = store_step(st);
+    for (size_t i = 0; c == MU_OK && i < n; i++)
+        c = store_rooms_presence_set(w, rooms[i], users[i], node, true);
+    return c == MU_E_NOT_FOUND ? MU_OK : c;
+}
+
 mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms)
 {
     /* The database's clock, so that nodes whose clocks differ (or run a test clock) agree. */
@@ -384,6 +396,16 @@ int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, vo
 
 mu_code store_rooms_keep_seqs(mu_wtx *w, int64_t user)
 {
+    if (db_engine_of(store_wdb(w)) == DB_POSTGRESQL) {
+        /* A message of theirs being stored through another node commits first (its insert
+         * holds their row), so that its seq is counted below. */
+        db_stmt *lk = store_wstmt(w, "SELECT 1 FROM users WHERE id = ? FOR UPDATE");
+        if (lk)
+            db_bind_i64(lk, 1, user);
+        mu_code c = store_step(lk);
+        if (c != MU_OK)
+            return c;
+    }
     db_stmt *st = store_wstmt(w, "UPDATE rooms SET seq_floor = " SEQ_LAST " WHERE slug IN "
                                  "(SELECT room FROM room_messages WHERE user_id = ?)");
     if (st)

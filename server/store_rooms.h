@@ -82,6 +82,9 @@ mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, i
 mu_code store_rooms_keep_seqs(mu_wtx *w, int64_t user);
 /* Several nodes (PostgreSQL only): presence in rooms per node, and the nodes' heartbeats. */
 mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node, bool in);
+/* This node's presence is exactly these n (room, user) pairs. */
+mu_code store_rooms_presence_put(mu_wtx *w, int64_t node, const char *const *rooms,
+                                 const int64_t *users, size_t n);
 /* This node is alive (by the database's clock); nodes silent for stale_ms are forgotten, with
  * their presence. */
 mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms);

@@ -360,8 +360,8 @@ static int64_t said_seq(world *w, mu_client *c, const char *text)
     return seq;
 }
 
-/* A seq is never given twice: not when the newest message goes with its author's account, and
- * not after a restart. */
+/* A seq is never given twice, not even when the newest message goes with its author's
+ * account. */
 static void test_seq_never_reused(void **st)
 {
     (void)st;
