@@ -240,7 +240,7 @@ void room_admit(room *r, member *w);
 member *room_add_remote(room *r, int64_t user, const char *handle, mu_role role);
 /* room_remote.c: with several nodes, tells the others of a change kept in memory only (the
  * floor, hands): `KIND A B C slug` once the writer has sent it; nothing on SQLite. Changes
- * made at the same moment on two nodes settle in the order each node receives them. */
+ * made at the same moment on two nodes can cross, leaving the nodes apart until the next. */
 void room_tell(const room *r, const char *kind, int64_t a, int64_t b, int64_t c);
 /* room_remote.c: with several nodes, the room as stored after this node's own change landed
  * (another node's change may have committed in between); nothing on SQLite. */
