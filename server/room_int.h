@@ -128,6 +128,10 @@ bool member_has_conn(const member *m, const mu_conn *c);
 member *room_join_conn(room *r, mu_conn *c, int64_t user, const char *handle, mu_role role);
 /* The connection waits at the lobby. True when its user was not waiting already (knock). */
 bool room_wait_conn(room *r, mu_conn *c);
+/* A user who waits at the lobby through another node only (room_presence.c). */
+member *room_add_remote_waiter(room *r, int64_t user, const char *handle, mu_role role);
+/* The waiting user's entry goes without a word (they wait through no node any more). */
+void room_drop_waiter(room *r, member *w);
 /* The waiting user waits no more: their entry, which owns its connection array (the caller
  * frees it); the connections still track the room. */
 member room_take_waiter(room *r, member *w);
@@ -201,6 +205,8 @@ typedef enum {
     ROOM_CH_REMOVE,
     ROOM_CH_BAN,
     ROOM_CH_UNBAN,
+    ROOM_CH_ADMIT, /* the user waits no more: in, where they waited */
+    ROOM_CH_DENY,
 } room_change;
 /* Writer side: tells the other nodes, when the job commits (nothing on SQLite). */
 mu_code room_job_tell(room_job *o, mu_wtx *w, room_change what);
@@ -245,9 +251,11 @@ void room_tell(const room *r, const char *kind, int64_t a, int64_t b, int64_t c)
 /* room_remote.c: with several nodes, the room as stored after this node's own change landed
  * (another node's change may have committed in between); nothing on SQLite. */
 void room_recheck(room *r);
-/* room_presence.c: the user's first connection here joined the room (`in`), or their last one
- * here left it: the other nodes are told, and the store keeps it under this node's name. */
-void room_presence_here(const room *r, int64_t user, bool in);
+/* room_presence.c: the user's first connection here joined the room or its lobby, or their
+ * last one here left: the other nodes are told, and the store keeps it under this node's name. */
+void room_presence_here(const room *r, int64_t user, presence_state state);
+/* room_meeting.c: room.knock for the waiting user to the facilitators connected here. */
+void room_knock(const room *r, const member *w);
 
 /* room_moderation.c: the user is out of the room (and banned with `ban`): everyone sees the
  * moderation, their connections get room.removed, a waiting user is turned away. */

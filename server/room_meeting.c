@@ -385,7 +385,7 @@ void room_end_meeting(room *r)
 
 /* ---- being in it: join, leave ------------------------------------------------------------ */
 
-static void knock(room *r, mu_conn *c)
+void room_knock(const room *r, const member *w)
 {
     for (size_t i = 0; i < r->members.n; i++)
         if (room_is_facilitator(r->members.v[i].role)) {
@@ -393,8 +393,8 @@ static void knock(room *r, mu_conn *c)
             frame_enc_init(&k);
             mu_enc_event(&k, MU_OP_EV_ROOM_KNOCK, 3);
             mu_enc_kstr(&k, "room", r->slug);
-            mu_enc_kstr(&k, "handle", c->handle);
-            mu_enc_kstr(&k, "role", role_name(c->role));
+            mu_enc_kstr(&k, "handle", w->handle);
+            mu_enc_kstr(&k, "role", role_name(w->role));
             room_send_to(&r->members.v[i], &k);
         }
 }
@@ -429,7 +429,7 @@ void op_room_join(mu_conn *c, mu_request *req)
             mu_enc_kbool(&e, "waiting", true);
             reply_end(c, &e);
             if (first)
-                knock(r, c);
+                room_knock(r, room_waiter(r, c->user_id));
             return;
         }
     }

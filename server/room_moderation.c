@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "events.h"
 #include "handlers.h"
 #include "room_int.h"
 #include "store_users.h"
@@ -270,63 +271,92 @@ void room_admit(room *r, member *w)
     free(in.conns);
 }
 
-/* A job aimed at the user waiting under the request's handle, or NULL once the refusal is
- * answered. */
-static room_job *waiter_job(mu_conn *c, mu_request *req, const char *action)
+/* Admit or deny: aimed at the user waiting under the request's handle, through this node or
+ * another. With several nodes the write decides it: it takes the user's waiting rows, and when
+ * there were none (they left, or another facilitator was first) and they did not wait here
+ * either, nobody is waiting. */
+typedef struct {
+    room_job base;
+    bool here;          /* they waited through this node when asked */
+    room_change change; /* ROOM_CH_ADMIT or ROOM_CH_DENY, for the other nodes */
+} waiter_job;
+
+static mu_code waiter_run(mu_job *j, mu_wtx *w)
+{
+    waiter_job *o = (waiter_job *)j;
+    if (events_shared()) {
+        bool was;
+        mu_code c = store_rooms_lobby_take(w, o->base.slug, o->base.target_id, &was);
+        if (c == MU_OK && !was && !o->here)
+            c = MU_E_NOT_FOUND;
+        if (c == MU_OK)
+            c = room_job_tell(&o->base, w, o->change);
+        if (c != MU_OK)
+            return c;
+    }
+    return room_job_audit(&o->base, w);
+}
+
+static void submit_waiter(mu_conn *c, mu_request *req, room_change change, job_done_fn done)
 {
     room *r = room_facilitated(c, req);
     if (!r)
-        return NULL;
+        return;
     const char *h = mu_req_field(req, "handle")->v.h;
     member *w = room_waiter_by_handle(r, h);
     if (!w) {
         reply_err(c, MU_E_NOT_FOUND, "Nobody called '%s' is waiting.", h);
+        return;
+    }
+    waiter_job *o =
+        room_job_new(sizeof(*o), c, r->slug, change == ROOM_CH_ADMIT ? "admit" : "deny");
+    o->base.target_id = w->user;
+    snprintf(o->base.target, sizeof(o->base.target), "%s", w->handle);
+    o->here = w->nconns > 0;
+    o->change = change;
+    room_job_submit(&o->base, waiter_run, done);
+}
+
+/* The waiting user, or NULL once the failure is answered. */
+static member *waiter_landed(waiter_job *o, room **r)
+{
+    if (o->base.job.result == MU_E_NOT_FOUND) {
+        reply_err(o->base.c, MU_E_NOT_FOUND, "Nobody called '%s' is waiting.", o->base.target);
         return NULL;
     }
-    room_job *o = room_job_new(sizeof(*o), c, r->slug, action);
-    o->target_id = w->user;
-    snprintf(o->target, sizeof(o->target), "%s", w->handle);
-    return o;
+    *r = room_job_landed(&o->base);
+    if (!*r)
+        return NULL;
+    reply_empty(o->base.c);
+    return room_waiter(*r, o->base.target_id); /* may have left meanwhile */
 }
 
 static void admit_done(mu_job *j)
 {
-    room_job *o = (room_job *)j;
-    room *r = room_job_landed(o);
-    if (r) {
-        reply_empty(o->c);
-        member *w = room_waiter(r, o->target_id); /* may have left meanwhile */
-        if (w)
-            room_admit(r, w);
-    }
-    room_job_free(o);
+    room *r;
+    member *w = waiter_landed((waiter_job *)j, &r);
+    if (w)
+        room_admit(r, w);
+    room_job_free((room_job *)j);
 }
 
 void op_room_admit(mu_conn *c, mu_request *req)
 {
-    room_job *o = waiter_job(c, req, "admit");
-    if (o)
-        room_job_submit(o, room_job_run_audit, admit_done);
+    submit_waiter(c, req, ROOM_CH_ADMIT, admit_done);
 }
 
 static void deny_done(mu_job *j)
 {
-    room_job *o = (room_job *)j;
-    room *r = room_job_landed(o);
-    if (r) {
-        reply_empty(o->c);
-        member *w = room_waiter(r, o->target_id);
-        if (w)
-            room_turn_away(r, w);
-    }
-    room_job_free(o);
+    room *r;
+    member *w = waiter_landed((waiter_job *)j, &r);
+    if (w)
+        room_turn_away(r, w);
+    room_job_free((room_job *)j);
 }
 
 void op_room_deny(mu_conn *c, mu_request *req)
 {
-    room_job *o = waiter_job(c, req, "deny");
-    if (o)
-        room_job_submit(o, room_job_run_audit, deny_done);
+    submit_waiter(c, req, ROOM_CH_DENY, deny_done);
 }
 
 /* ---- the floor and hands ------------------------------------------------------------------ */

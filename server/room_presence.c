@@ -1,5 +1,6 @@
-/* Who is in a room through other nodes (see room_int.h), on PostgreSQL: each node stores its
- * own people's presence under its name and tells the others (`presence` events); each node also
+/* Who is in a room, or waits at its lobby, through other nodes (see room_int.h), on PostgreSQL:
+ * each node stores its own people's presence under its name and tells the others (`presence`
+ * events; someone new at a lobby is a knock for the facilitators on every node); each node also
  * beats every node_timeout_s/6 in the database, forgets nodes silent for four beats with their
  * presence, and after each beat (and each time it listens again) reconciles its rooms with
  * what is stored, so that the people of a node that died leave within node_timeout_s.
@@ -24,18 +25,18 @@ typedef struct {
     mu_job job;
     char slug[ROOM_SLUG_MAX + 1];
     int64_t user;
-    bool in;
+    presence_state state;
 } presence_job;
 
 static mu_code presence_run(mu_job *j, mu_wtx *w)
 {
     presence_job *o = (presence_job *)j;
-    mu_code c = store_rooms_presence_set(w, o->slug, o->user, events_node_id(), o->in);
+    mu_code c = store_rooms_presence_set(w, o->slug, o->user, events_node_id(), o->state);
     if (c == MU_E_NOT_FOUND)
         return MU_OK; /* the room or the account is gone, and the rows with it */
-    return c == MU_OK
-               ? events_publish_word(w, "presence", o->slug, o->user, events_node_id(), o->in)
-               : c;
+    return c == MU_OK ? events_publish_word(w, "presence", o->slug, o->user, events_node_id(),
+                                            (int64_t)o->state)
+                      : c;
 }
 
 static void presence_done(mu_job *j)
@@ -48,14 +49,14 @@ static void presence_done(mu_job *j)
     free(o);
 }
 
-void room_presence_here(const room *r, int64_t user, bool in)
+void room_presence_here(const room *r, int64_t user, presence_state state)
 {
     if (!events_shared())
         return;
     presence_job *o = xcalloc(1, sizeof(*o));
     memcpy(o->slug, r->slug, sizeof(o->slug));
     o->user = user;
-    o->in = in;
+    o->state = state;
     o->job.run = presence_run;
     o->job.done = presence_done;
     store_submit(g_srv->store, &o->job);
@@ -77,19 +78,49 @@ static void remote_in(room *r, int64_t user, int64_t node, const char *handle, m
     ids_add(&m->nodes, node);
 }
 
-static void on_presence(int64_t user, int64_t node, int64_t in, const char *slug)
+/* Waiting at the lobby through `node`: the facilitators here hear the knock when the user was
+ * not waiting already. */
+static void remote_waiting(room *r, int64_t user, int64_t node, const char *handle, mu_role role)
+{
+    if (room_member(r, user))
+        return; /* in already, through a node that admitted them first */
+    member *w = room_waiter(r, user);
+    if (!w) {
+        w = room_add_remote_waiter(r, user, handle, role);
+        room_knock(r, w);
+    }
+    ids_add(&w->nodes, node);
+}
+
+/* No longer waiting through `node` (admitted there, turned away or gone). */
+static void remote_not_waiting(room *r, int64_t user, int64_t node)
+{
+    member *w = room_waiter(r, user);
+    if (w && ids_del(&w->nodes, node) && !w->nconns && !w->nodes.n)
+        room_drop_waiter(r, w);
+}
+
+static void on_presence(int64_t user, int64_t node, int64_t state, const char *slug)
 {
     room *r = rooms_find(slug, strlen(slug));
     if (!r)
         return;
     member *m = room_member(r, user);
-    if (in && m) {
+    if (state == PRESENCE_WAITING && !m) {
+        user_row u;
+        if (store_users_find_by_id(g_srv->store, user, &u) == 1)
+            remote_waiting(r, user, node, u.handle, u.role);
+        return;
+    }
+    remote_not_waiting(r, user, node);
+    if (state == PRESENCE_IN && m) {
         ids_add(&m->nodes, node);
-    } else if (in) {
+    } else if (state == PRESENCE_IN) {
         user_row u;
         if (store_users_find_by_id(g_srv->store, user, &u) == 1)
             remote_in(r, user, node, u.handle, u.role);
-    } else if (m && ids_del(&m->nodes, node) && !m->nconns && !m->nodes.n) {
+    } else if (state == PRESENCE_OUT && m && ids_del(&m->nodes, node) && !m->nconns &&
+               !m->nodes.n) {
         room_member_out(r, m, true);
     }
 }
@@ -99,12 +130,13 @@ typedef struct {
         char slug[ROOM_SLUG_MAX + 1], handle[MU_HANDLE_MAX + 1];
         int64_t user, node;
         mu_role role;
+        bool waiting;
     } * v;
     size_t n, cap;
 } rows;
 
-static void collect(const char *slug, int64_t user, int64_t node, const char *handle, mu_role role,
-                    void *ud)
+static void collect(const char *slug, int64_t user, int64_t node, bool waiting, const char *handle,
+                    mu_role role, void *ud)
 {
     rows *l = ud;
     if (strlen(slug) > ROOM_SLUG_MAX)
@@ -119,10 +151,11 @@ static void collect(const char *slug, int64_t user, int64_t node, const char *ha
     p->user = user;
     p->node = node;
     p->role = role;
+    p->waiting = waiting;
 }
 
-/* Every room's other-node presence as stored: who came is announced, who is no longer in
- * anywhere leaves. */
+/* Every room's other-node presence as stored: who came is announced (or knocks), who is no
+ * longer in (or waiting) anywhere leaves. */
 static void reconcile(void)
 {
     rows l = {0};
@@ -130,21 +163,32 @@ static void reconcile(void)
         free(l.v);
         return; /* as it was; the next beat tries again */
     }
-    for (room *r = rooms_first(); r; r = r->next)
+    for (room *r = rooms_first(); r; r = r->next) {
         for (size_t i = 0; i < r->members.n; i++)
             r->members.v[i].nodes.n = 0;
+        for (size_t i = 0; i < r->waiting.n; i++)
+            r->waiting.v[i].nodes.n = 0;
+    }
     for (size_t i = 0; i < l.n; i++) {
         room *r = rooms_find(l.v[i].slug, strlen(l.v[i].slug));
-        if (r)
+        if (r && l.v[i].waiting)
+            remote_waiting(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role);
+        else if (r)
             remote_in(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role);
     }
     free(l.v);
-    for (room *r = rooms_first(); r; r = r->next)
+    for (room *r = rooms_first(); r; r = r->next) {
         for (size_t i = r->members.n; i-- > 0;) {
             member *m = &r->members.v[i];
             if (!m->nconns && !m->nodes.n)
                 room_member_out(r, m, true);
         }
+        for (size_t i = r->waiting.n; i-- > 0;) {
+            member *w = &r->waiting.v[i];
+            if (!w->nconns && !w->nodes.n)
+                room_drop_waiter(r, w);
+        }
+    }
 }
 
 /* ---- the beat ----------------------------------------------------------------------------- */
@@ -157,13 +201,16 @@ typedef struct {
     char (*rooms)[ROOM_SLUG_MAX + 1]; /* owned, n of them */
     const char **names;               /* owned array into rooms */
     int64_t *users;                   /* owned, n of them */
+    bool *waiting;                    /* owned, n of them */
 } beat_job;
 
 static mu_code beat_run(mu_job *j, mu_wtx *w)
 {
     beat_job *o = (beat_job *)j;
     mu_code c = store_rooms_heartbeat(w, events_node_id(), 4 * beat_ms);
-    return c == MU_OK ? store_rooms_presence_put(w, events_node_id(), o->names, o->users, o->n) : c;
+    return c == MU_OK
+               ? store_rooms_presence_put(w, events_node_id(), o->names, o->users, o->waiting, o->n)
+               : c;
 }
 
 static void beat_done(mu_job *j)
@@ -174,7 +221,19 @@ static void beat_done(mu_job *j)
     free(o->rooms);
     free(o->names);
     free(o->users);
+    free(o->waiting);
     free(o);
+}
+
+static void beat_add(beat_job *o, const room *r, const member_list *l, bool waiting)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].nconns) {
+            memcpy(o->rooms[o->n], r->slug, sizeof(o->rooms[o->n]));
+            o->names[o->n] = o->rooms[o->n];
+            o->waiting[o->n] = waiting;
+            o->users[o->n++] = l->v[i].user;
+        }
 }
 
 static void on_beat(uv_timer_t *t)
@@ -183,17 +242,15 @@ static void on_beat(uv_timer_t *t)
     beat_job *o = xcalloc(1, sizeof(*o));
     size_t cap = 0;
     for (const room *r = rooms_first(); r; r = r->next)
-        cap += r->members.n;
+        cap += r->members.n + r->waiting.n;
     o->rooms = xcalloc(cap + 1, sizeof(*o->rooms));
     o->names = xcalloc(cap + 1, sizeof(*o->names));
     o->users = xcalloc(cap + 1, sizeof(*o->users));
-    for (const room *r = rooms_first(); r; r = r->next)
-        for (size_t i = 0; i < r->members.n; i++)
-            if (r->members.v[i].nconns) {
-                memcpy(o->rooms[o->n], r->slug, sizeof(o->rooms[o->n]));
-                o->names[o->n] = o->rooms[o->n];
-                o->users[o->n++] = r->members.v[i].user;
-            }
+    o->waiting = xcalloc(cap + 1, sizeof(*o->waiting));
+    for (const room *r = rooms_first(); r; r = r->next) {
+        beat_add(o, r, &r->members, false);
+        beat_add(o, r, &r->waiting, true);
+    }
     o->job.run = beat_run;
     o->job.done = beat_done;
     store_submit(g_srv->store, &o->job);

@@ -109,6 +109,16 @@ static void moderate(room *r, room_change what, int64_t target, int64_t actor)
     }
 }
 
+/* Admitted or denied there: whoever waits here under that user goes in, or away. */
+static void lobby_decided(room *r, room_change what, int64_t target)
+{
+    member *w = room_waiter(r, target);
+    if (w && what == ROOM_CH_ADMIT)
+        room_admit(r, w);
+    else if (w)
+        room_turn_away(r, w);
+}
+
 static void on_room(int64_t what, int64_t target, int64_t actor, const char *slug)
 {
     room *r = rooms_find(slug, strlen(slug));
@@ -127,6 +137,11 @@ static void on_room(int64_t what, int64_t target, int64_t actor, const char *slu
     case ROOM_CH_DELETED:
         if (r)
             rooms_delete(r);
+        break;
+    case ROOM_CH_ADMIT:
+    case ROOM_CH_DENY:
+        if (r)
+            lobby_decided(r, (room_change)what, target);
         break;
     default:
         if (r)

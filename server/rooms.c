@@ -302,7 +302,7 @@ member *room_join_conn(room *r, mu_conn *c, int64_t user, const char *handle, mu
     if (fresh)
         send_presence(r, m, "joined");
     if (!here_before)
-        room_presence_here(r, user, true);
+        room_presence_here(r, user, PRESENCE_IN);
     return m;
 }
 
@@ -316,8 +316,22 @@ member *room_add_remote(room *r, int64_t user, const char *handle, mu_role role)
 bool room_wait_conn(room *r, mu_conn *c)
 {
     bool knock;
+    const member *had = list_find(&r->waiting, c->user_id);
+    bool here_before = had && had->nconns > 0;
     enlist(r, &r->waiting, c, c->user_id, c->handle, c->role, &knock);
+    if (!here_before)
+        room_presence_here(r, c->user_id, PRESENCE_WAITING);
     return knock;
+}
+
+member *room_add_remote_waiter(room *r, int64_t user, const char *handle, mu_role role)
+{
+    return list_add(&r->waiting, user, handle, role);
+}
+
+void room_drop_waiter(room *r, member *w)
+{
+    untrack_all(r, &r->waiting, w);
 }
 
 member room_take_waiter(room *r, member *w)
@@ -331,6 +345,8 @@ member room_take_waiter(room *r, member *w)
 void room_turn_away(room *r, member *w)
 {
     room_send_event(w, MU_OP_EV_ROOM_DENIED, r);
+    if (w->nconns)
+        room_presence_here(r, w->user, PRESENCE_OUT);
     untrack_all(r, &r->waiting, w);
 }
 
@@ -343,7 +359,7 @@ void room_member_out(room *r, member *m, bool tell)
         changed = true;
     }
     if (m->nconns)
-        room_presence_here(r, m->user, false);
+        room_presence_here(r, m->user, PRESENCE_OUT);
     member gone = *m;
     gone.conns = NULL;
     gone.nodes.v = NULL;
@@ -362,7 +378,7 @@ void room_leave_conn(room *r, mu_conn *c)
         if (member_has_conn(m, c)) {
             member_del_conn(m, c);
             if (!m->nconns)
-                room_presence_here(r, m->user, false);
+                room_presence_here(r, m->user, PRESENCE_OUT);
             if (!m->nconns && !m->nodes.n) /* else still in through another node */
                 room_member_out(r, m, true);
             break;
@@ -373,6 +389,8 @@ void room_leave_conn(room *r, mu_conn *c)
         if (member_has_conn(m, c)) {
             member_del_conn(m, c);
             if (!m->nconns)
+                room_presence_here(r, m->user, PRESENCE_OUT);
+            if (!m->nconns && !m->nodes.n) /* else still waiting through another node */
                 list_del(&r->waiting, m);
             break;
         }

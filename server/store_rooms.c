@@ -326,29 +326,49 @@ mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, i
     return store_step(st);
 }
 
-mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node, bool in)
+mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node,
+                                 presence_state state)
 {
-    db_stmt *st = store_wstmt(w, in ? "INSERT INTO room_presence (room, user_id, node) "
-                                      "VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-                                    : "DELETE FROM room_presence "
-                                      "WHERE room = ? AND user_id = ? AND node = ?");
+    db_stmt *st = store_wstmt(w, state == PRESENCE_OUT
+                                     ? "DELETE FROM room_presence "
+                                       "WHERE room = ? AND user_id = ? AND node = ?"
+                                     : "INSERT INTO room_presence (room, user_id, node, waiting) "
+                                       "VALUES (?, ?, ?, ?) "
+                                       "ON CONFLICT (room, user_id, node) "
+                                       "DO UPDATE SET waiting = excluded.waiting");
     if (st) {
         db_bind_text(st, 1, room, -1);
         db_bind_i64(st, 2, user);
         db_bind_i64(st, 3, node);
+        if (state != PRESENCE_OUT)
+            db_bind_i64(st, 4, state == PRESENCE_WAITING);
     }
     return store_step(st);
 }
 
+mu_code store_rooms_lobby_take(mu_wtx *w, const char *room, int64_t user, bool *was)
+{
+    db_stmt *st =
+        store_wstmt(w, "DELETE FROM room_presence WHERE room = ? AND user_id = ? AND waiting");
+    if (st) {
+        db_bind_text(st, 1, room, -1);
+        db_bind_i64(st, 2, user);
+    }
+    mu_code c = store_step(st);
+    *was = c == MU_OK && db_changes(store_wdb(w)) > 0;
+    return c;
+}
+
 mu_code store_rooms_presence_put(mu_wtx *w, int64_t node, const char *const *rooms,
-                                 const int64_t *users, size_t n)
+                                 const int64_t *users, const bool *waiting, size_t n)
 {
     db_stmt *st = store_wstmt(w, "DELETE FROM room_presence WHERE node = ?");
     if (st)
         db_bind_i64(st, 1, node);
     mu_code c = store_step(st);
     for (size_t i = 0; c == MU_OK && i < n; i++)
-        c = store_rooms_presence_set(w, rooms[i], users[i], node, true);
+        c = store_rooms_presence_set(w, rooms[i], users[i], node,
+                                     waiting[i] ? PRESENCE_WAITING : PRESENCE_IN);
     return c == MU_E_NOT_FOUND ? MU_OK : c;
 }
 
@@ -375,7 +395,7 @@ mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms)
 
 int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, "SELECT p.room, p.user_id, p.node, u.handle, u.role "
+    db_stmt *st = store_read(s, "SELECT p.room, p.user_id, p.node, u.handle, u.role, p.waiting "
                                 "FROM room_presence p JOIN users u ON u.id = p.user_id "
                                 "WHERE p.node <> ?");
     if (!st)
@@ -387,8 +407,8 @@ int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, vo
         int role = role_parse(name, strlen(name));
         if (role < 0)
             continue;
-        fn(db_col_text(st, 0), db_col_i64(st, 1), db_col_i64(st, 2), db_col_text(st, 3),
-           (mu_role)role, ud);
+        fn(db_col_text(st, 0), db_col_i64(st, 1), db_col_i64(st, 2), db_col_i64(st, 5) != 0,
+           db_col_text(st, 3), (mu_role)role, ud);
         n++;
     }
     return store_read_done(st, rc, n);

@@ -80,17 +80,24 @@ mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, i
 /* Before the user's messages go with their account: each room they spoke in keeps its count,
  * so that no seq is given twice. */
 mu_code store_rooms_keep_seqs(mu_wtx *w, int64_t user);
-/* Several nodes (PostgreSQL only): presence in rooms per node, and the nodes' heartbeats. */
-mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node, bool in);
-/* This node's presence is exactly these n (room, user) pairs. */
+/* Several nodes (PostgreSQL only): presence in rooms per node (in the room, or waiting at its
+ * lobby), and the nodes' heartbeats. */
+typedef enum { PRESENCE_OUT, PRESENCE_IN, PRESENCE_WAITING } presence_state;
+mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node,
+                                 presence_state state);
+/* This node's presence is exactly these n (room, user, waiting) triples. */
 mu_code store_rooms_presence_put(mu_wtx *w, int64_t node, const char *const *rooms,
-                                 const int64_t *users, size_t n);
+                                 const int64_t *users, const bool *waiting, size_t n);
+/* The user waits at the room's lobby no more, through any node (admitted or denied); *was
+ * says whether they waited anywhere. */
+mu_code store_rooms_lobby_take(mu_wtx *w, const char *room, int64_t user, bool *was);
 /* This node is alive (by the database's clock); nodes silent for stale_ms are forgotten, with
  * their presence. */
 mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms);
-typedef void (*room_presence_fn)(const char *room, int64_t user, int64_t node, const char *handle,
-                                 mu_role role, void *ud);
-/* Everyone in a room through a node other than `self`, with their handle and role. */
+typedef void (*room_presence_fn)(const char *room, int64_t user, int64_t node, bool waiting,
+                                 const char *handle, mu_role role, void *ud);
+/* Everyone in a room or at its lobby through a node other than `self`, with their handle and
+ * role. */
 int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, void *ud);
 
 #endif

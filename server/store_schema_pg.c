@@ -234,6 +234,9 @@ const char *const store_schema_pg[] = {
     "  PRIMARY KEY (room, user_id, node)"
     ");"
     "CREATE INDEX room_presence_node ON room_presence(node);",
+    /* 3 (PostgreSQL only): who waits at a room's lobby through which node, so that a
+     * facilitator on any node can admit or deny them. */
+    "ALTER TABLE room_presence ADD COLUMN waiting BOOLEAN NOT NULL DEFAULT false;",
 };
 
 const int store_schema_pg_count = (int)(sizeof(store_schema_pg) / sizeof(store_schema_pg[0]));

@@ -1,0 +1,396 @@
+/* Meetings across two mutuald nodes on one PostgreSQL database (MUTUAL_TEST_PG; skipped on
+ * SQLite): messages, state, presence, the floor and the lobby reach the people connected to
+ * either node, and a node whose listening connection was cut catches up. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nodes.h"
+
+#define SAYS 20
+
+/* A meeting with members on both nodes: what is said on either reaches everyone on both, in
+ * seq order with no gap, the same on each node; a retry through the other node is stored
+ * once. */
+static void test_meeting_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y; /* one loop for the clients of both nodes, so that they send at once */
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    mu_client *clients[2] = {ana, riley_b};
+    said t = {0, 0};
+    char text[32];
+    for (int i = 0; i < SAYS; i++)
+        for (int k = 0; k < 2; k++) {
+            snprintf(text, sizeof(text), "%s %d", k ? "B" : "A", i);
+            assert_true(mu_client_send(clients[k], say_req(text, NULL), on_said, &t) > 0);
+        }
+    for (int i = 0; i < 200 && t.ok + t.other < 2 * SAYS; i++)
+        mu_sync_run(y, 50);
+    assert_int_equal(t.other, 0);
+    assert_int_equal(t.ok, 2 * SAYS);
+    /* everyone gets the same 40 messages, in seq order with no gap; each node's in its order */
+    char seen[2][2 * SAYS][32];
+    for (int k = 0; k < 2; k++) {
+        int64_t first = 0;
+        int next[2] = {0, 0};
+        for (int i = 0; i < 2 * SAYS; i++) {
+            mu_msg *m = next_msg(y, clients[k]);
+            const mu_value *v = mu_msg_root(m);
+            int64_t seq = mu_value_get_int(v, "seq", -1);
+            if (i == 0)
+                first = seq;
+            assert_int_equal(seq, first + i);
+            snprintf(seen[k][i], sizeof(seen[k][i]), "%s", mu_value_get_str(v, "text"));
+            int from_b = seen[k][i][0] == 'B';
+            snprintf(text, sizeof(text), "%s %d", from_b ? "B" : "A", next[from_b]++);
+            assert_string_equal(seen[k][i], text);
+            mu_msg_free(m);
+        }
+    }
+    for (int i = 0; i < 2 * SAYS; i++)
+        assert_string_equal(seen[0][i], seen[1][i]);
+    /* the same cid through B and then A (riley is in the room on both): one message, one seq */
+    call_expect(y, n.w.mem, room_req("room.join"), "ok");
+    mu_msg *m1 = cl_call(y, riley_b, say_req("only once", "cid-1"));
+    expect_ok(m1);
+    mu_msg *m2 = cl_call(y, n.w.mem, say_req("only once", "cid-1"));
+    expect_ok(m2);
+    assert_int_equal(mu_value_get_int(mu_msg_root(m1), "seq", -1),
+                     mu_value_get_int(mu_msg_root(m2), "seq", -2));
+    mu_msg_free(m1);
+    mu_msg_free(m2);
+    assert_int_equal(srv_sql_int(&n.w.s, "SELECT count(*) FROM room_messages WHERE cid = 'cid-1'"),
+                     1);
+    nodes_down(&n);
+}
+
+/* A facilitator on A runs the meeting for members on B: mute, lock, remove with a ban, close,
+ * and an admin's deletion reach B as they happen. */
+static void test_meeting_state_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    /* mute and unmute */
+    call_expect(y, ana, target_req("room.mute", "riley"), "ok");
+    expect_moderation(y, riley_b, "mute");
+    call_expect(y, riley_b, say_req("may I?", NULL), "forbidden");
+    call_expect(y, ana, target_req("room.unmute", "riley"), "ok");
+    expect_moderation(y, riley_b, "unmute");
+    call_expect(y, riley_b, say_req("thank you", NULL), "ok");
+    /* lock: a newcomer on B is turned away until it is unlocked */
+    srv_user_add(&n.w.s, "sam", WORLD_PW, "member");
+    mu_client *sam_b = cl_signed_in(y, &n.b, "sam", WORLD_PW);
+    mu_req *r = room_req("room.lock");
+    mu_req_bool(r, "locked", true);
+    call_expect(y, ana, r, "ok");
+    mu_msg *m = next_op(y, riley_b, "room.state");
+    assert_true(flag(mu_msg_root(m), "locked"));
+    mu_msg_free(m);
+    call_expect(y, sam_b, room_req("room.join"), "forbidden");
+    r = room_req("room.lock");
+    mu_req_bool(r, "locked", false);
+    call_expect(y, ana, r, "ok");
+    mu_msg_free(next_op(y, riley_b, "room.state"));
+    call_expect(y, sam_b, room_req("room.join"), "ok");
+    /* removal with a ban: riley's connection on B is out and cannot come back */
+    r = target_req("room.remove", "riley");
+    mu_req_bool(r, "ban", true);
+    call_expect(y, ana, r, "ok");
+    m = next_op(y, riley_b, "room.removed");
+    assert_true(flag(mu_msg_root(m), "ban"));
+    mu_msg_free(m);
+    call_expect(y, riley_b, say_req("still here?", NULL), "forbidden");
+    call_expect(y, riley_b, room_req("room.join"), "forbidden");
+    /* close: the member on B is out */
+    call_expect(y, ana, room_req("room.close"), "ok");
+    mu_msg_free(next_op(y, sam_b, "room.closed"));
+    call_expect(y, sam_b, room_req("room.join"), "conflict");
+    /* an admin deletes the room on A: B lists it no more */
+    call_expect(y, n.w.admin, room_req("room.delete"), "ok");
+    bool listed = true;
+    for (int i = 0; i < 100 && listed; i++) {
+        m = cl_call(y, sam_b, mu_req_new("rooms.list"));
+        expect_ok(m);
+        const mu_value *rooms = mu_msg_get(m, "rooms");
+        listed = false;
+        for (size_t k = 0; k < mu_value_len(rooms); k++)
+            listed |= strcmp(mu_value_get_str(mu_value_at(rooms, k), "room"), "circle") == 0;
+        mu_msg_free(m);
+        if (listed)
+            mu_sync_run(y, 50);
+    }
+    assert_false(listed);
+    nodes_down(&n);
+}
+
+/* Who is in the meeting, across nodes: a join or a leave on B is seen on A, each side's member
+ * list holds the other's people; B is killed (kill -9): its people leave within
+ * node_timeout_s, and a member who reconnects to A recovers everything acknowledged. */
+static void test_presence_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up_with(&n, "node_timeout_s = 3\n");
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    expect_presence(y, ana, "riley", "joined");
+    /* again: the member list (ana's presence may reach B just after riley's first join) */
+    bool both = false;
+    for (int i = 0; i < 100 && !both; i++) {
+        mu_msg *m = cl_call(y, riley_b, room_req("room.join"));
+        expect_ok(m);
+        both = has_member(m, "mentor.ana") && has_member(m, "riley");
+        mu_msg_free(m);
+        if (!both)
+            mu_sync_run(y, 50);
+    }
+    assert_true(both);
+    call_expect(y, riley_b, room_req("room.leave"), "ok");
+    expect_presence(y, ana, "riley", "left");
+    call_expect(y, riley_b, room_req("room.join"), "ok");
+    expect_presence(y, ana, "riley", "joined");
+    /* what riley saw and said before B dies */
+    int64_t seen = say_seq(y, riley_b, "first, through B");
+    int64_t b2 = say_seq(y, riley_b, "second, through B");
+    int64_t a1 = say_seq(y, ana, "answer, through A");
+    assert_true(seen < b2 && b2 < a1);
+    srv_kill9(&n.b);
+    double t0 = mono_ms();
+    expect_presence(y, ana, "riley", "left");
+    assert_true(mono_ms() - t0 < 2 * 3000); /* within node_timeout_s, with room for a slow run */
+    /* riley comes back through A and recovers what came after the last message seen */
+    mu_client *riley_a = n.w.mem;
+    mu_req *r = room_req("room.join");
+    mu_req_int(r, "since", seen);
+    mu_msg *m = cl_call(y, riley_a, r);
+    expect_ok(m);
+    bool recovered = false;
+    assert_true(mu_value_bool(mu_msg_get(m, "recovered"), &recovered) && recovered);
+    const mu_value *h = mu_msg_get(m, "history");
+    assert_int_equal(mu_value_len(h), 2);
+    assert_int_equal(mu_value_get_int(mu_value_at(h, 0), "seq", -1), b2);
+    assert_int_equal(mu_value_get_int(mu_value_at(h, 1), "seq", -1), a1);
+    mu_msg_free(m);
+    assert_int_equal(srv_sql_int(&n.w.s, "SELECT count(*) FROM room_messages"), 3);
+    nodes_down(&n);
+}
+
+/* The connection's room.state events until one shows the floor with `handle` (NULL: nobody);
+ * states sent on the way (a raised hand's) are passed over. */
+/* Floor mode with the facilitator on A and the member on B: the hand raised on B is seen on
+ * A, the floor given on A lets the member speak on B, and taken back it stops them. */
+static void test_floor_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    expect_presence(y, ana, "riley", "joined");
+    mu_req *r = room_req("room.floor");
+    mu_req_bool(r, "on", true);
+    call_expect(y, ana, r, "ok");
+    mu_msg *m = next_op(y, riley_b, "room.state");
+    assert_true(flag(mu_msg_root(m), "floor_mode"));
+    mu_msg_free(m);
+    call_expect(y, riley_b, say_req("may I?", NULL), "forbidden");
+    call_expect(y, riley_b, room_req("hand.raise"), "ok");
+    /* ana's own floor mode change came first */
+    bool raised = false;
+    for (int i = 0; i < 5 && !raised; i++) {
+        m = next_op(y, ana, "room.state");
+        const mu_value *hands = mu_msg_get(m, "hands");
+        raised =
+            mu_value_len(hands) == 1 && strcmp(mu_value_str(mu_value_at(hands, 0)), "riley") == 0;
+        mu_msg_free(m);
+    }
+    assert_true(raised);
+    call_expect(y, ana, target_req("room.give", "riley"), "ok");
+    expect_floor(y, riley_b, "riley");
+    call_expect(y, riley_b, say_req("thank you all", NULL), "ok");
+    call_expect(y, ana, room_req("room.give"), "ok");
+    expect_floor(y, riley_b, NULL);
+    call_expect(y, riley_b, say_req("one more thing", NULL), "forbidden");
+    nodes_down(&n);
+}
+
+/* B's listening connection is cut while the meeting goes on on A: once B listens again, its
+ * member sees the lock and the message said meanwhile. */
+static void test_meeting_catches_up(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    /* a persistent room that nobody on B is in */
+    mu_req *r = mu_req_new("room.create");
+    mu_req_str(r, "room", "archive");
+    mu_req_str(r, "name", "Archive");
+    mu_req_str(r, "audience", "open");
+    mu_req_bool(r, "persistent", true);
+    call_expect(y, ana, r, "ok");
+    r = mu_req_new("room.open");
+    mu_req_str(r, "room", "archive");
+    call_expect(y, ana, r, "ok");
+    srv_user_add(&n.w.s, "sam", WORLD_PW, "member");
+    mu_client *sam_b = cl_signed_in(y, &n.b, "sam", WORLD_PW);
+    fence(&n, on_b(&n, "mentor.ana"), "B knows the archive");
+
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND query = 'LISTEN mutual'",
+             n.w.s.pg_name);
+    assert_int_equal(srv_sql_int(&n.w.s, sql), 2);
+    r = room_req("room.lock");
+    mu_req_bool(r, "locked", true);
+    call_expect(y, ana, r, "ok");
+    r = target_req("room.remove", "sam");
+    mu_req_bool(r, "ban", true);
+    call_expect(y, ana, r, "ok");
+    r = mu_req_new("room.join");
+    mu_req_str(r, "room", "archive");
+    call_expect(y, ana, r, "ok");
+    r = mu_req_new("room.say");
+    mu_req_str(r, "room", "archive");
+    mu_req_str(r, "text", "kept for later");
+    call_expect(y, ana, r, "ok");
+    call_expect(y, ana, say_req("while B was not listening", NULL), "ok");
+    /* B's member sees the lock and what was said meanwhile */
+    mu_msg *m = next_op(y, riley_b, "room.state");
+    assert_true(flag(mu_msg_root(m), "locked"));
+    mu_msg_free(m);
+    m = next_msg(y, riley_b);
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "while B was not listening");
+    mu_msg_free(m);
+    /* the ban made meanwhile holds on B (unlocked, so that only the ban refuses) */
+    r = room_req("room.lock");
+    mu_req_bool(r, "locked", false);
+    call_expect(y, ana, r, "ok");
+    mu_msg_free(next_op(y, riley_b, "room.state"));
+    call_expect(y, sam_b, room_req("room.join"), "forbidden");
+    /* a room nobody on B was in: a joiner on B gets what was said in it meanwhile */
+    r = mu_req_new("room.join");
+    mu_req_str(r, "room", "archive");
+    m = cl_call(y, sam_b, r);
+    expect_ok(m);
+    const mu_value *h = mu_msg_get(m, "history");
+    assert_int_equal(mu_value_len(h), 1);
+    assert_string_equal(mu_value_get_str(mu_value_at(h, 0), "text"), "kept for later");
+    mu_msg_free(m);
+    nodes_down(&n);
+}
+
+/* Someone waits at the lobby through B: the facilitator on A hears the knock. */
+static mu_client *knock_on_b(nodes *n, const char *handle)
+{
+    srv_user_add(&n->w.s, handle, WORLD_PW, "member");
+    mu_client *c = cl_signed_in(n->w.y, &n->b, handle, WORLD_PW);
+    mu_msg *m = cl_call(n->w.y, c, room_req("room.join"));
+    expect_ok(m);
+    assert_true(flag(mu_msg_root(m), "waiting"));
+    mu_msg_free(m);
+    m = next_op(n->w.y, n->w.mentor, "room.knock");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "handle"), handle);
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "role"), "member");
+    mu_msg_free(m);
+    return c;
+}
+
+/* The lobby across nodes: people waiting through B are admitted and denied by the facilitator
+ * on A, and someone waiting through A by the same facilitator signed in on B; whoever left the
+ * lobby meanwhile is not found; the lobby turned off on A lets in whoever waits on B. */
+static void test_lobby_across(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    expect_presence(y, ana, "riley", "joined");
+    mu_req *r = room_req("room.lobby");
+    mu_req_bool(r, "on", true);
+    call_expect(y, ana, r, "ok");
+    mu_msg *m = next_op(y, riley_b, "room.state");
+    assert_true(flag(mu_msg_root(m), "lobby"));
+    mu_msg_free(m);
+
+    mu_client *sam_b = knock_on_b(&n, "sam");
+    call_expect(y, ana, target_req("room.admit", "sam"), "ok");
+    m = next_op(y, sam_b, "room.admitted");
+    assert_true(has_member(m, "sam"));
+    assert_true(has_member(m, "mentor.ana"));
+    mu_msg_free(m);
+    expect_presence(y, ana, "sam", "joined");
+
+    mu_client *kit_b = knock_on_b(&n, "kit");
+    call_expect(y, ana, target_req("room.deny", "kit"), "ok");
+    mu_msg_free(next_op(y, kit_b, "room.denied"));
+    call_expect(y, ana, target_req("room.admit", "kit"), "not_found");
+
+    /* lee leaves the lobby on B; what B writes after it (riley's message) comes later */
+    mu_client *lee_b = knock_on_b(&n, "lee");
+    call_expect(y, lee_b, room_req("room.leave"), "ok");
+    call_expect(y, riley_b, say_req("lee has gone", NULL), "ok");
+    m = next_msg(y, ana);
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "lee has gone");
+    mu_msg_free(m);
+    call_expect(y, ana, target_req("room.admit", "lee"), "not_found");
+
+    /* the other way: nova waits through A, ana admits her from B */
+    mu_client *ana_b = cl_signed_in(y, &n.b, "mentor.ana", WORLD_PW);
+    call_expect(y, ana_b, room_req("room.join"), "ok");
+    srv_user_add(&n.w.s, "nova", WORLD_PW, "member");
+    mu_client *nova = cl_signed_in(y, &n.w.s, "nova", WORLD_PW);
+    m = cl_call(y, nova, room_req("room.join"));
+    assert_true(flag(mu_msg_root(m), "waiting"));
+    mu_msg_free(m);
+    for (int i = 0; i < 2; i++) { /* both of ana's connections hear it */
+        m = next_op(y, i ? ana : ana_b, "room.knock");
+        assert_string_equal(mu_value_get_str(mu_msg_root(m), "handle"), "nova");
+        mu_msg_free(m);
+    }
+    call_expect(y, ana_b, target_req("room.admit", "nova"), "ok");
+    m = next_op(y, nova, "room.admitted");
+    assert_true(has_member(m, "riley"));
+    mu_msg_free(m);
+
+    /* the lobby turned off on A lets in whoever waits on B */
+    mu_client *ash_b = knock_on_b(&n, "ash");
+    r = room_req("room.lobby");
+    mu_req_bool(r, "on", false);
+    call_expect(y, ana, r, "ok");
+    m = next_op(y, ash_b, "room.admitted");
+    assert_true(has_member(m, "ash"));
+    mu_msg_free(m);
+    nodes_down(&n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_meeting_across),  cmocka_unit_test(test_meeting_state_across),
+        cmocka_unit_test(test_presence_across), cmocka_unit_test(test_floor_across),
+        cmocka_unit_test(test_lobby_across),    cmocka_unit_test(test_meeting_catches_up),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
