@@ -73,6 +73,7 @@ typedef struct room {
     /* The newest seq this node's members have had (room_deliver): seqs are given in the
      * store's writes, by whichever node stores the message. */
     int64_t done_seq;
+    int live_pending; /* room_live.c: this node's changes of the floor or hands on their way */
     member_list members, waiting;
     id_list hands, bans, mutes;
     /* When the room was created and last changed (the meeting feed's `updated`); the change
@@ -244,10 +245,15 @@ void room_admit(room *r, member *w);
 /* rooms.c: a user who is in the room through another node only, announced to the members
  * here (room.presence joined). */
 member *room_add_remote(room *r, int64_t user, const char *handle, mu_role role);
-/* room_remote.c: with several nodes, tells the others of a change kept in memory only (the
- * floor, hands): `KIND A B C slug` once the writer has sent it; nothing on SQLite. Changes
- * made at the same moment on two nodes can cross, leaving the nodes apart until the next. */
-void room_tell(const room *r, const char *kind, int64_t a, int64_t b, int64_t c);
+/* room_live.c: with several nodes, a hand raised or lowered here, or the floor given here (as
+ * it is now in `r`), is stored, and every node reads the room's floor and hands back; nothing
+ * on SQLite. */
+void room_live_hand(room *r, int64_t user, bool up);
+void room_live_floor(room *r);
+/* room_live.c: another node changed the room's floor or hands; and every room's, read again
+ * (after a presence beat, and when this node listens again). */
+void room_live_event(int64_t a, int64_t b, int64_t c, const char *slug);
+void room_live_reread_all(void);
 /* room_remote.c: with several nodes, the room as stored after this node's own change landed
  * (another node's change may have committed in between); nothing on SQLite. */
 void room_recheck(room *r);

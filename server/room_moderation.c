@@ -433,7 +433,7 @@ void op_room_give(mu_conn *c, mu_request *req)
     room_give_floor(r, m, m && secs->present ? secs->v.u : 0);
     reply_empty(c);
     room_send_state(r);
-    room_tell(r, "floor", r->floor_user, r->floor_ends, 0);
+    room_live_floor(r);
 }
 
 bool room_set_hand(room *r, int64_t user, bool up)
@@ -450,7 +450,7 @@ static void hand(mu_conn *c, mu_request *req, bool up)
     reply_empty(c);
     if (changed) {
         room_send_state(r);
-        room_tell(r, "hand", c->user_id, up, 0);
+        room_live_hand(r, c->user_id, up);
     }
 }
 

@@ -189,6 +189,7 @@ static void reconcile(void)
                 room_drop_waiter(r, w);
         }
     }
+    room_live_reread_all(); /* hands of people only now known to be in */
 }
 
 /* ---- the beat ----------------------------------------------------------------------------- */

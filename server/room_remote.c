@@ -233,69 +233,8 @@ static void rooms_catch_up(void)
     }
     free(seen.v);
     reload_lists();
+    room_live_reread_all();
     room_deliver_catch_up();
-}
-
-/* ---- the floor and hands, kept in memory: told as they change -------------------------- */
-
-typedef struct {
-    mu_job job;
-    char slug[ROOM_SLUG_MAX + 1], kind[16];
-    int64_t a, b, c;
-} tell_job;
-
-static mu_code tell_run(mu_job *j, mu_wtx *w)
-{
-    tell_job *o = (tell_job *)j;
-    return events_publish_word(w, o->kind, o->slug, o->a, o->b, o->c);
-}
-
-static void tell_done(mu_job *j)
-{
-    free(j); /* a change that could not be told stays this node's until the next one */
-}
-
-void room_tell(const room *r, const char *kind, int64_t a, int64_t b, int64_t c)
-{
-    if (!events_shared())
-        return;
-    tell_job *o = xcalloc(1, sizeof(*o));
-    memcpy(o->slug, r->slug, sizeof(o->slug));
-    snprintf(o->kind, sizeof(o->kind), "%s", kind);
-    o->a = a;
-    o->b = b;
-    o->c = c;
-    o->job.run = tell_run;
-    o->job.done = tell_done;
-    store_submit(g_srv->store, &o->job);
-}
-
-/* hand.raise or hand.lower there. */
-static void on_hand(int64_t user, int64_t up, int64_t c, const char *slug)
-{
-    (void)c;
-    room *r = rooms_find(slug, strlen(slug));
-    if (r && room_member(r, user) && room_set_hand(r, user, up != 0))
-        room_send_state(r);
-}
-
-/* room.give there: the floor to `user` (0: nobody), until `ends` (0: untimed). */
-static void on_floor(int64_t user, int64_t ends, int64_t c, const char *slug)
-{
-    (void)c;
-    room *r = rooms_find(slug, strlen(slug));
-    if (!r)
-        return;
-    const member *m = user ? room_member(r, user) : NULL;
-    if (user && !m)
-        return; /* not in the room here (any more): nothing to show */
-    int64_t left = ends ? ends - clock_now_ms() : 0;
-    if (ends && left <= 0)
-        m = NULL; /* ran out on the way */
-    room_give_floor(r, m, m && ends ? (uint64_t)(left + 999) / 1000 : 0);
-    if (m && ends)
-        r->floor_ends = ends; /* the giver's end, not one rounded to seconds */
-    room_send_state(r);
 }
 
 static void on_msg(int64_t seq, int64_t b, int64_t c, const char *slug)
@@ -309,6 +248,5 @@ void rooms_events_init(void)
 {
     events_on("msg", on_msg, NULL);
     events_on("room", on_room, rooms_catch_up);
-    events_on("hand", on_hand, NULL);
-    events_on("floor", on_floor, NULL);
+    events_on("live", room_live_event, NULL);
 }

@@ -215,7 +215,12 @@ mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open)
         db_bind_int(st, 1, open);
         db_bind_text(st, 2, slug, -1);
     }
-    return store_step(st);
+    mu_code c = store_step(st);
+    /* A meeting starts and ends with nobody on the floor and no hand raised (stored only with
+     * several nodes: one node keeps them in memory). */
+    if (c == MU_OK && db_engine_of(store_wdb(w)) == DB_POSTGRESQL)
+        c = store_rooms_live_clear(w, slug);
+    return c;
 }
 
 mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase)
@@ -324,94 +329,6 @@ mu_code store_rooms_user_set(mu_wtx *w, room_user_list list, const char *room, i
         db_bind_i64(st, 2, user);
     }
     return store_step(st);
-}
-
-mu_code store_rooms_presence_set(mu_wtx *w, const char *room, int64_t user, int64_t node,
-                                 presence_state state)
-{
-    db_stmt *st = store_wstmt(w, state == PRESENCE_OUT
-                                     ? "DELETE FROM room_presence "
-                                       "WHERE room = ? AND user_id = ? AND node = ?"
-                                     : "INSERT INTO room_presence (room, user_id, node, waiting) "
-                                       "VALUES (?, ?, ?, ?) "
-                                       "ON CONFLICT (room, user_id, node) "
-                                       "DO UPDATE SET waiting = excluded.waiting");
-    if (st) {
-        db_bind_text(st, 1, room, -1);
-        db_bind_i64(st, 2, user);
-        db_bind_i64(st, 3, node);
-        if (state != PRESENCE_OUT)
-            db_bind_i64(st, 4, state == PRESENCE_WAITING);
-    }
-    return store_step(st);
-}
-
-mu_code store_rooms_lobby_take(mu_wtx *w, const char *room, int64_t user, bool *was)
-{
-    db_stmt *st =
-        store_wstmt(w, "DELETE FROM room_presence WHERE room = ? AND user_id = ? AND waiting");
-    if (st) {
-        db_bind_text(st, 1, room, -1);
-        db_bind_i64(st, 2, user);
-    }
-    mu_code c = store_step(st);
-    *was = c == MU_OK && db_changes(store_wdb(w)) > 0;
-    return c;
-}
-
-mu_code store_rooms_presence_put(mu_wtx *w, int64_t node, const char *const *rooms,
-                                 const int64_t *users, const bool *waiting, size_t n)
-{
-    db_stmt *st = store_wstmt(w, "DELETE FROM room_presence WHERE node = ?");
-    if (st)
-        db_bind_i64(st, 1, node);
-    mu_code c = store_step(st);
-    for (size_t i = 0; c == MU_OK && i < n; i++)
-        c = store_rooms_presence_set(w, rooms[i], users[i], node,
-                                     waiting[i] ? PRESENCE_WAITING : PRESENCE_IN);
-    return c == MU_E_NOT_FOUND ? MU_OK : c;
-}
-
-mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms)
-{
-    /* The database's clock, so that nodes whose clocks differ (or run a test clock) agree. */
-#define DB_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
-    db_stmt *st = store_wstmt(w, "INSERT INTO nodes (id, seen_ts) VALUES (?, " DB_NOW_MS ") "
-                                 "ON CONFLICT (id) DO UPDATE SET seen_ts = excluded.seen_ts");
-    if (st)
-        db_bind_i64(st, 1, node);
-    mu_code c = store_step(st);
-    if (c != MU_OK)
-        return c;
-    st = store_wstmt(w, "DELETE FROM nodes WHERE seen_ts < " DB_NOW_MS " - ?");
-    if (st)
-        db_bind_i64(st, 1, stale_ms);
-    if ((c = store_step(st)) != MU_OK)
-        return c;
-#undef DB_NOW_MS
-    return store_step(store_wstmt(
-        w, "DELETE FROM room_presence WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = node)"));
-}
-
-int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, void *ud)
-{
-    db_stmt *st = store_read(s, "SELECT p.room, p.user_id, p.node, u.handle, u.role, p.waiting "
-                                "FROM room_presence p JOIN users u ON u.id = p.user_id "
-                                "WHERE p.node <> ?");
-    if (!st)
-        return -1;
-    db_bind_i64(st, 1, self);
-    int rc, n = 0;
-    while ((rc = db_step(st)) == DB_ROW) {
-        const char *name = db_col_text(st, 4);
-        int role = role_parse(name, strlen(name));
-        if (role < 0)
-            continue;
-        fn(db_col_text(st, 0), db_col_i64(st, 1), db_col_i64(st, 2), db_col_i64(st, 5) != 0,
-           db_col_text(st, 3), (mu_role)role, ud);
-        n++;
-    }
-    return store_read_done(st, rc, n);
 }
 
 mu_code store_rooms_keep_seqs(mu_wtx *w, int64_t user)

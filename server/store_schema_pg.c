@@ -237,6 +237,16 @@ const char *const store_schema_pg[] = {
     /* 3 (PostgreSQL only): who waits at a room's lobby through which node, so that a
      * facilitator on any node can admit or deny them. */
     "ALTER TABLE room_presence ADD COLUMN waiting BOOLEAN NOT NULL DEFAULT false;",
+    /* 4 (PostgreSQL only): the floor and raised hands of each meeting, so that every node
+     * reads them in the order they were written. */
+    "ALTER TABLE rooms ADD COLUMN floor_user BIGINT REFERENCES users(id) ON DELETE SET NULL;"
+    "ALTER TABLE rooms ADD COLUMN floor_ends BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE room_hands ("
+    "  room TEXT NOT NULL REFERENCES rooms(slug) ON DELETE CASCADE,"
+    "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  ord BIGSERIAL,"
+    "  PRIMARY KEY (room, user_id)"
+    ");",
 };
 
 const int store_schema_pg_count = (int)(sizeof(store_schema_pg) / sizeof(store_schema_pg[0]));

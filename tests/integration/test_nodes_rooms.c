@@ -385,12 +385,117 @@ static void test_lobby_across(void **st)
     nodes_down(&n);
 }
 
+/* The hands as a node shows them, read through a member's room.join there: "a,b,c". */
+static void hands_of(mu_sync *y, mu_client *c, char *out, size_t cap)
+{
+    mu_msg *m = cl_call(y, c, room_req("room.join"));
+    expect_ok(m);
+    const mu_value *h = mu_value_get(mu_msg_get(m, "state"), "hands");
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < mu_value_len(h) && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "",
+                                 mu_value_str(mu_value_at(h, i)));
+    mu_msg_free(m);
+}
+
+/* Until node A (through `a`) and node B (through `b`) show `want` hands, the same on both. */
+static void hands_agree(mu_sync *y, mu_client *a, mu_client *b, size_t want)
+{
+    char on_a[128], on_b[128];
+    for (int i = 0; i < 100; i++) {
+        hands_of(y, a, on_a, sizeof(on_a));
+        hands_of(y, b, on_b, sizeof(on_b));
+        size_t n = on_a[0] ? 1 : 0;
+        for (const char *p = on_a; *p; p++)
+            n += *p == ',';
+        if (n == want && strcmp(on_a, on_b) == 0)
+            return;
+        mu_sync_run(y, 50);
+    }
+    fail_msg("the nodes disagree on the hands: A \"%s\", B \"%s\"", on_a, on_b);
+}
+
+static void all_at_once(mu_sync *y, mu_client *const *cl, size_t n, const char *op)
+{
+    said t = {0, 0};
+    for (size_t k = 0; k < n; k++)
+        assert_true(mu_client_send(cl[k], room_req(op), on_said, &t) > 0);
+    for (int i = 0; i < 200 && t.ok + t.other < (int)n; i++)
+        mu_sync_run(y, 50);
+    assert_int_equal(t.ok, (int)n);
+}
+
+/* Hands raised at the same moment through both nodes stand in the same order on both (the
+ * order they were stored in), round after round; a node started later learns the floor and
+ * the hands as they are. */
+static void test_hands_agree(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    srv_user_add(&n.w.s, "sam", WORLD_PW, "member");
+    srv_user_add(&n.w.s, "kit", WORLD_PW, "member");
+    srv_user_add(&n.w.s, "lee", WORLD_PW, "member");
+    mu_client *sam = cl_signed_in(y, &n.w.s, "sam", WORLD_PW);
+    mu_client *kit_b = cl_signed_in(y, &n.b, "kit", WORLD_PW);
+    call_expect(y, sam, room_req("room.join"), "ok");
+    call_expect(y, kit_b, room_req("room.join"), "ok");
+    mu_client *const raisers[3] = {sam, riley_b, kit_b};
+    for (int round = 0; round < 6; round++) {
+        all_at_once(y, raisers, 3, "hand.raise");
+        hands_agree(y, sam, kit_b, 3);
+        all_at_once(y, raisers, 3, "hand.lower");
+        hands_agree(y, sam, kit_b, 0);
+    }
+    /* the floor to riley (B), sam's and kit's hands up, and then a third node */
+    call_expect(y, ana, target_req("room.give", "riley"), "ok");
+    call_expect(y, sam, room_req("hand.raise"), "ok");
+    call_expect(y, kit_b, room_req("hand.raise"), "ok");
+    hands_agree(y, sam, kit_b, 2);
+    char want[128];
+    hands_of(y, sam, want, sizeof(want));
+    srv_t c;
+    srv_start_node(&c, &n.w.s, NULL);
+    mu_client *lee_c = cl_signed_in(y, &c, "lee", WORLD_PW);
+    bool learnt = false;
+    for (int i = 0; i < 100 && !learnt; i++) {
+        mu_msg *m = cl_call(y, lee_c, room_req("room.join"));
+        if (mu_msg_ok(m)) {
+            const char *f = mu_value_get_str(mu_msg_get(m, "state"), "floor");
+            char got[128];
+            hands_of(y, lee_c, got, sizeof(got));
+            learnt = f && strcmp(f, "riley") == 0 && strcmp(got, want) == 0;
+        }
+        mu_msg_free(m);
+        if (!learnt)
+            mu_sync_run(y, 50);
+    }
+    assert_true(learnt);
+    /* kit leaves: the stored hand goes with the last of kit's presence, and is not back when
+     * kit comes back */
+    call_expect(y, kit_b, room_req("room.leave"), "ok");
+    const char *kit_hands = "SELECT count(*) FROM room_hands h JOIN users u ON u.id = h.user_id "
+                            "WHERE u.handle = 'kit'";
+    for (int i = 0; i < 100 && srv_sql_int(&n.w.s, kit_hands) != 0; i++)
+        mu_sync_run(y, 50);
+    assert_int_equal(srv_sql_int(&n.w.s, kit_hands), 0);
+    hands_agree(y, sam, kit_b, 1);
+    srv_stop(&c);
+    srv_cleanup(&c);
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_meeting_across),  cmocka_unit_test(test_meeting_state_across),
-        cmocka_unit_test(test_presence_across), cmocka_unit_test(test_floor_across),
-        cmocka_unit_test(test_lobby_across),    cmocka_unit_test(test_meeting_catches_up),
+        cmocka_unit_test(test_meeting_across),     cmocka_unit_test(test_meeting_state_across),
+        cmocka_unit_test(test_presence_across),    cmocka_unit_test(test_floor_across),
+        cmocka_unit_test(test_hands_agree),        cmocka_unit_test(test_lobby_across),
+        cmocka_unit_test(test_meeting_catches_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
