@@ -285,29 +285,39 @@ void op_room_delete(mu_conn *c, mu_request *req)
 
 /* ---- the meeting's life: open, close ------------------------------------------------------- */
 
+typedef struct {
+    room_job base;
+    int64_t meeting; /* given in the write: open's new meeting, or the one close ends */
+    bool erase;      /* close: not persistent, the meeting's messages go */
+} meeting_job;
+
 static mu_code open_run(mu_job *j, mu_wtx *w)
 {
-    room_job *o = (room_job *)j;
-    mu_code c = store_rooms_set_open(w, o->slug, true);
+    meeting_job *o = (meeting_job *)j;
+    mu_code c = store_rooms_set_open(w, o->base.slug, true, &o->meeting);
     if (c == MU_OK) /* the last meeting's points go with the open, before any node adds its own */
-        c = store_rooms_set_joins(w, o->slug, true, NULL, 0, 0);
+        c = store_rooms_set_joins(w, o->base.slug, true, NULL, 0, 0);
     if (c == MU_OK)
-        c = room_job_tell(o, w, ROOM_CH_OPEN);
-    return c == MU_OK ? room_job_audit(o, w) : c;
+        c = room_job_tell(&o->base, w, ROOM_CH_OPEN);
+    return c == MU_OK ? room_job_audit(&o->base, w) : c;
 }
 
 static void open_done(mu_job *j)
 {
-    room_job *o = (room_job *)j;
-    room *r = room_job_landed(o);
+    meeting_job *o = (meeting_job *)j;
+    room *r = room_job_landed(&o->base);
     if (r) {
+        /* Another node may have opened it meanwhile: then it is the same meeting. */
+        bool same = r->is_open && r->meeting == o->meeting;
         r->is_open = true;
-        room_restart_joins(r); /* whoever is in already joined this meeting now */
-        reply_empty(o->c);
+        r->meeting = o->meeting;
+        if (!same)
+            room_restart_joins(r); /* whoever is in already joined this meeting now */
+        reply_empty(o->base.c);
         room_send_state(r);
         room_recheck(r); /* last: it may delete the room */
     }
-    room_job_free(o);
+    room_job_free(&o->base);
 }
 
 void op_room_open(mu_conn *c, mu_request *req)
@@ -319,18 +329,14 @@ void op_room_open(mu_conn *c, mu_request *req)
         reply_empty(c);
         return;
     }
-    room_job_submit(room_job_new(sizeof(room_job), c, r->slug, "open"), open_run, open_done);
+    meeting_job *o = room_job_new(sizeof(*o), c, r->slug, "open");
+    room_job_submit(&o->base, open_run, open_done);
 }
-
-typedef struct {
-    room_job base;
-    bool erase; /* not persistent: the meeting's messages go */
-} close_job;
 
 static mu_code close_run(mu_job *j, mu_wtx *w)
 {
-    close_job *o = (close_job *)j;
-    mu_code c = store_rooms_set_open(w, o->base.slug, false);
+    meeting_job *o = (meeting_job *)j;
+    mu_code c = store_rooms_set_open(w, o->base.slug, false, &o->meeting);
     if (c == MU_OK)
         c = store_rooms_end_meeting(w, o->base.slug, o->erase);
     if (c == MU_OK)
@@ -340,7 +346,7 @@ static mu_code close_run(mu_job *j, mu_wtx *w)
 
 static void close_done(mu_job *j)
 {
-    close_job *o = (close_job *)j;
+    meeting_job *o = (meeting_job *)j;
     room *r = room_job_landed(&o->base);
     if (r) {
         room_end_meeting(r);
@@ -360,7 +366,7 @@ void op_room_close(mu_conn *c, mu_request *req)
         reply_empty(c);
         return;
     }
-    close_job *o = room_job_new(sizeof(*o), c, r->slug, "close");
+    meeting_job *o = room_job_new(sizeof(*o), c, r->slug, "close");
     o->erase = !r->persistent;
     room_job_submit(&o->base, close_run, close_done);
 }

@@ -38,10 +38,13 @@ static void reconcile(const room_def *d, void *ud)
     room_set_def(r, d);
     if (k->touched)
         r->changed_ts = clock_now_ms();
-    if (r->is_open && !d->is_open) {
+    /* The meeting here ended there: closed, or closed and opened again (a new meeting). */
+    if (r->is_open && (!d->is_open || d->meeting != r->meeting)) {
         room_end_meeting(r);
         room_restart_joins(r);
-    } else if (!r->is_open && d->is_open) {
+    }
+    r->meeting = d->meeting;
+    if (!r->is_open && d->is_open) {
         r->is_open = true;
         room_restart_joins(r);
         room_send_state(r);
@@ -123,14 +126,7 @@ static void on_room(int64_t what, int64_t target, int64_t actor, const char *slu
 {
     room *r = rooms_find(slug, strlen(slug));
     switch (what) {
-    case ROOM_CH_CLOSE:
-        /* That meeting ended, even when another has opened since. */
-        if (r && r->is_open) {
-            room_end_meeting(r);
-            room_restart_joins(r);
-        }
-        reread(slug, r);
-        break;
+    case ROOM_CH_CLOSE: /* the stored meeting count tells a late close from a new meeting */
     case ROOM_CH_DEF:
     case ROOM_CH_OPEN:
     case ROOM_CH_FLAGS: reread(slug, r); break;

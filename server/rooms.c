@@ -89,6 +89,7 @@ room *rooms_add(const room_def *d)
     r->lobby = d->lobby;
     r->floor_mode = d->floor_mode;
     r->created_ts = r->changed_ts = d->created_ts;
+    r->meeting = d->meeting;
     r->done_seq = d->next_seq > 0 ? d->next_seq - 1 : 0;
     r->next = rooms;
     rooms = r;

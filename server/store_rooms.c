@@ -17,7 +17,7 @@
     "SELECT slug, name, audience, format, schedule, capacity, persistent, is_open, (SELECT " \
     "coalesce(max(seq), 0) FROM (SELECT seq_floor AS seq UNION ALL SELECT max(seq) FROM "    \
     "room_messages m WHERE m.room = r.slug) AS s) + 1, backlog, listed, locked, lobby, "     \
-    "floor_mode, created_ts FROM rooms r"
+    "floor_mode, created_ts, meeting FROM rooms r"
 
 static void room_row(db_stmt *st, room_def_fn fn, void *ud)
 {
@@ -26,7 +26,7 @@ static void room_row(db_stmt *st, room_def_fn fn, void *ud)
                   db_col_int(st, 5),       db_col_int(st, 6) != 0,  db_col_int(st, 7) != 0,
                   db_col_i64(st, 8),       db_col_text(st, 9),      db_col_int(st, 10) != 0,
                   db_col_int(st, 11) != 0, db_col_int(st, 12) != 0, db_col_int(st, 13) != 0,
-                  db_col_i64(st, 14)};
+                  db_col_i64(st, 14),      db_col_i64(st, 15)};
     fn(&d, ud);
 }
 
@@ -208,14 +208,17 @@ mu_code store_rooms_remove(mu_wtx *w, const char *slug)
     return store_step(st);
 }
 
-mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open)
+mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open, int64_t *meeting)
 {
-    db_stmt *st = store_wstmt(w, "UPDATE rooms SET is_open = ? WHERE slug = ?");
+    db_stmt *st = store_wstmt(
+        /* An open of an open room (two facilitators at once) is the same meeting. */
+        w, "UPDATE rooms SET meeting = meeting + CASE WHEN ?1 = 1 AND is_open = 0 THEN 1 ELSE 0 "
+           "END, is_open = ?1 WHERE slug = ?2 RETURNING meeting");
     if (st) {
         db_bind_int(st, 1, open);
         db_bind_text(st, 2, slug, -1);
     }
-    mu_code c = store_step(st);
+    mu_code c = store_step_id(st, meeting);
     /* A meeting starts and ends with nobody on the floor and no hand raised (stored only with
      * several nodes: one node keeps them in memory). */
     if (c == MU_OK && db_engine_of(store_wdb(w)) == DB_POSTGRESQL)

@@ -19,6 +19,7 @@ typedef struct {
     bool listed;
     bool locked, lobby, floor_mode; /* live state, read at startup only */
     int64_t created_ts;             /* read at startup; a new room's is its job's time */
+    int64_t meeting;                /* how many times the room has been opened */
 } room_def;
 
 typedef void (*room_def_fn)(const room_def *d, void *ud);
@@ -51,7 +52,9 @@ int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t afte
 mu_code store_rooms_insert(mu_wtx *w, const room_def *d, int64_t now);
 mu_code store_rooms_update(mu_wtx *w, const room_def *d);
 mu_code store_rooms_remove(mu_wtx *w, const char *slug);
-mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open);
+/* Opens or closes the room; *meeting is the count of its meetings (an open of a closed room
+ * starts the next). */
+mu_code store_rooms_set_open(mu_wtx *w, const char *slug, bool open, int64_t *meeting);
 /* Ends a meeting: mutes go; unless persistent, messages go and seq_floor keeps the count. */
 mu_code store_rooms_end_meeting(mu_wtx *w, const char *slug, bool erase);
 /* Stores a message under the room's next seq (*seq), given here in the write so that nodes

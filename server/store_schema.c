@@ -280,6 +280,9 @@ static const char *const migrations[] = {
     /* 9: audit.list by action (the admins' list of reports), newest first, without reading
      * every other entry on a busy service. */
     "CREATE INDEX audit_action ON audit(action, ts);",
+    /* 10: each opening of a room starts a new meeting, counted, so that nodes that hear of a
+     * close late can tell the meeting it ended from one opened since. */
+    "ALTER TABLE rooms ADD COLUMN meeting INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_schema_version(db_engine e)

@@ -489,13 +489,37 @@ static void test_hands_agree(void **st)
     nodes_down(&n);
 }
 
+/* B's listening connection is cut, and meanwhile the meeting is closed and opened again on A:
+ * once B listens again, its member learns that the meeting they were in ended (room.closed)
+ * and may join the new one. */
+static void test_missed_meeting(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND query = 'LISTEN mutual'",
+             n.w.s.pg_name);
+    assert_int_equal(srv_sql_int(&n.w.s, sql), 2);
+    call_expect(y, ana, room_req("room.close"), "ok");
+    call_expect(y, ana, room_req("room.open"), "ok");
+    mu_msg_free(next_op(y, riley_b, "room.closed"));
+    call_expect(y, riley_b, room_req("room.join"), "ok"); /* open: a member may join */
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_meeting_across),     cmocka_unit_test(test_meeting_state_across),
         cmocka_unit_test(test_presence_across),    cmocka_unit_test(test_floor_across),
         cmocka_unit_test(test_hands_agree),        cmocka_unit_test(test_lobby_across),
-        cmocka_unit_test(test_meeting_catches_up),
+        cmocka_unit_test(test_meeting_catches_up), cmocka_unit_test(test_missed_meeting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
