@@ -75,6 +75,7 @@ typedef struct room {
     int64_t done_seq;
     int64_t meeting;  /* the count of its meetings, as stored: which one is open (or was last) */
     int live_pending; /* room_live.c: this node's changes of the floor or hands on their way */
+    struct room_fill *fill; /* room_deliver.c's reads for it, or NULL */
     member_list members, waiting;
     id_list hands, bans, mutes;
     /* When the room was created and last changed (the meeting feed's `updated`); the change
@@ -239,6 +240,8 @@ void room_deliver(room *r, int64_t seq, const room_msg_row *m);
  * listening connection was down, what was said meanwhile. */
 void room_deliver_event(const char *slug, int64_t seq);
 void room_deliver_catch_up(void);
+/* room_deliver.c: the room goes: what it kept for delivery goes with it. */
+void room_deliver_forget(room *r);
 
 /* room_moderation.c: the waiting user is let in: each of their connections joins and gets
  * room.admitted. */

@@ -98,6 +98,7 @@ room *rooms_add(const room_def *d)
 
 static void room_free(room *r)
 {
+    room_deliver_forget(r);
     for (size_t i = 0; i < r->members.n; i++) {
         free(r->members.v[i].conns);
         free(r->members.v[i].nodes.v);

@@ -19,6 +19,10 @@ void rooms_events_init(void);
  * in rooms through other nodes (room_presence.c); stopped before the loop ends. */
 void room_presence_start(mu_server *s);
 void room_presence_stop(void);
+/* room_deliver.c: with several nodes, the thread that reads other nodes' messages for
+ * delivery; started before events_start, stopped before store_close. */
+void room_deliver_start(mu_server *s);
+void room_deliver_stop(void);
 /* The connection leaves every room it joined or waited at. */
 void rooms_leave_all(mu_conn *c);
 /* An erased user: out of every ban, mute and hand. */

@@ -137,6 +137,7 @@ static void finalize(mu_server *s)
     alerts_escalate_stop();
     events_stop();
     room_presence_stop();
+    room_deliver_stop();
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
@@ -296,12 +297,14 @@ int server_run(mu_server *s)
     throttle_share_init();
     rooms_events_init();
     room_presence_start(s);
+    room_deliver_start(s);
     events_start(s);
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);
         /* A context that failed to create can leave handles on the loop whose callbacks live
          * in the lws event-library plugin it has already unloaded: running the loop again to
          * tidy up would jump into unmapped code. Exit without touching the loop. */
+        room_deliver_stop();
         store_close(s->store);
         s->store = NULL;
         throttle_free(s->throttle);

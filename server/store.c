@@ -165,7 +165,7 @@ static db_conn *open_reader(const char *path, char *err, size_t errlen)
     return db;
 }
 
-mu_reader *store_reader_open(mu_store *s)
+static mu_reader *reader_open(mu_store *s, bool snapshot)
 {
     char err[512];
     mu_reader *r = xcalloc(1, sizeof(*r));
@@ -195,11 +195,21 @@ mu_reader *store_reader_open(mu_store *s)
     }
     /* One snapshot for everything read through it: an export is consistent across its
      * parts even while the writer commits. */
-    if (db_begin(r->db, false) != DB_DONE) {
+    if (snapshot && db_begin(r->db, false) != DB_DONE) {
         store_reader_close(r);
         return NULL;
     }
     return r;
+}
+
+mu_reader *store_reader_open(mu_store *s)
+{
+    return reader_open(s, true);
+}
+
+mu_reader *store_reader_open_live(mu_store *s)
+{
+    return reader_open(s, false);
 }
 
 void store_reader_close(mu_reader *r)

@@ -63,6 +63,9 @@ mu_reader *store_reader(mu_store *s);
  * transaction) until closed; callable from any thread. NULL on failure (logged) or once store_stop_readers ran. The caller
  * owns it and closes it with store_reader_close on the thread that used it. */
 mu_reader *store_reader_open(mu_store *s);
+/* The same without a snapshot: each statement reads what has committed by then (a thread
+ * that reads for the loop, store_fetch.c). */
+mu_reader *store_reader_open_live(mu_store *s);
 void store_reader_close(mu_reader *r);
 /* Shutdown: interrupts the read connections open now and refuses new ones, so that long
  * reads end soon and nothing holds a snapshot past the final checkpoint. Any thread. */

@@ -104,9 +104,15 @@ int store_rooms_join_point(mu_store *s, const char *room, int64_t user, int64_t 
 int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
                      room_msg_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, "SELECT * FROM (SELECT seq, ts, from_handle, text "
-                                "FROM room_messages WHERE room = ? AND seq > ? AND seq < ? "
-                                "ORDER BY seq DESC LIMIT ?) AS page ORDER BY seq");
+    return store_rooms_msgs_on(store_reader(s), room, after, before, limit, fn, ud);
+}
+
+int store_rooms_msgs_on(mu_reader *r, const char *room, int64_t after, int64_t before, int limit,
+                        room_msg_fn fn, void *ud)
+{
+    db_stmt *st = store_rstmt(r, "SELECT * FROM (SELECT seq, ts, from_handle, text "
+                                 "FROM room_messages WHERE room = ? AND seq > ? AND seq < ? "
+                                 "ORDER BY seq DESC LIMIT ?) AS page ORDER BY seq");
     if (!st)
         return -1;
     db_bind_text(st, 1, room, -1);

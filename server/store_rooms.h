@@ -45,6 +45,9 @@ typedef void (*room_msg_fn)(const room_msg_row *m, void *ud);
 /* The newest `limit` with seq < before (and > after), handed out oldest first. */
 int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
                      room_msg_fn fn, void *ud);
+/* The same through a given read connection (any thread's own). */
+int store_rooms_msgs_on(mu_reader *r, const char *room, int64_t after, int64_t before, int limit,
+                        room_msg_fn fn, void *ud);
 int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t after,
                                      int64_t *min_seq);
 
