@@ -174,8 +174,10 @@ static void kick(room *r)
         free(fl->own.v[i].from);
         free(fl->own.v[i].text);
     }
-    memmove(fl->own.v, fl->own.v + sent, (fl->own.n - sent) * sizeof(*fl->own.v));
-    fl->own.n -= sent;
+    if (sent) {
+        memmove(fl->own.v, fl->own.v + sent, (fl->own.n - sent) * sizeof(*fl->own.v));
+        fl->own.n -= sent;
+    }
     int64_t before;
     if (fl->own.n) {
         before = fl->own.v[0].seq; /* the rest (want, all) once they have gone */
@@ -262,9 +264,14 @@ void room_deliver_forget(room *r)
     r->fill = NULL;
 }
 
+struct mu_fetcher *room_fetcher(void)
+{
+    return fetcher;
+}
+
 void room_deliver_start(mu_server *s)
 {
-    if (events_shared())
+    if (db_is_url(s->cfg.db)) /* events_shared() is not known before events_start */
         fetcher = store_fetcher_start(s->store, s->loop);
 }
 

@@ -240,6 +240,10 @@ void room_deliver(room *r, int64_t seq, const room_msg_row *m);
  * listening connection was down, what was said meanwhile. */
 void room_deliver_event(const char *slug, int64_t seq);
 void room_deliver_catch_up(void);
+/* room_deliver.c: the thread that reads for the rooms with several nodes (other nodes'
+ * messages, presence, the floor and hands), NULL on SQLite. Its dones run in the order the
+ * reads were asked for, so that what is read later is applied later. */
+struct mu_fetcher *room_fetcher(void);
 /* room_deliver.c: the room goes: what it kept for delivery goes with it. */
 void room_deliver_forget(room *r);
 

@@ -4,8 +4,9 @@
  * same on both, in the order they were written. A node also reads them all when it starts or
  * listens again, and after each presence beat (a hand of someone it has only just learnt is in
  * the room). While this node's own changes to a room are on their way, it waits for the last
- * of them before reading, so that nobody sees a hand go down and up again. Each node ends a
- * timed share by its own clock. Nothing of this runs on SQLite. Layer: concerns (rooms), over
+ * of them before reading, so that nobody sees a hand go down and up again. The reads are made
+ * on the fetcher's thread (store_fetch.h), in turn with the other reads for the rooms. Each
+ * node ends a timed share by its own clock. Nothing of this runs on SQLite. Layer: concerns (rooms), over
  * room_int.h. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "room_int.h"
 #include "rooms.h"
+#include "store_fetch.h"
 #include "xalloc.h"
 
 typedef enum { LIVE_HAND, LIVE_FLOOR } live_what;
@@ -112,31 +114,57 @@ static void apply(room *r, const live_row *s)
         room_send_state(r);
 }
 
-/* One room (`r`), or every room (NULL), as stored; as it is when it cannot be read. */
-static void reread(room *r)
+/* A read of one room's floor and hands (or every room's), on the fetcher's thread. */
+typedef struct {
+    mu_fetch f;
+    char slug[ROOM_SLUG_MAX + 1]; /* empty: every room */
+    live_rows rows;
+} live_read;
+
+static bool read_run(mu_fetch *f, mu_reader *rd)
 {
-    live_rows l = {0};
-    if (store_rooms_live_load(g_srv->store, r ? r->slug : NULL, collect, &l) < 0) {
+    live_read *j = (live_read *)f;
+    return store_rooms_live_load(rd, j->slug[0] ? j->slug : NULL, collect, &j->rows) >= 0;
+}
+
+/* The rooms as read; as they are when they could not be. */
+static void read_done(mu_fetch *f, bool ok)
+{
+    live_read *j = (live_read *)f;
+    room *one = j->slug[0] ? rooms_find(j->slug, strlen(j->slug)) : NULL;
+    if (!ok)
         log_warn("the floor and raised hands could not be read; they stay as they are here");
-        rows_free(&l);
+    else if (!j->slug[0] || one)
+        for (room *x = one ? one : rooms_first(); x; x = one ? NULL : x->next) {
+            if (x->live_pending)
+                continue; /* read when this node's own changes have landed */
+            const live_row *s = NULL;
+            for (size_t i = 0; i < j->rows.n && !s; i++)
+                if (strcmp(j->rows.v[i].slug, x->slug) == 0)
+                    s = &j->rows.v[i];
+            apply(x, s);
+        }
+    rows_free(&j->rows);
+    free(j);
+}
+
+/* One room (`r`), or every room (NULL), read again as stored. */
+static void reread(const room *r)
+{
+    mu_fetcher *f = room_fetcher();
+    if (!f)
         return;
-    }
-    for (room *x = r ? r : rooms_first(); x; x = r ? NULL : x->next) {
-        if (x->live_pending)
-            continue; /* read when this node's own changes have landed */
-        const live_row *s = NULL;
-        for (size_t i = 0; i < l.n && !s; i++)
-            if (strcmp(l.v[i].slug, x->slug) == 0)
-                s = &l.v[i];
-        apply(x, s);
-    }
-    rows_free(&l);
+    live_read *j = xcalloc(1, sizeof(*j));
+    if (r)
+        memcpy(j->slug, r->slug, sizeof(j->slug));
+    j->f.run = read_run;
+    j->f.done = read_done;
+    store_fetch(f, &j->f);
 }
 
 void room_live_reread_all(void)
 {
-    if (events_shared())
-        reread(NULL);
+    reread(NULL);
 }
 
 void room_live_event(int64_t a, int64_t b, int64_t c, const char *slug)
@@ -154,8 +182,9 @@ void room_live_event(int64_t a, int64_t b, int64_t c, const char *slug)
 static mu_code live_run(mu_job *j, mu_wtx *w)
 {
     live_job *o = (live_job *)j;
-    mu_code c = o->what == LIVE_HAND ? store_rooms_hand_set(w, o->slug, o->user, o->ends != 0)
-                                     : store_rooms_floor_set(w, o->slug, o->user, o->ends);
+    mu_code c = o->what == LIVE_HAND
+                    ? store_rooms_hand_set(w, o->slug, o->user, o->ends != 0, events_node_id())
+                    : store_rooms_floor_set(w, o->slug, o->user, o->ends, events_node_id());
     if (c == MU_E_NOT_FOUND)
         return MU_OK; /* the room or the account is gone, and the rows with it */
     return c == MU_OK ? events_publish_word(w, "live", o->slug, 0, 0, 0) : c;

@@ -273,11 +273,10 @@ void room_admit(room *r, member *w)
 
 /* Admit or deny: aimed at the user waiting under the request's handle, through this node or
  * another. With several nodes the write decides it: it takes the user's waiting rows, and when
- * there were none (they left, or another facilitator was first) and they did not wait here
- * either, nobody is waiting. */
+ * there were none (they left, or another facilitator's answer landed first) nobody is waiting.
+ * A wait through this node was written before (one writer, in order). */
 typedef struct {
     room_job base;
-    bool here;          /* they waited through this node when asked */
     room_change change; /* ROOM_CH_ADMIT or ROOM_CH_DENY, for the other nodes */
 } waiter_job;
 
@@ -287,8 +286,8 @@ static mu_code waiter_run(mu_job *j, mu_wtx *w)
     if (events_shared()) {
         bool was;
         mu_code c = store_rooms_lobby_take(w, o->base.slug, o->base.target_id, &was);
-        if (c == MU_OK && !was && !o->here)
-            c = MU_E_NOT_FOUND;
+        if (c == MU_OK && !was)
+            c = MU_E_NOT_FOUND; /* gone, or another facilitator's answer landed first */
         if (c == MU_OK)
             c = room_job_tell(&o->base, w, o->change);
         if (c != MU_OK)
@@ -312,7 +311,6 @@ static void submit_waiter(mu_conn *c, mu_request *req, room_change change, job_d
         room_job_new(sizeof(*o), c, r->slug, change == ROOM_CH_ADMIT ? "admit" : "deny");
     o->base.target_id = w->user;
     snprintf(o->base.target, sizeof(o->base.target), "%s", w->handle);
-    o->here = w->nconns > 0;
     o->change = change;
     room_job_submit(&o->base, waiter_run, done);
 }

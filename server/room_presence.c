@@ -3,7 +3,8 @@
  * events; someone new at a lobby is a knock for the facilitators on every node); each node also
  * beats every node_timeout_s/6 in the database, forgets nodes silent for four beats with their
  * presence, and after each beat (and each time it listens again) reconciles its rooms with
- * what is stored, so that the people of a node that died leave within node_timeout_s.
+ * what is stored, so that the people of a node that died leave within node_timeout_s. Other
+ * nodes' events and the reconciliation are read on the fetcher's thread and applied in turn.
  * Nothing of this runs on SQLite (one node). Layer: concerns (rooms), over room_int.h. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "room_int.h"
 #include "rooms.h"
+#include "store_fetch.h"
 #include "store_users.h"
 #include "xalloc.h"
 
@@ -59,6 +61,7 @@ void room_presence_here(const room *r, int64_t user, presence_state state)
     o->state = state;
     o->job.run = presence_run;
     o->job.done = presence_done;
+    o->job.lock_key = store_key_of(o->slug); /* in turn with the room's floor and hands */
     store_submit(g_srv->store, &o->job);
 }
 
@@ -100,29 +103,59 @@ static void remote_not_waiting(room *r, int64_t user, int64_t node)
         room_drop_waiter(r, w);
 }
 
+/* Another node's presence event, applied in turn with the reads for the rooms (after what was
+ * read before it, before what is read after). */
+typedef struct {
+    mu_fetch f;
+    char slug[ROOM_SLUG_MAX + 1];
+    int64_t user, node;
+    presence_state state;
+    user_row u; /* read for IN and WAITING */
+} presence_read;
+
+static bool presence_read_run(mu_fetch *f, mu_reader *rd)
+{
+    presence_read *j = (presence_read *)f;
+    if (j->state == PRESENCE_OUT)
+        return true;
+    return store_users_find_by_id_on(rd, j->user, &j->u) == 1;
+}
+
+static void presence_read_done(mu_fetch *f, bool ok)
+{
+    presence_read *j = (presence_read *)f;
+    room *r = rooms_find(j->slug, strlen(j->slug));
+    member *m = r ? room_member(r, j->user) : NULL;
+    if (!r || !ok) {
+        /* gone, or the account could not be read: the next beat's reconciliation sees it */
+    } else if (j->state == PRESENCE_WAITING) {
+        if (!m)
+            remote_waiting(r, j->user, j->node, j->u.handle, j->u.role);
+    } else {
+        remote_not_waiting(r, j->user, j->node);
+        if (j->state == PRESENCE_IN && m)
+            ids_add(&m->nodes, j->node);
+        else if (j->state == PRESENCE_IN)
+            remote_in(r, j->user, j->node, j->u.handle, j->u.role);
+        else if (m && ids_del(&m->nodes, j->node) && !m->nconns && !m->nodes.n)
+            room_member_out(r, m, true);
+    }
+    free(j);
+}
+
 static void on_presence(int64_t user, int64_t node, int64_t state, const char *slug)
 {
-    room *r = rooms_find(slug, strlen(slug));
-    if (!r)
+    struct mu_fetcher *f = room_fetcher();
+    if (!f || state < PRESENCE_OUT || state > PRESENCE_WAITING)
         return;
-    member *m = room_member(r, user);
-    if (state == PRESENCE_WAITING && !m) {
-        user_row u;
-        if (store_users_find_by_id(g_srv->store, user, &u) == 1)
-            remote_waiting(r, user, node, u.handle, u.role);
-        return;
-    }
-    remote_not_waiting(r, user, node);
-    if (state == PRESENCE_IN && m) {
-        ids_add(&m->nodes, node);
-    } else if (state == PRESENCE_IN) {
-        user_row u;
-        if (store_users_find_by_id(g_srv->store, user, &u) == 1)
-            remote_in(r, user, node, u.handle, u.role);
-    } else if (state == PRESENCE_OUT && m && ids_del(&m->nodes, node) && !m->nconns &&
-               !m->nodes.n) {
-        room_member_out(r, m, true);
-    }
+    presence_read *j = xcalloc(1, sizeof(*j));
+    snprintf(j->slug, sizeof(j->slug), "%s", slug);
+    j->user = user;
+    j->node = node;
+    j->state = (presence_state)state;
+    j->f.run = presence_read_run;
+    j->f.done = presence_read_done;
+    store_fetch(f, &j->f);
 }
 
 typedef struct {
@@ -155,11 +188,24 @@ static void collect(const char *slug, int64_t user, int64_t node, bool waiting, 
 }
 
 /* Every room's other-node presence as stored: who came is announced (or knocks), who is no
- * longer in (or waiting) anywhere leaves. */
-static void reconcile(void)
+ * longer in (or waiting) anywhere leaves. Read on the fetcher's thread. */
+typedef struct {
+    mu_fetch f;
+    rows l;
+} reconcile_read;
+
+static bool reconcile_run(mu_fetch *f, mu_reader *rd)
 {
-    rows l = {0};
-    if (store_rooms_presence_load(g_srv->store, events_node_id(), collect, &l) < 0) {
+    reconcile_read *j = (reconcile_read *)f;
+    return store_rooms_presence_load(rd, events_node_id(), collect, &j->l) >= 0;
+}
+
+static void reconcile_done(mu_fetch *f, bool ok)
+{
+    reconcile_read *j = (reconcile_read *)f;
+    rows l = j->l;
+    free(j);
+    if (!ok) {
         free(l.v);
         return; /* as it was; the next beat tries again */
     }
@@ -190,6 +236,17 @@ static void reconcile(void)
         }
     }
     room_live_reread_all(); /* hands of people only now known to be in */
+}
+
+static void reconcile(void)
+{
+    struct mu_fetcher *f = room_fetcher();
+    if (!f)
+        return;
+    reconcile_read *j = xcalloc(1, sizeof(*j));
+    j->f.run = reconcile_run;
+    j->f.done = reconcile_done;
+    store_fetch(f, &j->f);
 }
 
 /* ---- the beat ----------------------------------------------------------------------------- */

@@ -103,8 +103,10 @@ static void room_free(room *r)
         free(r->members.v[i].conns);
         free(r->members.v[i].nodes.v);
     }
-    for (size_t i = 0; i < r->waiting.n; i++)
+    for (size_t i = 0; i < r->waiting.n; i++) {
         free(r->waiting.v[i].conns);
+        free(r->waiting.v[i].nodes.v);
+    }
     free(r->members.v);
     free(r->waiting.v);
     free(r->hands.v);

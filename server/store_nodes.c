@@ -14,12 +14,17 @@
     "NOT EXISTS (SELECT 1 FROM room_presence p WHERE p.room = " ROOM " AND p.user_id = " USER \
     " AND NOT p.waiting)"
 
+/* The node that raised a hand or gave the floor has gone (stopped, died, or restarted under a
+ * new name): a restart starts them empty, as on one node. */
+#define GONE(NODE) "NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = " NODE ")"
+
 static mu_code live_forget(mu_wtx *w, const char *room, int64_t user)
 {
     db_stmt *st = store_wstmt(
         w, room ? "DELETE FROM room_hands WHERE room = ? AND user_id = ? AND " NOWHERE(
                       "room_hands.room", "room_hands.user_id")
-                : "DELETE FROM room_hands WHERE " NOWHERE("room_hands.room", "room_hands.user_id"));
+                : "DELETE FROM room_hands WHERE " NOWHERE(
+                      "room_hands.room", "room_hands.user_id") " OR " GONE("room_hands.node"));
     if (st && room) {
         db_bind_text(st, 1, room, -1);
         db_bind_i64(st, 2, user);
@@ -30,8 +35,9 @@ static mu_code live_forget(mu_wtx *w, const char *room, int64_t user)
     st = store_wstmt(
         w, room ? "UPDATE rooms SET floor_user = NULL, floor_ends = 0 "
                   "WHERE slug = ? AND floor_user = ? AND " NOWHERE("rooms.slug", "rooms.floor_user")
-                : "UPDATE rooms SET floor_user = NULL, floor_ends = 0 "
-                  "WHERE floor_user IS NOT NULL AND " NOWHERE("rooms.slug", "rooms.floor_user"));
+                : "UPDATE rooms SET floor_user = NULL, floor_ends = 0 WHERE floor_user IS NOT NULL "
+                  "AND (" NOWHERE("rooms.slug",
+                                  "rooms.floor_user") " OR " GONE("rooms.floor_node") ")");
     if (st && room) {
         db_bind_text(st, 1, room, -1);
         db_bind_i64(st, 2, user);
@@ -109,11 +115,11 @@ mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms)
     return live_forget(w, NULL, 0);
 }
 
-int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, void *ud)
+int store_rooms_presence_load(mu_reader *r, int64_t self, room_presence_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, "SELECT p.room, p.user_id, p.node, u.handle, u.role, p.waiting "
-                                "FROM room_presence p JOIN users u ON u.id = p.user_id "
-                                "WHERE p.node <> ?");
+    db_stmt *st = store_rstmt(r, "SELECT p.room, p.user_id, p.node, u.handle, u.role, p.waiting "
+                                 "FROM room_presence p JOIN users u ON u.id = p.user_id "
+                                 "WHERE p.node <> ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, self);
@@ -130,36 +136,40 @@ int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, vo
     return store_read_done(st, rc, n);
 }
 
-mu_code store_rooms_hand_set(mu_wtx *w, const char *room, int64_t user, bool up)
+mu_code store_rooms_hand_set(mu_wtx *w, const char *room, int64_t user, bool up, int64_t node)
 {
-    db_stmt *st = store_wstmt(w, up ? "INSERT INTO room_hands (room, user_id) VALUES (?, ?) "
-                                      "ON CONFLICT DO NOTHING"
+    db_stmt *st = store_wstmt(w, up ? "INSERT INTO room_hands (room, user_id, node) "
+                                      "VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
                                     : "DELETE FROM room_hands WHERE room = ? AND user_id = ?");
     if (st) {
         db_bind_text(st, 1, room, -1);
         db_bind_i64(st, 2, user);
+        if (up)
+            db_bind_i64(st, 3, node);
     }
     return store_step(st);
 }
 
-mu_code store_rooms_floor_set(mu_wtx *w, const char *room, int64_t user, int64_t ends)
+mu_code store_rooms_floor_set(mu_wtx *w, const char *room, int64_t user, int64_t ends, int64_t node)
 {
-    db_stmt *st = store_wstmt(w, "UPDATE rooms SET floor_user = ?, floor_ends = ? WHERE slug = ?");
+    db_stmt *st = store_wstmt(
+        w, "UPDATE rooms SET floor_user = ?, floor_ends = ?, floor_node = ? WHERE slug = ?");
     if (st) {
         if (user)
             db_bind_i64(st, 1, user);
         else
             db_bind_null(st, 1);
         db_bind_i64(st, 2, user ? ends : 0);
-        db_bind_text(st, 3, room, -1);
+        db_bind_i64(st, 3, node);
+        db_bind_text(st, 4, room, -1);
     }
     mu_code c = store_step(st);
-    return c == MU_OK && user ? store_rooms_hand_set(w, room, user, false) : c;
+    return c == MU_OK && user ? store_rooms_hand_set(w, room, user, false, node) : c;
 }
 
 mu_code store_rooms_live_clear(mu_wtx *w, const char *room)
 {
-    mu_code c = store_rooms_floor_set(w, room, 0, 0);
+    mu_code c = store_rooms_floor_set(w, room, 0, 0, 0);
     if (c != MU_OK)
         return c;
     db_stmt *st = store_wstmt(w, "DELETE FROM room_hands WHERE room = ?");
@@ -168,11 +178,11 @@ mu_code store_rooms_live_clear(mu_wtx *w, const char *room)
     return store_step(st);
 }
 
-int store_rooms_live_load(mu_store *s, const char *room, room_live_fn fn, void *ud)
+int store_rooms_live_load(mu_reader *r, const char *room, room_live_fn fn, void *ud)
 {
     /* One statement, so that the floor and the hands are of the same moment. */
-    db_stmt *st = store_read(
-        s, room ? "SELECT slug, 0, floor_user, floor_ends, 0 FROM rooms "
+    db_stmt *st = store_rstmt(
+        r, room ? "SELECT slug, 0, floor_user, floor_ends, 0 FROM rooms "
                   "WHERE slug = ?1 AND floor_user IS NOT NULL "
                   "UNION ALL SELECT room, 1, user_id, 0, ord FROM room_hands WHERE room = ?1 "
                   "ORDER BY 1, 2, 5"

@@ -103,19 +103,23 @@ mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms);
 typedef void (*room_presence_fn)(const char *room, int64_t user, int64_t node, bool waiting,
                                  const char *handle, mu_role role, void *ud);
 /* Everyone in a room or at its lobby through a node other than `self`, with their handle and
- * role. */
-int store_rooms_presence_load(mu_store *s, int64_t self, room_presence_fn fn, void *ud);
+ * role. These two loads read through the caller's connection (the fetcher's thread). */
+int store_rooms_presence_load(mu_reader *r, int64_t self, room_presence_fn fn, void *ud);
 /* Several nodes (PostgreSQL only; store_nodes.c): the floor and raised hands, stored so that
  * every node reads them in the order they were written. A user in a room through no node has
  * neither (their last presence's removal, or a dead node's, takes them). */
-mu_code store_rooms_hand_set(mu_wtx *w, const char *room, int64_t user, bool up);
-/* The floor to `user` (0: nobody) until `ends` (0: untimed), their hand lowered. */
-mu_code store_rooms_floor_set(mu_wtx *w, const char *room, int64_t user, int64_t ends);
+/* Raised or lowered through `node`; hands and the floor go with the node that raised or gave
+ * them (the heartbeat's sweep). */
+mu_code store_rooms_hand_set(mu_wtx *w, const char *room, int64_t user, bool up, int64_t node);
+/* The floor to `user` (0: nobody) until `ends` (0: untimed), given through `node`, their hand
+ * lowered. */
+mu_code store_rooms_floor_set(mu_wtx *w, const char *room, int64_t user, int64_t ends,
+                              int64_t node);
 /* A meeting opens or closes: nobody has the floor, no hand is raised. */
 mu_code store_rooms_live_clear(mu_wtx *w, const char *room);
 /* The floor (`hand` false) and then the hands in raise order, of one room (NULL: of every
  * room, room by room). */
 typedef void (*room_live_fn)(const char *room, bool hand, int64_t user, int64_t ends, void *ud);
-int store_rooms_live_load(mu_store *s, const char *room, room_live_fn fn, void *ud);
+int store_rooms_live_load(mu_reader *r, const char *room, room_live_fn fn, void *ud);
 
 #endif

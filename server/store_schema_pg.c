@@ -1,6 +1,6 @@
 /* The schema on PostgreSQL (see store_schema.h), beside SQLite's in store_schema.c. The first
  * migration makes what SQLite's first nine do; each later change is a migration in both lists,
- * but for what only several nodes need (migrations 2 to 4).
+ * but for what only several nodes need (migrations 2 to 4, and 6).
  * Columns are BIGINT where SQLite's INTEGER holds 64 bits, and flags stay integers, so that
  * the store's SQL reads the same on both. Layer: storage, below store.c. */
 #include "store_schema.h"
@@ -249,6 +249,10 @@ const char *const store_schema_pg[] = {
     ");",
     /* 5: SQLite's 10 (each opening of a room counted) */
     "ALTER TABLE rooms ADD COLUMN meeting BIGINT NOT NULL DEFAULT 0;",
+    /* 6 (PostgreSQL only): the node that raised a hand or gave the floor, so that they go
+     * when that node does (a restart starts them empty, as on one node). */
+    "ALTER TABLE room_hands ADD COLUMN node BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE rooms ADD COLUMN floor_node BIGINT NOT NULL DEFAULT 0;",
 };
 
 const int store_schema_pg_count = (int)(sizeof(store_schema_pg) / sizeof(store_schema_pg[0]));

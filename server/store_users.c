@@ -46,7 +46,12 @@ int store_users_find_by_handle(mu_store *s, const char *handle, user_row *out)
 
 int store_users_find_by_id(mu_store *s, int64_t id, user_row *out)
 {
-    db_stmt *st = store_read(s, "SELECT id, handle, role, pwhash FROM users WHERE id = ?");
+    return store_users_find_by_id_on(store_reader(s), id, out);
+}
+
+int store_users_find_by_id_on(mu_reader *r, int64_t id, user_row *out)
+{
+    db_stmt *st = store_rstmt(r, "SELECT id, handle, role, pwhash FROM users WHERE id = ?");
     if (st)
         db_bind_i64(st, 1, id);
     return step_user(st, out, NULL);

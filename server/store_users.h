@@ -20,6 +20,8 @@ typedef struct {
 /* 1 found, 0 not found, -1 storage error (logged). */
 int store_users_find_by_handle(mu_store *s, const char *handle, user_row *out);
 int store_users_find_by_id(mu_store *s, int64_t id, user_row *out);
+/* The same through a given read connection (any thread's own). */
+int store_users_find_by_id_on(mu_reader *r, int64_t id, user_row *out);
 int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms);
 
 /* On the writer: whether a session's token still exists (1, with the user's role now), 0 when

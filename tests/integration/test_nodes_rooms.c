@@ -513,12 +513,102 @@ static void test_missed_meeting(void **st)
     nodes_down(&n);
 }
 
+/* The next room.admitted or room.denied of the connection: its op. */
+static const char *lobby_answer(mu_sync *y, mu_client *c)
+{
+    for (;;) {
+        mu_msg *m = mu_sync_event(y, c, 5000);
+        if (!m)
+            fail_msg("no answer from the lobby");
+        const char *op = mu_msg_op(m);
+        const char *got = strcmp(op, "room.admitted") == 0 ? "room.admitted"
+                          : strcmp(op, "room.denied") == 0 ? "room.denied"
+                                                           : NULL;
+        mu_msg_free(m);
+        if (got)
+            return got;
+    }
+}
+
+/* Admit through A and deny through B at the same moment: one of them is answered ok, the
+ * other not_found, and the waiting user gets what the ok one said. */
+static void test_lobby_answers_race(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    mu_client *ana_b = cl_signed_in(y, &n.b, "mentor.ana", WORLD_PW);
+    call_expect(y, ana_b, room_req("room.join"), "ok");
+    mu_req *r = room_req("room.lobby");
+    mu_req_bool(r, "on", true);
+    call_expect(y, ana, r, "ok");
+    mu_msg_free(next_op(y, riley_b, "room.state"));
+    for (int i = 0; i < 6; i++) {
+        char who[16];
+        snprintf(who, sizeof(who), "guest%d", i);
+        srv_user_add(&n.w.s, who, WORLD_PW, "member");
+        mu_client *g = cl_signed_in(y, &n.w.s, who, WORLD_PW);
+        mu_msg *m = cl_call(y, g, room_req("room.join"));
+        assert_true(flag(mu_msg_root(m), "waiting"));
+        mu_msg_free(m);
+        for (int k = 0; k < 2; k++) { /* both of ana's connections hear the knock */
+            m = next_op(y, k ? ana : ana_b, "room.knock");
+            assert_string_equal(mu_value_get_str(mu_msg_root(m), "handle"), who);
+            mu_msg_free(m);
+        }
+        said admitted = {0, 0}, denied = {0, 0};
+        assert_true(mu_client_send(ana, target_req("room.admit", who), on_said, &admitted) > 0);
+        assert_true(mu_client_send(ana_b, target_req("room.deny", who), on_said, &denied) > 0);
+        for (int t = 0; t < 200 && admitted.ok + admitted.other + denied.ok + denied.other < 2; t++)
+            mu_sync_run(y, 50);
+        assert_int_equal(admitted.ok + denied.ok, 1);
+        assert_int_equal(admitted.other + denied.other, 1);
+        assert_string_equal(lobby_answer(y, g), admitted.ok ? "room.admitted" : "room.denied");
+    }
+    nodes_down(&n);
+}
+
+/* B is killed while riley's hand is up there, and starts again at once; riley comes back
+ * through it: the hand raised through the old B does not come back (a restart starts hands
+ * empty), even though riley is in the room again before the old B is forgotten. */
+static void test_hands_after_restart(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up_with(&n, "node_timeout_s = 3\n");
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor, *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    call_expect(y, riley_b, room_req("hand.raise"), "ok");
+    const char *stored = "SELECT count(*) FROM room_hands";
+    for (int i = 0; i < 100 && srv_sql_int(&n.w.s, stored) != 1; i++)
+        mu_sync_run(y, 50);
+    assert_int_equal(srv_sql_int(&n.w.s, stored), 1);
+    srv_kill9(&n.b);
+    srv_restart_same_port(&n.b);
+    riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    call_expect(y, riley_b, room_req("room.join"), "ok");
+    /* past node_timeout_s (3 s) and a beat: the old B is forgotten with what it raised */
+    mu_sync_run(y, 5000);
+    assert_int_equal(srv_sql_int(&n.w.s, stored), 0);
+    char on_a[64], on_b[64];
+    hands_of(y, ana, on_a, sizeof(on_a));
+    hands_of(y, riley_b, on_b, sizeof(on_b));
+    assert_string_equal(on_a, "");
+    assert_string_equal(on_b, "");
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_meeting_across),     cmocka_unit_test(test_meeting_state_across),
         cmocka_unit_test(test_presence_across),    cmocka_unit_test(test_floor_across),
         cmocka_unit_test(test_hands_agree),        cmocka_unit_test(test_lobby_across),
+        cmocka_unit_test(test_lobby_answers_race), cmocka_unit_test(test_hands_after_restart),
         cmocka_unit_test(test_meeting_catches_up), cmocka_unit_test(test_missed_meeting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
