@@ -130,7 +130,9 @@ static void collect(const room_msg_row *m, void *ud)
 static bool fill_run(mu_fetch *f, mu_reader *rd)
 {
     fill_job *j = (fill_job *)f;
-    return store_rooms_msgs_on(rd, j->slug, j->after, j->before, GAP_MAX, collect, &j->got) >= 0;
+    kept_free(&j->got); /* a second try starts over */
+    return rd &&
+           store_rooms_msgs_on(rd, j->slug, j->after, j->before, GAP_MAX, collect, &j->got) >= 0;
 }
 
 static void kick(room *r);

@@ -73,8 +73,9 @@ typedef struct room {
     /* The newest seq this node's members have had (room_deliver): seqs are given in the
      * store's writes, by whichever node stores the message. */
     int64_t done_seq;
-    int64_t meeting;  /* the count of its meetings, as stored: which one is open (or was last) */
-    int live_pending; /* room_live.c: this node's changes of the floor or hands on their way */
+    int64_t meeting;    /* the count of its meetings, as stored: which one is open (or was last) */
+    int live_pending;   /* room_live.c: this node's changes of the floor or hands on their way */
+    uint64_t live_mark; /* room_live.c: when the last of them was made */
     struct room_fill *fill; /* room_deliver.c's reads for it, or NULL */
     member_list members, waiting;
     id_list hands, bans, mutes;

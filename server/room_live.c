@@ -115,16 +115,23 @@ static void apply(room *r, const live_row *s)
 }
 
 /* A read of one room's floor and hands (or every room's), on the fetcher's thread. */
+/* Counts this node's changes; a read asked for before a room's latest is not applied to it
+ * (that change's own read, asked for after it, is). */
+static uint64_t live_clock;
+
 typedef struct {
     mu_fetch f;
     char slug[ROOM_SLUG_MAX + 1]; /* empty: every room */
+    uint64_t mark;                /* live_clock when asked for */
     live_rows rows;
 } live_read;
 
 static bool read_run(mu_fetch *f, mu_reader *rd)
 {
     live_read *j = (live_read *)f;
-    return store_rooms_live_load(rd, j->slug[0] ? j->slug : NULL, collect, &j->rows) >= 0;
+    rows_free(&j->rows); /* a second try starts over */
+    memset(&j->rows, 0, sizeof(j->rows));
+    return rd && store_rooms_live_load(rd, j->slug[0] ? j->slug : NULL, collect, &j->rows) >= 0;
 }
 
 /* The rooms as read; as they are when they could not be. */
@@ -136,7 +143,7 @@ static void read_done(mu_fetch *f, bool ok)
         log_warn("the floor and raised hands could not be read; they stay as they are here");
     else if (!j->slug[0] || one)
         for (room *x = one ? one : rooms_first(); x; x = one ? NULL : x->next) {
-            if (x->live_pending)
+            if (x->live_pending || x->live_mark > j->mark)
                 continue; /* read when this node's own changes have landed */
             const live_row *s = NULL;
             for (size_t i = 0; i < j->rows.n && !s; i++)
@@ -157,6 +164,7 @@ static void reread(const room *r)
     live_read *j = xcalloc(1, sizeof(*j));
     if (r)
         memcpy(j->slug, r->slug, sizeof(j->slug));
+    j->mark = live_clock;
     j->f.run = read_run;
     j->f.done = read_done;
     store_fetch(f, &j->f);
@@ -216,6 +224,7 @@ static void submit(room *r, live_what what, int64_t user, int64_t ends)
     o->job.done = live_done;
     o->job.lock_key = store_key_of(o->slug);
     r->live_pending++;
+    r->live_mark = ++live_clock;
     store_submit(g_srv->store, &o->job);
 }
 

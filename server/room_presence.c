@@ -67,15 +67,21 @@ void room_presence_here(const room *r, int64_t user, presence_state state)
 
 /* ---- other nodes' people ------------------------------------------------------------------ */
 
-static void remote_in(room *r, int64_t user, int64_t node, const char *handle, mu_role role)
+/* In through `node`. Their first-join point, set where they joined, decides what they may see
+ * here if they come back through this node: `after` when it was read with the event (-1: none
+ * stored), else read now. */
+static void remote_in(room *r, int64_t user, int64_t node, const char *handle, mu_role role,
+                      const int64_t *after)
 {
     member *m = room_member(r, user);
     if (!m) {
-        /* Their first-join point, set where they joined, decides what they may see here if
-         * they come back through this node. */
-        int64_t after;
-        if (store_rooms_join_point(g_srv->store, r->slug, user, &after) == 1)
-            room_put_join(r, user, after);
+        int64_t point = -1;
+        if (after)
+            point = *after;
+        else if (store_rooms_join_point(g_srv->store, r->slug, user, &point) != 1)
+            point = -1;
+        if (point >= 0)
+            room_put_join(r, user, point);
         m = room_add_remote(r, user, handle, role);
     }
     ids_add(&m->nodes, node);
@@ -110,15 +116,20 @@ typedef struct {
     char slug[ROOM_SLUG_MAX + 1];
     int64_t user, node;
     presence_state state;
-    user_row u; /* read for IN and WAITING */
+    user_row u;    /* read for IN and WAITING */
+    int64_t after; /* read for IN: their first-join point, -1 when none is stored */
 } presence_read;
 
 static bool presence_read_run(mu_fetch *f, mu_reader *rd)
 {
     presence_read *j = (presence_read *)f;
     if (j->state == PRESENCE_OUT)
-        return true;
-    return store_users_find_by_id_on(rd, j->user, &j->u) == 1;
+        return true; /* nothing to read */
+    j->after = -1;
+    if (!rd || store_users_find_by_id_on(rd, j->user, &j->u) != 1)
+        return false;
+    return j->state != PRESENCE_IN ||
+           store_rooms_join_point_on(rd, j->slug, j->user, &j->after) >= 0;
 }
 
 static void presence_read_done(mu_fetch *f, bool ok)
@@ -136,7 +147,7 @@ static void presence_read_done(mu_fetch *f, bool ok)
         if (j->state == PRESENCE_IN && m)
             ids_add(&m->nodes, j->node);
         else if (j->state == PRESENCE_IN)
-            remote_in(r, j->user, j->node, j->u.handle, j->u.role);
+            remote_in(r, j->user, j->node, j->u.handle, j->u.role, &j->after);
         else if (m && ids_del(&m->nodes, j->node) && !m->nconns && !m->nodes.n)
             room_member_out(r, m, true);
     }
@@ -197,7 +208,8 @@ typedef struct {
 static bool reconcile_run(mu_fetch *f, mu_reader *rd)
 {
     reconcile_read *j = (reconcile_read *)f;
-    return store_rooms_presence_load(rd, events_node_id(), collect, &j->l) >= 0;
+    j->l.n = 0; /* a second try starts over */
+    return rd && store_rooms_presence_load(rd, events_node_id(), collect, &j->l) >= 0;
 }
 
 static void reconcile_done(mu_fetch *f, bool ok)
@@ -220,7 +232,7 @@ static void reconcile_done(mu_fetch *f, bool ok)
         if (r && l.v[i].waiting)
             remote_waiting(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role);
         else if (r)
-            remote_in(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role);
+            remote_in(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role, NULL);
     }
     free(l.v);
     for (room *r = rooms_first(); r; r = r->next) {

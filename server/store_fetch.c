@@ -19,7 +19,12 @@ struct mu_fetcher {
     mu_fetch *d_head, *d_tail; /* read, waiting for the loop, under mu */
     bool stopping;             /* under mu */
     mu_reader *r;              /* the thread's */
+    uint64_t retry_ns;         /* the thread's: no new connection tried before (uv_hrtime) */
 };
+
+/* How long a failed connection waits before the next try: jobs meanwhile fail at once, rather
+ * than each waiting out a connect timeout. */
+#define RETRY_NS (1000ull * 1000 * 1000)
 
 static void push(mu_fetch **head, mu_fetch **tail, mu_fetch *j)
 {
@@ -38,9 +43,24 @@ static mu_reader *reader(mu_fetcher *f)
         store_reader_close(f->r);
         f->r = NULL;
     }
-    if (!f->r)
+    if (!f->r && uv_hrtime() >= f->retry_ns) {
         f->r = store_reader_open_live(f->store);
+        if (!f->r)
+            f->retry_ns = uv_hrtime() + RETRY_NS;
+    }
     return f->r;
+}
+
+/* The job on the connection; once more on a new one when the first failed because the
+ * connection was lost (a restarted PostgreSQL shows only when a statement fails on it). */
+static bool run_job(mu_fetcher *f, mu_fetch *j)
+{
+    mu_reader *r = reader(f);
+    if (j->run(j, r))
+        return true;
+    if (!r || !db_lost(store_reader_db(r)))
+        return false;
+    return j->run(j, reader(f));
 }
 
 static void *run_thread(void *arg)
@@ -57,8 +77,7 @@ static void *run_thread(void *arg)
         if (!f->q_head)
             f->q_tail = NULL;
         pthread_mutex_unlock(&f->mu);
-        mu_reader *r = reader(f);
-        j->ok = r && j->run(j, r);
+        j->ok = run_job(f, j);
         pthread_mutex_lock(&f->mu);
         push(&f->d_head, &f->d_tail, j);
         uv_async_send(&f->async);
@@ -83,6 +102,11 @@ static void on_async(uv_async_t *a)
     }
 }
 
+static void on_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 mu_fetcher *store_fetcher_start(mu_store *s, uv_loop_t *loop)
 {
     mu_fetcher *f = xcalloc(1, sizeof(*f));
@@ -95,7 +119,7 @@ mu_fetcher *store_fetcher_start(mu_store *s, uv_loop_t *loop)
         log_error("cannot start the reading thread");
         pthread_mutex_destroy(&f->mu);
         pthread_cond_destroy(&f->cv);
-        uv_close((uv_handle_t *)&f->async, (uv_close_cb)free); /* f starts with nothing else */
+        uv_close((uv_handle_t *)&f->async, on_closed);
         return NULL;
     }
     return f;
@@ -109,11 +133,6 @@ void store_fetch(mu_fetcher *f, mu_fetch *job)
     pthread_mutex_unlock(&f->mu);
 }
 
-static void on_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
 void store_fetcher_stop(mu_fetcher *f)
 {
     if (!f)
@@ -124,11 +143,14 @@ void store_fetcher_stop(mu_fetcher *f)
     pthread_mutex_unlock(&f->mu);
     pthread_join(f->thread, NULL);
     on_async(&f->async); /* what was read */
-    for (mu_fetch *j = f->q_head, *next; j; j = next) {
-        next = j->next;
+    /* What was not: a done may queue another job, which is handed back the same way. */
+    while (f->q_head) {
+        mu_fetch *j = f->q_head;
+        f->q_head = j->next;
+        if (!f->q_head)
+            f->q_tail = NULL;
         j->done(j, false);
     }
-    f->q_head = f->q_tail = NULL;
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
     uv_close((uv_handle_t *)&f->async, on_closed);

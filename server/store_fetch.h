@@ -10,7 +10,9 @@
 #include "store.h"
 
 typedef struct mu_fetch mu_fetch;
-/* Fetcher thread: reads through `r`; false when the read failed. */
+/* Fetcher thread: reads through `r` (NULL while no connection can be had: a job that needs
+ * no read may still succeed); false when the read failed. Run again, on a new connection, when
+ * the first failed because the connection was lost: it starts over. */
 typedef bool (*fetch_run_fn)(mu_fetch *f, mu_reader *r);
 /* Loop thread: `ok` says whether run read everything; frees the job. */
 typedef void (*fetch_done_fn)(mu_fetch *f, bool ok);

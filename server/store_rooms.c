@@ -90,7 +90,12 @@ int store_rooms_load_joins(db_conn *db, room_point_fn fn, void *ud)
 
 int store_rooms_join_point(mu_store *s, const char *room, int64_t user, int64_t *after)
 {
-    db_stmt *st = store_read(s, "SELECT after_seq FROM room_joins WHERE room = ? AND user_id = ?");
+    return store_rooms_join_point_on(store_reader(s), room, user, after);
+}
+
+int store_rooms_join_point_on(mu_reader *r, const char *room, int64_t user, int64_t *after)
+{
+    db_stmt *st = store_rstmt(r, "SELECT after_seq FROM room_joins WHERE room = ? AND user_id = ?");
     if (!st)
         return -1;
     db_bind_text(st, 1, room, -1);

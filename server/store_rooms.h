@@ -35,6 +35,7 @@ typedef void (*room_point_fn)(const char *room, int64_t user, int64_t after_seq,
 int store_rooms_load_joins(db_conn *db, room_point_fn fn, void *ud);
 /* One member's point (set by another node): 1 found, 0 none, -1 a failed read. */
 int store_rooms_join_point(mu_store *s, const char *room, int64_t user, int64_t *after);
+int store_rooms_join_point_on(mu_reader *r, const char *room, int64_t user, int64_t *after);
 
 typedef struct {
     int64_t seq, ts;
