@@ -183,3 +183,13 @@ void expect_floor(mu_sync *y, mu_client *c, const char *handle)
     }
     fail_msg("no room.state with the floor %s", handle ? handle : "(nobody)");
 }
+
+void cut_listeners(nodes *n)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND query = 'LISTEN mutual'",
+             n->w.s.pg_name);
+    assert_int_equal(srv_sql_int(&n->w.s, sql), 2);
+}

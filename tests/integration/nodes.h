@@ -37,5 +37,8 @@ void expect_presence(mu_sync *y, mu_client *c, const char *handle, const char *s
 bool has_member(const mu_msg *m, const char *handle);
 int64_t say_seq(mu_sync *y, mu_client *c, const char *text);
 void expect_floor(mu_sync *y, mu_client *c, const char *handle);
+/* Every listening connection of the database, both nodes', is cut (pg_terminate_backend):
+ * each node listens again after its retry and catches up. */
+void cut_listeners(nodes *n);
 
 #endif

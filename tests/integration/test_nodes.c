@@ -166,13 +166,7 @@ static void test_listener_catches_up(void **st)
     send_dm(n.w.y, n.w.mem, "mentor.ana", "before the cut");
     mu_msg *m = cl_event(n.yb, ana_b, "dm.msg");
     mu_msg_free(m);
-    /* every listener of the database, both nodes' */
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-             "WHERE datname = '%s' AND query = 'LISTEN mutual'",
-             n.w.s.pg_name);
-    assert_int_equal(srv_sql_int(&n.w.s, sql), 2);
+    cut_listeners(&n);
     send_dm(n.w.y, n.w.mem, "mentor.ana", "while B was not listening");
     m = cl_event(n.yb, ana_b, "dm.msg");
     assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "while B was not listening");
