@@ -1,6 +1,7 @@
 /* What the room files share, and nothing else includes (but their unit tests): the room
  * and the live state of its meeting, the registry, membership, fan-out, encoding, access, and
- * the job every room write rides on. rooms.c implements all of it; room_schedule.c,
+ * the job every room write rides on. rooms.c implements it (room_access.c the access checks,
+ * room_job.c the job, room_deliver.c the delivery); room_schedule.c,
  * room_meeting.c and room_moderation.c build their ops on it, and room_feed.c renders the
  * listed rooms for meeting finders. Layer: concerns (rooms).
  *
