@@ -127,13 +127,13 @@ static void verify_done(uv_work_t *w, int status)
 
 void op_me_delete(mu_conn *c, mu_request *r)
 {
-    if (c->role == ROLE_ADMIN && store_admin_count_admins(g_srv->store) <= 1) {
+    if (c->role == ROLE_ADMIN && store_admin_count_admins(loop_reader()) <= 1) {
         reply_err(c, MU_E_CONFLICT,
                   "You are the last admin; make another admin before erasing this account.");
         return;
     }
     user_row u;
-    if (store_users_find_by_id(g_srv->store, c->user_id, &u) != 1) {
+    if (store_users_find_by_id(loop_reader(), c->user_id, &u) != 1) {
         reply_read_failed(c, "the account");
         return;
     }
@@ -224,7 +224,7 @@ void op_user_create(mu_conn *c, mu_request *r)
         return;
     const char *h = mu_req_field(r, "handle")->v.h;
     user_row u;
-    if (store_users_find_by_handle(g_srv->store, h, &u) == 1) {
+    if (store_users_find_by_handle(loop_reader(), h, &u) == 1) {
         reply_err(c, MU_E_CONFLICT, "That handle is taken.");
         return;
     }
@@ -279,14 +279,15 @@ void op_user_role(mu_conn *c, mu_request *r)
     if (!admin_only(c))
         return;
     user_row u;
-    int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, &u);
+    int f = store_users_find_by_handle(loop_reader(), mu_req_field(r, "handle")->v.h, &u);
     if (f != 1) {
         reply_err(c, f < 0 ? MU_E_INTERNAL : MU_E_NOT_FOUND, "No account has that handle.");
         return;
     }
     const mu_val *rv = mu_req_field(r, "role");
     mu_role role = (mu_role)role_parse(rv->v.s.p, rv->v.s.n); /* the op table checked it */
-    if (u.role == ROLE_ADMIN && role != ROLE_ADMIN && store_admin_count_admins(g_srv->store) <= 1) {
+    if (u.role == ROLE_ADMIN && role != ROLE_ADMIN &&
+        store_admin_count_admins(loop_reader()) <= 1) {
         reply_err(c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
         return;
     }
@@ -357,9 +358,9 @@ void op_stats(mu_conn *c, mu_request *r)
     mu_enc e;
     reply_begin(c, &e, 4);
     mu_enc_kint(&e, "connections", (int64_t)conn_count());
-    mu_enc_kint(&e, "users", store_admin_count_users(g_srv->store));
+    mu_enc_kint(&e, "users", store_admin_count_users(loop_reader()));
     mu_enc_kint(&e, "rooms_open", rooms_open_count());
     mu_enc_kint(&e, "checkins_today",
-                store_admin_count_checkins_since(g_srv->store, now - now % 86400000));
+                store_admin_count_checkins_since(loop_reader(), now - now % 86400000));
     reply_end(c, &e);
 }

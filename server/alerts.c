@@ -103,9 +103,9 @@ void alerts_push_open(mu_conn *c)
 {
     int rc = 0;
     if (c->role == ROLE_MENTOR)
-        rc = store_alerts_of_mentor(g_srv->store, c->user_id, true, push_one, c);
+        rc = store_alerts_of_mentor(loop_reader(), c->user_id, true, push_one, c);
     else if (c->role == ROLE_ADMIN)
-        rc = store_alerts_escalated(g_srv->store, true, push_one, c);
+        rc = store_alerts_escalated(loop_reader(), true, push_one, c);
     if (rc < 0)
         log_error("connection %llu: could not read open alerts", (unsigned long long)c->id);
 }
@@ -138,8 +138,8 @@ void op_alerts_list(mu_conn *c, mu_request *r)
     mu_enc_init(&o.body, 0);
     /* a mentor's own; an admin sees what was escalated */
     int rc = c->role == ROLE_MENTOR
-                 ? store_alerts_of_mentor(g_srv->store, c->user_id, open_only, list_one, &o)
-                 : store_alerts_escalated(g_srv->store, open_only, list_one, &o);
+                 ? store_alerts_of_mentor(loop_reader(), c->user_id, open_only, list_one, &o)
+                 : store_alerts_escalated(loop_reader(), open_only, list_one, &o);
     if (rc < 0) {
         mu_enc_free(&o.body);
         reply_read_failed(c, "alerts");
@@ -179,7 +179,7 @@ void op_alert_ack(mu_conn *c, mu_request *r)
     }
     int64_t id = (int64_t)mu_req_field(r, "id")->v.u, owner = 0;
     bool escalated = false;
-    int f = store_alerts_owner(g_srv->store, id, &owner, &escalated);
+    int f = store_alerts_owner(loop_reader(), id, &owner, &escalated);
     if (f < 0) {
         reply_read_failed(c, "alerts");
         return;
@@ -377,6 +377,6 @@ static void alerts_catch_up(void)
 
 void alerts_events_init(void)
 {
-    events_shown_init(&shown, store_alerts_max_id(g_srv->store));
+    events_shown_init(&shown, store_alerts_max_id(loop_reader()));
     events_on("alert", on_alert_event, alerts_catch_up);
 }

@@ -222,7 +222,7 @@ void op_register(mu_conn *c, mu_request *r)
     const mu_val *role = mu_req_field(r, "role");
     const char *handle = mu_req_field(r, "handle")->v.h;
     user_row u;
-    int found = store_users_find_by_handle(g_srv->store, handle, &u);
+    int found = store_users_find_by_handle(loop_reader(), handle, &u);
     if (found < 0) {
         reply_read_failed(c, "accounts");
         return;
@@ -288,7 +288,7 @@ void op_login(mu_conn *c, mu_request *r)
     }
     const char *handle = mu_req_field(r, "handle")->v.h;
     user_row u;
-    int found = store_users_find_by_handle(g_srv->store, handle, &u);
+    int found = store_users_find_by_handle(loop_reader(), handle, &u);
     if (found < 0) {
         reply_read_failed(c, "accounts");
         return;
@@ -323,7 +323,7 @@ void op_resume(mu_conn *c, mu_request *r)
     token_hash(t->v.s.p, t->v.s.n, hash);
     user_row u;
     int64_t expires = 0;
-    int found = store_users_token_find(g_srv->store, hash, &u, &expires);
+    int found = store_users_token_find(loop_reader(), hash, &u, &expires);
     if (found < 0) {
         reply_read_failed(c, "sessions");
         return;
@@ -413,7 +413,7 @@ static void pwset_hashed(auth_op *a)
 void op_password_set(mu_conn *c, mu_request *r)
 {
     user_row u;
-    int found = store_users_find_by_id(g_srv->store, c->user_id, &u);
+    int found = store_users_find_by_id(loop_reader(), c->user_id, &u);
     if (found <= 0) {
         reply_read_failed(c, "the account");
         return;

@@ -260,7 +260,7 @@ static void reply_items(mu_conn *c, int64_t user, int32_t from, int32_t to, bool
 {
     items_out o = {.with_note = with_note};
     mu_enc_init(&o.body, 0);
-    if (store_checkins_range(g_srv->store, user, from, to, put_item, &o) < 0) {
+    if (store_checkins_range(loop_reader(), user, from, to, put_item, &o) < 0) {
         mu_enc_free(&o.body);
         reply_read_failed(c, "check-ins");
         return;
@@ -284,7 +284,7 @@ static int32_t user_today(int64_t user)
 {
     int32_t day;
     int tz = 0;
-    if (store_checkins_latest(g_srv->store, user, &day, &tz) != 1)
+    if (store_checkins_latest(loop_reader(), user, &day, &tz) != 1)
         tz = 0;
     return local_day(clock_now_ms(), tz);
 }
@@ -318,12 +318,12 @@ void op_checkin_summary(mu_conn *c, mu_request *r)
     int32_t today = user_today(c->user_id), from = today - days + 1;
     int32_t *all;
     size_t n;
-    if (store_checkins_days(g_srv->store, c->user_id, &all, &n) < 0) {
+    if (store_checkins_days(loop_reader(), c->user_id, &all, &n) < 0) {
         reply_read_failed(c, "check-ins");
         return;
     }
     summary_acc a = {.who5_last = -1, .barc10_last = -1, .from = from};
-    if (store_checkins_range(g_srv->store, c->user_id, -1000000, today, sum_row, &a) < 0) {
+    if (store_checkins_range(loop_reader(), c->user_id, -1000000, today, sum_row, &a) < 0) {
         free(all);
         reply_read_failed(c, "check-ins");
         return;
@@ -453,15 +453,15 @@ static void read_done(mu_job *j)
 
 bool mentee_shared_with(mu_conn *c, mu_request *r, const char *refusal, user_row *u)
 {
-    int f = store_users_find_by_handle(g_srv->store, mu_req_field(r, "handle")->v.h, u);
+    int f = store_users_find_by_handle(loop_reader(), mu_req_field(r, "handle")->v.h, u);
     int64_t mentor = 0;
     if (f < 0) {
         reply_read_failed(c, "accounts");
         return false;
     }
     /* An unknown handle answers as a refusal does, so that no handle's existence shows. */
-    if (f == 0 || store_dm_mentor_of(g_srv->store, u->id, &mentor, NULL) != 1 ||
-        mentor != c->user_id || store_checkins_consent(g_srv->store, u->id) != SHARE_SCORES) {
+    if (f == 0 || store_dm_mentor_of(loop_reader(), u->id, &mentor, NULL) != 1 ||
+        mentor != c->user_id || store_checkins_consent(loop_reader(), u->id) != SHARE_SCORES) {
         reply_err(c, MU_E_FORBIDDEN, "%s", refusal);
         return false;
     }

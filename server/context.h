@@ -45,4 +45,12 @@ typedef struct mu_server {
 
 extern mu_server *g_srv;
 
+/* The loop's own read connection. A read through it waits on the database: with PostgreSQL
+ * that is a network round trip, so a request's reads go through reads.h instead, and what is
+ * still read here is what has not moved yet. */
+static inline mu_reader *loop_reader(void)
+{
+    return store_reader(g_srv->store);
+}
+
 #endif

@@ -14,6 +14,7 @@
 #include "events.h"
 #include "handlers.h"
 #include "log.h"
+#include "reads.h"
 #include "store_admin.h"
 #include "store_alerts.h"
 #include "store_checkins.h"
@@ -64,9 +65,9 @@ static bool pair_allowed(const mu_conn *c, const user_row *peer)
     if (c->role == ROLE_ADMIN || peer->role == ROLE_ADMIN)
         return true;
     int64_t m = 0;
-    if (store_dm_mentor_of(g_srv->store, peer->id, &m, NULL) == 1 && m == c->user_id)
+    if (store_dm_mentor_of(loop_reader(), peer->id, &m, NULL) == 1 && m == c->user_id)
         return true;
-    if (store_dm_mentor_of(g_srv->store, c->user_id, &m, NULL) == 1 && m == peer->id)
+    if (store_dm_mentor_of(loop_reader(), c->user_id, &m, NULL) == 1 && m == peer->id)
         return true;
     return false;
 }
@@ -74,7 +75,7 @@ static bool pair_allowed(const mu_conn *c, const user_row *peer)
 /* Looks a person up by handle for messaging; on any refusal replies and returns false. */
 static bool find_person(mu_conn *c, const char *handle, user_row *u)
 {
-    int f = store_users_find_by_handle(g_srv->store, handle, u);
+    int f = store_users_find_by_handle(loop_reader(), handle, u);
     if (f < 0) {
         reply_read_failed(c, "accounts");
         return false;
@@ -183,7 +184,7 @@ static bool admin_only(mu_conn *c)
 
 static int find_account(mu_conn *c, const char *handle, user_row *u)
 {
-    int f = store_users_find_by_handle(g_srv->store, handle, u);
+    int f = store_users_find_by_handle(loop_reader(), handle, u);
     if (f < 0)
         reply_read_failed(c, "accounts");
     else if (f == 0)
@@ -247,24 +248,27 @@ void op_mentor_unassign(mu_conn *c, mu_request *r)
     store_submit(g_srv->store, &o->job);
 }
 
-void op_mentor_get(mu_conn *c, mu_request *r)
+static bool mentor_get_run(read_call *rc, mu_reader *r)
 {
     int64_t m;
     char handle[MU_HANDLE_MAX + 1];
-    int f = store_dm_mentor_of(g_srv->store, c->user_id, &m, handle);
-    if (f < 0) {
-        reply_read_failed(c, "assignments");
-        return;
-    }
-    mu_enc e;
-    reply_begin(c, &e, 2);
+    int f = store_dm_mentor_of(r, rc->user, &m, handle);
+    share_level share = store_checkins_consent(r, rc->user);
+    if (f < 0)
+        return false;
     if (f)
-        mu_enc_kstr(&e, "mentor", handle);
+        mu_enc_kstr(&rc->body, "mentor", handle);
     else
-        mu_enc_knil(&e, "mentor");
+        mu_enc_knil(&rc->body, "mentor");
     /* The caller's own choice, so that a client can show it before changing it. */
-    mu_enc_kstr(&e, "share", share_name(store_checkins_consent(g_srv->store, c->user_id)));
-    reply_end(c, &e);
+    mu_enc_kstr(&rc->body, "share", share_name(share));
+    return reads_ok(rc, 2);
+}
+
+void op_mentor_get(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    reads_submit(reads_new(c, sizeof(read_call), mentor_get_run, "assignments"));
 }
 
 typedef struct {
@@ -282,43 +286,45 @@ static void collect_mentee(const mentee_row *m, void *ud)
     l->v[l->n++] = *m;
 }
 
+static bool mentees_run(read_call *rc, mu_reader *r)
+{
+    mentee_list l = {0};
+    bool ok = store_dm_mentees(r, rc->user, collect_mentee, &l) >= 0;
+    mu_enc *e = &rc->body;
+    mu_enc_key(e, "mentees");
+    mu_enc_array(e, (uint32_t)l.n);
+    for (size_t i = 0; ok && i < l.n; i++) {
+        mu_enc_map(e, 5);
+        mu_enc_kstr(e, "handle", l.v[i].handle);
+        mu_enc_kstr(e, "role", role_name(l.v[i].role));
+        share_level share = store_checkins_consent(r, l.v[i].id);
+        mu_enc_kstr(e, "share", share_name(share));
+        /* Whether someone checks in at all is theirs to share: nothing at share none. */
+        int32_t day;
+        int latest = share == SHARE_NONE ? 0 : store_checkins_latest(r, l.v[i].id, &day, NULL);
+        if (latest == 1) {
+            char date[11];
+            mu_date_format(day, date);
+            mu_enc_kstr(e, "last_checkin", date);
+        } else {
+            mu_enc_knil(e, "last_checkin");
+        }
+        int open = store_alerts_open_count(r, rc->user, l.v[i].id);
+        mu_enc_kint(e, "open_alerts", open);
+        ok = latest >= 0 && open >= 0;
+    }
+    free(l.v);
+    return ok && reads_ok(rc, 1);
+}
+
 void op_mentees_list(mu_conn *c, mu_request *r)
 {
+    (void)r;
     if (c->role != ROLE_MENTOR) {
         reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor has a caseload.");
         return;
     }
-    mentee_list l = {0};
-    if (store_dm_mentees(g_srv->store, c->user_id, collect_mentee, &l) < 0) {
-        free(l.v);
-        reply_read_failed(c, "the caseload");
-        return;
-    }
-    mu_enc e;
-    reply_begin(c, &e, 1);
-    mu_enc_key(&e, "mentees");
-    mu_enc_array(&e, (uint32_t)l.n);
-    for (size_t i = 0; i < l.n; i++) {
-        mu_enc_map(&e, 5);
-        mu_enc_kstr(&e, "handle", l.v[i].handle);
-        mu_enc_kstr(&e, "role", role_name(l.v[i].role));
-        share_level share = store_checkins_consent(g_srv->store, l.v[i].id);
-        mu_enc_kstr(&e, "share", share_name(share));
-        /* Whether someone checks in at all is theirs to share: nothing at share none. */
-        int32_t day;
-        if (share != SHARE_NONE &&
-            store_checkins_latest(g_srv->store, l.v[i].id, &day, NULL) == 1) {
-            char date[11];
-            mu_date_format(day, date);
-            mu_enc_kstr(&e, "last_checkin", date);
-        } else {
-            mu_enc_knil(&e, "last_checkin");
-        }
-        int open = store_alerts_open_count(g_srv->store, c->user_id, l.v[i].id);
-        mu_enc_kint(&e, "open_alerts", open < 0 ? 0 : open);
-    }
-    free(l.v);
-    reply_end(c, &e);
+    reads_submit(reads_new(c, sizeof(read_call), mentees_run, "the caseload"));
 }
 
 /* ---- sending ---------------------------------------------------------------------------- */
@@ -349,7 +355,7 @@ static void send_done(mu_job *j)
     if (j->result == MU_E_CONFLICT && o->cid) {
         /* The same cid went in first from another request: that one is the message. */
         int64_t id, ts;
-        if (store_dm_find_cid(g_srv->store, o->me, o->peer, o->cid, o->cid_len, &id, &ts) == 1)
+        if (store_dm_find_cid(loop_reader(), o->me, o->peer, o->cid, o->cid_len, &id, &ts) == 1)
             reply_sent(c, id, ts);
         else
             reply_read_failed(c, "the message saved with that cid");
@@ -380,7 +386,7 @@ void op_dm_send(mu_conn *c, mu_request *r)
     if (cid->present) {
         int64_t id, ts;
         int f =
-            store_dm_find_cid(g_srv->store, c->user_id, peer.id, cid->v.s.p, cid->v.s.n, &id, &ts);
+            store_dm_find_cid(loop_reader(), c->user_id, peer.id, cid->v.s.p, cid->v.s.n, &id, &ts);
         if (f < 0) {
             reply_read_failed(c, "messages");
             return;
@@ -410,7 +416,7 @@ static bool find_thread(mu_conn *c, const char *handle, user_row *peer)
 {
     if (!find_person(c, handle, peer))
         return false;
-    int t = store_dm_thread_exists(g_srv->store, c->user_id, peer->id);
+    int t = store_dm_thread_exists(loop_reader(), c->user_id, peer->id);
     if (t < 0) {
         reply_read_failed(c, "messages");
         return false;
@@ -471,23 +477,47 @@ static void put_row(const dm_row *row, void *ud)
     o->n++;
 }
 
-void op_dm_history(mu_conn *c, mu_request *r)
+/* The conversation with `handle` for a read call: 1 with *peer filled, 0 when the call is
+ * refused (forbidden, the same for every reason), -1 when a read failed. */
+static int thread_with(read_call *rc, mu_reader *r, const char *handle, user_row *peer)
+{
+    int f = store_users_find_by_handle(r, handle, peer);
+    if (f < 0)
+        return -1;
+    if (f == 0 || peer->id == rc->user) {
+        reads_refuse(rc, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+        return 0;
+    }
+    int t = store_dm_thread_exists(r, rc->user, peer->id);
+    if (t == 0)
+        reads_refuse(rc, MU_E_FORBIDDEN, "You have no conversation with that person.");
+    return t;
+}
+
+static bool history_run(read_call *rc, mu_reader *r)
 {
     user_row peer;
-    if (!find_thread(c, mu_req_field(r, "with")->v.h, &peer))
-        return;
-    const mu_val *before = mu_req_field(r, "before"), *limit = mu_req_field(r, "limit");
+    int t = thread_with(rc, r, mu_req_field(rc->req, "with")->v.h, &peer);
+    if (t <= 0)
+        return t == 0;
+    const mu_val *before = mu_req_field(rc->req, "before"), *limit = mu_req_field(rc->req, "limit");
     rows_out o = {0};
     mu_enc_init(&o.body, 0);
-    int n = store_dm_history(g_srv->store, c->user_id, peer.id,
-                             before->present ? before->v.u : UINT64_MAX,
-                             limit->present ? (unsigned)limit->v.u : 50, put_row, &o);
-    if (n < 0) {
+    if (store_dm_history(r, rc->user, peer.id, before->present ? before->v.u : UINT64_MAX,
+                         limit->present ? (unsigned)limit->v.u : 50, put_row, &o) < 0) {
         mu_enc_free(&o.body);
-        reply_read_failed(c, "messages");
-        return;
+        return false;
     }
-    reply_list(c, "messages", o.n, &o.body);
+    mu_enc_key(&rc->body, "messages");
+    mu_enc_array(&rc->body, o.n);
+    mu_enc_append(&rc->body, &o.body);
+    return reads_ok(rc, 1);
+}
+
+void op_dm_history(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    reads_submit(reads_new(c, sizeof(read_call), history_run, "messages"));
 }
 
 typedef struct {
@@ -512,29 +542,32 @@ static void put_last(const dm_row *row, void *ud)
     dm_enc(e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
 }
 
-void op_dm_inbox(mu_conn *c, mu_request *r)
+static bool inbox_run(read_call *rc, mu_reader *r)
 {
     thread_list l = {0};
-    if (store_dm_threads_of(g_srv->store, c->user_id, collect_thread, &l) < 0) {
-        free(l.v);
-        reply_read_failed(c, "messages");
-        return;
-    }
-    mu_enc e;
-    reply_begin(c, &e, 1);
-    mu_enc_key(&e, "threads");
-    mu_enc_array(&e, (uint32_t)l.n);
-    for (size_t i = 0; i < l.n; i++) {
-        mu_enc_map(&e, 3);
-        mu_enc_kstr(&e, "with", l.v[i].other);
-        mu_enc_key(&e, "last");
-        if (store_dm_last(g_srv->store, c->user_id, l.v[i].other_id, put_last, &e) <= 0)
-            mu_enc_nil(&e);
-        int64_t unread = store_dm_unread_count(g_srv->store, c->user_id, l.v[i].other_id);
-        mu_enc_kint(&e, "unread", unread < 0 ? 0 : unread);
+    bool ok = store_dm_threads_of(r, rc->user, collect_thread, &l) >= 0;
+    mu_enc *e = &rc->body;
+    mu_enc_key(e, "threads");
+    mu_enc_array(e, (uint32_t)l.n);
+    for (size_t i = 0; ok && i < l.n; i++) {
+        mu_enc_map(e, 3);
+        mu_enc_kstr(e, "with", l.v[i].other);
+        mu_enc_key(e, "last");
+        int last = store_dm_last(r, rc->user, l.v[i].other_id, put_last, e);
+        if (last == 0)
+            mu_enc_nil(e);
+        int64_t unread = store_dm_unread_count(r, rc->user, l.v[i].other_id);
+        mu_enc_kint(e, "unread", unread);
+        ok = last > 0 && unread >= 0;
     }
     free(l.v);
-    reply_end(c, &e);
+    return ok && reads_ok(rc, 1);
+}
+
+void op_dm_inbox(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    reads_submit(reads_new(c, sizeof(read_call), inbox_run, "messages"));
 }
 
 /* ---- after sign-in ---------------------------------------------------------------------- */
@@ -572,7 +605,7 @@ int dm_push_unread_some(mu_conn *c)
     enum { PAGE = 32 };
     for (;;) {
         push_page p = {c, 0, false};
-        if (store_dm_unread_after(g_srv->store, c->user_id, c->push_after, PAGE, push_row_if_room,
+        if (store_dm_unread_after(loop_reader(), c->user_id, c->push_after, PAGE, push_row_if_room,
                                   &p) < 0) {
             log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
             return -1;

@@ -99,6 +99,6 @@ static void dm_catch_up(void)
 
 void dm_events_init(void)
 {
-    events_shown_init(&dm_shown, store_dm_max_id(g_srv->store));
+    events_shown_init(&dm_shown, store_dm_max_id(loop_reader()));
     events_on("dm", on_dm_event, dm_catch_up);
 }

@@ -107,7 +107,7 @@ static void fill_one(const room_msg_row *m, void *ud)
 
 static void fill_now(room *r, int64_t before)
 {
-    if (store_rooms_msgs(g_srv->store, r->slug, r->done_seq, before, GAP_MAX, fill_one, r) < 0)
+    if (store_rooms_msgs(loop_reader(), r->slug, r->done_seq, before, GAP_MAX, fill_one, r) < 0)
         log_warn("room %s: messages could not be read; members find them in the room's history",
                  r->slug);
 }
@@ -131,8 +131,7 @@ static bool fill_run(mu_fetch *f, mu_reader *rd)
 {
     fill_job *j = (fill_job *)f;
     kept_free(&j->got); /* a second try starts over */
-    return rd &&
-           store_rooms_msgs_on(rd, j->slug, j->after, j->before, GAP_MAX, collect, &j->got) >= 0;
+    return rd && store_rooms_msgs(rd, j->slug, j->after, j->before, GAP_MAX, collect, &j->got) >= 0;
 }
 
 static void kick(room *r);

@@ -47,13 +47,13 @@ static int enc_history(mu_enc *e, const room *r, int64_t user, bool has_since, i
     mu_enc_init(&body, 0);
     int n;
     if (!has_since) {
-        n = store_rooms_msgs(g_srv->store, r->slug, hidden, r->done_seq + 1, 50, enc_msg, &body);
+        n = store_rooms_msgs(loop_reader(), r->slug, hidden, r->done_seq + 1, 50, enc_msg, &body);
     } else {
         int64_t after = since > hidden ? since : hidden, min_seq = 0;
-        int64_t held = store_rooms_msgs_count_after(g_srv->store, r->slug, after, &min_seq);
+        int64_t held = store_rooms_msgs_count_after(loop_reader(), r->slug, after, &min_seq);
         int64_t expected = r->done_seq > after ? r->done_seq - after : 0;
         *recovered = held >= 0 && held <= 500 && held >= expected;
-        n = store_rooms_msgs(g_srv->store, r->slug, after, r->done_seq + 1, 500, enc_msg, &body);
+        n = store_rooms_msgs(loop_reader(), r->slug, after, r->done_seq + 1, 500, enc_msg, &body);
     }
     if (n < 0) {
         mu_enc_free(&body);
@@ -563,7 +563,7 @@ void op_room_history(mu_conn *c, mu_request *req)
                                                                         : r->done_seq + 1;
     mu_enc body;
     mu_enc_init(&body, 0);
-    int n = store_rooms_msgs(g_srv->store, r->slug, room_visible_after(r, c->user_id), b,
+    int n = store_rooms_msgs(loop_reader(), r->slug, room_visible_after(r, c->user_id), b,
                              limit->present ? (int)limit->v.u : 50, enc_msg, &body);
     if (n < 0) {
         mu_enc_free(&body);

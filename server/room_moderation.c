@@ -46,7 +46,7 @@ static void submit_flag(mu_conn *c, const room *r, room_flag flag, bool on, cons
 static bool read_target(mu_conn *c, mu_request *req, room_job *o)
 {
     user_row u;
-    int f = store_users_find_by_handle(g_srv->store, mu_req_field(req, "handle")->v.h, &u);
+    int f = store_users_find_by_handle(loop_reader(), mu_req_field(req, "handle")->v.h, &u);
     if (f < 0) {
         reply_read_failed(c, "accounts");
         return false;

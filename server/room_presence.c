@@ -78,7 +78,7 @@ static void remote_in(room *r, int64_t user, int64_t node, const char *handle, m
         int64_t point = -1;
         if (after)
             point = *after;
-        else if (store_rooms_join_point(g_srv->store, r->slug, user, &point) != 1)
+        else if (store_rooms_join_point(loop_reader(), r->slug, user, &point) != 1)
             point = -1;
         if (point >= 0)
             room_put_join(r, user, point);
@@ -126,10 +126,9 @@ static bool presence_read_run(mu_fetch *f, mu_reader *rd)
     if (j->state == PRESENCE_OUT)
         return true; /* nothing to read */
     j->after = -1;
-    if (!rd || store_users_find_by_id_on(rd, j->user, &j->u) != 1)
+    if (!rd || store_users_find_by_id(rd, j->user, &j->u) != 1)
         return false;
-    return j->state != PRESENCE_IN ||
-           store_rooms_join_point_on(rd, j->slug, j->user, &j->after) >= 0;
+    return j->state != PRESENCE_IN || store_rooms_join_point(rd, j->slug, j->user, &j->after) >= 0;
 }
 
 static void presence_read_done(mu_fetch *f, bool ok)

@@ -65,7 +65,7 @@ static void reconcile(const room_def *d, void *ud)
 static void reread(const char *slug, room *r)
 {
     reconciling k = {NULL, true};
-    if (store_rooms_get(g_srv->store, slug, reconcile, &k) == 0 && r)
+    if (store_rooms_get(loop_reader(), slug, reconcile, &k) == 0 && r)
         rooms_delete(r);
 }
 
@@ -78,7 +78,7 @@ void room_recheck(room *r)
 static bool handle_of(int64_t id, char out[MU_HANDLE_MAX + 1])
 {
     user_row u;
-    if (store_users_find_by_id(g_srv->store, id, &u) != 1)
+    if (store_users_find_by_id(loop_reader(), id, &u) != 1)
         return false;
     snprintf(out, MU_HANDLE_MAX + 1, "%s", u.handle);
     return true;

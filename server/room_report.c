@@ -98,7 +98,7 @@ void op_room_report(mu_conn *c, mu_request *req)
         return;
     }
     report_job *o = room_job_new(sizeof(*o), c, r->slug, "report");
-    int f = store_reports_msg(g_srv->store, r->slug, seq, &o->msg);
+    int f = store_reports_msg(loop_reader(), r->slug, seq, &o->msg);
     if (f <= 0) {
         if (f < 0)
             reply_read_failed(c, "the room's messages");

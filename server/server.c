@@ -20,6 +20,7 @@
 #include "log.h"
 #include "password.h"
 #include "peers.h"
+#include "reads.h"
 #include "throttle_share.h"
 #include "pool.h"
 #include "rooms.h"
@@ -138,6 +139,7 @@ static void finalize(mu_server *s)
     events_stop();
     room_presence_stop();
     room_deliver_stop();
+    reads_stop();
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->check, NULL);
@@ -298,6 +300,7 @@ int server_run(mu_server *s)
     rooms_events_init();
     room_presence_start(s);
     room_deliver_start(s);
+    reads_start(s);
     events_start(s);
     if (transport_start(s, err, sizeof(err)) != 0) {
         log_error("%s", err);
@@ -305,6 +308,7 @@ int server_run(mu_server *s)
          * in the lws event-library plugin it has already unloaded: running the loop again to
          * tidy up would jump into unmapped code. Exit without touching the loop. */
         room_deliver_stop();
+        reads_stop();
         store_close(s->store);
         s->store = NULL;
         throttle_free(s->throttle);

@@ -27,7 +27,7 @@ void op_services_list(mu_conn *c, mu_request *r)
     mu_enc items;
     mu_enc_init(&items, 0);
     uint32_t n = 0;
-    if (store_services_list(g_srv->store, category, region, &items, &n) != 0) {
+    if (store_services_list(loop_reader(), category, region, &items, &n) != 0) {
         mu_enc_free(&items);
         reply_read_failed(c, "the services directory");
     } else {

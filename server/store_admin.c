@@ -8,19 +8,19 @@
 #include "scoring.h"
 #include "store_rooms.h"
 
-int64_t store_admin_count_admins(mu_store *s)
+int64_t store_admin_count_admins(mu_reader *r)
 {
-    return store_count(store_read(s, "SELECT count(*) FROM users WHERE role = 'admin'"));
+    return store_count(store_rstmt(r, "SELECT count(*) FROM users WHERE role = 'admin'"));
 }
 
-int64_t store_admin_count_users(mu_store *s)
+int64_t store_admin_count_users(mu_reader *r)
 {
-    return store_count(store_read(s, "SELECT count(*) FROM users"));
+    return store_count(store_rstmt(r, "SELECT count(*) FROM users"));
 }
 
-int64_t store_admin_count_checkins_since(mu_store *s, int64_t ts)
+int64_t store_admin_count_checkins_since(mu_reader *r, int64_t ts)
 {
-    db_stmt *st = store_read(s, "SELECT count(*) FROM checkins WHERE ts >= ?");
+    db_stmt *st = store_rstmt(r, "SELECT count(*) FROM checkins WHERE ts >= ?");
     if (st)
         db_bind_i64(st, 1, ts);
     return store_count(st);

@@ -9,9 +9,9 @@
 #include "roles.h"
 #include "store.h"
 
-int64_t store_admin_count_admins(mu_store *s);
-int64_t store_admin_count_users(mu_store *s);
-int64_t store_admin_count_checkins_since(mu_store *s, int64_t ts);
+int64_t store_admin_count_admins(mu_reader *r);
+int64_t store_admin_count_users(mu_reader *r);
+int64_t store_admin_count_checkins_since(mu_reader *r, int64_t ts);
 
 /* Erases a user and everything about them; the audit log keeps the facts with a
  * placeholder for the person. */

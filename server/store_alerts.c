@@ -34,10 +34,10 @@ static int each_row(db_stmt *st, alert_fn fn, void *ud)
     return store_read_done(st, rc, n);
 }
 
-int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud)
+int store_alerts_of_mentor(mu_reader *r, int64_t mentor, bool open_only, alert_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, "SELECT " ALERT_COLS "WHERE a.mentor_id = ? AND "
-                                "(a.open = 1 OR ? = 0) ORDER BY a.id");
+    db_stmt *st = store_rstmt(r, "SELECT " ALERT_COLS "WHERE a.mentor_id = ? AND "
+                                 "(a.open = 1 OR ? = 0) ORDER BY a.id");
     if (!st)
         return -1;
     db_bind_i64(st, 1, mentor);
@@ -45,20 +45,20 @@ int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn
     return each_row(st, fn, ud);
 }
 
-int store_alerts_escalated(mu_store *s, bool open_only, alert_fn fn, void *ud)
+int store_alerts_escalated(mu_reader *r, bool open_only, alert_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, "SELECT " ALERT_COLS "WHERE a.escalated_ts IS NOT NULL AND "
-                                "(a.open = 1 OR ? = 0) ORDER BY a.id");
+    db_stmt *st = store_rstmt(r, "SELECT " ALERT_COLS "WHERE a.escalated_ts IS NOT NULL AND "
+                                 "(a.open = 1 OR ? = 0) ORDER BY a.id");
     if (!st)
         return -1;
     db_bind_int(st, 1, open_only ? 1 : 0);
     return each_row(st, fn, ud);
 }
 
-int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user)
+int store_alerts_open_count(mu_reader *r, int64_t mentor, int64_t user)
 {
-    db_stmt *st = store_read(s, "SELECT count(*) FROM alerts "
-                                "WHERE user_id = ? AND mentor_id = ? AND open = 1");
+    db_stmt *st = store_rstmt(r, "SELECT count(*) FROM alerts "
+                                 "WHERE user_id = ? AND mentor_id = ? AND open = 1");
     if (st) {
         db_bind_i64(st, 1, user);
         db_bind_i64(st, 2, mentor);
@@ -66,10 +66,10 @@ int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user)
     return (int)store_count(st);
 }
 
-int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor, bool *escalated)
+int store_alerts_owner(mu_reader *r, int64_t id, int64_t *mentor, bool *escalated)
 {
-    db_stmt *st = store_read(s, "SELECT coalesce(mentor_id, 0), escalated_ts IS NOT NULL "
-                                "FROM alerts WHERE id = ?");
+    db_stmt *st = store_rstmt(r, "SELECT coalesce(mentor_id, 0), escalated_ts IS NOT NULL "
+                                 "FROM alerts WHERE id = ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, id);
@@ -156,9 +156,9 @@ int store_alerts_after_w(mu_wtx *w, int64_t after, unsigned limit, alert_fn fn, 
     return each_row(st, fn, ud);
 }
 
-int64_t store_alerts_max_id(mu_store *s)
+int64_t store_alerts_max_id(mu_reader *r)
 {
-    return store_count(store_read(s, "SELECT coalesce(max(id), 0) FROM alerts"));
+    return store_count(store_rstmt(r, "SELECT coalesce(max(id), 0) FROM alerts"));
 }
 
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts)

@@ -17,15 +17,15 @@ typedef struct {
 typedef void (*alert_fn)(const alert_row *a, void *ud);
 
 /* A mentor's alerts in id order, open ones only or all: rows seen, -1 on error. */
-int store_alerts_of_mentor(mu_store *s, int64_t mentor, bool open_only, alert_fn fn, void *ud);
+int store_alerts_of_mentor(mu_reader *r, int64_t mentor, bool open_only, alert_fn fn, void *ud);
 /* Open alerts of one mentor about one user; -1 on error. */
-int store_alerts_open_count(mu_store *s, int64_t mentor, int64_t user);
+int store_alerts_open_count(mu_reader *r, int64_t mentor, int64_t user);
 /* Escalated alerts (what admins see) in id order, open ones only or all: rows seen, -1 on
  * error. */
-int store_alerts_escalated(mu_store *s, bool open_only, alert_fn fn, void *ud);
+int store_alerts_escalated(mu_reader *r, bool open_only, alert_fn fn, void *ud);
 /* 1 found (its mentor in *mentor, 0 when it has none; whether it was escalated in
  * *escalated), 0 none, -1 error. */
-int store_alerts_owner(mu_store *s, int64_t id, int64_t *mentor, bool *escalated);
+int store_alerts_owner(mu_reader *r, int64_t id, int64_t *mentor, bool *escalated);
 
 /* Writer. `mentor` 0: none, and the alert is escalated as it is raised. */
 mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,
@@ -40,7 +40,7 @@ mu_code store_alerts_mark_escalated(mu_wtx *w, int64_t id, int64_t ts);
 int store_alerts_get_w(mu_wtx *w, int64_t id, alert_row *out);
 int store_alerts_after_w(mu_wtx *w, int64_t after, unsigned limit, alert_fn fn, void *ud);
 /* The highest alert id so far (0 for none), -1 on error. */
-int64_t store_alerts_max_id(mu_store *s);
+int64_t store_alerts_max_id(mu_reader *r);
 mu_code store_alerts_close(mu_wtx *w, int64_t id, int64_t ts);
 /* Every open alert of `mentor` about `user` (the mentor no longer has the user). */
 /* Whether the user has an open alert of this kind for this mentor (0: the admins'): 1, 0, or

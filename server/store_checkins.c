@@ -40,9 +40,9 @@ static int latest(db_stmt *st, int64_t user, int32_t *day, int *tz)
 
 #define LATEST_SQL "SELECT day, tz FROM checkins WHERE user_id = ? ORDER BY day DESC LIMIT 1"
 
-int store_checkins_latest(mu_store *s, int64_t user, int32_t *day, int *tz)
+int store_checkins_latest(mu_reader *r, int64_t user, int32_t *day, int *tz)
 {
-    return latest(store_read(s, LATEST_SQL), user, day, tz);
+    return latest(store_rstmt(r, LATEST_SQL), user, day, tz);
 }
 
 int store_checkins_latest_w(mu_wtx *w, int64_t user, int32_t *day, int *tz)
@@ -50,9 +50,9 @@ int store_checkins_latest_w(mu_wtx *w, int64_t user, int32_t *day, int *tz)
     return latest(store_wstmt(w, LATEST_SQL), user, day, tz);
 }
 
-int store_checkins_days(mu_store *s, int64_t user, int32_t **days, size_t *n)
+int store_checkins_days(mu_reader *r, int64_t user, int32_t **days, size_t *n)
 {
-    db_stmt *st = store_read(s, "SELECT day FROM checkins WHERE user_id = ? ORDER BY day");
+    db_stmt *st = store_rstmt(r, "SELECT day FROM checkins WHERE user_id = ? ORDER BY day");
     *days = NULL;
     *n = 0;
     if (!st)
@@ -119,10 +119,10 @@ static int range(db_stmt *st, int64_t user, int32_t from, int32_t to, checkin_fn
     return store_read_done(st, rc, n);
 }
 
-int store_checkins_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+int store_checkins_range(mu_reader *r, int64_t user, int32_t from, int32_t to, checkin_fn fn,
                          void *ud)
 {
-    return range(store_read(s, RANGE_SQL), user, from, to, fn, ud);
+    return range(store_rstmt(r, RANGE_SQL), user, from, to, fn, ud);
 }
 
 int store_checkins_range_w(mu_wtx *w, int64_t user, int32_t from, int32_t to, checkin_fn fn,
@@ -143,9 +143,9 @@ static share_level consent_from(db_stmt *st, int64_t user)
     return s;
 }
 
-share_level store_checkins_consent(mu_store *s, int64_t user)
+share_level store_checkins_consent(mu_reader *r, int64_t user)
 {
-    return consent_from(store_read(s, "SELECT share FROM consent WHERE user_id = ?"), user);
+    return consent_from(store_rstmt(r, "SELECT share FROM consent WHERE user_id = ?"), user);
 }
 
 share_level store_checkins_consent_w(mu_wtx *w, int64_t user)

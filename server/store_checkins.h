@@ -28,12 +28,12 @@ typedef struct {
 typedef void (*checkin_fn)(const checkin_row *r, void *ud);
 
 /* Reader. 1 found, 0 none, -1 error. */
-int store_checkins_latest(mu_store *s, int64_t user, int32_t *day, int *tz);
+int store_checkins_latest(mu_reader *r, int64_t user, int32_t *day, int *tz);
 /* Every check-in day of the user, ascending (malloc'd). -1 on error. */
-int store_checkins_days(mu_store *s, int64_t user, int32_t **days, size_t *n);
-int store_checkins_range(mu_store *s, int64_t user, int32_t from, int32_t to, checkin_fn fn,
+int store_checkins_days(mu_reader *r, int64_t user, int32_t **days, size_t *n);
+int store_checkins_range(mu_reader *r, int64_t user, int32_t from, int32_t to, checkin_fn fn,
                          void *ud);
-share_level store_checkins_consent(mu_store *s, int64_t user);
+share_level store_checkins_consent(mu_reader *r, int64_t user);
 
 /* Writer. */
 typedef struct {

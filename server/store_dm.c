@@ -12,10 +12,10 @@ static void order(int64_t a, int64_t b, int64_t *lo, int64_t *hi)
     *hi = a < b ? b : a;
 }
 
-int store_dm_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle)
+int store_dm_mentor_of(mu_reader *r, int64_t user_id, int64_t *mentor_id, char *handle)
 {
-    db_stmt *st = store_read(s, "SELECT u.id, u.handle FROM assignments a "
-                                "JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?");
+    db_stmt *st = store_rstmt(r, "SELECT u.id, u.handle FROM assignments a "
+                                 "JOIN users u ON u.id = a.mentor_id WHERE a.user_id = ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user_id);
@@ -29,11 +29,11 @@ int store_dm_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *h
     return store_read_done(st, rc, found);
 }
 
-int store_dm_thread_exists(mu_store *s, int64_t a, int64_t b)
+int store_dm_thread_exists(mu_reader *r, int64_t a, int64_t b)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
-    db_stmt *st = store_read(s, "SELECT 1 FROM dm_threads WHERE lo_id = ? AND hi_id = ?");
+    db_stmt *st = store_rstmt(r, "SELECT 1 FROM dm_threads WHERE lo_id = ? AND hi_id = ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, lo);
@@ -42,11 +42,11 @@ int store_dm_thread_exists(mu_store *s, int64_t a, int64_t b)
     return store_read_done(st, rc, rc == DB_ROW);
 }
 
-int store_dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
-                      int64_t *ts)
+int store_dm_find_cid(mu_reader *r, int64_t from, int64_t to, const char *cid, size_t n,
+                      int64_t *id, int64_t *ts)
 {
-    db_stmt *st = store_read(s, "SELECT id, ts FROM dms "
-                                "WHERE from_id = ? AND to_id = ? AND cid = ?");
+    db_stmt *st = store_rstmt(r, "SELECT id, ts FROM dms "
+                                 "WHERE from_id = ? AND to_id = ? AND cid = ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, from);
@@ -89,15 +89,15 @@ static int each_row(db_stmt *st, dm_row_fn fn, void *ud)
     return store_read_done(st, rc, n);
 }
 
-int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit,
+int store_dm_history(mu_reader *r, int64_t a, int64_t b, uint64_t before, unsigned limit,
                      dm_row_fn fn, void *ud)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
     /* The newest `limit` below `before`, handed out oldest first. */
     db_stmt *st =
-        store_read(s, "SELECT * FROM (" DM_COLS "WHERE d.lo_id = ? AND d.hi_id = ? AND d.id < ? "
-                      "ORDER BY d.id DESC LIMIT ?) AS page ORDER BY 1 ASC");
+        store_rstmt(r, "SELECT * FROM (" DM_COLS "WHERE d.lo_id = ? AND d.hi_id = ? AND d.id < ? "
+                       "ORDER BY d.id DESC LIMIT ?) AS page ORDER BY 1 ASC");
     if (!st)
         return -1;
     db_bind_i64(st, 1, lo);
@@ -107,20 +107,20 @@ int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigne
     return each_row(st, fn, ud);
 }
 
-int store_dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud)
+int store_dm_unread_for(mu_reader *r, int64_t to, dm_row_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, DM_COLS "WHERE d.to_id = ? AND d.read = 0 ORDER BY d.id");
+    db_stmt *st = store_rstmt(r, DM_COLS "WHERE d.to_id = ? AND d.read = 0 ORDER BY d.id");
     if (!st)
         return -1;
     db_bind_i64(st, 1, to);
     return each_row(st, fn, ud);
 }
 
-int store_dm_unread_after(mu_store *s, int64_t to, int64_t after, unsigned limit, dm_row_fn fn,
+int store_dm_unread_after(mu_reader *r, int64_t to, int64_t after, unsigned limit, dm_row_fn fn,
                           void *ud)
 {
-    db_stmt *st = store_read(s, DM_COLS "WHERE d.to_id = ? AND d.read = 0 AND d.id > ? "
-                                        "ORDER BY d.id LIMIT ?");
+    db_stmt *st = store_rstmt(r, DM_COLS "WHERE d.to_id = ? AND d.read = 0 AND d.id > ? "
+                                         "ORDER BY d.id LIMIT ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, to);
@@ -129,9 +129,9 @@ int store_dm_unread_after(mu_store *s, int64_t to, int64_t after, unsigned limit
     return each_row(st, fn, ud);
 }
 
-int64_t store_dm_max_id(mu_store *s)
+int64_t store_dm_max_id(mu_reader *r)
 {
-    return store_count(store_read(s, "SELECT coalesce(max(id), 0) FROM dms"));
+    return store_count(store_rstmt(r, "SELECT coalesce(max(id), 0) FROM dms"));
 }
 
 int store_dm_range_w(mu_wtx *w, int64_t after, int64_t up_to, unsigned limit, dm_row_fn fn,
@@ -146,12 +146,12 @@ int store_dm_range_w(mu_wtx *w, int64_t after, int64_t up_to, unsigned limit, dm
     return each_row(st, fn, ud);
 }
 
-int store_dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
+int store_dm_last(mu_reader *r, int64_t a, int64_t b, dm_row_fn fn, void *ud)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
-    db_stmt *st = store_read(s, DM_COLS "WHERE d.lo_id = ? AND d.hi_id = ? "
-                                        "ORDER BY d.id DESC LIMIT 1");
+    db_stmt *st = store_rstmt(r, DM_COLS "WHERE d.lo_id = ? AND d.hi_id = ? "
+                                         "ORDER BY d.id DESC LIMIT 1");
     if (!st)
         return -1;
     db_bind_i64(st, 1, lo);
@@ -159,10 +159,10 @@ int store_dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud)
     return each_row(st, fn, ud);
 }
 
-int64_t store_dm_unread_count(mu_store *s, int64_t to, int64_t from)
+int64_t store_dm_unread_count(mu_reader *r, int64_t to, int64_t from)
 {
-    db_stmt *st = store_read(s, "SELECT count(*) FROM dms "
-                                "WHERE to_id = ? AND from_id = ? AND read = 0");
+    db_stmt *st = store_rstmt(r, "SELECT count(*) FROM dms "
+                                 "WHERE to_id = ? AND from_id = ? AND read = 0");
     if (st) {
         db_bind_i64(st, 1, to);
         db_bind_i64(st, 2, from);
@@ -170,14 +170,14 @@ int64_t store_dm_unread_count(mu_store *s, int64_t to, int64_t from)
     return store_count(st);
 }
 
-int store_dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
+int store_dm_threads_of(mu_reader *r, int64_t user, thread_row_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, "SELECT u.id, u.handle FROM dm_threads t "
-                                "JOIN users u ON u.id = t.hi_id WHERE t.lo_id = ?1 "
-                                "UNION ALL "
-                                "SELECT u.id, u.handle FROM dm_threads t "
-                                "JOIN users u ON u.id = t.lo_id WHERE t.hi_id = ?1 "
-                                "ORDER BY 2");
+    db_stmt *st = store_rstmt(r, "SELECT u.id, u.handle FROM dm_threads t "
+                                 "JOIN users u ON u.id = t.hi_id WHERE t.lo_id = ?1 "
+                                 "UNION ALL "
+                                 "SELECT u.id, u.handle FROM dm_threads t "
+                                 "JOIN users u ON u.id = t.lo_id WHERE t.hi_id = ?1 "
+                                 "ORDER BY 2");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user);
@@ -192,11 +192,11 @@ int store_dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud)
     return store_read_done(st, rc, n);
 }
 
-int store_dm_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
+int store_dm_mentees(mu_reader *r, int64_t mentor_id, mentee_row_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, "SELECT u.id, u.handle, u.role FROM assignments a "
-                                "JOIN users u ON u.id = a.user_id WHERE a.mentor_id = ? "
-                                "ORDER BY u.handle");
+    db_stmt *st = store_rstmt(r, "SELECT u.id, u.handle, u.role FROM assignments a "
+                                 "JOIN users u ON u.id = a.user_id WHERE a.mentor_id = ? "
+                                 "ORDER BY u.handle");
     if (!st)
         return -1;
     db_bind_i64(st, 1, mentor_id);
@@ -206,8 +206,8 @@ int store_dm_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud)
         m.id = db_col_i64(st, 0);
         snprintf(m.handle, sizeof(m.handle), "%s", db_col_text(st, 1));
         const char *role = db_col_text(st, 2);
-        int r = role_parse(role, strlen(role));
-        m.role = r < 0 ? ROLE_MEMBER : (mu_role)r;
+        int parsed = role_parse(role, strlen(role));
+        m.role = parsed < 0 ? ROLE_MEMBER : (mu_role)parsed;
         fn(&m, ud);
         n++;
     }

@@ -17,20 +17,20 @@ typedef struct {
 } dm_row;
 
 /* The user's mentor: 1 found (id and handle filled), 0 none, -1 error. */
-int store_dm_mentor_of(mu_store *s, int64_t user_id, int64_t *mentor_id, char *handle);
+int store_dm_mentor_of(mu_reader *r, int64_t user_id, int64_t *mentor_id, char *handle);
 /* Whether two users have a thread (history readable). -1 on error. */
-int store_dm_thread_exists(mu_store *s, int64_t a, int64_t b);
+int store_dm_thread_exists(mu_reader *r, int64_t a, int64_t b);
 /* A message sent earlier by `from` to `to` with this cid: 1 found (id, ts), 0 none. */
-int store_dm_find_cid(mu_store *s, int64_t from, int64_t to, const char *cid, size_t n, int64_t *id,
-                      int64_t *ts);
+int store_dm_find_cid(mu_reader *r, int64_t from, int64_t to, const char *cid, size_t n,
+                      int64_t *id, int64_t *ts);
 
 /* Calls fn for each row, in ascending id order. Returns rows seen, -1 on error. */
 typedef void (*dm_row_fn)(const dm_row *r, void *ud);
-int store_dm_history(mu_store *s, int64_t a, int64_t b, uint64_t before, unsigned limit,
+int store_dm_history(mu_reader *r, int64_t a, int64_t b, uint64_t before, unsigned limit,
                      dm_row_fn fn, void *ud);
-int store_dm_unread_for(mu_store *s, int64_t to, dm_row_fn fn, void *ud);
+int store_dm_unread_for(mu_reader *r, int64_t to, dm_row_fn fn, void *ud);
 /* At most `limit` unread messages to `to` with an id above `after`, in id order. */
-int store_dm_unread_after(mu_store *s, int64_t to, int64_t after, unsigned limit, dm_row_fn fn,
+int store_dm_unread_after(mu_reader *r, int64_t to, int64_t after, unsigned limit, dm_row_fn fn,
                           void *ud);
 
 typedef struct {
@@ -38,10 +38,10 @@ typedef struct {
     char other[MU_HANDLE_MAX + 1];
 } thread_row;
 typedef void (*thread_row_fn)(const thread_row *t, void *ud);
-int store_dm_threads_of(mu_store *s, int64_t user, thread_row_fn fn, void *ud);
+int store_dm_threads_of(mu_reader *r, int64_t user, thread_row_fn fn, void *ud);
 /* The newest message of a thread: 1 found, 0 none. */
-int store_dm_last(mu_store *s, int64_t a, int64_t b, dm_row_fn fn, void *ud);
-int64_t store_dm_unread_count(mu_store *s, int64_t to, int64_t from);
+int store_dm_last(mu_reader *r, int64_t a, int64_t b, dm_row_fn fn, void *ud);
+int64_t store_dm_unread_count(mu_reader *r, int64_t to, int64_t from);
 
 typedef struct {
     int64_t id;
@@ -49,7 +49,7 @@ typedef struct {
     mu_role role;
 } mentee_row;
 typedef void (*mentee_row_fn)(const mentee_row *m, void *ud);
-int store_dm_mentees(mu_store *s, int64_t mentor_id, mentee_row_fn fn, void *ud);
+int store_dm_mentees(mu_reader *r, int64_t mentor_id, mentee_row_fn fn, void *ud);
 
 /* Writer side. */
 /* The user's mentor read inside a job: its id, 0 none, -1 error. */
@@ -61,7 +61,7 @@ mu_code store_dm_assign(mu_wtx *w, int64_t user_id, int64_t mentor_id, unsigned 
 mu_code store_dm_unassign(mu_wtx *w, int64_t user_id, int64_t *old_mentor);
 mu_code store_dm_thread_ensure(mu_wtx *w, int64_t a, int64_t b);
 /* The highest message id so far (0 for none), -1 on error. */
-int64_t store_dm_max_id(mu_store *s);
+int64_t store_dm_max_id(mu_reader *r);
 /* Messages with ids in (after, up_to], oldest first, at most `limit`: the count, or -1. On
  * the writer, for what another node sent (events.h). */
 int store_dm_range_w(mu_wtx *w, int64_t after, int64_t up_to, unsigned limit, dm_row_fn fn,

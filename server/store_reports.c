@@ -7,11 +7,11 @@
 
 #include "xalloc.h"
 
-int store_reports_msg(mu_store *s, const char *room, int64_t seq, report_msg *out)
+int store_reports_msg(mu_reader *r, const char *room, int64_t seq, report_msg *out)
 {
     memset(out, 0, sizeof(*out));
-    db_stmt *st = store_read(s, "SELECT user_id, ts, from_handle, text FROM room_messages "
-                                "WHERE room = ? AND seq = ?");
+    db_stmt *st = store_rstmt(r, "SELECT user_id, ts, from_handle, text FROM room_messages "
+                                 "WHERE room = ? AND seq = ?");
     if (!st)
         return -1;
     db_bind_text(st, 1, room, -1);

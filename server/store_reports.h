@@ -19,7 +19,7 @@ typedef struct {
 } report_msg;
 
 /* 1 found, 0 not held, -1 error. */
-int store_reports_msg(mu_store *s, const char *room, int64_t seq, report_msg *out);
+int store_reports_msg(mu_reader *r, const char *room, int64_t seq, report_msg *out);
 void store_reports_msg_free(report_msg *m);
 
 typedef struct {

@@ -30,9 +30,9 @@ static void room_row(db_stmt *st, room_def_fn fn, void *ud)
     fn(&d, ud);
 }
 
-int store_rooms_get(mu_store *s, const char *slug, room_def_fn fn, void *ud)
+int store_rooms_get(mu_reader *r, const char *slug, room_def_fn fn, void *ud)
 {
-    db_stmt *st = store_read(s, ROOM_SELECT " WHERE slug = ?");
+    db_stmt *st = store_rstmt(r, ROOM_SELECT " WHERE slug = ?");
     if (!st)
         return -1;
     db_bind_text(st, 1, slug, -1);
@@ -88,12 +88,7 @@ int store_rooms_load_joins(db_conn *db, room_point_fn fn, void *ud)
     return rc == DB_DONE ? 0 : -1;
 }
 
-int store_rooms_join_point(mu_store *s, const char *room, int64_t user, int64_t *after)
-{
-    return store_rooms_join_point_on(store_reader(s), room, user, after);
-}
-
-int store_rooms_join_point_on(mu_reader *r, const char *room, int64_t user, int64_t *after)
+int store_rooms_join_point(mu_reader *r, const char *room, int64_t user, int64_t *after)
 {
     db_stmt *st = store_rstmt(r, "SELECT after_seq FROM room_joins WHERE room = ? AND user_id = ?");
     if (!st)
@@ -106,14 +101,8 @@ int store_rooms_join_point_on(mu_reader *r, const char *room, int64_t user, int6
     return store_read_done(st, rc, found);
 }
 
-int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
+int store_rooms_msgs(mu_reader *r, const char *room, int64_t after, int64_t before, int limit,
                      room_msg_fn fn, void *ud)
-{
-    return store_rooms_msgs_on(store_reader(s), room, after, before, limit, fn, ud);
-}
-
-int store_rooms_msgs_on(mu_reader *r, const char *room, int64_t after, int64_t before, int limit,
-                        room_msg_fn fn, void *ud)
 {
     db_stmt *st = store_rstmt(r, "SELECT * FROM (SELECT seq, ts, from_handle, text "
                                  "FROM room_messages WHERE room = ? AND seq > ? AND seq < ? "
@@ -134,10 +123,11 @@ int store_rooms_msgs_on(mu_reader *r, const char *room, int64_t after, int64_t b
     return store_read_done(st, rc, n);
 }
 
-int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t after, int64_t *min_seq)
+int64_t store_rooms_msgs_count_after(mu_reader *r, const char *room, int64_t after,
+                                     int64_t *min_seq)
 {
-    db_stmt *st = store_read(s, "SELECT count(*), min(seq) FROM room_messages "
-                                "WHERE room = ? AND seq > ?");
+    db_stmt *st = store_rstmt(r, "SELECT count(*), min(seq) FROM room_messages "
+                                 "WHERE room = ? AND seq > ?");
     if (!st)
         return -1;
     db_bind_text(st, 1, room, -1);

@@ -26,7 +26,7 @@ typedef void (*room_def_fn)(const room_def *d, void *ud);
 /* Every stored room (startup), with its next seq. -1 on error. */
 int store_rooms_load(db_conn *db, room_def_fn fn, void *ud);
 /* One room (another node changed it): 1 with fn called, 0 no such room, -1 a failed read. */
-int store_rooms_get(mu_store *s, const char *slug, room_def_fn fn, void *ud);
+int store_rooms_get(mu_reader *r, const char *slug, room_def_fn fn, void *ud);
 typedef void (*room_user_fn)(const char *room, int64_t user, void *ud);
 int store_rooms_load_bans(db_conn *db, room_user_fn fn, void *ud);
 int store_rooms_load_mutes(db_conn *db, room_user_fn fn, void *ud);
@@ -34,8 +34,7 @@ typedef void (*room_point_fn)(const char *room, int64_t user, int64_t after_seq,
 /* Each member's first-join point in the current meeting of each room. */
 int store_rooms_load_joins(db_conn *db, room_point_fn fn, void *ud);
 /* One member's point (set by another node): 1 found, 0 none, -1 a failed read. */
-int store_rooms_join_point(mu_store *s, const char *room, int64_t user, int64_t *after);
-int store_rooms_join_point_on(mu_reader *r, const char *room, int64_t user, int64_t *after);
+int store_rooms_join_point(mu_reader *r, const char *room, int64_t user, int64_t *after);
 
 typedef struct {
     int64_t seq, ts;
@@ -44,12 +43,9 @@ typedef struct {
 } room_msg_row;
 typedef void (*room_msg_fn)(const room_msg_row *m, void *ud);
 /* The newest `limit` with seq < before (and > after), handed out oldest first. */
-int store_rooms_msgs(mu_store *s, const char *room, int64_t after, int64_t before, int limit,
+int store_rooms_msgs(mu_reader *r, const char *room, int64_t after, int64_t before, int limit,
                      room_msg_fn fn, void *ud);
-/* The same through a given read connection (any thread's own). */
-int store_rooms_msgs_on(mu_reader *r, const char *room, int64_t after, int64_t before, int limit,
-                        room_msg_fn fn, void *ud);
-int64_t store_rooms_msgs_count_after(mu_store *s, const char *room, int64_t after,
+int64_t store_rooms_msgs_count_after(mu_reader *r, const char *room, int64_t after,
                                      int64_t *min_seq);
 
 /* Writer. */

@@ -125,19 +125,19 @@ mu_code store_services_remove(mu_wtx *w, int64_t id)
     return c;
 }
 
-int store_services_list(mu_store *s, const char *category, const char *region, mu_enc *items,
+int store_services_list(mu_reader *r, const char *category, const char *region, mu_enc *items,
                         uint32_t *n)
 {
     /* Crisis lines first: the categories in the protocol's order, not the alphabet's. */
-    db_stmt *st =
-        store_read(s, "SELECT id, name, category, description, phone, url, hours, region, referral "
-                      "FROM services WHERE (CAST(?1 AS TEXT) IS NULL OR category = ?1) "
-                      "AND (CAST(?2 AS TEXT) IS NULL OR region IS NULL "
-                      "OR lower(region) = lower(CAST(?2 AS TEXT))) "
-                      "ORDER BY CASE category WHEN 'crisis' THEN 0 WHEN 'mutual_aid' THEN 1 "
-                      "WHEN 'treatment' THEN 2 WHEN 'harm_reduction' THEN 3 WHEN 'family' THEN 4 "
-                      "WHEN 'mental_health' THEN 5 WHEN 'housing' THEN 6 WHEN 'employment' THEN 7 "
-                      "ELSE 8 END, lower(name), id");
+    db_stmt *st = store_rstmt(
+        r, "SELECT id, name, category, description, phone, url, hours, region, referral "
+           "FROM services WHERE (CAST(?1 AS TEXT) IS NULL OR category = ?1) "
+           "AND (CAST(?2 AS TEXT) IS NULL OR region IS NULL "
+           "OR lower(region) = lower(CAST(?2 AS TEXT))) "
+           "ORDER BY CASE category WHEN 'crisis' THEN 0 WHEN 'mutual_aid' THEN 1 "
+           "WHEN 'treatment' THEN 2 WHEN 'harm_reduction' THEN 3 WHEN 'family' THEN 4 "
+           "WHEN 'mental_health' THEN 5 WHEN 'housing' THEN 6 WHEN 'employment' THEN 7 "
+           "ELSE 8 END, lower(name), id");
     if (!st)
         return -1;
     if (category)

@@ -44,7 +44,7 @@ mu_code store_services_update(mu_wtx *w, int64_t id, const service_t *s);
 mu_code store_services_remove(mu_wtx *w, int64_t id);
 /* Encodes the matching services into `items` (by category in the order of the list of
  * categories, then name); their count in *n. 0, or -1 on a read error. */
-int store_services_list(mu_store *st, const char *category, const char *region, mu_enc *items,
+int store_services_list(mu_reader *r, const char *category, const char *region, mu_enc *items,
                         uint32_t *n);
 
 #endif

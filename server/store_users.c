@@ -36,20 +36,15 @@ static int step_user(db_stmt *st, user_row *out, int64_t *extra)
     return -1;
 }
 
-int store_users_find_by_handle(mu_store *s, const char *handle, user_row *out)
+int store_users_find_by_handle(mu_reader *r, const char *handle, user_row *out)
 {
-    db_stmt *st = store_read(s, "SELECT id, handle, role, pwhash FROM users WHERE handle = ?");
+    db_stmt *st = store_rstmt(r, "SELECT id, handle, role, pwhash FROM users WHERE handle = ?");
     if (st)
         db_bind_text(st, 1, handle, -1);
     return step_user(st, out, NULL);
 }
 
-int store_users_find_by_id(mu_store *s, int64_t id, user_row *out)
-{
-    return store_users_find_by_id_on(store_reader(s), id, out);
-}
-
-int store_users_find_by_id_on(mu_reader *r, int64_t id, user_row *out)
+int store_users_find_by_id(mu_reader *r, int64_t id, user_row *out)
 {
     db_stmt *st = store_rstmt(r, "SELECT id, handle, role, pwhash FROM users WHERE id = ?");
     if (st)
@@ -57,11 +52,11 @@ int store_users_find_by_id_on(mu_reader *r, int64_t id, user_row *out)
     return step_user(st, out, NULL);
 }
 
-int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms)
+int store_users_token_find(mu_reader *r, const uint8_t hash[32], user_row *out, int64_t *expires_ms)
 {
-    db_stmt *st = store_read(s, "SELECT u.id, u.handle, u.role, u.pwhash, t.expires_ts "
-                                "FROM tokens t JOIN users u ON u.id = t.user_id "
-                                "WHERE t.hash = ?");
+    db_stmt *st = store_rstmt(r, "SELECT u.id, u.handle, u.role, u.pwhash, t.expires_ts "
+                                 "FROM tokens t JOIN users u ON u.id = t.user_id "
+                                 "WHERE t.hash = ?");
     if (st)
         db_bind_blob(st, 1, hash, 32);
     return step_user(st, out, expires_ms);

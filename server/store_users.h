@@ -17,12 +17,12 @@ typedef struct {
     char pwhash[crypto_pwhash_STRBYTES];
 } user_row;
 
-/* 1 found, 0 not found, -1 storage error (logged). */
-int store_users_find_by_handle(mu_store *s, const char *handle, user_row *out);
-int store_users_find_by_id(mu_store *s, int64_t id, user_row *out);
-/* The same through a given read connection (any thread's own). */
-int store_users_find_by_id_on(mu_reader *r, int64_t id, user_row *out);
-int store_users_token_find(mu_store *s, const uint8_t hash[32], user_row *out, int64_t *expires_ms);
+/* Through a read connection (the loop's or a thread's own): 1 found, 0 not found, -1 storage
+ * error (logged). */
+int store_users_find_by_handle(mu_reader *r, const char *handle, user_row *out);
+int store_users_find_by_id(mu_reader *r, int64_t id, user_row *out);
+int store_users_token_find(mu_reader *r, const uint8_t hash[32], user_row *out,
+                           int64_t *expires_ms);
 
 /* On the writer: whether a session's token still exists (1, with the user's role now), 0 when
  * it was revoked or its user erased, -1 on error; and a user's handle. */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -238,6 +240,79 @@ static void test_database_connections_lost(void **st)
     nodes_down(&n);
 }
 
+typedef struct {
+    bool answered, ok;
+    size_t n;
+    char first[64];
+} pending;
+
+static void on_history(mu_client *c, const mu_msg *m, void *ud)
+{
+    (void)c;
+    pending *p = ud;
+    p->answered = true;
+    p->ok = m && mu_msg_ok(m);
+    const mu_value *msgs = p->ok ? mu_msg_get(m, "messages") : NULL;
+    p->n = mu_value_len(msgs);
+    if (p->n)
+        snprintf(p->first, sizeof(p->first), "%s", mu_value_get_str(mu_value_at(msgs, 0), "text"));
+}
+
+/* Every client connection of the database, stopped (SIGSTOP) or let go on (SIGCONT); the
+ * number of them. */
+static int signal_backends(nodes *n, int sig)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND "
+             "backend_type = 'client backend' AND pid <> pg_backend_pid()",
+             n->w.s.pg_name);
+    int64_t count = srv_sql_int(&n->w.s, sql);
+    for (int64_t i = 0; i < count; i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT pid FROM pg_stat_activity WHERE datname = '%s' AND "
+                 "backend_type = 'client backend' AND pid <> pg_backend_pid() "
+                 "ORDER BY pid OFFSET %lld LIMIT 1",
+                 n->w.s.pg_name, (long long)i);
+        int64_t pid = srv_sql_int(&n->w.s, sql);
+        if (pid > 0)
+            kill((pid_t)pid, sig);
+    }
+    return (int)count;
+}
+
+/* A request's reads wait on the database off the loop: while PostgreSQL answers nothing
+ * (every connection to it stopped), a dm.history waits and a ping on another connection is
+ * answered meanwhile; once the database answers again, the history arrives whole. */
+static void test_reads_off_loop(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    send_dm(n.w.y, n.w.mem, "mentor.ana", "kept for later");
+    mu_msg *m = cl_call(n.w.y, n.w.mem, mu_req_new("dm.inbox")); /* every connection is up */
+    expect_ok(m);
+    mu_msg_free(m);
+    assert_true(signal_backends(&n, SIGSTOP) >= 4);
+    pending hist = {0};
+    mu_req *r = mu_req_new("dm.history");
+    mu_req_str(r, "with", "mentor.ana");
+    mu_client_send(n.w.mem, r, on_history, &hist);
+    mu_sync_run(n.w.y, 300);
+    assert_false(hist.answered); /* it waits on the database */
+    m = mu_sync_call(n.w.y, n.w.mentor, mu_req_new("ping"), 2000);
+    bool answered = m && mu_msg_ok(m);
+    mu_msg_free(m);
+    signal_backends(&n, SIGCONT);
+    assert_true(answered);
+    for (int i = 0; i < 50 && !hist.answered; i++)
+        mu_sync_run(n.w.y, 100);
+    assert_true(hist.ok);
+    assert_int_equal(hist.n, 1);
+    assert_string_equal(hist.first, "kept for later");
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_login_throttle_across),
         cmocka_unit_test(test_listener_catches_up),
         cmocka_unit_test(test_database_connections_lost),
+        cmocka_unit_test(test_reads_off_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

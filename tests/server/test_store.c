@@ -214,8 +214,8 @@ static void test_writer_batches(void **st)
     assert_int_equal(jobs[N + 1].result, MU_E_CONFLICT); /* UNIQUE(handle) */
     /* committed rows are visible to the loop's read connection; the failed job left none */
     user_row u;
-    assert_int_equal(store_users_find_by_handle(s, "user299", &u), 1);
-    assert_int_equal(store_users_find_by_handle(s, "user100000", &u), 0);
+    assert_int_equal(store_users_find_by_handle(store_reader(s), "user299", &u), 1);
+    assert_int_equal(store_users_find_by_handle(store_reader(s), "user100000", &u), 0);
     uint64_t batches = atomic_load(&g_metrics.writer_batches) - batches0;
     test_job probe = {.done_count = &done};
     probe.job.run = probe_run;

@@ -1,0 +1,113 @@
+/* Read calls (see reads.h). Layer: requests. */
+#include "reads.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "context.h"
+#include "db.h"
+#include "xalloc.h"
+
+/* Its own thread and connection, apart from the one that reads other nodes' changes for the
+ * rooms: a slow answer to one person's request never holds up a meeting's delivery. */
+static mu_fetcher *fetcher;
+static bool stopping;
+
+static void outcome_reset(read_call *rc)
+{
+    mu_enc_free(&rc->body);
+    mu_enc_init(&rc->body, 0);
+    rc->nfields = 0;
+    rc->code = MU_OK;
+    rc->msg[0] = '\0';
+}
+
+static bool run_on(mu_fetch *f, mu_reader *r)
+{
+    read_call *rc = (read_call *)f;
+    outcome_reset(rc);
+    rc->lost = !r;
+    if (!r)
+        return false;
+    bool ok = rc->run(rc, r);
+    rc->lost = !ok && db_lost(store_reader_db(r));
+    return ok;
+}
+
+static void done(mu_fetch *f, bool ok)
+{
+    read_call *rc = (read_call *)f;
+    mu_conn *c = rc->c;
+    if (!ok && (rc->lost || stopping)) {
+        reply_err(c, MU_E_UNAVAILABLE, "The database cannot be reached just now; try again.");
+    } else if (!ok) {
+        reply_read_failed(c, rc->what);
+    } else if (rc->code != MU_OK) {
+        reply_err(c, rc->code, "%s", rc->msg);
+    } else {
+        mu_enc e;
+        reply_begin(c, &e, rc->nfields);
+        mu_enc_append(&e, &rc->body); /* frees body */
+        mu_enc_init(&rc->body, 0);
+        reply_end(c, &e);
+    }
+    if (rc->release)
+        rc->release(rc);
+    mu_enc_free(&rc->body);
+    free(rc);
+}
+
+void reads_start(mu_server *s)
+{
+    stopping = false;
+    if (db_is_url(s->cfg.db))
+        fetcher = store_fetcher_start(s->store, s->loop);
+}
+
+void reads_stop(void)
+{
+    stopping = true;
+    store_fetcher_stop(fetcher);
+    fetcher = NULL;
+}
+
+read_call *reads_new(mu_conn *c, size_t size, read_run_fn run, const char *what)
+{
+    read_call *rc = xcalloc(1, size < sizeof(*rc) ? sizeof(*rc) : size);
+    rc->f.run = run_on;
+    rc->f.done = done;
+    rc->c = c;
+    rc->req = c->req;
+    rc->user = c->user_id;
+    rc->role = c->role;
+    rc->what = what;
+    rc->run = run;
+    mu_enc_init(&rc->body, 0);
+    return rc;
+}
+
+void reads_submit(read_call *rc)
+{
+    if (fetcher) {
+        store_fetch(fetcher, &rc->f);
+        return;
+    }
+    done(&rc->f, run_on(&rc->f, store_reader(g_srv->store)));
+}
+
+bool reads_ok(read_call *rc, uint32_t nfields)
+{
+    rc->nfields = nfields;
+    return true;
+}
+
+bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rc->msg, sizeof(rc->msg), fmt, ap);
+    va_end(ap);
+    rc->code = code;
+    return true;
+}

@@ -1,0 +1,64 @@
+/* A request's reads, made off the loop when the database is across a network (PostgreSQL):
+ * the handler checks what it can on the loop and hands the rest to a read call, whose run
+ * reads and encodes the answer on the request reader's thread and whose outcome becomes the
+ * reply back on the loop. With SQLite (a local file, answered in microseconds) the run is made
+ * at once on the loop's own reader, the same code. Layer: requests, over dispatch.h and
+ * store_fetch.h; the concerns use it. */
+#ifndef MUTUAL_READS_H
+#define MUTUAL_READS_H
+
+#include <stdbool.h>
+
+#include "dispatch.h"
+#include "roles.h"
+#include "store_fetch.h"
+
+struct mu_server;
+typedef struct read_call read_call;
+
+/* The reading thread (or the loop, with SQLite): reads through `r` and records the outcome
+ * with reads_ok or reads_refuse; false when a read failed. It must not touch the connection or
+ * anything else of the loop's: what it needs is copied into the call (or is the request, which
+ * nothing changes while the call lasts). It may run twice (after a lost connection): each run
+ * starts from an empty outcome. */
+typedef bool (*read_run_fn)(read_call *rc, mu_reader *r);
+
+/* The first member of a handler's own struct when it needs more than this. */
+struct read_call {
+    mu_fetch f;
+    mu_conn *c; /* the caller; the call's own reference keeps it */
+    const mu_request *req;
+    int64_t user; /* the caller's account and role, as at the start */
+    mu_role role;
+    const char *what; /* what a failed read could not read ("messages") */
+    read_run_fn run;
+    /* The outcome: a reply of `nfields` pairs encoded in `body`, or a refusal. */
+    uint32_t nfields;
+    mu_enc body;
+    mu_code code;
+    char msg[256];
+    /* The loop, after the reply has gone: frees what the handler's struct holds (not the
+     * struct). May be NULL. */
+    void (*release)(read_call *rc);
+    bool lost; /* reads.c's: the read failed because the database could not be reached */
+};
+
+/* Starts the reading thread when the database is PostgreSQL; the loop's reader serves
+ * otherwise. */
+void reads_start(struct mu_server *s);
+/* Fails every read call still waiting (each replies) and ends the thread. */
+void reads_stop(void);
+
+/* A zeroed call of `size` bytes (at least sizeof(read_call)) for the request on `c`, with the
+ * caller copied in. Owned by the caller until reads_submit. */
+read_call *reads_new(mu_conn *c, size_t size, read_run_fn run, const char *what);
+/* Runs the call and replies with its outcome; the call is freed after. */
+void reads_submit(read_call *rc);
+
+/* In run: the reply has `nfields` pairs, encoded by run into rc->body. True. */
+bool reads_ok(read_call *rc, uint32_t nfields);
+/* In run: the request is refused with `code` and a sentence. True (the read worked). */
+bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
