@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "context.h"
+#include "reads.h"
 #include "events.h"
 #include "handlers.h"
 #include "log.h"
@@ -329,38 +330,67 @@ static void put_audit(const audit_row *a, void *ud)
     o->n++;
 }
 
+typedef struct {
+    read_call rc;
+    char action[32]; /* one of the op table's actions, all short; "" for any */
+    int64_t since;
+    int limit;
+} audit_call;
+
+static bool audit_run(read_call *rc, mu_reader *r)
+{
+    audit_call *k = (audit_call *)rc;
+    audit_out o = {0};
+    mu_enc_init(&o.body, 0);
+    if (store_admin_audit_read(store_reader_db(r), k->since, k->action[0] ? k->action : NULL,
+                               k->limit, true, put_audit, &o) < 0) {
+        mu_enc_free(&o.body);
+        return false;
+    }
+    return reads_list(rc, "entries", o.n, &o.body);
+}
+
 void op_audit_list(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
     const mu_val *since = mu_req_field(r, "since"), *limit = mu_req_field(r, "limit"),
                  *action = mu_req_field(r, "action");
-    char act[32] = ""; /* one of the op table's actions, all short */
+    audit_call *k = (audit_call *)reads_new(c, sizeof(*k), audit_run, "the audit log");
     if (action->present)
-        snprintf(act, sizeof(act), "%.*s", (int)action->v.s.n, action->v.s.p);
-    audit_out o = {0};
-    mu_enc_init(&o.body, 0);
-    if (store_admin_audit_read(store_rdb(g_srv->store), since->present ? (int64_t)since->v.u : 0,
-                               action->present ? act : NULL, limit->present ? (int)limit->v.u : 100,
-                               true, put_audit, &o) < 0) {
-        mu_enc_free(&o.body);
-        reply_read_failed(c, "the audit log");
-        return;
-    }
-    reply_list(c, "entries", o.n, &o.body);
+        snprintf(k->action, sizeof(k->action), "%.*s", (int)action->v.s.n, action->v.s.p);
+    k->since = since->present ? (int64_t)since->v.u : 0;
+    k->limit = limit->present ? (int)limit->v.u : 100;
+    reads_submit(&k->rc);
+}
+
+typedef struct {
+    read_call rc;
+    int64_t now, connections, rooms_open; /* this node's, known on the loop */
+} stats_call;
+
+static bool stats_run(read_call *rc, mu_reader *r)
+{
+    stats_call *k = (stats_call *)rc;
+    int64_t users = store_admin_count_users(r);
+    int64_t today = store_admin_count_checkins_since(r, k->now - k->now % 86400000);
+    if (users < 0 || today < 0)
+        return false;
+    mu_enc_kint(&rc->body, "connections", k->connections);
+    mu_enc_kint(&rc->body, "users", users);
+    mu_enc_kint(&rc->body, "rooms_open", k->rooms_open);
+    mu_enc_kint(&rc->body, "checkins_today", today);
+    return reads_ok(rc, 4);
 }
 
 void op_stats(mu_conn *c, mu_request *r)
 {
+    (void)r;
     if (!admin_only(c))
         return;
-    int64_t now = clock_now_ms();
-    mu_enc e;
-    reply_begin(c, &e, 4);
-    mu_enc_kint(&e, "connections", (int64_t)conn_count());
-    mu_enc_kint(&e, "users", store_admin_count_users(loop_reader()));
-    mu_enc_kint(&e, "rooms_open", rooms_open_count());
-    mu_enc_kint(&e, "checkins_today",
-                store_admin_count_checkins_since(loop_reader(), now - now % 86400000));
-    reply_end(c, &e);
+    stats_call *k = (stats_call *)reads_new(c, sizeof(*k), stats_run, "the figures");
+    k->now = clock_now_ms();
+    k->connections = (int64_t)conn_count();
+    k->rooms_open = rooms_open_count();
+    reads_submit(&k->rc);
 }

@@ -11,6 +11,7 @@
 #include "events.h"
 #include "handlers.h"
 #include "log.h"
+#include "reads.h"
 #include "scoring.h"
 #include "store_admin.h"
 #include "store_alerts.h"
@@ -126,6 +127,27 @@ static void list_one(const alert_row *a, void *ud)
     o->n++;
 }
 
+typedef struct {
+    read_call rc;
+    bool open_only;
+} list_call;
+
+static bool list_run(read_call *rc, mu_reader *r)
+{
+    list_call *k = (list_call *)rc;
+    list_out o = {0};
+    mu_enc_init(&o.body, 0);
+    /* a mentor's own; an admin sees what was escalated */
+    int n = rc->role == ROLE_MENTOR
+                ? store_alerts_of_mentor(r, rc->user, k->open_only, list_one, &o)
+                : store_alerts_escalated(r, k->open_only, list_one, &o);
+    if (n < 0) {
+        mu_enc_free(&o.body);
+        return false;
+    }
+    return reads_list(rc, "alerts", o.n, &o.body);
+}
+
 void op_alerts_list(mu_conn *c, mu_request *r)
 {
     if (c->role != ROLE_MENTOR && c->role != ROLE_ADMIN) {
@@ -133,37 +155,39 @@ void op_alerts_list(mu_conn *c, mu_request *r)
         return;
     }
     const mu_val *open = mu_req_field(r, "open");
-    bool open_only = open->present ? open->v.b : true;
-    list_out o = {0};
-    mu_enc_init(&o.body, 0);
-    /* a mentor's own; an admin sees what was escalated */
-    int rc = c->role == ROLE_MENTOR
-                 ? store_alerts_of_mentor(loop_reader(), c->user_id, open_only, list_one, &o)
-                 : store_alerts_escalated(loop_reader(), open_only, list_one, &o);
-    if (rc < 0) {
-        mu_enc_free(&o.body);
-        reply_read_failed(c, "alerts");
-        return;
-    }
-    reply_list(c, "alerts", o.n, &o.body);
+    list_call *k = (list_call *)reads_new(c, sizeof(*k), list_run, "alerts");
+    k->open_only = open->present ? open->v.b : true;
+    reads_submit(&k->rc);
 }
 
 typedef struct {
     mu_job job;
     mu_conn *c;
-    int64_t id, ts;
+    int64_t id, ts, user;
+    mu_role role;
 } ack_op;
 
+/* Whose the alert is is decided in the write, so that no read on the loop waits for it. */
 static mu_code ack_run(mu_job *j, mu_wtx *w)
 {
     ack_op *o = (ack_op *)j;
+    int64_t owner = 0;
+    bool escalated = false;
+    int f = store_alerts_owner_w(w, o->id, &owner, &escalated);
+    if (f < 0)
+        return MU_E_INTERNAL;
+    /* the mentor's own, or for an admin one that was escalated */
+    if (!f || !(o->role == ROLE_MENTOR ? owner == o->user : escalated))
+        return MU_E_NOT_FOUND;
     return store_alerts_close(w, o->id, o->ts);
 }
 
 static void ack_done(mu_job *j)
 {
     ack_op *o = (ack_op *)j;
-    if (j->result != MU_OK)
+    if (j->result == MU_E_NOT_FOUND)
+        reply_err(o->c, MU_E_NOT_FOUND, "You have no alert with that id.");
+    else if (j->result != MU_OK)
         reply_write_failed(o->c, j->result, "the alert was not closed");
     else
         reply_empty(o->c);
@@ -177,22 +201,11 @@ void op_alert_ack(mu_conn *c, mu_request *r)
         reply_err(c, MU_E_FORBIDDEN, "Only a peer mentor or an admin receives alerts.");
         return;
     }
-    int64_t id = (int64_t)mu_req_field(r, "id")->v.u, owner = 0;
-    bool escalated = false;
-    int f = store_alerts_owner(loop_reader(), id, &owner, &escalated);
-    if (f < 0) {
-        reply_read_failed(c, "alerts");
-        return;
-    }
-    /* the mentor's own, or for an admin one that was escalated */
-    bool mine = c->role == ROLE_MENTOR ? owner == c->user_id : escalated;
-    if (!f || !mine) {
-        reply_err(c, MU_E_NOT_FOUND, "You have no alert with that id.");
-        return;
-    }
     ack_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
-    o->id = id;
+    o->id = (int64_t)mu_req_field(r, "id")->v.u;
+    o->user = c->user_id;
+    o->role = c->role;
     o->ts = clock_now_ms();
     o->job.run = ack_run;
     o->job.done = ack_done;

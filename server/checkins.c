@@ -12,6 +12,7 @@
 #include "context.h"
 #include "handlers.h"
 #include "log.h"
+#include "reads.h"
 #include "scoring.h"
 #include "store_checkins.h"
 #include "store_dm.h"
@@ -256,37 +257,36 @@ static void put_item(const checkin_row *row, void *ud)
     o->n++;
 }
 
-static void reply_items(mu_conn *c, int64_t user, int32_t from, int32_t to, bool with_note)
+typedef struct {
+    read_call rc;
+    int32_t from, to; /* checkin.list: the days */
+    int days;         /* checkin.summary: how many days back */
+    int64_t now;      /* when the request was handled */
+} range_call;
+
+static bool list_run(read_call *rc, mu_reader *r)
 {
-    items_out o = {.with_note = with_note};
+    range_call *k = (range_call *)rc;
+    items_out o = {.with_note = true}; /* the author's own: with their notes */
     mu_enc_init(&o.body, 0);
-    if (store_checkins_range(loop_reader(), user, from, to, put_item, &o) < 0) {
+    if (store_checkins_range(r, rc->user, k->from, k->to, put_item, &o) < 0) {
         mu_enc_free(&o.body);
-        reply_read_failed(c, "check-ins");
-        return;
+        return false;
     }
-    reply_list(c, "checkins", o.n, &o.body);
+    return reads_list(rc, "checkins", o.n, &o.body);
 }
 
 void op_checkin_list(mu_conn *c, mu_request *r)
 {
-    int32_t from = -1000000, to = 1000000;
+    range_call *k = (range_call *)reads_new(c, sizeof(*k), list_run, "check-ins");
+    k->from = -1000000;
+    k->to = 1000000;
     const mu_val *f = mu_req_field(r, "from"), *t = mu_req_field(r, "to");
     if (f->present)
-        mu_date_parse(f->v.s.p, f->v.s.n, &from);
+        mu_date_parse(f->v.s.p, f->v.s.n, &k->from);
     if (t->present)
-        mu_date_parse(t->v.s.p, t->v.s.n, &to);
-    reply_items(c, c->user_id, from, to, true);
-}
-
-/* "Today" for a user: the local date by the time zone of their latest check-in. */
-static int32_t user_today(int64_t user)
-{
-    int32_t day;
-    int tz = 0;
-    if (store_checkins_latest(loop_reader(), user, &day, &tz) != 1)
-        tz = 0;
-    return local_day(clock_now_ms(), tz);
+        mu_date_parse(t->v.s.p, t->v.s.n, &k->to);
+    reads_submit(&k->rc);
 }
 
 typedef struct {
@@ -312,44 +312,54 @@ static void sum_row(const checkin_row *row, void *ud)
     }
 }
 
-void op_checkin_summary(mu_conn *c, mu_request *r)
+static bool summary_run(read_call *rc, mu_reader *r)
 {
-    int days = (int)mu_req_field(r, "days")->v.u;
-    int32_t today = user_today(c->user_id), from = today - days + 1;
+    range_call *k = (range_call *)rc;
+    /* "Today" for the user: the local date by the time zone of their latest check-in. */
+    int32_t day;
+    int tz = 0;
+    int latest = store_checkins_latest(r, rc->user, &day, &tz);
+    if (latest < 0)
+        return false;
+    int32_t today = local_day(k->now, latest ? tz : 0), from = today - k->days + 1;
     int32_t *all;
     size_t n;
-    if (store_checkins_days(loop_reader(), c->user_id, &all, &n) < 0) {
-        reply_read_failed(c, "check-ins");
-        return;
-    }
+    if (store_checkins_days(r, rc->user, &all, &n) < 0)
+        return false;
     summary_acc a = {.who5_last = -1, .barc10_last = -1, .from = from};
-    if (store_checkins_range(loop_reader(), c->user_id, -1000000, today, sum_row, &a) < 0) {
+    if (store_checkins_range(r, rc->user, -1000000, today, sum_row, &a) < 0) {
         free(all);
-        reply_read_failed(c, "check-ins");
-        return;
+        return false;
     }
     int missed = n ? days_missed(all, n, all[0], from, today) : 0;
-    mu_enc e;
-    reply_begin(c, &e, 9);
-    mu_enc_kint(&e, "days", days);
-    mu_enc_kint(&e, "count", a.count);
-    mu_enc_kint(&e, "streak", streak_current(all, n, today));
-    mu_enc_kint(&e, "best_streak", streak_best(all, n));
-    mu_enc_key(&e, "mood_avg");
+    mu_enc *e = &rc->body;
+    mu_enc_kint(e, "days", k->days);
+    mu_enc_kint(e, "count", a.count);
+    mu_enc_kint(e, "streak", streak_current(all, n, today));
+    mu_enc_kint(e, "best_streak", streak_best(all, n));
+    mu_enc_key(e, "mood_avg");
     if (a.count)
-        mu_enc_double(&e, (double)a.mood_sum / a.count);
+        mu_enc_double(e, (double)a.mood_sum / a.count);
     else
-        mu_enc_nil(&e);
-    mu_enc_key(&e, "craving_avg");
+        mu_enc_nil(e);
+    mu_enc_key(e, "craving_avg");
     if (a.craving_n)
-        mu_enc_double(&e, (double)a.craving_sum / a.craving_n);
+        mu_enc_double(e, (double)a.craving_sum / a.craving_n);
     else
-        mu_enc_nil(&e);
-    mu_enc_kint(&e, "missed", missed);
-    put_opt_int(&e, "who5_last", a.who5_last);
-    put_opt_int(&e, "barc10_last", a.barc10_last);
+        mu_enc_nil(e);
+    mu_enc_kint(e, "missed", missed);
+    put_opt_int(e, "who5_last", a.who5_last);
+    put_opt_int(e, "barc10_last", a.barc10_last);
     free(all);
-    reply_end(c, &e);
+    return reads_ok(rc, 9);
+}
+
+void op_checkin_summary(mu_conn *c, mu_request *r)
+{
+    range_call *k = (range_call *)reads_new(c, sizeof(*k), summary_run, "check-ins");
+    k->days = (int)mu_req_field(r, "days")->v.u;
+    k->now = clock_now_ms();
+    reads_submit(&k->rc);
 }
 
 /* ---- consent ---------------------------------------------------------------------------- */
@@ -405,6 +415,7 @@ typedef struct {
     mu_conn *c;
     int64_t user, reader;
     char handle[MU_HANDLE_MAX + 1], reader_handle[MU_HANDLE_MAX + 1];
+    char asked[MU_HANDLE_MAX + 1]; /* the handle the request named */
     int64_t ts;
     int days;
     items_out out; /* filled on the writer thread, sent from the loop */
@@ -416,13 +427,14 @@ static const char *const not_shared =
 static mu_code read_run(mu_job *j, mu_wtx *w)
 {
     read_op *o = (read_op *)j;
-    int64_t mentor = store_dm_mentor_of_w(w, o->user);
-    if (mentor < 0)
-        return MU_E_INTERNAL;
-    if (mentor != o->reader || store_checkins_consent_w(w, o->user) != SHARE_SCORES)
-        return MU_E_FORBIDDEN;
-    mu_code c = store_admin_audit_add(w, o->ts, o->reader, o->reader_handle, "read_checkins",
-                                      o->user, o->handle, NULL);
+    user_row u;
+    mu_code c = mentee_shared_w(w, o->asked, o->reader, &u);
+    if (c != MU_OK)
+        return c;
+    o->user = u.id;
+    snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
+    c = store_admin_audit_add(w, o->ts, o->reader, o->reader_handle, "read_checkins", o->user,
+                              o->handle, NULL);
     if (c != MU_OK)
         return c;
     int32_t day;
@@ -451,33 +463,25 @@ static void read_done(mu_job *j)
     free(o);
 }
 
-bool mentee_shared_with(mu_conn *c, mu_request *r, const char *refusal, user_row *u)
+mu_code mentee_shared_w(mu_wtx *w, const char *handle, int64_t mentor, user_row *u)
 {
-    int f = store_users_find_by_handle(loop_reader(), mu_req_field(r, "handle")->v.h, u);
-    int64_t mentor = 0;
-    if (f < 0) {
-        reply_read_failed(c, "accounts");
-        return false;
-    }
-    /* An unknown handle answers as a refusal does, so that no handle's existence shows. */
-    if (f == 0 || store_dm_mentor_of(loop_reader(), u->id, &mentor, NULL) != 1 ||
-        mentor != c->user_id || store_checkins_consent(loop_reader(), u->id) != SHARE_SCORES) {
-        reply_err(c, MU_E_FORBIDDEN, "%s", refusal);
-        return false;
-    }
-    return true;
+    int f = store_users_find_by_handle_w(w, handle, u);
+    if (f < 0)
+        return MU_E_INTERNAL;
+    if (f == 0)
+        return MU_E_FORBIDDEN; /* as a refusal answers, so that no handle's existence shows */
+    int64_t m = store_dm_mentor_of_w(w, u->id);
+    if (m < 0)
+        return MU_E_INTERNAL;
+    return m == mentor && store_checkins_consent_w(w, u->id) == SHARE_SCORES ? MU_OK
+                                                                             : MU_E_FORBIDDEN;
 }
 
 void op_mentee_checkins(mu_conn *c, mu_request *r)
 {
-    user_row u;
-    /* A cheap refusal on the read connection; an allowed read is decided again in the job. */
-    if (!mentee_shared_with(c, r, not_shared, &u))
-        return;
     read_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
-    o->user = u.id;
-    snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
+    snprintf(o->asked, sizeof(o->asked), "%s", mu_req_field(r, "handle")->v.h);
     o->reader = c->user_id;
     snprintf(o->reader_handle, sizeof(o->reader_handle), "%s", c->handle);
     o->ts = clock_now_ms();

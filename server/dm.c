@@ -508,10 +508,7 @@ static bool history_run(read_call *rc, mu_reader *r)
         mu_enc_free(&o.body);
         return false;
     }
-    mu_enc_key(&rc->body, "messages");
-    mu_enc_array(&rc->body, o.n);
-    mu_enc_append(&rc->body, &o.body);
-    return reads_ok(rc, 1);
+    return reads_list(rc, "messages", o.n, &o.body);
 }
 
 void op_dm_history(mu_conn *c, mu_request *r)

@@ -36,10 +36,10 @@ static void export_run(uv_work_t *w)
     if (!r)
         return;
     mu_enc_key(&o->e, "plan");
-    o->rc =
-        store_plan_enc(r, o->user, true, &o->e) != 0 || store_admin_export(r, o->user, &o->e) != 0
-            ? -1
-            : 0;
+    o->rc = store_plan_enc((store_from){.r = r}, o->user, true, &o->e) != 0 ||
+                    store_admin_export(r, o->user, &o->e) != 0
+                ? -1
+                : 0;
     store_reader_close(r);
 }
 

@@ -60,11 +60,12 @@ void op_checkin_list(mu_conn *c, mu_request *r);
 void op_checkin_summary(mu_conn *c, mu_request *r);
 void op_consent_set(mu_conn *c, mu_request *r);
 void op_mentee_checkins(mu_conn *c, mu_request *r);
-/* The mentee the request's "handle" names, when the caller is their mentor and they share their
- * scores: true, with *u filled. Otherwise false with the reply sent: a failed read, or
- * FORBIDDEN with `refusal` (for an unknown handle too, so that no handle's existence shows).
- * Shared by mentee.checkins and mentee.plan. */
-bool mentee_shared_with(mu_conn *c, mu_request *r, const char *refusal, user_row *u);
+/* In a writer job (so that the decision is in the writers' order, after every consent.set
+ * acknowledged before it): MU_OK with *u filled when `handle` names a mentee of `mentor` who
+ * shares their scores; MU_E_FORBIDDEN otherwise (an unknown handle too, so that no handle's
+ * existence shows); MU_E_INTERNAL when a read failed. Shared by mentee.checkins and
+ * mentee.plan. */
+mu_code mentee_shared_w(mu_wtx *w, const char *handle, int64_t mentor, user_row *u);
 
 /* alerts.c */
 void op_alerts_list(mu_conn *c, mu_request *r);

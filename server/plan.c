@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "context.h"
 #include "handlers.h"
+#include "reads.h"
 #include "store_admin.h"
 #include "store_checkins.h"
 #include "store_dm.h"
@@ -191,28 +192,22 @@ static bool plan_read(const msgpack_object *o, plan_t *p, plan_err *e)
 
 /* ---- plan.get, plan.set ---------------------------------------------------------------- */
 
-static void reply_plan(mu_conn *c, int64_t user, bool with_people)
+static bool get_run(read_call *rc, mu_reader *r)
 {
-    mu_enc e;
-    reply_begin(c, &e, 1);
-    mu_enc_key(&e, "plan");
-    if (store_plan_enc(store_reader(g_srv->store), user, with_people, &e) != 0) {
-        mu_enc_free(&e);
-        reply_read_failed(c, "the plan");
-        return;
-    }
-    reply_end(c, &e);
+    mu_enc_key(&rc->body, "plan");
+    return store_plan_enc((store_from){.r = r}, rc->user, true, &rc->body) == 0 && reads_ok(rc, 1);
 }
 
 void op_plan_get(mu_conn *c, mu_request *r)
 {
     (void)r;
-    reply_plan(c, c->user_id, true);
+    reads_submit(reads_new(c, sizeof(read_call), get_run, "the plan"));
 }
 
 typedef struct {
     mu_job job;
     mu_conn *c;
+    int64_t user; /* the connection is the loop's: the writer reads only the job */
     plan_t plan;
     int64_t ts;
 } set_op;
@@ -220,7 +215,7 @@ typedef struct {
 static mu_code set_run(mu_job *j, mu_wtx *w)
 {
     set_op *o = (set_op *)j;
-    return store_plan_put(w, o->c->user_id, &o->plan, o->ts);
+    return store_plan_put(w, o->user, &o->plan, o->ts);
 }
 
 static void set_done(mu_job *j)
@@ -250,6 +245,7 @@ void op_plan_set(mu_conn *c, mu_request *r)
         return;
     }
     o->c = conn_ref(c);
+    o->user = c->user_id;
     o->ts = clock_now_ms();
     o->job.run = set_run;
     o->job.done = set_done;
@@ -258,44 +254,65 @@ void op_plan_set(mu_conn *c, mu_request *r)
 
 /* ---- mentee.plan ----------------------------------------------------------------------- */
 
+/* Decided, recorded and read in one writer job, in the writers' order: a reply that carries
+ * the plan was decided before any consent withdrawal acknowledged ahead of it, and no read
+ * goes unrecorded. */
 typedef struct {
     mu_job job;
     mu_conn *c;
-    int64_t user;
-    char handle[MU_HANDLE_MAX + 1];
+    int64_t reader, ts;
+    char reader_handle[MU_HANDLE_MAX + 1], asked[MU_HANDLE_MAX + 1];
+    mu_enc plan; /* filled on the writer thread, sent from the loop */
 } read_op;
+
+static const char *const plan_not_shared =
+    "Only a mentee's own mentor sees their plan, and only when they share their scores.";
 
 static mu_code read_run(mu_job *j, mu_wtx *w)
 {
     read_op *o = (read_op *)j;
-    return store_admin_audit_add(w, clock_now_ms(), o->c->user_id, o->c->handle, "read_plan",
-                                 o->user, o->handle, NULL);
+    user_row u;
+    mu_code c = mentee_shared_w(w, o->asked, o->reader, &u);
+    if (c == MU_OK)
+        c = store_admin_audit_add(w, o->ts, o->reader, o->reader_handle, "read_plan", u.id,
+                                  u.handle, NULL);
+    if (c != MU_OK)
+        return c;
+    /* Run again from the start if its batch is retried: the encoder starts empty. */
+    mu_enc_free(&o->plan);
+    mu_enc_init(&o->plan, 0);
+    return store_plan_enc((store_from){.w = w}, u.id, false, &o->plan) == 0 ? MU_OK : MU_E_INTERNAL;
 }
 
 static void read_done_cb(mu_job *j)
 {
     read_op *o = (read_op *)j;
-    if (j->result != MU_OK)
-        /* No read goes unrecorded: without the audit entry the plan is not shown. */
+    if (j->result == MU_E_FORBIDDEN) {
+        reply_err(o->c, MU_E_FORBIDDEN, "%s", plan_not_shared);
+    } else if (j->result != MU_OK) {
         reply_write_failed(o->c, j->result, "the plan was not shown");
-    else
-        reply_plan(o->c, o->user, false);
+    } else {
+        mu_enc e;
+        reply_begin(o->c, &e, 1);
+        mu_enc_key(&e, "plan");
+        mu_enc_append(&e, &o->plan); /* frees it */
+        mu_enc_init(&o->plan, 0);
+        reply_end(o->c, &e);
+    }
+    mu_enc_free(&o->plan);
     conn_unref(o->c);
     free(o);
 }
 
 void op_mentee_plan(mu_conn *c, mu_request *r)
 {
-    user_row u;
-    if (!mentee_shared_with(c, r,
-                            "Only a mentee's own mentor sees their plan, and only when "
-                            "they share their scores.",
-                            &u))
-        return;
     read_op *o = xcalloc(1, sizeof(*o)); /* owned by the job until read_done_cb */
     o->c = conn_ref(c);
-    o->user = u.id;
-    snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
+    o->reader = c->user_id;
+    snprintf(o->reader_handle, sizeof(o->reader_handle), "%s", c->handle);
+    snprintf(o->asked, sizeof(o->asked), "%s", mu_req_field(r, "handle")->v.h);
+    o->ts = clock_now_ms();
+    mu_enc_init(&o->plan, 0);
     o->job.run = read_run;
     o->job.done = read_done_cb;
     store_submit(g_srv->store, &o->job);

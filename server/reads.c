@@ -102,6 +102,14 @@ bool reads_ok(read_call *rc, uint32_t nfields)
     return true;
 }
 
+bool reads_list(read_call *rc, const char *key, uint32_t n, mu_enc *items)
+{
+    mu_enc_key(&rc->body, key);
+    mu_enc_array(&rc->body, n);
+    mu_enc_append(&rc->body, items);
+    return reads_ok(rc, 1);
+}
+
 bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
 {
     va_list ap;

@@ -57,6 +57,9 @@ void reads_submit(read_call *rc);
 
 /* In run: the reply has `nfields` pairs, encoded by run into rc->body. True. */
 bool reads_ok(read_call *rc, uint32_t nfields);
+/* In run: the reply is {key: [n items]}, where `items` holds the n encoded items (it is
+ * freed). True. */
+bool reads_list(read_call *rc, const char *key, uint32_t n, mu_enc *items);
 /* In run: the request is refused with `code` and a sentence. True (the read worked). */
 bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

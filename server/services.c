@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "reads.h"
 #include "handlers.h"
 #include "store_services.h"
 #include "xalloc.h"
@@ -21,20 +22,26 @@ static char *field_dup(const mu_request *r, const char *key)
     return s;
 }
 
-void op_services_list(mu_conn *c, mu_request *r)
+static bool list_run(read_call *rc, mu_reader *r)
 {
-    char *category = field_dup(r, "category"), *region = field_dup(r, "region");
+    char *category = field_dup(rc->req, "category"), *region = field_dup(rc->req, "region");
     mu_enc items;
     mu_enc_init(&items, 0);
     uint32_t n = 0;
-    if (store_services_list(loop_reader(), category, region, &items, &n) != 0) {
-        mu_enc_free(&items);
-        reply_read_failed(c, "the services directory");
-    } else {
-        reply_list(c, "services", n, &items);
-    }
+    bool ok = store_services_list(r, category, region, &items, &n) == 0;
     free(category);
     free(region);
+    if (!ok) {
+        mu_enc_free(&items);
+        return false;
+    }
+    return reads_list(rc, "services", n, &items);
+}
+
+void op_services_list(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    reads_submit(reads_new(c, sizeof(read_call), list_run, "the services directory"));
 }
 
 typedef enum { SVC_OP_ADD, SVC_OP_UPDATE, SVC_OP_REMOVE } svc_op_kind;

@@ -102,6 +102,10 @@ db_stmt *store_wstmt(mu_wtx *w, const char *sql)
 {
     return cache_get(&w->cache, w->db, sql);
 }
+db_stmt *store_from_stmt(store_from f, const char *sql)
+{
+    return f.w ? store_wstmt(f.w, sql) : store_rstmt(f.r, sql);
+}
 db_conn *store_wdb(mu_wtx *w)
 {
     return w->db;

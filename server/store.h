@@ -74,6 +74,13 @@ void store_stop_readers(mu_store *s);
 db_conn *store_reader_db(mu_reader *r);
 /* store_read on a given read connection. */
 db_stmt *store_rstmt(mu_reader *r, const char *sql);
+/* Where a read's statements come from: a read connection, or the writer's transaction for a
+ * read that must be in the writers' order (decided with what it reads). One of them is set. */
+typedef struct {
+    mu_reader *r;
+    mu_wtx *w;
+} store_from;
+db_stmt *store_from_stmt(store_from f, const char *sql);
 /* The same on the writer connection, for job run functions. */
 db_stmt *store_wstmt(mu_wtx *w, const char *sql);
 /* Binds an optional value: an id of 0, or a NULL string, as SQL NULL. `n` is the string's

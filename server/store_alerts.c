@@ -66,9 +66,9 @@ int store_alerts_open_count(mu_reader *r, int64_t mentor, int64_t user)
     return (int)store_count(st);
 }
 
-int store_alerts_owner(mu_reader *r, int64_t id, int64_t *mentor, bool *escalated)
+int store_alerts_owner_w(mu_wtx *w, int64_t id, int64_t *mentor, bool *escalated)
 {
-    db_stmt *st = store_rstmt(r, "SELECT coalesce(mentor_id, 0), escalated_ts IS NOT NULL "
+    db_stmt *st = store_wstmt(w, "SELECT coalesce(mentor_id, 0), escalated_ts IS NOT NULL "
                                  "FROM alerts WHERE id = ?");
     if (!st)
         return -1;

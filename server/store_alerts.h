@@ -25,7 +25,7 @@ int store_alerts_open_count(mu_reader *r, int64_t mentor, int64_t user);
 int store_alerts_escalated(mu_reader *r, bool open_only, alert_fn fn, void *ud);
 /* 1 found (its mentor in *mentor, 0 when it has none; whether it was escalated in
  * *escalated), 0 none, -1 error. */
-int store_alerts_owner(mu_reader *r, int64_t id, int64_t *mentor, bool *escalated);
+int store_alerts_owner_w(mu_wtx *w, int64_t id, int64_t *mentor, bool *escalated);
 
 /* Writer. `mentor` 0: none, and the alert is escalated as it is raised. */
 mu_code store_alerts_insert(mu_wtx *w, int64_t user, int64_t mentor, const char *kind, int64_t ts,

@@ -106,10 +106,10 @@ static void enc_step_row(mu_enc *e, db_stmt *st)
 }
 
 /* A goal's steps as an array. */
-static int enc_steps(mu_reader *r, int64_t user, int goal, mu_enc *e)
+static int enc_steps(store_from f, int64_t user, int goal, mu_enc *e)
 {
-    db_stmt *st = store_rstmt(r, "SELECT text, done FROM plan_steps WHERE user_id = ? AND "
-                                 "goal_pos = ? ORDER BY pos");
+    db_stmt *st = store_from_stmt(f, "SELECT text, done FROM plan_steps WHERE user_id = ? AND "
+                                     "goal_pos = ? ORDER BY pos");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user);
@@ -117,7 +117,7 @@ static int enc_steps(mu_reader *r, int64_t user, int goal, mu_enc *e)
     return store_enc_rows(st, e, enc_step_row);
 }
 
-static int enc_goals(mu_reader *r, int64_t user, mu_enc *e)
+static int enc_goals(store_from f, int64_t user, mu_enc *e)
 {
     /* Steps are read per goal after the goals, since one cached statement cannot serve a
      * nested read of itself. */
@@ -125,8 +125,8 @@ static int enc_goals(mu_reader *r, int64_t user, mu_enc *e)
     bool done[PLAN_GOALS_MAX];
     mu_enc texts[PLAN_GOALS_MAX];
     int n = 0, rc;
-    db_stmt *st = store_rstmt(r, "SELECT pos, text, done FROM plan_goals WHERE user_id = ? "
-                                 "ORDER BY pos");
+    db_stmt *st = store_from_stmt(f, "SELECT pos, text, done FROM plan_goals WHERE user_id = ? "
+                                     "ORDER BY pos");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user);
@@ -147,7 +147,7 @@ static int enc_goals(mu_reader *r, int64_t user, mu_enc *e)
         mu_enc_append(e, &texts[i]);
         if (result == 0) {
             mu_enc_key(e, "steps");
-            if (enc_steps(r, user, pos[i], e) != 0) {
+            if (enc_steps(f, user, pos[i], e) != 0) {
                 result = -1;
                 mu_enc_nil(e);
             }
@@ -164,10 +164,10 @@ static void enc_text_row(mu_enc *e, db_stmt *st)
     enc_col_text(e, st, 0);
 }
 
-static int enc_list(mu_reader *r, int64_t user, const char *kind, mu_enc *e)
+static int enc_list(store_from f, int64_t user, const char *kind, mu_enc *e)
 {
-    db_stmt *st = store_rstmt(r, "SELECT text FROM plan_entries WHERE user_id = ? AND "
-                                 "kind = ? ORDER BY pos");
+    db_stmt *st = store_from_stmt(f, "SELECT text FROM plan_entries WHERE user_id = ? AND "
+                                     "kind = ? ORDER BY pos");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user);
@@ -193,19 +193,19 @@ static void enc_person_row(mu_enc *e, db_stmt *st)
     }
 }
 
-static int enc_people(mu_reader *r, int64_t user, mu_enc *e)
+static int enc_people(store_from f, int64_t user, mu_enc *e)
 {
-    db_stmt *st = store_rstmt(r, "SELECT name, phone, note FROM plan_people WHERE "
-                                 "user_id = ? ORDER BY pos");
+    db_stmt *st = store_from_stmt(f, "SELECT name, phone, note FROM plan_people WHERE "
+                                     "user_id = ? ORDER BY pos");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user);
     return store_enc_rows(st, e, enc_person_row);
 }
 
-int store_plan_enc(mu_reader *r, int64_t user, bool with_people, mu_enc *e)
+int store_plan_enc(store_from f, int64_t user, bool with_people, mu_enc *e)
 {
-    db_stmt *st = store_rstmt(r, "SELECT updated_ts FROM plans WHERE user_id = ?");
+    db_stmt *st = store_from_stmt(f, "SELECT updated_ts FROM plans WHERE user_id = ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, user);
@@ -220,17 +220,17 @@ int store_plan_enc(mu_reader *r, int64_t user, bool with_people, mu_enc *e)
         return -1;
     mu_enc_map(e, 5u + with_people);
     mu_enc_key(e, "goals");
-    int result = enc_goals(r, user, e);
+    int result = enc_goals(f, user, e);
     for (int l = 0; l < PLAN__LISTS; l++) {
         mu_enc_key(e, plan_list_keys[l]);
-        if (result != 0 || enc_list(r, user, plan_list_kinds[l], e) != 0) {
+        if (result != 0 || enc_list(f, user, plan_list_kinds[l], e) != 0) {
             result = -1;
             mu_enc_nil(e);
         }
     }
     if (with_people) {
         mu_enc_key(e, "people");
-        if (result != 0 || enc_people(r, user, e) != 0) {
+        if (result != 0 || enc_people(f, user, e) != 0) {
             result = -1;
             mu_enc_nil(e);
         }

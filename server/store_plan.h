@@ -52,6 +52,6 @@ void plan_free(plan_t *p);
 mu_code store_plan_put(mu_wtx *w, int64_t user, const plan_t *p, int64_t updated);
 /* Encodes the user's plan object (the empty plan when none was saved), with `people` only
  * when `with_people` (the author's own view). 0, or -1 on a read error (logged). */
-int store_plan_enc(mu_reader *r, int64_t user, bool with_people, mu_enc *e);
+int store_plan_enc(store_from f, int64_t user, bool with_people, mu_enc *e);
 
 #endif

@@ -36,12 +36,23 @@ static int step_user(db_stmt *st, user_row *out, int64_t *extra)
     return -1;
 }
 
-int store_users_find_by_handle(mu_reader *r, const char *handle, user_row *out)
+#define BY_HANDLE_SQL "SELECT id, handle, role, pwhash FROM users WHERE handle = ?"
+
+static int find_by_handle(db_stmt *st, const char *handle, user_row *out)
 {
-    db_stmt *st = store_rstmt(r, "SELECT id, handle, role, pwhash FROM users WHERE handle = ?");
     if (st)
         db_bind_text(st, 1, handle, -1);
     return step_user(st, out, NULL);
+}
+
+int store_users_find_by_handle(mu_reader *r, const char *handle, user_row *out)
+{
+    return find_by_handle(store_rstmt(r, BY_HANDLE_SQL), handle, out);
+}
+
+int store_users_find_by_handle_w(mu_wtx *w, const char *handle, user_row *out)
+{
+    return find_by_handle(store_wstmt(w, BY_HANDLE_SQL), handle, out);
 }
 
 int store_users_find_by_id(mu_reader *r, int64_t id, user_row *out)

@@ -21,6 +21,8 @@ typedef struct {
  * error (logged). */
 int store_users_find_by_handle(mu_reader *r, const char *handle, user_row *out);
 int store_users_find_by_id(mu_reader *r, int64_t id, user_row *out);
+/* The same in the writer's transaction, for a decision made in the writers' order. */
+int store_users_find_by_handle_w(mu_wtx *w, const char *handle, user_row *out);
 int store_users_token_find(mu_reader *r, const uint8_t hash[32], user_row *out,
                            int64_t *expires_ms);
 

@@ -4,6 +4,7 @@
  * Layer: concerns, over requests and storage. */
 #include "clock.h"
 #include "context.h"
+#include "reads.h"
 #include "handlers.h"
 #include "store_supervision.h"
 
@@ -29,6 +30,24 @@ static void put_mentor(const mentor_load *m, void *ud)
     a->n++;
 }
 
+typedef struct {
+    read_call rc;
+    escalation_rule rule;
+    int64_t now;
+} overview_call;
+
+static bool overview_run(read_call *rc, mu_reader *r)
+{
+    overview_call *k = (overview_call *)rc;
+    overview_acc a = {.n = 0};
+    mu_enc_init(&a.items, 0);
+    if (store_supervision_overview(store_reader_db(r), k->now, &k->rule, put_mentor, &a) < 0) {
+        mu_enc_free(&a.items);
+        return false;
+    }
+    return reads_list(rc, "mentors", a.n, &a.items);
+}
+
 void op_mentors_overview(mu_conn *c, mu_request *r)
 {
     (void)r;
@@ -36,15 +55,10 @@ void op_mentors_overview(mu_conn *c, mu_request *r)
         reply_err(c, MU_E_FORBIDDEN, "Only an admin sees the supervision figures.");
         return;
     }
-    overview_acc a = {.n = 0};
-    mu_enc_init(&a.items, 0);
-    escalation_rule rule = {(int64_t)g_srv->cfg.escalate_after_min * 60000,
-                            (int64_t)g_srv->cfg.escalate_help_after_min * 60000};
-    if (store_supervision_overview(store_rdb(g_srv->store), clock_now_ms(), &rule, put_mentor, &a) <
-        0) {
-        mu_enc_free(&a.items);
-        reply_read_failed(c, "the supervision figures");
-        return;
-    }
-    reply_list(c, "mentors", a.n, &a.items);
+    overview_call *k =
+        (overview_call *)reads_new(c, sizeof(*k), overview_run, "the supervision figures");
+    k->rule = (escalation_rule){(int64_t)g_srv->cfg.escalate_after_min * 60000,
+                                (int64_t)g_srv->cfg.escalate_help_after_min * 60000};
+    k->now = clock_now_ms();
+    reads_submit(&k->rc);
 }
