@@ -14,6 +14,7 @@
 #include "events.h"
 #include "handlers.h"
 #include "log.h"
+#include "reads.h"
 #include "password.h"
 #include "peers.h"
 #include "pool.h"
@@ -208,29 +209,24 @@ static void register_hashed(auth_op *a)
     issue_token(a, register_run, register_done);
 }
 
-void op_register(mu_conn *c, mu_request *r)
+/* A taken handle is refused before a password is hashed for it. */
+static bool register_free_run(read_call *rc, mu_reader *r)
 {
-    if (c->state == CONN_AUTHENTICATED) {
-        reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
-        return;
-    }
-    if (!g_srv->cfg.open_registration) {
-        reply_err(c, MU_E_FORBIDDEN,
-                  "Registration is closed on this server; ask its administrator.");
-        return;
-    }
+    user_row u;
+    int found = store_users_find_by_handle(r, mu_req_field(rc->req, "handle")->v.h, &u);
+    sodium_memzero(&u, sizeof(u));
+    if (found > 0)
+        reads_refuse(rc, MU_E_CONFLICT, "That handle is taken; choose another.");
+    return found >= 0;
+}
+
+/* The handle is free (as far as a read can tell: the insert decides). */
+static void register_free(read_call *rc)
+{
+    mu_conn *c = rc->c;
+    const mu_request *r = rc->req;
     const mu_val *role = mu_req_field(r, "role");
     const char *handle = mu_req_field(r, "handle")->v.h;
-    user_row u;
-    int found = store_users_find_by_handle(loop_reader(), handle, &u);
-    if (found < 0) {
-        reply_read_failed(c, "accounts");
-        return;
-    }
-    if (found) {
-        reply_err(c, MU_E_CONFLICT, "That handle is taken; choose another.");
-        return;
-    }
     int64_t now = clock_now_ms();
     int64_t wait = peers_register_wait(&c->addr, now);
     if (wait > 0) {
@@ -246,6 +242,23 @@ void op_register(mu_conn *c, mu_request *r)
     a->role = role->present ? (mu_role)role_parse(role->v.s.p, role->v.s.n) : ROLE_MEMBER;
     copy_str(mu_req_field(r, "password"), a->pw, sizeof(a->pw), &a->pw_len);
     start_work(a, WORK_HASH, register_hashed);
+}
+
+void op_register(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    if (c->state == CONN_AUTHENTICATED) {
+        reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
+        return;
+    }
+    if (!g_srv->cfg.open_registration) {
+        reply_err(c, MU_E_FORBIDDEN,
+                  "Registration is closed on this server; ask its administrator.");
+        return;
+    }
+    read_call *rc = reads_new(c, sizeof(*rc), register_free_run, "accounts");
+    rc->then = register_free;
+    reads_submit(rc);
 }
 
 /* ---- login ------------------------------------------------------------------------------ */
@@ -280,69 +293,114 @@ static void login_verified(auth_op *a)
     issue_token(a, login_run, login_done);
 }
 
-void op_login(mu_conn *c, mu_request *r)
-{
-    if (c->state == CONN_AUTHENTICATED) {
-        reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
-        return;
-    }
-    const char *handle = mu_req_field(r, "handle")->v.h;
+/* A login's account, read off the loop. */
+typedef struct {
+    read_call rc;
+    int found;
     user_row u;
-    int found = store_users_find_by_handle(loop_reader(), handle, &u);
-    if (found < 0) {
-        reply_read_failed(c, "accounts");
-        return;
-    }
+} account_call;
+
+static bool account_by_handle_run(read_call *rc, mu_reader *r)
+{
+    account_call *k = (account_call *)rc;
+    k->found = store_users_find_by_handle(r, mu_req_field(rc->req, "handle")->v.h, &k->u);
+    return k->found >= 0;
+}
+
+static void account_wipe(read_call *rc)
+{
+    account_call *k = (account_call *)rc;
+    sodium_memzero(&k->u, sizeof(k->u));
+}
+
+static void login_found(read_call *rc)
+{
+    account_call *k = (account_call *)rc;
+    mu_conn *c = rc->c;
+    const char *handle = mu_req_field(rc->req, "handle")->v.h;
     int64_t started;
-    if (!session_attempt_begin(c, handle, &c->addr, &started)) {
-        sodium_memzero(&u, sizeof(u));
+    if (!session_attempt_begin(c, handle, &c->addr, &started))
         return;
-    }
     auth_op *a = op_new(c);
     a->started = started;
     snprintf(a->handle, sizeof(a->handle), "%s", handle);
-    copy_str(mu_req_field(r, "password"), a->pw, sizeof(a->pw), &a->pw_len);
-    if (found) {
-        a->user_id = u.id;
-        a->role = u.role;
-        memcpy(a->hash, u.pwhash, sizeof(a->hash));
+    copy_str(mu_req_field(rc->req, "password"), a->pw, sizeof(a->pw), &a->pw_len);
+    if (k->found) {
+        a->user_id = k->u.id;
+        a->role = k->u.role;
+        memcpy(a->hash, k->u.pwhash, sizeof(a->hash));
     } else {
         /* An unknown handle costs the same hash as a known one, so timing tells nothing. */
         memcpy(a->hash, g_srv->dummy_hash, sizeof(a->hash));
     }
-    sodium_memzero(&u, sizeof(u));
     start_work(a, WORK_VERIFY, login_verified);
+}
+
+void op_login(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    if (c->state == CONN_AUTHENTICATED) {
+        reply_err(c, MU_E_CONFLICT, "This connection is already signed in.");
+        return;
+    }
+    read_call *rc = reads_new(c, sizeof(account_call), account_by_handle_run, "accounts");
+    rc->then = login_found;
+    rc->release = account_wipe;
+    reads_submit(rc);
 }
 
 /* ---- resume ----------------------------------------------------------------------------- */
 
-void op_resume(mu_conn *c, mu_request *r)
-{
-    const mu_val *t = mu_req_field(r, "token");
+typedef struct {
+    read_call rc;
     uint8_t hash[TOKEN_HASH_BYTES];
-    token_hash(t->v.s.p, t->v.s.n, hash);
+    int found;
     user_row u;
-    int64_t expires = 0;
-    int found = store_users_token_find(loop_reader(), hash, &u, &expires);
-    if (found < 0) {
-        reply_read_failed(c, "sessions");
-        return;
-    }
-    if (!found || expires <= clock_now_ms()) {
+    int64_t expires;
+} resume_call;
+
+static bool resume_run(read_call *rc, mu_reader *r)
+{
+    resume_call *k = (resume_call *)rc;
+    k->found = store_users_token_find(r, k->hash, &k->u, &k->expires);
+    return k->found >= 0;
+}
+
+static void resume_wipe(read_call *rc)
+{
+    resume_call *k = (resume_call *)rc;
+    sodium_memzero(&k->u, sizeof(k->u));
+    sodium_memzero(k->hash, sizeof(k->hash));
+}
+
+static void resume_found(read_call *rc)
+{
+    resume_call *k = (resume_call *)rc;
+    mu_conn *c = rc->c;
+    if (!k->found || k->expires <= clock_now_ms()) {
         reply_err(c, MU_E_UNAUTHENTICATED,
                   "That session has expired or was signed out; log in again.");
         return;
     }
     if (c->state == CONN_AUTHENTICATED)
         session_signed_out(c); /* a resume switches the connection to the token's session */
-    conn_authenticate(c, u.id, u.handle, u.role, hash);
+    conn_authenticate(c, k->u.id, k->u.handle, k->u.role, k->hash);
     mu_enc e;
     reply_begin(c, &e, 1);
     mu_enc_key(&e, "user");
-    role_enc_user(&e, u.handle, u.role);
+    role_enc_user(&e, k->u.handle, k->u.role);
     reply_end(c, &e);
-    sodium_memzero(&u, sizeof(u));
     session_signed_in(c);
+}
+
+void op_resume(mu_conn *c, mu_request *r)
+{
+    const mu_val *t = mu_req_field(r, "token");
+    resume_call *k = (resume_call *)reads_new(c, sizeof(*k), resume_run, "sessions");
+    token_hash(t->v.s.p, t->v.s.n, k->hash);
+    k->rc.then = resume_found;
+    k->rc.release = resume_wipe;
+    reads_submit(&k->rc);
 }
 
 /* ---- logout ----------------------------------------------------------------------------- */
@@ -410,29 +468,42 @@ static void pwset_hashed(auth_op *a)
     submit(a, pwset_run, pwset_done);
 }
 
-void op_password_set(mu_conn *c, mu_request *r)
+static bool account_by_id_run(read_call *rc, mu_reader *r)
 {
-    user_row u;
-    int found = store_users_find_by_id(loop_reader(), c->user_id, &u);
-    if (found <= 0) {
+    account_call *k = (account_call *)rc;
+    k->found = store_users_find_by_id(r, rc->user, &k->u);
+    return k->found >= 0;
+}
+
+static void pwset_found(read_call *rc)
+{
+    account_call *k = (account_call *)rc;
+    mu_conn *c = rc->c;
+    if (!k->found || !conn_alive(c) || c->user_id != rc->user) {
         reply_read_failed(c, "the account");
         return;
     }
     int64_t started;
-    if (!session_attempt_begin(c, c->handle, &c->addr, &started)) {
-        sodium_memzero(&u, sizeof(u));
+    if (!session_attempt_begin(c, c->handle, &c->addr, &started))
         return;
-    }
     auth_op *a = op_new(c);
     a->started = started;
     snprintf(a->handle, sizeof(a->handle), "%s", c->handle);
     a->user_id = c->user_id;
     memcpy(a->token_hash, c->token_hash, sizeof(a->token_hash));
-    memcpy(a->hash, u.pwhash, sizeof(a->hash));
-    sodium_memzero(&u, sizeof(u));
-    copy_str(mu_req_field(r, "old"), a->pw, sizeof(a->pw), &a->pw_len);
-    copy_str(mu_req_field(r, "new"), a->pw_new, sizeof(a->pw_new), &a->pw_new_len);
+    memcpy(a->hash, k->u.pwhash, sizeof(a->hash));
+    copy_str(mu_req_field(rc->req, "old"), a->pw, sizeof(a->pw), &a->pw_len);
+    copy_str(mu_req_field(rc->req, "new"), a->pw_new, sizeof(a->pw_new), &a->pw_new_len);
     start_work(a, WORK_VERIFY_THEN_HASH, pwset_hashed);
+}
+
+void op_password_set(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    read_call *rc = reads_new(c, sizeof(account_call), account_by_id_run, "the account");
+    rc->then = pwset_found;
+    rc->release = account_wipe;
+    reads_submit(rc);
 }
 
 /* ---- ping ------------------------------------------------------------------------------- */

@@ -45,6 +45,8 @@ static void done(mu_fetch *f, bool ok)
         reply_read_failed(c, rc->what);
     } else if (rc->code != MU_OK) {
         reply_err(c, rc->code, "%s", rc->msg);
+    } else if (rc->then) {
+        rc->then(rc);
     } else {
         mu_enc e;
         reply_begin(c, &e, rc->nfields);

@@ -37,8 +37,12 @@ struct read_call {
     mu_enc body;
     mu_code code;
     char msg[256];
-    /* The loop, after the reply has gone: frees what the handler's struct holds (not the
-     * struct). May be NULL. */
+    /* The loop, when run read everything and refused nothing: goes on with the call instead of
+     * replying with the body (and must reply, now or after more work; the call is freed when
+     * it returns, so it copies what it keeps). May be NULL. */
+    void (*then)(read_call *rc);
+    /* The loop, last: wipes or frees what the handler's struct holds (not the struct). May be
+     * NULL. */
     void (*release)(read_call *rc);
     bool lost; /* reads.c's: the read failed because the database could not be reached */
 };

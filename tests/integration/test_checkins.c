@@ -531,15 +531,18 @@ static void on_withdraw(mu_client *c, const mu_msg *m, void *ud)
     }
 }
 
-static void send_read(world *w, race_log *l)
+static void send_read(world *w, race_log *l, const char *op)
 {
-    mu_req *r = mu_req_new("mentee.checkins");
+    mu_req *r = mu_req_new(op);
     mu_req_str(r, "handle", "riley");
-    mu_req_int(r, "days", 7);
+    if (!strcmp(op, "mentee.checkins"))
+        mu_req_int(r, "days", 7);
     assert_true(mu_client_send(w->mentor, r, on_read, l) > 0);
 }
 
-static void test_withdrawal_orders_with_reads(void **st)
+/* A mentor's reads of `op` (mentee.checkins or mentee.plan) race the mentee's withdrawal of
+ * consent: none is served after the withdrawal's reply. */
+static void withdrawal_race(const char *op)
 {
     world w;
     world_up(&w, NULL, 1, "mentor.sam", "riley");
@@ -550,7 +553,7 @@ static void test_withdrawal_orders_with_reads(void **st)
         share(&w, "scores");
         race_log l = {0};
         for (int i = 0; i < READS; i++)
-            send_read(&w, &l);
+            send_read(&w, &l, op);
         /* the withdrawal lands at a different point among the reads on each try */
         for (double t1 = mono_ms(); mono_ms() - t1 < (t % 8) * 0.5;)
             mu_sync_run(w.y, 0);
@@ -558,7 +561,7 @@ static void test_withdrawal_orders_with_reads(void **st)
         mu_req_str(r, "share", "none");
         assert_true(mu_client_send(w.mem, r, on_withdraw, &l) > 0);
         for (int i = 0; i < READS; i++)
-            send_read(&w, &l);
+            send_read(&w, &l, op);
         double t0 = mono_ms();
         while ((l.replies < 2 * READS || l.acks < 1) && mono_ms() - t0 < 20000) {
             race_iter++;
@@ -570,13 +573,25 @@ static void test_withdrawal_orders_with_reads(void **st)
         total.forbidden += l.forbidden;
         total.late_data += l.late_data;
     }
-    print_message("withdrawal race: %d reads served, %d refused, %d served after the "
+    print_message("withdrawal race (%s): %d reads served, %d refused, %d served after the "
                   "withdrawal's reply\n",
-                  total.with_data, total.forbidden, total.late_data);
+                  op, total.with_data, total.forbidden, total.late_data);
     assert_int_equal(total.late_data, 0);
     assert_int_equal(total.with_data + total.forbidden, TRIES * 2 * READS);
     assert_true(total.with_data > 0); /* the reads did overlap the withdrawals */
     world_down(&w);
+}
+
+static void test_withdrawal_orders_with_reads(void **st)
+{
+    (void)st;
+    withdrawal_race("mentee.checkins");
+}
+
+static void test_withdrawal_orders_with_plan_reads(void **st)
+{
+    (void)st;
+    withdrawal_race("mentee.plan");
 }
 
 int main(void)
@@ -588,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_missed_and_help),
         cmocka_unit_test(test_jobs_outlive_their_connection),
         cmocka_unit_test(test_withdrawal_orders_with_reads),
+        cmocka_unit_test(test_withdrawal_orders_with_plan_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
