@@ -4,6 +4,8 @@
  * Every refusal about a person (unknown, oneself, not your pair) is the same `forbidden`, so
  * that a handle's existence is never revealed. A message is committed before its reply and
  * before anyone is shown it. Layer: concerns, over requests and storage. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,9 +31,13 @@ typedef struct {
     int64_t me, peer, id, ts, old_mentor;
     char me_handle[MU_HANDLE_MAX + 1], peer_handle[MU_HANDLE_MAX + 1];
     char mentor_handle[MU_HANDLE_MAX + 1]; /* assignments: the audit entry's detail */
+    char asked[MU_HANDLE_MAX + 1], asked2[MU_HANDLE_MAX + 1]; /* handles the request named */
+    mu_role role;                                             /* the sender's */
+    bool again;        /* dm.send: a retry of a message stored before (id and ts are its) */
+    char refusal[200]; /* set by run with the code it returns: the reply's sentence */
     char *text, *cid;
     size_t text_len, cid_len;
-    uint64_t up_to;
+    uint64_t up_to, caseload_max;
 } dm_op;
 
 static dm_op *op_new(mu_conn *c)
@@ -39,6 +45,7 @@ static dm_op *op_new(mu_conn *c)
     dm_op *o = xcalloc(1, sizeof(*o));
     o->c = conn_ref(c);
     o->me = c->user_id;
+    o->role = c->role;
     memcpy(o->me_handle, c->handle, sizeof(o->me_handle));
     return o;
 }
@@ -57,34 +64,45 @@ static char *dup_val(const mu_val *v, size_t *len)
     return xmemdup0(v->v.s.p, v->v.s.n);
 }
 
-/* Whether `me` may send to `peer` now. */
-static bool pair_allowed(const mu_conn *c, const user_row *peer)
+/* Writer: refuses with `code` and a sentence for the reply. */
+static mu_code refuse(dm_op *o, mu_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static mu_code refuse(dm_op *o, mu_code code, const char *fmt, ...)
 {
-    if (peer->id == c->user_id)
-        return false;
-    if (c->role == ROLE_ADMIN || peer->role == ROLE_ADMIN)
-        return true;
-    int64_t m = 0;
-    if (store_dm_mentor_of(loop_reader(), peer->id, &m, NULL) == 1 && m == c->user_id)
-        return true;
-    if (store_dm_mentor_of(loop_reader(), c->user_id, &m, NULL) == 1 && m == peer->id)
-        return true;
-    return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->refusal, sizeof(o->refusal), fmt, ap);
+    va_end(ap);
+    return code;
 }
 
-/* Looks a person up by handle for messaging; on any refusal replies and returns false. */
-static bool find_person(mu_conn *c, const char *handle, user_row *u)
+/* Writer: the person `handle` names, whom o's sender may message now (their mentor or
+ * mentee, or anyone when either is an admin), decided in the writers' order so that a
+ * reassignment acknowledged before is honoured. */
+static mu_code pair_w(mu_wtx *w, dm_op *o, const char *handle, user_row *peer)
 {
-    int f = store_users_find_by_handle(loop_reader(), handle, u);
-    if (f < 0) {
-        reply_read_failed(c, "accounts");
-        return false;
-    }
-    if (f == 0 || u->id == c->user_id) {
-        reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
-        return false;
-    }
-    return true;
+    int f = store_users_find_by_handle_w(w, handle, peer);
+    if (f < 0)
+        return MU_E_INTERNAL;
+    if (f == 0 || peer->id == o->me)
+        return refuse(o, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+    o->peer = peer->id;
+    memcpy(o->peer_handle, peer->handle, sizeof(o->peer_handle));
+    if (o->role == ROLE_ADMIN || peer->role == ROLE_ADMIN)
+        return MU_OK;
+    int64_t theirs = store_dm_mentor_of_w(w, peer->id), mine = store_dm_mentor_of_w(w, o->me);
+    if (theirs < 0 || mine < 0)
+        return MU_E_INTERNAL;
+    return theirs == o->me || mine == peer->id ? MU_OK : refuse(o, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+}
+
+/* The end of a job that refused or failed: its sentence, or the write's failure. */
+static void reply_failed(dm_op *o, mu_code result, const char *what)
+{
+    if (o->refusal[0])
+        reply_err(o->c, result, "%s", o->refusal);
+    else
+        reply_write_failed(o->c, result, what);
 }
 
 void dm_enc(mu_enc *e, int64_t id, const char *from, const char *to, const char *text, size_t n,
@@ -129,20 +147,38 @@ void dm_fan_out(mu_enc *e, int64_t user_a, int64_t user_b, mu_conn *except, int6
 
 /* ---- caseloads --------------------------------------------------------------------------- */
 
+/* Writer: the account `handle` names, or not_found. */
+static mu_code account_w(mu_wtx *w, dm_op *o, const char *handle, user_row *u)
+{
+    int f = store_users_find_by_handle_w(w, handle, u);
+    if (f < 0)
+        return MU_E_INTERNAL;
+    return f ? MU_OK : refuse(o, MU_E_NOT_FOUND, "No account has the handle '%s'.", handle);
+}
+
 static mu_code assign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    /* The roles as they are now, in the writer's order: a change of role decided after the
-     * request was checked (on this node or another) comes first. */
-    mu_role mentor_role, user_role;
-    if (store_users_role_w(w, o->id, &mentor_role) != 1 ||
-        store_users_role_w(w, o->peer, &user_role) != 1)
-        return MU_E_NOT_FOUND;
-    if (mentor_role != ROLE_MENTOR || (user_role != ROLE_MEMBER && user_role != ROLE_FAMILY))
-        return MU_E_BAD_REQUEST;
+    /* The people and their roles as they are now, in the writer's order: a change decided
+     * before (on this node or another) comes first. */
+    user_row mentor, user;
+    mu_code c = account_w(w, o, o->asked, &mentor);
+    if (c == MU_OK)
+        c = account_w(w, o, o->asked2, &user);
+    if (c != MU_OK)
+        return c;
+    if (mentor.role != ROLE_MENTOR)
+        return refuse(o, MU_E_BAD_REQUEST, "'%s' is not a peer mentor.", mentor.handle);
+    if (user.role != ROLE_MEMBER && user.role != ROLE_FAMILY)
+        return refuse(o, MU_E_BAD_REQUEST,
+                      "Only members and family members have mentors; '%s' is %s.", user.handle,
+                      role_name(user.role));
+    o->id = mentor.id;
+    o->peer = user.id;
+    snprintf(o->peer_handle, sizeof(o->peer_handle), "%s", user.handle);
+    snprintf(o->mentor_handle, sizeof(o->mentor_handle), "%s", mentor.handle);
     int64_t before = store_dm_mentor_of_w(w, o->peer);
-    mu_code c = store_dm_assign(w, o->peer, o->id, (unsigned)g_srv->cfg.caseload_max, o->ts,
-                                &o->old_mentor);
+    c = store_dm_assign(w, o->peer, o->id, (unsigned)o->caseload_max, o->ts, &o->old_mentor);
     /* The old mentor's open alerts about the user close (they stay in the record). */
     if (c == MU_OK && o->old_mentor > 0)
         c = store_alerts_close_about(w, o->peer, o->old_mentor, o->ts);
@@ -160,14 +196,9 @@ static void assign_done(mu_job *j)
         reply_err(o->c, MU_E_CASELOAD_FULL,
                   "That mentor's caseload is full (%llu people); assign someone else or "
                   "raise caseload_max.",
-                  (unsigned long long)g_srv->cfg.caseload_max);
-    else if (j->result == MU_E_BAD_REQUEST || j->result == MU_E_NOT_FOUND)
-        reply_err(o->c, j->result,
-                  "A role changed meanwhile: '%s' is not a peer mentor, or '%s' "
-                  "no longer has one.",
-                  o->mentor_handle, o->peer_handle);
+                  (unsigned long long)o->caseload_max);
     else if (j->result != MU_OK)
-        reply_write_failed(o->c, j->result, "nothing was saved");
+        reply_failed(o, j->result, "nothing was saved");
     else
         reply_empty(o->c);
     op_free(o);
@@ -182,38 +213,14 @@ static bool admin_only(mu_conn *c)
     return true;
 }
 
-static int find_account(mu_conn *c, const char *handle, user_row *u)
-{
-    int f = store_users_find_by_handle(loop_reader(), handle, u);
-    if (f < 0)
-        reply_read_failed(c, "accounts");
-    else if (f == 0)
-        reply_err(c, MU_E_NOT_FOUND, "No account has the handle '%s'.", handle);
-    return f;
-}
-
 void op_mentor_assign(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
-    user_row mentor, user;
-    if (find_account(c, mu_req_field(r, "mentor")->v.h, &mentor) != 1 ||
-        find_account(c, mu_req_field(r, "user")->v.h, &user) != 1)
-        return;
-    if (mentor.role != ROLE_MENTOR) {
-        reply_err(c, MU_E_BAD_REQUEST, "'%s' is not a peer mentor.", mentor.handle);
-        return;
-    }
-    if (user.role != ROLE_MEMBER && user.role != ROLE_FAMILY) {
-        reply_err(c, MU_E_BAD_REQUEST, "Only members and family members have mentors; '%s' is %s.",
-                  user.handle, role_name(user.role));
-        return;
-    }
     dm_op *o = op_new(c);
-    o->id = mentor.id;
-    o->peer = user.id;
-    snprintf(o->peer_handle, sizeof(o->peer_handle), "%s", user.handle);
-    snprintf(o->mentor_handle, sizeof(o->mentor_handle), "%s", mentor.handle);
+    snprintf(o->asked, sizeof(o->asked), "%s", mu_req_field(r, "mentor")->v.h);
+    snprintf(o->asked2, sizeof(o->asked2), "%s", mu_req_field(r, "user")->v.h);
+    o->caseload_max = g_srv->cfg.caseload_max;
     o->ts = clock_now_ms();
     o->job.run = assign_run;
     o->job.done = assign_done;
@@ -223,7 +230,13 @@ void op_mentor_assign(mu_conn *c, mu_request *r)
 static mu_code unassign_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    mu_code c = store_dm_unassign(w, o->peer, &o->old_mentor);
+    user_row user;
+    mu_code c = account_w(w, o, o->asked2, &user);
+    if (c != MU_OK)
+        return c;
+    o->peer = user.id;
+    snprintf(o->peer_handle, sizeof(o->peer_handle), "%s", user.handle);
+    c = store_dm_unassign(w, o->peer, &o->old_mentor);
     if (c == MU_OK && o->old_mentor > 0)
         c = store_alerts_close_about(w, o->peer, o->old_mentor, o->ts);
     if (c == MU_OK && o->old_mentor > 0) /* someone had a mentor, and has none now */
@@ -236,12 +249,8 @@ void op_mentor_unassign(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
-    user_row user;
-    if (find_account(c, mu_req_field(r, "user")->v.h, &user) != 1)
-        return;
     dm_op *o = op_new(c);
-    o->peer = user.id;
-    snprintf(o->peer_handle, sizeof(o->peer_handle), "%s", user.handle);
+    snprintf(o->asked2, sizeof(o->asked2), "%s", mu_req_field(r, "user")->v.h);
     o->ts = clock_now_ms();
     o->job.run = unassign_run;
     o->job.done = assign_done;
@@ -343,9 +352,41 @@ events_shown dm_shown; /* messages this node has shown (events.h) */
 static mu_code send_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
-    mu_code c =
-        store_dm_insert(w, o->me, o->peer, o->ts, o->text, o->text_len, o->cid, o->cid_len, &o->id);
+    user_row peer;
+    mu_code c = pair_w(w, o, o->asked, &peer);
+    if (c != MU_OK)
+        return c;
+    if (o->cid) {
+        int f = store_dm_find_cid((store_from){.w = w}, o->me, o->peer, o->cid, o->cid_len, &o->id,
+                                  &o->ts);
+        if (f < 0)
+            return MU_E_INTERNAL;
+        o->again = f == 1; /* a retry: the first message stands, nobody is told again */
+        if (o->again)
+            return MU_OK;
+    }
+    c = store_dm_insert(w, o->me, o->peer, o->ts, o->text, o->text_len, o->cid, o->cid_len, &o->id);
     return c == MU_OK ? events_publish(w, "dm", o->id, 0, 0) : c;
+}
+
+typedef struct {
+    read_call rc;
+    int64_t peer;
+    const char *cid; /* the request's */
+    size_t cid_len;
+} cid_call;
+
+static bool cid_run(read_call *rc, mu_reader *r)
+{
+    cid_call *k = (cid_call *)rc;
+    int64_t id, ts;
+    int f =
+        store_dm_find_cid((store_from){.r = r}, rc->user, k->peer, k->cid, k->cid_len, &id, &ts);
+    if (f == 0) /* it went again meanwhile (the whole account?): nothing to point at */
+        return reads_refuse(rc, MU_E_CONFLICT, "A message with that cid was sent and is gone.");
+    mu_enc_kint(&rc->body, "id", id);
+    mu_enc_kint(&rc->body, "ts", ts);
+    return f == 1 && reads_ok(rc, 2);
 }
 
 static void send_done(mu_job *j)
@@ -353,14 +394,19 @@ static void send_done(mu_job *j)
     dm_op *o = (dm_op *)j;
     mu_conn *c = o->c;
     if (j->result == MU_E_CONFLICT && o->cid) {
-        /* The same cid went in first from another request: that one is the message. */
-        int64_t id, ts;
-        if (store_dm_find_cid(loop_reader(), o->me, o->peer, o->cid, o->cid_len, &id, &ts) == 1)
-            reply_sent(c, id, ts);
-        else
-            reply_read_failed(c, "the message saved with that cid");
+        /* The same cid went in first from another request (through another node, or this
+         * one's twin in the same batch): that one is the message. */
+        cid_call *k =
+            (cid_call *)reads_new(c, sizeof(*k), cid_run, "the message saved with that cid");
+        k->peer = o->peer;
+        const mu_val *cid = mu_req_field(c->req, "cid");
+        k->cid = cid->v.s.p;
+        k->cid_len = cid->v.s.n;
+        reads_submit(&k->rc);
     } else if (j->result != MU_OK) {
-        reply_write_failed(c, j->result, "the message was not saved");
+        reply_failed(o, j->result, "the message was not saved");
+    } else if (o->again) {
+        reply_sent(c, o->id, o->ts);
     } else {
         reply_sent(c, o->id, o->ts);
         events_shown_before(&dm_shown, o->id);
@@ -375,31 +421,12 @@ static void send_done(mu_job *j)
 
 void op_dm_send(mu_conn *c, mu_request *r)
 {
-    user_row peer;
-    if (!find_person(c, mu_req_field(r, "to")->v.h, &peer))
-        return;
-    if (!pair_allowed(c, &peer)) {
-        reply_err(c, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
-        return;
-    }
-    const mu_val *cid = mu_req_field(r, "cid");
-    if (cid->present) {
-        int64_t id, ts;
-        int f =
-            store_dm_find_cid(loop_reader(), c->user_id, peer.id, cid->v.s.p, cid->v.s.n, &id, &ts);
-        if (f < 0) {
-            reply_read_failed(c, "messages");
-            return;
-        }
-        if (f == 1) {
-            reply_sent(c, id, ts); /* a retry: the first message stands, nobody is told again */
-            return;
-        }
-    }
+    /* Who the recipient is, whether the two may talk and whether the cid was seen are all
+     * decided in the write, in the writers' order; nothing is read on the loop. */
     dm_op *o = op_new(c);
-    o->peer = peer.id;
-    memcpy(o->peer_handle, peer.handle, sizeof(o->peer_handle));
+    snprintf(o->asked, sizeof(o->asked), "%s", mu_req_field(r, "to")->v.h);
     o->text = dup_val(mu_req_field(r, "text"), &o->text_len);
+    const mu_val *cid = mu_req_field(r, "cid");
     if (cid->present)
         o->cid = dup_val(cid, &o->cid_len);
     o->ts = clock_now_ms();
@@ -410,27 +437,20 @@ void op_dm_send(mu_conn *c, mu_request *r)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-/* The thread with `handle`; replies forbidden (or internal) and returns false when there is
- * none to read. */
-static bool find_thread(mu_conn *c, const char *handle, user_row *peer)
-{
-    if (!find_person(c, handle, peer))
-        return false;
-    int t = store_dm_thread_exists(loop_reader(), c->user_id, peer->id);
-    if (t < 0) {
-        reply_read_failed(c, "messages");
-        return false;
-    }
-    if (!t) {
-        reply_err(c, MU_E_FORBIDDEN, "You have no conversation with that person.");
-        return false;
-    }
-    return true;
-}
-
 static mu_code ack_run(mu_job *j, mu_wtx *w)
 {
     dm_op *o = (dm_op *)j;
+    user_row peer;
+    int f = store_users_find_by_handle_w(w, o->asked, &peer);
+    if (f < 0)
+        return MU_E_INTERNAL;
+    if (f == 0 || peer.id == o->me)
+        return refuse(o, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
+    o->peer = peer.id;
+    int t = store_dm_thread_exists((store_from){.w = w}, o->me, peer.id);
+    if (t <= 0)
+        return t < 0 ? MU_E_INTERNAL
+                     : refuse(o, MU_E_FORBIDDEN, "You have no conversation with that person.");
     return store_dm_mark_read(w, o->me, o->peer, o->up_to);
 }
 
@@ -438,7 +458,7 @@ static void ack_done(mu_job *j)
 {
     dm_op *o = (dm_op *)j;
     if (j->result != MU_OK) {
-        reply_write_failed(o->c, j->result, "nothing was saved");
+        reply_failed(o, j->result, "nothing was saved");
     } else {
         reply_empty(o->c);
         mu_enc e;
@@ -453,11 +473,8 @@ static void ack_done(mu_job *j)
 
 void op_dm_ack(mu_conn *c, mu_request *r)
 {
-    user_row peer;
-    if (!find_thread(c, mu_req_field(r, "with")->v.h, &peer))
-        return;
     dm_op *o = op_new(c);
-    o->peer = peer.id;
+    snprintf(o->asked, sizeof(o->asked), "%s", mu_req_field(r, "with")->v.h);
     o->up_to = mu_req_field(r, "up_to")->v.u;
     o->job.run = ack_run;
     o->job.done = ack_done;
@@ -488,7 +505,7 @@ static int thread_with(read_call *rc, mu_reader *r, const char *handle, user_row
         reads_refuse(rc, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
         return 0;
     }
-    int t = store_dm_thread_exists(r, rc->user, peer->id);
+    int t = store_dm_thread_exists((store_from){.r = r}, rc->user, peer->id);
     if (t == 0)
         reads_refuse(rc, MU_E_FORBIDDEN, "You have no conversation with that person.");
     return t;

@@ -29,11 +29,11 @@ int store_dm_mentor_of(mu_reader *r, int64_t user_id, int64_t *mentor_id, char *
     return store_read_done(st, rc, found);
 }
 
-int store_dm_thread_exists(mu_reader *r, int64_t a, int64_t b)
+int store_dm_thread_exists(store_from f, int64_t a, int64_t b)
 {
     int64_t lo, hi;
     order(a, b, &lo, &hi);
-    db_stmt *st = store_rstmt(r, "SELECT 1 FROM dm_threads WHERE lo_id = ? AND hi_id = ?");
+    db_stmt *st = store_from_stmt(f, "SELECT 1 FROM dm_threads WHERE lo_id = ? AND hi_id = ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, lo);
@@ -42,11 +42,11 @@ int store_dm_thread_exists(mu_reader *r, int64_t a, int64_t b)
     return store_read_done(st, rc, rc == DB_ROW);
 }
 
-int store_dm_find_cid(mu_reader *r, int64_t from, int64_t to, const char *cid, size_t n,
+int store_dm_find_cid(store_from f, int64_t from, int64_t to, const char *cid, size_t n,
                       int64_t *id, int64_t *ts)
 {
-    db_stmt *st = store_rstmt(r, "SELECT id, ts FROM dms "
-                                 "WHERE from_id = ? AND to_id = ? AND cid = ?");
+    db_stmt *st = store_from_stmt(f, "SELECT id, ts FROM dms "
+                                     "WHERE from_id = ? AND to_id = ? AND cid = ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, from);

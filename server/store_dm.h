@@ -19,9 +19,9 @@ typedef struct {
 /* The user's mentor: 1 found (id and handle filled), 0 none, -1 error. */
 int store_dm_mentor_of(mu_reader *r, int64_t user_id, int64_t *mentor_id, char *handle);
 /* Whether two users have a thread (history readable). -1 on error. */
-int store_dm_thread_exists(mu_reader *r, int64_t a, int64_t b);
+int store_dm_thread_exists(store_from f, int64_t a, int64_t b);
 /* A message sent earlier by `from` to `to` with this cid: 1 found (id, ts), 0 none. */
-int store_dm_find_cid(mu_reader *r, int64_t from, int64_t to, const char *cid, size_t n,
+int store_dm_find_cid(store_from f, int64_t from, int64_t to, const char *cid, size_t n,
                       int64_t *id, int64_t *ts);
 
 /* Calls fn for each row, in ascending id order. Returns rows seen, -1 on error. */
