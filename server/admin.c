@@ -68,6 +68,9 @@ static void aop_free(admin_op *o)
     free(o);
 }
 
+static const char *const last_admin_erase =
+    "You are the last admin; make another admin before erasing this account.";
+
 static void close_erased(mu_conn *c, void *ud)
 {
     (void)ud;
@@ -85,8 +88,7 @@ static void erase_done(mu_job *j)
 {
     admin_op *o = (admin_op *)j;
     if (j->result == MU_E_CONFLICT) {
-        reply_err(o->c, MU_E_CONFLICT,
-                  "You are the last admin; make another admin before erasing this account.");
+        reply_err(o->c, MU_E_CONFLICT, "%s", last_admin_erase);
     } else if (j->result != MU_OK) {
         reply_write_failed(o->c, j->result, "the account was not erased");
     } else {
@@ -126,31 +128,52 @@ static void verify_done(uv_work_t *w, int status)
     store_submit(g_srv->store, &o->job);
 }
 
-void op_me_delete(mu_conn *c, mu_request *r)
-{
-    if (c->role == ROLE_ADMIN && store_admin_count_admins(loop_reader()) <= 1) {
-        reply_err(c, MU_E_CONFLICT,
-                  "You are the last admin; make another admin before erasing this account.");
-        return;
-    }
+typedef struct {
+    read_call rc;
+    int found;
     user_row u;
-    if (store_users_find_by_id(loop_reader(), c->user_id, &u) != 1) {
+} delete_call;
+
+/* The account's password hash, and a quick refusal for the last admin (the erase decides it
+ * again in the write). */
+static bool delete_run(read_call *rc, mu_reader *r)
+{
+    delete_call *k = (delete_call *)rc;
+    if (rc->role == ROLE_ADMIN) {
+        int64_t admins = store_admin_count_admins(r);
+        if (admins < 0)
+            return false;
+        if (admins <= 1)
+            return reads_refuse(rc, MU_E_CONFLICT, "%s", last_admin_erase);
+    }
+    k->found = store_users_find_by_id(r, rc->user, &k->u);
+    return k->found >= 0;
+}
+
+static void delete_wipe(read_call *rc)
+{
+    delete_call *k = (delete_call *)rc;
+    sodium_memzero(&k->u, sizeof(k->u));
+}
+
+static void delete_found(read_call *rc)
+{
+    delete_call *k = (delete_call *)rc;
+    mu_conn *c = rc->c;
+    if (!k->found || c->user_id != rc->user) {
         reply_read_failed(c, "the account");
         return;
     }
     int64_t started;
-    if (!session_attempt_begin(c, c->handle, &c->addr, &started)) {
-        sodium_memzero(&u, sizeof(u));
+    if (!session_attempt_begin(c, c->handle, &c->addr, &started))
         return;
-    }
     admin_op *o = aop_new(c);
     o->user = c->user_id;
     o->addr = c->addr;
     o->started = started;
     snprintf(o->handle, sizeof(o->handle), "%s", c->handle);
-    memcpy(o->hash, u.pwhash, sizeof(o->hash));
-    sodium_memzero(&u, sizeof(u));
-    const mu_val *pw = mu_req_field(r, "password");
+    memcpy(o->hash, k->u.pwhash, sizeof(o->hash));
+    const mu_val *pw = mu_req_field(rc->req, "password");
     o->pw_len = pw->v.s.n < 128 ? pw->v.s.n : 128;
     memcpy(o->pw, pw->v.s.p, o->pw_len);
     o->work.req.data = o;
@@ -158,6 +181,15 @@ void op_me_delete(mu_conn *c, mu_request *r)
         reply_err(c, MU_E_INTERNAL, "Could not check the password.");
         aop_free(o);
     }
+}
+
+void op_me_delete(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    read_call *rc = reads_new(c, sizeof(delete_call), delete_run, "the account");
+    rc->then = delete_found;
+    rc->release = delete_wipe;
+    reads_submit(rc);
 }
 
 /* ---- administration ------------------------------------------------------------------------ */
@@ -219,19 +251,23 @@ static void hash_done(uv_work_t *w, int status)
     store_submit(g_srv->store, &o->job);
 }
 
-void op_user_create(mu_conn *c, mu_request *r)
+/* A taken handle is refused before a password is hashed for it (the insert decides). */
+static bool handle_free_run(read_call *rc, mu_reader *r)
 {
-    if (!admin_only(c))
-        return;
-    const char *h = mu_req_field(r, "handle")->v.h;
     user_row u;
-    if (store_users_find_by_handle(loop_reader(), h, &u) == 1) {
-        reply_err(c, MU_E_CONFLICT, "That handle is taken.");
-        return;
-    }
+    int f = store_users_find_by_handle(r, mu_req_field(rc->req, "handle")->v.h, &u);
+    sodium_memzero(&u, sizeof(u));
+    if (f > 0)
+        reads_refuse(rc, MU_E_CONFLICT, "That handle is taken.");
+    return f >= 0;
+}
+
+static void create_handle_free(read_call *rc)
+{
+    mu_conn *c = rc->c;
     admin_op *o = aop_new(c);
-    snprintf(o->handle, sizeof(o->handle), "%s", h);
-    const mu_val *role = mu_req_field(r, "role"), *pw = mu_req_field(r, "password");
+    snprintf(o->handle, sizeof(o->handle), "%s", mu_req_field(rc->req, "handle")->v.h);
+    const mu_val *role = mu_req_field(rc->req, "role"), *pw = mu_req_field(rc->req, "password");
     o->role = (mu_role)role_parse(role->v.s.p, role->v.s.n); /* the op table checked it */
     o->pw_len = pw->v.s.n;
     memcpy(o->pw, pw->v.s.p, o->pw_len);
@@ -242,9 +278,25 @@ void op_user_create(mu_conn *c, mu_request *r)
     }
 }
 
+void op_user_create(mu_conn *c, mu_request *r)
+{
+    (void)r;
+    if (!admin_only(c))
+        return;
+    read_call *rc = reads_new(c, sizeof(*rc), handle_free_run, "accounts");
+    rc->then = create_handle_free;
+    reads_submit(rc);
+}
+
 static mu_code role_run(mu_job *j, mu_wtx *w)
 {
     admin_op *o = (admin_op *)j;
+    user_row u;
+    int f = store_users_find_by_handle_w(w, o->handle, &u);
+    sodium_memzero(u.pwhash, sizeof(u.pwhash));
+    if (f <= 0)
+        return f < 0 ? MU_E_INTERNAL : MU_E_NOT_FOUND;
+    o->user = u.id;
     mu_code c = store_admin_set_role(w, o->user, o->role, &o->unassigned);
     if (c == MU_OK)
         c = store_admin_audit_add_detail(w, o->ts, o->actor_id, o->actor, "role", o->user,
@@ -264,6 +316,8 @@ static void role_done(mu_job *j)
     admin_op *o = (admin_op *)j;
     if (j->result == MU_E_CONFLICT) {
         reply_err(o->c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
+    } else if (j->result == MU_E_NOT_FOUND) {
+        reply_err(o->c, MU_E_NOT_FOUND, "No account has that handle.");
     } else if (j->result != MU_OK) {
         reply_write_failed(o->c, j->result, "the role was not changed");
     } else {
@@ -279,23 +333,11 @@ void op_user_role(mu_conn *c, mu_request *r)
 {
     if (!admin_only(c))
         return;
-    user_row u;
-    int f = store_users_find_by_handle(loop_reader(), mu_req_field(r, "handle")->v.h, &u);
-    if (f != 1) {
-        reply_err(c, f < 0 ? MU_E_INTERNAL : MU_E_NOT_FOUND, "No account has that handle.");
-        return;
-    }
-    const mu_val *rv = mu_req_field(r, "role");
-    mu_role role = (mu_role)role_parse(rv->v.s.p, rv->v.s.n); /* the op table checked it */
-    if (u.role == ROLE_ADMIN && role != ROLE_ADMIN &&
-        store_admin_count_admins(loop_reader()) <= 1) {
-        reply_err(c, MU_E_CONFLICT, "That is the last admin; make another admin first.");
-        return;
-    }
     admin_op *o = aop_new(c);
-    o->user = u.id;
-    o->role = role;
-    snprintf(o->handle, sizeof(o->handle), "%s", u.handle);
+    /* Whose role, and whether it leaves no admin, are decided in the write. */
+    snprintf(o->handle, sizeof(o->handle), "%s", mu_req_field(r, "handle")->v.h);
+    const mu_val *rv = mu_req_field(r, "role");
+    o->role = (mu_role)role_parse(rv->v.s.p, rv->v.s.n); /* the op table checked it */
     o->actor_id = c->user_id;
     snprintf(o->actor, sizeof(o->actor), "%s", c->handle); /* who changed it */
     o->ts = clock_now_ms();
