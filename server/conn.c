@@ -173,6 +173,14 @@ mu_conn *conn_ref(mu_conn *c)
     return c;
 }
 
+static void held_clear(mu_conn *c)
+{
+    for (size_t i = 0; i < c->nheld; i++)
+        frame_unref(c->held[i]);
+    c->nheld = 0;
+    c->held_bytes = 0;
+}
+
 static void sq_clear(mu_conn *c, bool keep_started_head)
 {
     size_t keep = keep_started_head && c->head_off > 0 && c->sq_len ? 1 : 0;
@@ -193,6 +201,8 @@ void conn_unref(mu_conn *c)
     /* The request layer let go of its requests before the last reference could go: the
      * queue at dispatch_conn_gone, the call in progress when it replied. */
     sq_clear(c, false);
+    held_clear(c);
+    free(c->held);
     free(c->sq);
     free(c->rx);
     free(c->rooms);
@@ -231,6 +241,7 @@ void conn_gone(mu_conn *c)
     c->state = CONN_CLOSING;
     c->wsi = NULL;
     sq_clear(c, false);
+    held_clear(c);
     if (c->a_prev)
         c->a_prev->a_next = c->a_next;
     else
@@ -291,7 +302,7 @@ void conn_send(mu_conn *c, mu_frame *f)
 {
     if (!conn_alive(c) || c->close_code)
         return;
-    if (c->sq_len && c->sq_bytes + f->len > limits.send_queue) {
+    if ((c->sq_len || c->nheld) && c->sq_bytes + c->held_bytes + f->len > limits.send_queue) {
         /* A slow consumer: cut it off rather than let it hold more memory or anyone's time.
          * What is queued stays, so that it and then the close frame reach a peer that reads
          * again within close_grace_s (the transport drops it after that). */
@@ -301,7 +312,31 @@ void conn_send(mu_conn *c, mu_frame *f)
         conn_close(c, CLOSE_TRY_LATER);
         return;
     }
+    if (c->holds) {
+        if (c->nheld == c->capheld) {
+            c->capheld = c->capheld ? c->capheld * 2 : 8;
+            c->held = xreallocarray(c->held, c->capheld, sizeof(mu_frame *));
+        }
+        c->held[c->nheld++] = frame_ref(f);
+        c->held_bytes += f->len;
+        return;
+    }
     sq_push(c, f);
+}
+
+void conn_hold(mu_conn *c)
+{
+    c->holds++;
+}
+
+void conn_release(mu_conn *c)
+{
+    if (!c->holds || --c->holds)
+        return;
+    /* A connection closed meanwhile sends nothing more after its close frame. */
+    for (size_t i = 0; i < c->nheld && conn_alive(c) && !c->close_code; i++)
+        sq_push(c, c->held[i]);
+    held_clear(c);
 }
 
 void conn_send_reply(mu_conn *c, mu_frame *f)

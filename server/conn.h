@@ -85,6 +85,11 @@ struct mu_conn {
     bool close_armed;
     bool want_flush;
     bool wait_drain; /* someone waits for the queue to drop to half its bound */
+    /* Events held back while a reply is made off the loop (conn_hold), in order, each with a
+     * reference; counted against the queue's bound with it. */
+    unsigned holds;
+    mu_frame **held;
+    size_t nheld, capheld, held_bytes;
     uint64_t closing_since, close_sent_at; /* the transport's, monotonic ms */
 
     /* Producers that wait for room in the queue (the concerns'): called when it drains. */
@@ -124,6 +129,12 @@ void conn_send(mu_conn *c, mu_frame *f);
  * while the queue has room (conn_has_room), so replies cannot pile up, and a reply larger
  * than the bound still goes out whole. */
 void conn_send_reply(mu_conn *c, mu_frame *f);
+/* Holds back the events sent from now on (conn_send) until as many conn_release calls:
+ * replies (conn_send_reply) still go at once. For a reply that describes a state and is made
+ * off the loop: the events that change that state go after it. */
+void conn_hold(mu_conn *c);
+/* Queues what was held, in order, when the last hold is let go. */
+void conn_release(mu_conn *c);
 /* Whether the queue is at most half its bound. When not, the connection is marked so that the
  * drain hook and its refill run once it is (from conn_flush_pending). */
 bool conn_has_room(mu_conn *c);

@@ -8,6 +8,7 @@
 
 #include "events.h"
 #include "handlers.h"
+#include "reads.h"
 #include "room_int.h"
 #include "xalloc.h"
 
@@ -36,24 +37,41 @@ static void enc_msg(const room_msg_row *m, void *ud)
     mu_enc_kstrn(e, "text", m->text, m->text_len);
 }
 
-/* History for a join of `user`: the last 50, or everything after `since` when it can be had;
- * never anything at or before what the room's backlog hides from them, nor after the newest
- * message this node has delivered (what comes later reaches them as room.msg). */
-static int enc_history(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since,
-                       bool *recovered)
+/* What a join's history is read from: taken on the loop, read on any thread. */
+typedef struct {
+    char slug[ROOM_SLUG_MAX + 1];
+    int64_t hidden, done_seq, since;
+    bool has_since;
+} history_ask;
+
+static void history_ask_of(history_ask *a, const room *r, int64_t user, bool has_since,
+                           int64_t since)
 {
-    int64_t hidden = room_visible_after(r, user);
+    snprintf(a->slug, sizeof(a->slug), "%s", r->slug);
+    a->hidden = room_visible_after(r, user);
+    a->done_seq = r->done_seq;
+    a->has_since = has_since;
+    a->since = since;
+}
+
+/* History for a join: the last 50, or everything after `since` when it can be had; never
+ * anything at or before what the room's backlog hides from them, nor after the newest message
+ * this node had delivered when asked (what comes later reaches them as room.msg). An array in
+ * `e`; -1 when a read failed. */
+static int history_read(mu_reader *rd, const history_ask *a, mu_enc *e, bool *recovered)
+{
     mu_enc body;
     mu_enc_init(&body, 0);
     int n;
-    if (!has_since) {
-        n = store_rooms_msgs(loop_reader(), r->slug, hidden, r->done_seq + 1, 50, enc_msg, &body);
+    if (!a->has_since) {
+        n = store_rooms_msgs(rd, a->slug, a->hidden, a->done_seq + 1, 50, enc_msg, &body);
     } else {
-        int64_t after = since > hidden ? since : hidden, min_seq = 0;
-        int64_t held = store_rooms_msgs_count_after(loop_reader(), r->slug, after, &min_seq);
-        int64_t expected = r->done_seq > after ? r->done_seq - after : 0;
+        int64_t after = a->since > a->hidden ? a->since : a->hidden, min_seq = 0;
+        int64_t held = store_rooms_msgs_count_after(rd, a->slug, after, &min_seq);
+        int64_t expected = a->done_seq > after ? a->done_seq - after : 0;
         *recovered = held >= 0 && held <= 500 && held >= expected;
-        n = store_rooms_msgs(loop_reader(), r->slug, after, r->done_seq + 1, 500, enc_msg, &body);
+        n = held < 0 ? -1
+                     : store_rooms_msgs(rd, a->slug, after, a->done_seq + 1, 500, enc_msg, &body);
     }
     if (n < 0) {
         mu_enc_free(&body);
@@ -64,19 +82,32 @@ static int enc_history(mu_enc *e, const room *r, int64_t user, bool has_since, i
     return 0;
 }
 
-int room_enc_join_fields(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since)
+/* The fields before the history (room, members) and from the state on. */
+static void enc_join_head(mu_enc *e, const room *r)
 {
-    bool recovered = false;
     mu_enc_key(e, "room");
     room_enc(e, r);
     mu_enc_key(e, "members");
     enc_members(e, r);
-    mu_enc_key(e, "history");
-    if (enc_history(e, r, user, has_since, since, &recovered) != 0)
-        return -1;
+}
+
+static void enc_join_state(mu_enc *e, const room *r)
+{
     mu_enc_key(e, "state");
     mu_enc_map(e, 7);
     room_enc_state_fields(e, r);
+}
+
+int room_enc_join_fields(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since)
+{
+    history_ask a;
+    history_ask_of(&a, r, user, has_since, since);
+    bool recovered = false;
+    enc_join_head(e, r);
+    mu_enc_key(e, "history");
+    if (history_read(loop_reader(), &a, e, &recovered) != 0)
+        return -1;
+    enc_join_state(e, r);
     if (has_since)
         mu_enc_kbool(e, "recovered", recovered);
     return 0;
@@ -405,6 +436,44 @@ void room_knock(const room *r, const member *w)
         }
 }
 
+typedef struct {
+    read_call rc;
+    history_ask ask;
+    bool recovered;
+    mu_enc head, state; /* encoded when the request was handled */
+} join_call;
+
+static bool join_run(read_call *rc, mu_reader *r)
+{
+    join_call *k = (join_call *)rc;
+    return history_read(r, &k->ask, &rc->body, &k->recovered) == 0;
+}
+
+static void join_reply(read_call *rc)
+{
+    join_call *k = (join_call *)rc;
+    mu_enc e;
+    reply_begin(rc->c, &e, 4 + k->ask.has_since);
+    mu_enc_append(&e, &k->head);
+    mu_enc_init(&k->head, 0);
+    mu_enc_key(&e, "history");
+    mu_enc_append(&e, &rc->body);
+    mu_enc_init(&rc->body, 0);
+    mu_enc_append(&e, &k->state);
+    mu_enc_init(&k->state, 0);
+    if (k->ask.has_since)
+        mu_enc_kbool(&e, "recovered", k->recovered);
+    reply_end(rc->c, &e);
+}
+
+static void join_release(read_call *rc)
+{
+    join_call *k = (join_call *)rc;
+    mu_enc_free(&k->head);
+    mu_enc_free(&k->state);
+    conn_release(rc->c);
+}
+
 void op_room_join(mu_conn *c, mu_request *req)
 {
     room *r = room_access(c, req);
@@ -440,15 +509,19 @@ void op_room_join(mu_conn *c, mu_request *req)
         }
     }
     room_join_conn(r, c, c->user_id, c->handle, c->role);
-    mu_enc e;
-    reply_begin(c, &e, 4 + since->present);
-    if (room_enc_join_fields(&e, r, c->user_id, since->present,
-                             since->present ? (int64_t)since->v.u : 0) != 0) {
-        mu_enc_free(&e);
-        reply_read_failed(c, "the room's history");
-        return;
-    }
-    reply_end(c, &e);
+    /* The room as it is now, and its history up to now read off the loop: what happens in
+     * the room meanwhile is held back on the connection and follows the reply. */
+    join_call *k = (join_call *)reads_new(c, sizeof(*k), join_run, "the room's history");
+    history_ask_of(&k->ask, r, c->user_id, since->present,
+                   since->present ? (int64_t)since->v.u : 0);
+    mu_enc_init(&k->head, 0);
+    enc_join_head(&k->head, r);
+    mu_enc_init(&k->state, 0);
+    enc_join_state(&k->state, r);
+    k->rc.then = join_reply;
+    k->rc.release = join_release;
+    conn_hold(c);
+    reads_submit(&k->rc);
 }
 
 void op_room_leave(mu_conn *c, mu_request *req)
@@ -553,22 +626,37 @@ void op_room_say(mu_conn *c, mu_request *req)
     room_job_submit(&o->base, say_run, say_done);
 }
 
+typedef struct {
+    read_call rc;
+    char slug[ROOM_SLUG_MAX + 1];
+    int64_t after, before;
+    int limit;
+} history_call;
+
+static bool history_run(read_call *rc, mu_reader *r)
+{
+    history_call *k = (history_call *)rc;
+    mu_enc body;
+    mu_enc_init(&body, 0);
+    int n = store_rooms_msgs(r, k->slug, k->after, k->before, k->limit, enc_msg, &body);
+    if (n < 0) {
+        mu_enc_free(&body);
+        return false;
+    }
+    return reads_list(rc, "messages", (uint32_t)n, &body);
+}
+
 void op_room_history(mu_conn *c, mu_request *req)
 {
     room *r = room_joined(c, req);
     if (!r)
         return;
     const mu_val *before = mu_req_field(req, "before"), *limit = mu_req_field(req, "limit");
-    int64_t b = before->present && before->v.u <= (uint64_t)r->done_seq ? (int64_t)before->v.u
+    history_call *k = (history_call *)reads_new(c, sizeof(*k), history_run, "messages");
+    snprintf(k->slug, sizeof(k->slug), "%s", r->slug);
+    k->after = room_visible_after(r, c->user_id);
+    k->before = before->present && before->v.u <= (uint64_t)r->done_seq ? (int64_t)before->v.u
                                                                         : r->done_seq + 1;
-    mu_enc body;
-    mu_enc_init(&body, 0);
-    int n = store_rooms_msgs(loop_reader(), r->slug, room_visible_after(r, c->user_id), b,
-                             limit->present ? (int)limit->v.u : 50, enc_msg, &body);
-    if (n < 0) {
-        mu_enc_free(&body);
-        reply_read_failed(c, "messages");
-        return;
-    }
-    reply_list(c, "messages", (uint32_t)n, &body);
+    k->limit = limit->present ? (int)limit->v.u : 50;
+    reads_submit(&k->rc);
 }

@@ -320,6 +320,54 @@ static void test_reads_off_loop(void **st)
     nodes_down(&n);
 }
 
+typedef struct {
+    bool answered, ok;
+    size_t events_before; /* events the client had received when the reply came */
+} join_seen;
+
+static void on_join(mu_client *c, const mu_msg *m, void *ud)
+{
+    join_seen *j = ud;
+    j->answered = true;
+    j->ok = m && mu_msg_ok(m);
+    j->events_before = mu_sync_pending(c);
+}
+
+/* A join's history is read off the loop; what happens in the room meanwhile follows the
+ * reply: kit joins while riley's join waits on the database, and riley gets the reply (which
+ * does not list kit) before kit's room.presence. */
+static void test_join_holds_events(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_req *r = room_req("room.create");
+    mu_req_str(r, "name", "Morning circle");
+    mu_req_str(r, "audience", "open");
+    call_expect(y, n.w.mentor, r, "ok");
+    call_expect(y, n.w.mentor, room_req("room.open"), "ok");
+    world_add(&n.w, "kit", "member");
+    mu_client *kit = world_as(&n.w, "kit");
+    while (mu_sync_pending(n.w.mem)) /* nothing of before */
+        mu_msg_free(mu_sync_event(y, n.w.mem, 0));
+    assert_true(signal_backends(&n, SIGSTOP) >= 4);
+    join_seen riley = {0}, kits = {0};
+    mu_client_send(n.w.mem, room_req("room.join"), on_join, &riley);
+    mu_sync_run(y, 200);
+    mu_client_send(kit, room_req("room.join"), on_join, &kits);
+    mu_sync_run(y, 200);
+    assert_false(riley.answered); /* it waits on the database */
+    signal_backends(&n, SIGCONT);
+    for (int i = 0; i < 50 && !(riley.answered && kits.answered); i++)
+        mu_sync_run(y, 100);
+    assert_true(riley.ok);
+    assert_true(kits.ok);
+    assert_int_equal(riley.events_before, 0);
+    expect_presence(y, n.w.mem, "kit", "joined");
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_listener_catches_up),
         cmocka_unit_test(test_database_connections_lost),
         cmocka_unit_test(test_reads_off_loop),
+        cmocka_unit_test(test_join_holds_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

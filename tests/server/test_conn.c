@@ -374,6 +374,43 @@ static void test_pause_reading_once_per_change(void **st)
     conn_unref(c);
 }
 
+/* Held events wait behind a reply and then go in order; they count against the bound, and a
+ * connection that closes meanwhile sends none of them. */
+static void test_hold_and_release(void **st)
+{
+    mu_conn *c = fake_user(9, "sam", ROLE_MEMBER);
+    conn_hold(c);
+    send_n(c, 100);
+    send_n(c, 200);
+    assert_int_equal(c->sq_len, 0); /* held */
+    mu_frame *reply = frame_of(50);
+    conn_send_reply(c, reply);
+    assert_int_equal(c->sq_len, 1); /* a reply goes at once */
+    conn_hold(c);                   /* nested: released by the last */
+    conn_release(c);
+    assert_int_equal(c->sq_len, 1);
+    conn_release(c);
+    assert_int_equal(c->sq_len, 3);
+    assert_ptr_equal(c->sq[c->sq_head], reply);
+    assert_true(c->sq[(c->sq_head + 1) % c->sq_cap]->len <
+                c->sq[(c->sq_head + 2) % c->sq_cap]->len);
+    frame_unref(reply);
+    conn_flush_pending();
+
+    /* the bound counts what is held */
+    mu_conn *d = fake_user(10, "kit", ROLE_MEMBER);
+    conn_hold(d);
+    send_n(d, BOUND / 2);
+    assert_int_equal(d->close_code, 0);
+    send_n(d, BOUND / 2);
+    assert_int_equal(d->close_code, CLOSE_TRY_LATER);
+    size_t queued = d->sq_len; /* the close frame */
+    conn_release(d);
+    assert_int_equal(d->sq_len, queued); /* nothing held follows a close */
+    conn_gone(c);
+    conn_gone(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_message_past_the_bound_alone_still_goes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_and_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replies_and_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_reading_once_per_change, setup, teardown),
     };
