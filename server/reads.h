@@ -26,9 +26,9 @@ typedef bool (*read_run_fn)(read_call *rc, mu_reader *r);
 /* The first member of a handler's own struct when it needs more than this. */
 struct read_call {
     mu_fetch f;
-    mu_conn *c; /* the caller; the call's own reference keeps it */
-    const mu_request *req;
-    int64_t user; /* the caller's account and role, as at the start */
+    mu_conn *c;      /* the caller; the call's own reference keeps it */
+    mu_request *req; /* the call's; read only, by run and on the loop */
+    int64_t user;    /* the caller's account and role, as at the start */
     mu_role role;
     const char *what; /* what a failed read could not read ("messages") */
     read_run_fn run;

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "events.h"
 #include "handlers.h"
+#include "reads.h"
 #include "room_int.h"
 #include "store_users.h"
 #include "xalloc.h"
@@ -41,37 +42,51 @@ static void submit_flag(mu_conn *c, const room *r, room_flag flag, bool on, cons
     room_job_submit(&o->base, flag_run, done);
 }
 
-/* The request's `handle` as a moderation target: an account that is no facilitator. Replies
- * and returns false when it is not. */
-static bool read_target(mu_conn *c, mu_request *req, room_job *o)
-{
+/* The request's `handle` as a moderation target (an account that is no facilitator), read
+ * off the loop; `go` goes on with it on the loop, the room checked again (it may have gone
+ * meanwhile). */
+typedef void (*target_go_fn)(mu_conn *c, mu_request *req, room *r, const user_row *u);
+
+typedef struct {
+    read_call rc;
+    target_go_fn go;
     user_row u;
-    int f = store_users_find_by_handle(loop_reader(), mu_req_field(req, "handle")->v.h, &u);
-    if (f < 0) {
-        reply_read_failed(c, "accounts");
-        return false;
-    }
-    if (!f) {
-        reply_err(c, MU_E_NOT_FOUND, "No account has that handle.");
-        return false;
-    }
-    if (room_is_facilitator(u.role)) {
-        reply_err(c, MU_E_FORBIDDEN, "Facilitators cannot be muted, removed or banned.");
-        return false;
-    }
-    o->target_id = u.id;
-    snprintf(o->target, sizeof(o->target), "%s", u.handle);
-    return true;
+} target_call;
+
+static bool target_run(read_call *rc, mu_reader *r)
+{
+    target_call *k = (target_call *)rc;
+    int f = store_users_find_by_handle(r, mu_req_field(rc->req, "handle")->v.h, &k->u);
+    sodium_memzero(k->u.pwhash, sizeof(k->u.pwhash));
+    if (f == 0)
+        return reads_refuse(rc, MU_E_NOT_FOUND, "No account has that handle.");
+    if (f > 0 && room_is_facilitator(k->u.role))
+        return reads_refuse(rc, MU_E_FORBIDDEN, "Facilitators cannot be muted, removed or banned.");
+    return f > 0;
 }
 
-/* A flag job aimed at the request's target, or NULL once the refusal is answered. */
-static flag_job *target_job(mu_conn *c, mu_request *req, const room *r, const char *action)
+static void target_found(read_call *rc)
+{
+    target_call *k = (target_call *)rc;
+    room *r = room_facilitated(rc->c, rc->req);
+    if (r)
+        k->go(rc->c, rc->req, r, &k->u);
+}
+
+static void with_target(mu_conn *c, target_go_fn go)
+{
+    target_call *k = (target_call *)reads_new(c, sizeof(*k), target_run, "accounts");
+    k->go = go;
+    k->rc.then = target_found;
+    reads_submit(&k->rc);
+}
+
+/* A flag job aimed at the target. */
+static flag_job *target_job(mu_conn *c, const room *r, const user_row *u, const char *action)
 {
     flag_job *o = room_job_new(sizeof(*o), c, r->slug, action);
-    if (!read_target(c, req, &o->base)) {
-        room_job_free(&o->base);
-        return NULL;
-    }
+    o->base.target_id = u->id;
+    snprintf(o->base.target, sizeof(o->base.target), "%s", u->handle);
     return o;
 }
 
@@ -99,23 +114,32 @@ static void mute_done(mu_job *j)
     room_job_free(&o->base);
 }
 
-static void mute(mu_conn *c, mu_request *req, bool on)
+static void mute_go(mu_conn *c, const room *r, const user_row *u, bool on)
 {
-    room *r = room_facilitated(c, req);
-    flag_job *o = r ? target_job(c, req, r, on ? "mute" : "unmute") : NULL;
-    if (!o)
-        return;
+    flag_job *o = target_job(c, r, u, on ? "mute" : "unmute");
     o->on = on;
     room_job_submit(&o->base, mute_run, mute_done);
+}
+static void mute_go_on(mu_conn *c, mu_request *req, room *r, const user_row *u)
+{
+    (void)req;
+    mute_go(c, r, u, true);
+}
+static void mute_go_off(mu_conn *c, mu_request *req, room *r, const user_row *u)
+{
+    (void)req;
+    mute_go(c, r, u, false);
 }
 
 void op_room_mute(mu_conn *c, mu_request *r)
 {
-    mute(c, r, true);
+    if (room_facilitated(c, r))
+        with_target(c, mute_go_on);
 }
 void op_room_unmute(mu_conn *c, mu_request *r)
 {
-    mute(c, r, false);
+    if (room_facilitated(c, r))
+        with_target(c, mute_go_off);
 }
 
 static mu_code remove_run(mu_job *j, mu_wtx *w)
@@ -154,23 +178,23 @@ void room_remove_user(room *r, int64_t user, const char *handle, const char *by,
         room_turn_away(r, t);
 }
 
-void op_room_remove(mu_conn *c, mu_request *req)
+static void remove_go(mu_conn *c, mu_request *req, room *r, const user_row *u)
 {
-    room *r = room_facilitated(c, req);
-    if (!r)
-        return;
     const mu_val *ban = mu_req_field(req, "ban");
     bool banning = ban->present && ban->v.b;
-    flag_job *o = target_job(c, req, r, banning ? "ban" : "remove");
-    if (!o)
-        return;
-    o->on = banning;
-    if (!banning && !room_member(r, o->base.target_id) && !room_waiter(r, o->base.target_id)) {
-        reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", o->base.target);
-        room_job_free(&o->base);
+    if (!banning && !room_member(r, u->id) && !room_waiter(r, u->id)) {
+        reply_err(c, MU_E_CONFLICT, "'%s' is not in the room.", u->handle);
         return;
     }
+    flag_job *o = target_job(c, r, u, banning ? "ban" : "remove");
+    o->on = banning;
     room_job_submit(&o->base, remove_run, remove_done);
+}
+
+void op_room_remove(mu_conn *c, mu_request *req)
+{
+    if (room_facilitated(c, req))
+        with_target(c, remove_go);
 }
 
 static mu_code unban_run(mu_job *j, mu_wtx *w)
@@ -194,12 +218,17 @@ static void unban_done(mu_job *j)
     room_job_free(o);
 }
 
+static void unban_go(mu_conn *c, mu_request *req, room *r, const user_row *u)
+{
+    (void)req;
+    flag_job *o = target_job(c, r, u, "unban");
+    room_job_submit(&o->base, unban_run, unban_done);
+}
+
 void op_room_unban(mu_conn *c, mu_request *req)
 {
-    room *r = room_facilitated(c, req);
-    flag_job *o = r ? target_job(c, req, r, "unban") : NULL;
-    if (o)
-        room_job_submit(&o->base, unban_run, unban_done);
+    if (room_facilitated(c, req))
+        with_target(c, unban_go);
 }
 
 /* ---- lock, lobby -------------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "reads.h"
 #include "room_int.h"
 #include "store_reports.h"
 #include "xalloc.h"
@@ -83,13 +84,59 @@ static void report_done(mu_job *j)
     report_job_free(o);
 }
 
+/* The reported message, read off the loop. */
+typedef struct {
+    read_call rc;
+    char slug[ROOM_SLUG_MAX + 1];
+    int64_t seq;
+    report_msg msg; /* owned until handed to the job */
+} msg_call;
+
+static bool msg_run(read_call *rc, mu_reader *r)
+{
+    msg_call *k = (msg_call *)rc;
+    store_reports_msg_free(&k->msg); /* from a run before, on a connection lost since */
+    int f = store_reports_msg(r, k->slug, k->seq, &k->msg);
+    if (f == 0)
+        return reads_refuse(rc, MU_E_NOT_FOUND,
+                            "There is no message %lld that you can see in this room.",
+                            (long long)k->seq);
+    if (f > 0 && k->msg.user == rc->user)
+        return reads_refuse(rc, MU_E_BAD_REQUEST, "You cannot report your own message.");
+    return f > 0;
+}
+
+static void msg_found(read_call *rc)
+{
+    msg_call *k = (msg_call *)rc;
+    mu_conn *c = rc->c;
+    room *r = room_joined(c, rc->req); /* again: it may have gone meanwhile */
+    if (!r)
+        return;
+    report_job *o = room_job_new(sizeof(*o), c, r->slug, "report");
+    o->msg = k->msg;
+    memset(&k->msg, 0, sizeof(k->msg)); /* the job's now */
+    o->seq = k->seq;
+    const mu_val *reason = mu_req_field(rc->req, "reason");
+    if (reason->present && reason->v.s.n > 0) {
+        o->reason = xmalloc(reason->v.s.n + 1);
+        memcpy(o->reason, reason->v.s.p, reason->v.s.n);
+        o->reason[reason->v.s.n] = '\0';
+    }
+    room_job_submit(&o->base, report_run, report_done);
+}
+
+static void msg_release(read_call *rc)
+{
+    store_reports_msg_free(&((msg_call *)rc)->msg);
+}
+
 void op_room_report(mu_conn *c, mu_request *req)
 {
     room *r = room_joined(c, req);
     if (!r)
         return;
     int64_t seq = (int64_t)mu_req_field(req, "seq")->v.u;
-    const mu_val *reason = mu_req_field(req, "reason");
     /* Only what the caller could see: said and committed, and after their first join when the
      * room's backlog hides what came before. A message said after that is not yet theirs. */
     if (seq <= room_visible_after(r, c->user_id) || seq > r->done_seq) {
@@ -97,27 +144,10 @@ void op_room_report(mu_conn *c, mu_request *req)
                   (long long)seq);
         return;
     }
-    report_job *o = room_job_new(sizeof(*o), c, r->slug, "report");
-    int f = store_reports_msg(loop_reader(), r->slug, seq, &o->msg);
-    if (f <= 0) {
-        if (f < 0)
-            reply_read_failed(c, "the room's messages");
-        else
-            reply_err(c, MU_E_NOT_FOUND, "There is no message %lld that you can see in this room.",
-                      (long long)seq);
-        report_job_free(o);
-        return;
-    }
-    if (o->msg.user == c->user_id) {
-        reply_err(c, MU_E_BAD_REQUEST, "You cannot report your own message.");
-        report_job_free(o);
-        return;
-    }
-    o->seq = seq;
-    if (reason->present && reason->v.s.n > 0) {
-        o->reason = xmalloc(reason->v.s.n + 1);
-        memcpy(o->reason, reason->v.s.p, reason->v.s.n);
-        o->reason[reason->v.s.n] = '\0';
-    }
-    room_job_submit(&o->base, report_run, report_done);
+    msg_call *k = (msg_call *)reads_new(c, sizeof(*k), msg_run, "the room's messages");
+    snprintf(k->slug, sizeof(k->slug), "%s", r->slug);
+    k->seq = seq;
+    k->rc.then = msg_found;
+    k->rc.release = msg_release;
+    reads_submit(&k->rc);
 }
