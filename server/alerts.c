@@ -60,16 +60,25 @@ mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor
     return c == MU_OK ? events_publish(w, "alert", out->id, 0, 0) : c;
 }
 
+/* A connection whose open alerts are still to be pushed gets this one from the push. */
+static void send_unless_pushing(mu_conn *c, mu_frame *f)
+{
+    if (c->alerts_busy)
+        c->alerts_missed = true;
+    else
+        conn_send(c, f);
+}
+
 static void send_frame(mu_conn *c, void *ud)
 {
     if (c->role == ROLE_MENTOR)
-        conn_send(c, ud);
+        send_unless_pushing(c, ud);
 }
 
 static void send_admin(mu_conn *c, void *ud)
 {
     if (c->state == CONN_AUTHENTICATED && c->role == ROLE_ADMIN)
-        conn_send(c, ud);
+        send_unless_pushing(c, ud);
 }
 
 static events_shown shown; /* alerts this node has delivered (events.h) */
@@ -90,25 +99,78 @@ void alerts_deliver(const alert_out *a)
     frame_unref(f);
 }
 
+/* The open alerts a mentor (their own) or an admin (the escalated) is shown at sign-in, read
+ * off the loop and encoded there as alert events. */
+typedef struct {
+    conn_read cr;
+    unsigned gen;
+    int64_t user;
+    mu_role role;
+    mu_enc *evs;
+    size_t n, cap;
+} open_read;
+
 static void push_one(const alert_row *a, void *ud)
 {
-    mu_enc e;
-    frame_enc_init(&e);
-    mu_enc_event(&e, MU_OP_EV_ALERT, alert_nfields(a->escalated));
-    enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail, a->escalated);
-    conn_send_enc(ud, &e);
-    mu_enc_free(&e);
+    open_read *o = ud;
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 8;
+        o->evs = xreallocarray(o->evs, o->cap, sizeof(*o->evs));
+    }
+    mu_enc *e = &o->evs[o->n++];
+    frame_enc_init(e);
+    mu_enc_event(e, MU_OP_EV_ALERT, alert_nfields(a->escalated));
+    enc_alert(e, a->id, a->kind, a->handle, a->ts, a->detail, a->escalated);
+}
+
+static void open_free_evs(open_read *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        mu_enc_free(&o->evs[i]);
+    o->n = 0;
+}
+
+static bool open_run(conn_read *cr, mu_reader *r)
+{
+    open_read *o = (open_read *)cr;
+    open_free_evs(o); /* from a run before, on a connection lost since */
+    int rc = o->role == ROLE_MENTOR ? store_alerts_of_mentor(r, o->user, true, push_one, o)
+                                    : store_alerts_escalated(r, true, push_one, o);
+    return rc >= 0;
+}
+
+static void open_done(conn_read *cr, bool ok)
+{
+    open_read *o = (open_read *)cr;
+    mu_conn *c = cr->c;
+    if (!ok)
+        log_error("connection %llu: could not read open alerts", (unsigned long long)c->id);
+    bool current = conn_alive(c) && c->state == CONN_AUTHENTICATED && c->session_gen == o->gen;
+    bool again = current && ok && c->alerts_missed; /* one came that this read may not show */
+    for (size_t i = 0; ok && current && !again && i < o->n; i++)
+        conn_send_enc(c, &o->evs[i]);
+    open_free_evs(o);
+    free(o->evs);
+    free(o);
+    if (again)
+        alerts_push_open(c);
+    else if (current)
+        c->alerts_busy = false;
 }
 
 void alerts_push_open(mu_conn *c)
 {
-    int rc = 0;
-    if (c->role == ROLE_MENTOR)
-        rc = store_alerts_of_mentor(loop_reader(), c->user_id, true, push_one, c);
-    else if (c->role == ROLE_ADMIN)
-        rc = store_alerts_escalated(loop_reader(), true, push_one, c);
-    if (rc < 0)
-        log_error("connection %llu: could not read open alerts", (unsigned long long)c->id);
+    c->alerts_missed = false;
+    c->alerts_busy = c->role == ROLE_MENTOR || c->role == ROLE_ADMIN;
+    if (!c->alerts_busy)
+        return;
+    open_read *o = xcalloc(1, sizeof(*o));
+    o->gen = c->session_gen;
+    o->user = c->user_id;
+    o->role = c->role;
+    o->cr.run = open_run;
+    o->cr.done = open_done;
+    reads_for_conn(c, &o->cr);
 }
 
 /* ---- alerts.list, alert.ack ------------------------------------------------------------- */

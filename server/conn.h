@@ -94,7 +94,16 @@ struct mu_conn {
 
     /* Producers that wait for room in the queue (the concerns'): called when it drains. */
     void (*refill)(mu_conn *c);
-    int64_t push_after; /* session.c's cursor through what it pushes after sign-in */
+    /* session.c's: the pushes after sign-in. While push_busy, a message above push_after is
+     * left to the push (which reads it in order) and marks push_missed, so that a push whose
+     * last read started before the message was stored reads once more. session_gen tells a
+     * read that comes back after a sign-out (or another sign-in) that it is stale. */
+    int64_t push_after;
+    bool push_busy, push_missed;
+    /* alerts.c's, the same for the open alerts pushed after sign-in: while alerts_busy a new
+     * alert is left to the push and marks alerts_missed, which reads again. */
+    bool alerts_busy, alerts_missed;
+    unsigned session_gen;
 
     /* Rooms this connection has joined or waits at (rooms.c owns the entries). */
     struct room **rooms;

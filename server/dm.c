@@ -128,8 +128,11 @@ static void send_to(mu_conn *c, void *ud)
         return;
     /* The recipient's connection still working through its unread messages after sign-in
      * (or already past this one) gets it from there, in order and once. */
-    if (x->to && c->user_id == x->to && (c->refill || x->id <= c->push_after))
+    if (x->to && c->user_id == x->to && (c->push_busy || x->id <= c->push_after)) {
+        if (x->id > c->push_after)
+            c->push_missed = true;
         return;
+    }
     conn_send(c, x->f);
 }
 
@@ -586,47 +589,30 @@ void op_dm_inbox(mu_conn *c, mu_request *r)
 
 /* ---- after sign-in ---------------------------------------------------------------------- */
 
-static void push_row(const dm_row *row, void *ud)
-{
-    mu_enc e;
-    frame_enc_init(&e);
-    mu_enc_event(&e, MU_OP_EV_DM_MSG, 5);
-    dm_enc(&e, row->id, row->from, row->to, row->text, row->text_len, row->ts);
-    conn_send_enc(ud, &e);
-    mu_enc_free(&e);
-}
-
 typedef struct {
-    mu_conn *c;
-    unsigned pushed;
-    bool full;
-} push_page;
+    dm_event *v;
+    unsigned n, max;
+} page_out;
 
-static void push_row_if_room(const dm_row *row, void *ud)
+static void page_row(const dm_row *row, void *ud)
 {
-    push_page *p = ud;
-    if (p->full || !conn_has_room(p->c)) {
-        p->full = true; /* the rest of the page is read again once the queue drains */
+    page_out *p = ud;
+    if (p->n == p->max)
         return;
-    }
-    push_row(row, p->c);
-    p->c->push_after = row->id;
-    p->pushed++;
+    dm_event *d = &p->v[p->n++];
+    d->id = row->id;
+    frame_enc_init(&d->ev);
+    mu_enc_event(&d->ev, MU_OP_EV_DM_MSG, 5);
+    dm_enc(&d->ev, row->id, row->from, row->to, row->text, row->text_len, row->ts);
 }
 
-int dm_push_unread_some(mu_conn *c)
+int dm_unread_page(mu_reader *r, int64_t user, int64_t after, dm_event *out, unsigned max)
 {
-    enum { PAGE = 32 };
-    for (;;) {
-        push_page p = {c, 0, false};
-        if (store_dm_unread_after(loop_reader(), c->user_id, c->push_after, PAGE, push_row_if_room,
-                                  &p) < 0) {
-            log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
-            return -1;
-        }
-        if (p.full)
-            return 0;
-        if (p.pushed < PAGE)
-            return 1;
+    page_out p = {out, 0, max};
+    if (store_dm_unread_after(r, user, after, max, page_row, &p) < 0) {
+        for (unsigned i = 0; i < p.n; i++)
+            mu_enc_free(&out[i].ev);
+        return -1;
     }
+    return (int)p.n;
 }

@@ -5,10 +5,17 @@
 
 #include "conn.h"
 
-/* Pushes the signed-in user's unread messages with ids above c->push_after, in id order,
- * while the send queue has room (conn_has_room), moving c->push_after along. Returns 1 when
- * none is left, 0 when it stopped for room, -1 on a read error. */
-int dm_push_unread_some(mu_conn *c);
+#include "store.h"
+
+/* An unread message as the dm.msg event that shows it. */
+typedef struct {
+    int64_t id;
+    mu_enc ev;
+} dm_event;
+/* Up to `max` of the user's unread messages with ids above `after`, in id order, each encoded
+ * in out[i] (the caller frees each encoder): their number, or -1 on a read error (nothing is
+ * left to free). Any thread, on its own reader. */
+int dm_unread_page(mu_reader *r, int64_t user, int64_t after, dm_event *out, unsigned max);
 /* Shows this node's connections the messages other nodes store (events.h). */
 void dm_events_init(void);
 

@@ -121,3 +121,28 @@ bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
     rc->code = code;
     return true;
 }
+
+static bool conn_run(mu_fetch *f, mu_reader *r)
+{
+    conn_read *cr = (conn_read *)f;
+    return r && cr->run(cr, r);
+}
+
+static void conn_done(mu_fetch *f, bool ok)
+{
+    conn_read *cr = (conn_read *)f;
+    mu_conn *c = cr->c;
+    cr->done(cr, ok);
+    conn_unref(c);
+}
+
+void reads_for_conn(mu_conn *c, conn_read *cr)
+{
+    cr->c = conn_ref(c);
+    cr->f.run = conn_run;
+    cr->f.done = conn_done;
+    if (fetcher)
+        store_fetch(fetcher, &cr->f);
+    else
+        conn_done(&cr->f, conn_run(&cr->f, store_reader(g_srv->store)));
+}

@@ -47,6 +47,19 @@ struct read_call {
     bool lost; /* reads.c's: the read failed because the database could not be reached */
 };
 
+/* A read for a connection outside any request (the pushes after sign-in): run on the
+ * reading thread (at once with SQLite), with the same rules as a read call's; done on the
+ * loop, where the caller checks the connection is still what it was. */
+typedef struct conn_read conn_read;
+struct conn_read {
+    mu_fetch f;
+    mu_conn *c; /* a reference, let go after done */
+    bool (*run)(conn_read *cr, mu_reader *r);
+    void (*done)(conn_read *cr, bool ok); /* frees the caller's struct */
+};
+/* The caller's struct starts with a conn_read, its run and done filled. */
+void reads_for_conn(mu_conn *c, conn_read *cr);
+
 /* Starts the reading thread when the database is PostgreSQL; the loop's reader serves
  * otherwise. */
 void reads_start(struct mu_server *s);

@@ -12,34 +12,115 @@
 #include "events.h"
 #include "log.h"
 #include "peers.h"
+#include "reads.h"
 #include "rooms.h"
 #include "store_users.h"
 #include "xalloc.h"
 
 /* The pushes after sign-in go out as the send queue drains, never past its bound: a backlog
- * of thousands of messages must not cut off the connection it is meant for. */
-static void push_more(mu_conn *c)
+ * of thousands of messages must not cut off the connection it is meant for. Each page is read
+ * off the loop; while the push lasts, new messages for the user are left to it (dm.c), and a
+ * message stored after its last read began is read by one more. */
+enum { PUSH_PAGE = 32 };
+
+typedef struct {
+    conn_read cr;
+    unsigned gen;
+    int64_t user, after;
+    int n;
+    dm_event rows[PUSH_PAGE];
+} page_read;
+
+static void push_read(mu_conn *c);
+
+static void push_on_drain(mu_conn *c)
 {
     c->refill = NULL;
-    if (c->state != CONN_AUTHENTICATED)
-        return;
-    int rc = dm_push_unread_some(c);
-    if (rc == 0) {
-        c->refill = push_more; /* conn_has_room said no: called again when it drains */
-        return;
+    if (c->push_busy)
+        push_read(c);
+}
+
+static void page_free_rows(page_read *p)
+{
+    for (int i = 0; i < p->n; i++)
+        mu_enc_free(&p->rows[i].ev);
+    p->n = 0;
+}
+
+static bool page_run(conn_read *cr, mu_reader *r)
+{
+    page_read *p = (page_read *)cr;
+    page_free_rows(p); /* from a run before, on a connection lost since */
+    p->n = dm_unread_page(r, p->user, p->after, p->rows, PUSH_PAGE);
+    if (p->n < 0) {
+        p->n = 0;
+        return false;
     }
-    alerts_push_open(c);
+    return true;
+}
+
+static bool still_signed_in(const mu_conn *c, unsigned gen)
+{
+    return conn_alive(c) && !c->close_code && c->state == CONN_AUTHENTICATED &&
+           c->session_gen == gen;
+}
+
+static void page_done(conn_read *cr, bool ok)
+{
+    page_read *p = (page_read *)cr;
+    mu_conn *c = cr->c;
+    if (still_signed_in(c, p->gen)) {
+        int i = 0;
+        for (; ok && i < p->n && conn_has_room(c); i++) {
+            conn_send_enc(c, &p->rows[i].ev);
+            c->push_after = p->rows[i].id;
+        }
+        if (!ok) {
+            log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
+            c->push_busy = false;
+            alerts_push_open(c);
+        } else if (i < p->n) {
+            c->refill = push_on_drain; /* the rest is read again once the queue drains */
+        } else if (p->n == PUSH_PAGE || c->push_missed) {
+            push_read(c);
+        } else {
+            c->push_busy = false;
+            alerts_push_open(c);
+        }
+    }
+    page_free_rows(p);
+    free(p);
+}
+
+static void push_read(mu_conn *c)
+{
+    c->push_missed = false;
+    page_read *p = xcalloc(1, sizeof(*p));
+    p->gen = c->session_gen;
+    p->user = c->user_id;
+    p->after = c->push_after;
+    p->cr.run = page_run;
+    p->cr.done = page_done;
+    reads_for_conn(c, &p->cr);
 }
 
 void session_signed_in(mu_conn *c)
 {
+    c->session_gen++;
     c->push_after = 0;
-    push_more(c);
+    c->push_busy = true;
+    /* New alerts wait for the push of the open ones, which comes after the messages. */
+    c->alerts_busy = c->role == ROLE_MENTOR || c->role == ROLE_ADMIN;
+    c->alerts_missed = false;
+    push_read(c);
 }
 
 void session_signed_out(mu_conn *c)
 {
+    c->session_gen++;
     c->refill = NULL;
+    c->push_busy = false;
+    c->alerts_busy = false;
     rooms_leave_all(c);
     conn_deauthenticate(c);
 }
