@@ -575,7 +575,7 @@ static bool inbox_run(read_call *rc, mu_reader *r)
             mu_enc_nil(e);
         int64_t unread = store_dm_unread_count(r, rc->user, l.v[i].other_id);
         mu_enc_kint(e, "unread", unread);
-        ok = last > 0 && unread >= 0;
+        ok = last >= 0 && unread >= 0;
     }
     free(l.v);
     return ok && reads_ok(rc, 1);

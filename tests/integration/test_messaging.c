@@ -93,6 +93,15 @@ static void test_assignments(void **st)
     assert_string_equal(mu_value_get_str(mu_value_at(list, 1), "role"), "family");
     mu_msg_free(m);
     call_expect(w.y, m1, mu_req_new("mentees.list"), "forbidden");
+    /* the pair's conversation is there before anything is said in it */
+    m = cl_call(w.y, m1, mu_req_new("dm.inbox"));
+    expect_ok(m);
+    list = mu_msg_get(m, "threads");
+    assert_int_equal(mu_value_len(list), 1);
+    assert_string_equal(mu_value_get_str(mu_value_at(list, 0), "with"), "mentor.a");
+    assert_int_equal(mu_value_type(mu_value_get(mu_value_at(list, 0), "last")), MU_V_NIL);
+    assert_int_equal(mu_value_get_int(mu_value_at(list, 0), "unread", -1), 0);
+    mu_msg_free(m);
     /* reassigning moves the user, and frees the place */
     assign(&w, "mentor.b", "mem1", "ok");
     assign(&w, "mentor.a", "mem2", "ok");
