@@ -160,8 +160,14 @@ static void delete_found(read_call *rc)
 {
     delete_call *k = (delete_call *)rc;
     mu_conn *c = rc->c;
-    if (!k->found || c->user_id != rc->user) {
-        reply_read_failed(c, "the account");
+    if (!conn_alive(c))
+        return; /* nobody to answer */
+    if (c->user_id != rc->user) {
+        reply_err(c, MU_E_UNAUTHENTICATED, "You signed out while this was being checked.");
+        return;
+    }
+    if (!k->found) { /* erased meanwhile, through another connection */
+        reply_err(c, MU_E_UNAUTHENTICATED, "This account no longer exists.");
         return;
     }
     int64_t started;

@@ -25,7 +25,7 @@ mu_code alerts_audit_escalation(mu_wtx *w, const alert_out *a, int64_t ts);
 void alerts_deliver(const alert_out *a);
 /* Shows this node's mentors and admins the alerts other nodes raise or escalate (events.h). */
 void alerts_events_init(void);
-/* At sign-in, after the unread messages: a mentor's open alerts; for an admin, the open
+/* At sign-in, before the unread messages: a mentor's open alerts; for an admin, the open
  * escalated ones. Read off the loop; a new alert meanwhile waits for it (c->alerts_busy), so
  * that none is shown twice or missed. */
 void alerts_push_open(mu_conn *c);

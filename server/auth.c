@@ -479,8 +479,14 @@ static void pwset_found(read_call *rc)
 {
     account_call *k = (account_call *)rc;
     mu_conn *c = rc->c;
-    if (!k->found || !conn_alive(c) || c->user_id != rc->user) {
-        reply_read_failed(c, "the account");
+    if (!conn_alive(c))
+        return; /* nobody to answer */
+    if (c->user_id != rc->user) {
+        reply_err(c, MU_E_UNAUTHENTICATED, "You signed out while this was being checked.");
+        return;
+    }
+    if (!k->found) { /* erased meanwhile, through another connection */
+        reply_err(c, MU_E_UNAUTHENTICATED, "This account no longer exists.");
         return;
     }
     int64_t started;

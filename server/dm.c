@@ -35,6 +35,7 @@ typedef struct {
     mu_role role;                                             /* the sender's */
     bool again;        /* dm.send: a retry of a message stored before (id and ts are its) */
     char refusal[200]; /* set by run with the code it returns: the reply's sentence */
+    mu_code refused;   /* that code */
     char *text, *cid;
     size_t text_len, cid_len;
     uint64_t up_to, caseload_max;
@@ -73,6 +74,7 @@ static mu_code refuse(dm_op *o, mu_code code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(o->refusal, sizeof(o->refusal), fmt, ap);
     va_end(ap);
+    o->refused = code;
     return code;
 }
 
@@ -96,10 +98,11 @@ static mu_code pair_w(mu_wtx *w, dm_op *o, const char *handle, user_row *peer)
     return theirs == o->me || mine == peer->id ? MU_OK : refuse(o, MU_E_FORBIDDEN, NOT_YOUR_PAIR);
 }
 
-/* The end of a job that refused or failed: its sentence, or the write's failure. */
+/* The end of a job that refused or failed: its sentence, or the write's failure (which can
+ * follow a refusal: the batch's COMMIT failed after it). */
 static void reply_failed(dm_op *o, mu_code result, const char *what)
 {
-    if (o->refusal[0])
+    if (o->refusal[0] && result == o->refused)
         reply_err(o->c, result, "%s", o->refusal);
     else
         reply_write_failed(o->c, result, what);

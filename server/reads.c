@@ -7,6 +7,7 @@
 
 #include "context.h"
 #include "db.h"
+#include "log.h"
 #include "xalloc.h"
 
 /* Its own thread and connection, apart from the one that reads other nodes' changes for the
@@ -57,21 +58,8 @@ static void done(mu_fetch *f, bool ok)
     if (rc->release)
         rc->release(rc);
     mu_enc_free(&rc->body);
+    conn_unref(c);
     free(rc);
-}
-
-void reads_start(mu_server *s)
-{
-    stopping = false;
-    if (db_is_url(s->cfg.db))
-        fetcher = store_fetcher_start(s->store, s->loop);
-}
-
-void reads_stop(void)
-{
-    stopping = true;
-    store_fetcher_stop(fetcher);
-    fetcher = NULL;
 }
 
 read_call *reads_new(mu_conn *c, size_t size, read_run_fn run, const char *what)
@@ -79,7 +67,7 @@ read_call *reads_new(mu_conn *c, size_t size, read_run_fn run, const char *what)
     read_call *rc = xcalloc(1, size < sizeof(*rc) ? sizeof(*rc) : size);
     rc->f.run = run_on;
     rc->f.done = done;
-    rc->c = c;
+    rc->c = conn_ref(c); /* the request's own ends with its reply, before release */
     rc->req = c->req;
     rc->user = c->user_id;
     rc->role = c->role;
@@ -128,21 +116,115 @@ static bool conn_run(mu_fetch *f, mu_reader *r)
     return r && cr->run(cr, r);
 }
 
+/* A failed conn read waiting to be made again; in a list so that stopping can end it. */
+typedef struct retry {
+    uv_timer_t t;
+    conn_read *cr;
+    struct retry *prev, *next;
+} retry;
+static retry *retries;
+
+enum { RETRY_FIRST_MS = 250, RETRY_MAX_MS = 15000 };
+
+static void conn_submit(conn_read *cr);
+
+static void retry_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void retry_unlink(retry *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        retries = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    uv_close((uv_handle_t *)&t->t, retry_closed);
+}
+
+static void retry_fire(uv_timer_t *h)
+{
+    retry *t = h->data;
+    conn_read *cr = t->cr;
+    retry_unlink(t);
+    conn_submit(cr);
+}
+
+static bool worth_retrying(const conn_read *cr)
+{
+    const mu_conn *c = cr->c;
+    return !stopping && conn_alive(c) && !c->close_code && c->state == CONN_AUTHENTICATED &&
+           c->session_gen == cr->gen;
+}
+
+static void retry_later(conn_read *cr)
+{
+    int shift = cr->fails < 6 ? cr->fails : 6;
+    uint64_t ms = (uint64_t)RETRY_FIRST_MS << shift;
+    if (ms > RETRY_MAX_MS)
+        ms = RETRY_MAX_MS;
+    cr->fails++;
+    log_error("connection %llu: could not read %s; trying again in %llu ms",
+              (unsigned long long)cr->c->id, cr->what, (unsigned long long)ms);
+    retry *t = xcalloc(1, sizeof(*t));
+    t->cr = cr;
+    t->t.data = t;
+    uv_timer_init(g_srv->loop, &t->t);
+    uv_timer_start(&t->t, retry_fire, ms, 0);
+    t->next = retries;
+    if (retries)
+        retries->prev = t;
+    retries = t;
+}
+
 static void conn_done(mu_fetch *f, bool ok)
 {
     conn_read *cr = (conn_read *)f;
     mu_conn *c = cr->c;
+    if (!ok && worth_retrying(cr)) {
+        retry_later(cr); /* keeps the reference */
+        return;
+    }
     cr->done(cr, ok);
     conn_unref(c);
+}
+
+static void conn_submit(conn_read *cr)
+{
+    if (fetcher)
+        store_fetch(fetcher, &cr->f);
+    else
+        conn_done(&cr->f, conn_run(&cr->f, store_reader(g_srv->store)));
 }
 
 void reads_for_conn(mu_conn *c, conn_read *cr)
 {
     cr->c = conn_ref(c);
+    cr->gen = c->session_gen;
+    cr->fails = 0;
     cr->f.run = conn_run;
     cr->f.done = conn_done;
-    if (fetcher)
-        store_fetch(fetcher, &cr->f);
-    else
-        conn_done(&cr->f, conn_run(&cr->f, store_reader(g_srv->store)));
+    conn_submit(cr);
+}
+
+void reads_start(mu_server *s)
+{
+    stopping = false;
+    if (db_is_url(s->cfg.db))
+        fetcher = store_fetcher_start(s->store, s->loop);
+}
+
+void reads_stop(void)
+{
+    stopping = true;
+    store_fetcher_stop(fetcher);
+    fetcher = NULL;
+    while (retries) {
+        retry *t = retries;
+        conn_read *cr = t->cr;
+        retry_unlink(t);
+        conn_done(&cr->f, false);
+    }
 }

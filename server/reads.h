@@ -27,7 +27,7 @@ typedef bool (*read_run_fn)(read_call *rc, mu_reader *r);
 struct read_call {
     mu_fetch f;
     mu_conn *c;      /* the caller; the call's own reference keeps it */
-    mu_request *req; /* the call's; read only, by run and on the loop */
+    mu_request *req; /* the call's; read only, by run and on the loop, until the reply */
     int64_t user;    /* the caller's account and role, as at the start */
     mu_role role;
     const char *what; /* what a failed read could not read ("messages") */
@@ -41,21 +41,27 @@ struct read_call {
      * replying with the body (and must reply, now or after more work; the call is freed when
      * it returns, so it copies what it keeps). May be NULL. */
     void (*then)(read_call *rc);
-    /* The loop, last: wipes or frees what the handler's struct holds (not the struct). May be
-     * NULL. */
+    /* The loop, last: wipes or frees what the handler's struct holds (not the struct). The
+     * reply has gone, and `req` with it. May be NULL. */
     void (*release)(read_call *rc);
     bool lost; /* reads.c's: the read failed because the database could not be reached */
 };
 
 /* A read for a connection outside any request (the pushes after sign-in): run on the
  * reading thread (at once with SQLite), with the same rules as a read call's; done on the
- * loop, where the caller checks the connection is still what it was. */
+ * loop, where the caller checks the connection is still what it was. A read that fails is
+ * made again, later and later, while the connection stays in the same session: what a push
+ * holds back would otherwise not be shown until the next sign-in. So done sees a failure only
+ * when the connection went, signed out or the server is stopping. */
 typedef struct conn_read conn_read;
 struct conn_read {
     mu_fetch f;
-    mu_conn *c; /* a reference, let go after done */
+    mu_conn *c;       /* a reference, let go after done */
+    const char *what; /* for the log: "unread messages" */
     bool (*run)(conn_read *cr, mu_reader *r);
     void (*done)(conn_read *cr, bool ok); /* frees the caller's struct */
+    unsigned gen; /* reads.c's: the session it was made for, and the failures so far */
+    int fails;
 };
 /* The caller's struct starts with a conn_read, its run and done filled. */
 void reads_for_conn(mu_conn *c, conn_read *cr);

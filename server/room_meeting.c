@@ -440,6 +440,8 @@ typedef struct {
     read_call rc;
     history_ask ask;
     bool recovered;
+    bool joined_now, answered; /* the connection was not in the room before; the reply went */
+    char slug[ROOM_SLUG_MAX + 1];
     mu_enc head, state; /* encoded when the request was handled */
 } join_call;
 
@@ -464,11 +466,19 @@ static void join_reply(read_call *rc)
     if (k->ask.has_since)
         mu_enc_kbool(&e, "recovered", k->recovered);
     reply_end(rc->c, &e);
+    k->answered = true;
 }
 
 static void join_release(read_call *rc)
 {
     join_call *k = (join_call *)rc;
+    if (!k->answered && k->joined_now && conn_alive(rc->c)) {
+        /* The join failed (its reply says so): it does not leave the person half in. */
+        room *r = rooms_find(k->slug, strlen(k->slug));
+        member *m = r ? room_member(r, rc->user) : NULL;
+        if (m && member_has_conn(m, rc->c))
+            room_leave_conn(r, rc->c);
+    }
     mu_enc_free(&k->head);
     mu_enc_free(&k->state);
     conn_release(rc->c);
@@ -508,10 +518,14 @@ void op_room_join(mu_conn *c, mu_request *req)
             return;
         }
     }
+    member *was = room_member(r, c->user_id);
+    bool joined_now = !was || !member_has_conn(was, c);
     room_join_conn(r, c, c->user_id, c->handle, c->role);
     /* The room as it is now, and its history up to now read off the loop: what happens in
      * the room meanwhile is held back on the connection and follows the reply. */
     join_call *k = (join_call *)reads_new(c, sizeof(*k), join_run, "the room's history");
+    k->joined_now = joined_now;
+    snprintf(k->slug, sizeof(k->slug), "%s", r->slug);
     history_ask_of(&k->ask, r, c->user_id, since->present,
                    since->present ? (int64_t)since->v.u : 0);
     mu_enc_init(&k->head, 0);

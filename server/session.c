@@ -69,24 +69,19 @@ static void page_done(conn_read *cr, bool ok)
 {
     page_read *p = (page_read *)cr;
     mu_conn *c = cr->c;
-    if (still_signed_in(c, p->gen)) {
+    /* A failure reaches here only when the session is over (reads.h): nothing to show. */
+    if (ok && still_signed_in(c, p->gen)) {
         int i = 0;
-        for (; ok && i < p->n && conn_has_room(c); i++) {
+        for (; i < p->n && conn_has_room(c); i++) {
             conn_send_enc(c, &p->rows[i].ev);
             c->push_after = p->rows[i].id;
         }
-        if (!ok) {
-            log_error("connection %llu: could not read unread messages", (unsigned long long)c->id);
-            c->push_busy = false;
-            alerts_push_open(c);
-        } else if (i < p->n) {
+        if (i < p->n)
             c->refill = push_on_drain; /* the rest is read again once the queue drains */
-        } else if (p->n == PUSH_PAGE || c->push_missed) {
+        else if (p->n == PUSH_PAGE || c->push_missed)
             push_read(c);
-        } else {
+        else
             c->push_busy = false;
-            alerts_push_open(c);
-        }
     }
     page_free_rows(p);
     free(p);
@@ -99,6 +94,7 @@ static void push_read(mu_conn *c)
     p->gen = c->session_gen;
     p->user = c->user_id;
     p->after = c->push_after;
+    p->cr.what = "unread messages";
     p->cr.run = page_run;
     p->cr.done = page_done;
     reads_for_conn(c, &p->cr);
@@ -109,9 +105,9 @@ void session_signed_in(mu_conn *c)
     c->session_gen++;
     c->push_after = 0;
     c->push_busy = true;
-    /* New alerts wait for the push of the open ones, which comes after the messages. */
-    c->alerts_busy = c->role == ROLE_MENTOR || c->role == ROLE_ADMIN;
-    c->alerts_missed = false;
+    /* The open alerts first (their read is queued before the first page's): a mentor's alerts
+     * never wait for a backlog of messages, and go into a queue with room for them. */
+    alerts_push_open(c);
     push_read(c);
 }
 

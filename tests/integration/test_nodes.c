@@ -369,6 +369,79 @@ static void test_join_holds_events(void **st)
     nodes_down(&n);
 }
 
+/* The pushes after sign-in are read again until they can be: with the tables they read out
+ * of reach (renamed) when a mentor signs in, the login still succeeds, and the open alert and
+ * the unread message arrive in that session once the tables are back, followed by what is
+ * sent after. */
+static void test_push_read_again(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor; /* signed out while riley writes */
+    call_expect(y, ana, mu_req_new("logout"), "ok");
+    send_dm(y, n.w.mem, "mentor.ana", "while you were away");
+    mu_req *r = mu_req_new("help");
+    mu_req_str(r, "text", "hard evening");
+    call_expect(y, n.w.mem, r, "ok");
+    srv_sql_exec(&n.w.s, "ALTER TABLE dms RENAME TO dms_away; "
+                         "ALTER TABLE alerts RENAME TO alerts_away");
+    char *tok = cl_login(y, ana, "mentor.ana", WORLD_PW);
+    free(tok);
+    mu_sync_run(y, 600); /* the pushes fail and wait to be read again */
+    assert_int_equal(mu_sync_pending(ana), 0);
+    srv_sql_exec(&n.w.s, "ALTER TABLE dms_away RENAME TO dms; "
+                         "ALTER TABLE alerts_away RENAME TO alerts");
+    mu_msg *m = mu_sync_event(y, ana, 20000);
+    assert_non_null(m);
+    assert_string_equal(mu_msg_op(m), "alert");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "kind"), "help_requested");
+    mu_msg_free(m);
+    m = cl_event(y, ana, "dm.msg");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "while you were away");
+    mu_msg_free(m);
+    send_dm(y, n.w.mem, "mentor.ana", "and now");
+    m = cl_event(y, ana, "dm.msg");
+    assert_string_equal(mu_value_get_str(mu_msg_root(m), "text"), "and now");
+    mu_msg_free(m);
+    cl_no_event(y, ana);
+    nodes_down(&n);
+}
+
+/* A join whose history cannot be read fails whole: riley is not left in the room, so ana
+ * sees her arrive and go, and a message said after is not sent to her. */
+static void test_join_read_fails(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_req *r = room_req("room.create");
+    mu_req_str(r, "name", "Morning circle");
+    mu_req_str(r, "audience", "open");
+    call_expect(y, n.w.mentor, r, "ok");
+    call_expect(y, n.w.mentor, room_req("room.open"), "ok");
+    call_expect(y, n.w.mentor, room_req("room.join"), "ok");
+    srv_sql_exec(&n.w.s, "ALTER TABLE room_messages RENAME TO room_messages_away");
+    mu_msg *m = cl_call(y, n.w.mem, room_req("room.join"));
+    assert_false(mu_msg_ok(m));
+    assert_string_equal(mu_msg_code(m), "internal");
+    mu_msg_free(m);
+    srv_sql_exec(&n.w.s, "ALTER TABLE room_messages_away RENAME TO room_messages");
+    expect_presence(y, n.w.mentor, "riley", "joined");
+    expect_presence(y, n.w.mentor, "riley", "left");
+    call_expect(y, n.w.mentor, say_req("after the failed join", NULL), "ok");
+    while (mu_sync_pending(n.w.mem)) { /* what was held back while the join read */
+        m = mu_sync_event(y, n.w.mem, 0);
+        assert_string_not_equal(mu_msg_op(m), "room.msg");
+        mu_msg_free(m);
+    }
+    cl_no_event(y, n.w.mem);
+    call_expect(y, n.w.mem, say_req("am I in?", NULL), "forbidden"); /* she is not */
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +454,8 @@ int main(void)
         cmocka_unit_test(test_database_connections_lost),
         cmocka_unit_test(test_reads_off_loop),
         cmocka_unit_test(test_join_holds_events),
+        cmocka_unit_test(test_push_read_again),
+        cmocka_unit_test(test_join_read_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
