@@ -60,13 +60,27 @@ mu_code alerts_raise(mu_wtx *w, int64_t user, const char *handle, int64_t mentor
     return c == MU_OK ? events_publish(w, "alert", out->id, 0, 0) : c;
 }
 
-/* A connection whose open alerts are still to be pushed gets this one from the push. */
-static void send_unless_pushing(mu_conn *c, mu_frame *f)
+/* A connection whose open alerts are still to be pushed gets this one from the push; one that
+ * the push showed (read after it was stored, heard of after) is not shown again. */
+typedef struct {
+    mu_frame *f;
+    int64_t id;
+} live_alert;
+
+static bool pushed_already(mu_conn *c, int64_t id)
+{
+    for (uint32_t i = 0; i < c->nalerts_shown; i++)
+        if (c->alerts_shown[i] == id)
+            return true;
+    return false;
+}
+
+static void send_unless_pushing(mu_conn *c, const live_alert *a)
 {
     if (c->alerts_busy)
         c->alerts_missed = true;
-    else
-        conn_send(c, f);
+    else if (!pushed_already(c, a->id))
+        conn_send(c, a->f);
 }
 
 static void send_frame(mu_conn *c, void *ud)
@@ -90,13 +104,13 @@ void alerts_deliver(const alert_out *a)
     frame_enc_init(&e);
     mu_enc_event(&e, MU_OP_EV_ALERT, alert_nfields(a->escalated));
     enc_alert(&e, a->id, a->kind, a->handle, a->ts, a->detail, a->escalated);
-    mu_frame *f = frame_from_enc(&e);
+    live_alert l = {frame_from_enc(&e), a->id};
     mu_enc_free(&e);
     if (a->escalated)
-        conn_foreach(send_admin, f);
+        conn_foreach(send_admin, &l);
     else
-        conn_foreach_user(a->mentor, send_frame, f);
-    frame_unref(f);
+        conn_foreach_user(a->mentor, send_frame, &l);
+    frame_unref(l.f);
 }
 
 /* The open alerts a mentor (their own) or an admin (the escalated) is shown at sign-in, read
@@ -107,6 +121,7 @@ typedef struct {
     int64_t user;
     mu_role role;
     mu_enc *evs;
+    int64_t *ids; /* each one's alert */
     size_t n, cap;
 } open_read;
 
@@ -116,7 +131,9 @@ static void push_one(const alert_row *a, void *ud)
     if (o->n == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 8;
         o->evs = xreallocarray(o->evs, o->cap, sizeof(*o->evs));
+        o->ids = xreallocarray(o->ids, o->cap, sizeof(*o->ids));
     }
+    o->ids[o->n] = a->id;
     mu_enc *e = &o->evs[o->n++];
     frame_enc_init(e);
     mu_enc_event(e, MU_OP_EV_ALERT, alert_nfields(a->escalated));
@@ -149,8 +166,15 @@ static void open_done(conn_read *cr, bool ok)
     bool again = current && c->alerts_missed; /* one came that this read may not show */
     for (size_t i = 0; current && !again && i < o->n; i++)
         conn_send_enc(c, &o->evs[i]);
+    if (current && !again) {
+        free(c->alerts_shown);
+        c->alerts_shown = o->ids; /* the connection's now */
+        c->nalerts_shown = (uint32_t)o->n;
+        o->ids = NULL;
+    }
     open_free_evs(o);
     free(o->evs);
+    free(o->ids);
     free(o);
     if (again)
         alerts_push_open(c);
@@ -160,6 +184,9 @@ static void open_done(conn_read *cr, bool ok)
 
 void alerts_push_open(mu_conn *c)
 {
+    free(c->alerts_shown);
+    c->alerts_shown = NULL;
+    c->nalerts_shown = 0;
     c->alerts_missed = false;
     c->alerts_busy = c->role == ROLE_MENTOR || c->role == ROLE_ADMIN;
     if (!c->alerts_busy)

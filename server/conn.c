@@ -203,6 +203,7 @@ void conn_unref(mu_conn *c)
     sq_clear(c, false);
     held_clear(c);
     free(c->held);
+    free(c->alerts_shown);
     free(c->sq);
     free(c->rx);
     free(c->rooms);

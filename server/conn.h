@@ -103,6 +103,9 @@ struct mu_conn {
     /* alerts.c's, the same for the open alerts pushed after sign-in: while alerts_busy a new
      * alert is left to the push and marks alerts_missed, which reads again. */
     bool alerts_busy, alerts_missed;
+    /* The alerts that push showed: one of them heard of after is not shown again. Owned. */
+    int64_t *alerts_shown;
+    uint32_t nalerts_shown;
     unsigned session_gen;
 
     /* Rooms this connection has joined or waits at (rooms.c owns the entries). */

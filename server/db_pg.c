@@ -648,17 +648,28 @@ PGconn *db_pg_connect(const char *url, int flags, bool start_only)
     /* What the session needs is part of the connection's parameters, so that a reconnection
      * (PQreset) sets it again. Before the URL, what it may change: a bounded wait to connect,
      * TCP keepalives and a user timeout so that a dead peer is noticed in about 30 s rather
-     * than hours. After it, what it may not: UTF-8 whatever the database's locale, and
+     * than hours, and a name. After it, what it may not: UTF-8 whatever the database's locale, and
      * read-only for a read connection (an empty value leaves the URL's). */
-    static const char *const keys[] = {
-        "connect_timeout",  "keepalives_idle",  "keepalives_interval",
-        "keepalives_count", "tcp_user_timeout", "dbname",
-        "client_encoding",  "options",          NULL};
+    static const char *const keys[] = {"connect_timeout",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "tcp_user_timeout",
+                                       "application_name",
+                                       "dbname",
+                                       "client_encoding",
+                                       "options",
+                                       NULL};
+    /* What each connection is for shows in pg_stat_activity (the URL may name it otherwise). */
+    const char *app = start_only                   ? "mutuald (listens)"
+                      : (flags & DB_OPEN_READONLY) ? "mutuald (reads)"
+                                                   : "mutuald (writes)";
     const char *values[] = {"5",
                             "15",
                             "5",
                             "3",
                             "30000",
+                            app,
                             url,
                             "UTF8",
                             (flags & DB_OPEN_READONLY)

@@ -226,10 +226,28 @@ room *room_job_landed(room_job *o);
 bool room_schedule_check(const msgpack_object *list, char *err, size_t cap);
 void room_schedule_pack(const msgpack_object *list, char **out, size_t *len);
 
-/* room_meeting.c: the fields of a join reply and of room.admitted for `user`: room, members,
- * history (what the backlog lets them see), state, and recovered with `since`. -1 when the
- * history could not be read. */
-int room_enc_join_fields(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since);
+/* room_welcome.c: what a joiner sees. A join's history is read from this, taken on the loop
+ * and read on any thread. */
+typedef struct {
+    char slug[ROOM_SLUG_MAX + 1];
+    int64_t hidden, done_seq, since;
+    bool has_since;
+} room_history_ask;
+void room_history_ask_of(room_history_ask *a, const room *r, int64_t user, bool has_since,
+                         int64_t since);
+/* History for a join: the last 50, or everything after `since` when it can be had; never
+ * anything at or before what the room's backlog hides from them, nor after the newest message
+ * this node had delivered when asked (what comes later reaches them as room.msg). An array in
+ * `e`; -1 when a read failed. */
+int room_history_read(mu_reader *rd, const room_history_ask *a, mu_enc *e, bool *recovered);
+/* The fields before the history (room, members) and from the state on. */
+void room_enc_join_head(mu_enc *e, const room *r);
+void room_enc_join_state(mu_enc *e, const room *r);
+/* A stored message as a history item (a room_msg_fn; ud is the mu_enc). */
+void room_enc_msg(const room_msg_row *m, void *ud);
+/* room.admitted to `m`'s connections `conns`, just let in: their events wait (conn_hold) until
+ * it goes, after its history is read off the loop. */
+void room_send_admitted(room *r, member *m, mu_conn *const *conns, size_t n);
 /* room_meeting.c: the meeting ends. Flags, floor, hands and mutes reset; everyone but the
  * facilitators gets room.closed and is out; whoever waits is turned away. */
 void room_end_meeting(room *r);
@@ -265,8 +283,10 @@ void room_live_floor(room *r);
 void room_live_event(int64_t a, int64_t b, int64_t c, const char *slug);
 void room_live_reread_all(void);
 /* room_remote.c: with several nodes, the room as stored after this node's own change landed
- * (another node's change may have committed in between); nothing on SQLite. */
-void room_recheck(room *r);
+ * (another node's change may have committed in between), read on the rooms' fetcher; a read
+ * asked for before is then not applied. After a room is created or deleted here too. Nothing
+ * on SQLite. */
+void room_recheck(const char *slug);
 /* room_presence.c: the user's first connection here joined the room or its lobby, or their
  * last one here left: the other nodes are told, and the store keeps it under this node's name. */
 void room_presence_here(const room *r, int64_t user, presence_state state);

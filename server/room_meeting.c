@@ -12,107 +12,6 @@
 #include "room_int.h"
 #include "xalloc.h"
 
-/* ---- encoding what a joiner sees -------------------------------------------------------- */
-
-static void enc_members(mu_enc *e, const room *r)
-{
-    mu_enc_array(e, (uint32_t)r->members.n);
-    for (size_t i = 0; i < r->members.n; i++) {
-        const member *m = &r->members.v[i];
-        mu_enc_map(e, 4);
-        mu_enc_kstr(e, "handle", m->handle);
-        mu_enc_kstr(e, "role", role_name(m->role));
-        mu_enc_kbool(e, "facilitator", room_is_facilitator(m->role));
-        mu_enc_kbool(e, "muted", ids_has(&r->mutes, m->user));
-    }
-}
-
-static void enc_msg(const room_msg_row *m, void *ud)
-{
-    mu_enc *e = ud;
-    mu_enc_map(e, 4);
-    mu_enc_kint(e, "seq", m->seq);
-    mu_enc_kint(e, "ts", m->ts);
-    mu_enc_kstr(e, "from", m->from);
-    mu_enc_kstrn(e, "text", m->text, m->text_len);
-}
-
-/* What a join's history is read from: taken on the loop, read on any thread. */
-typedef struct {
-    char slug[ROOM_SLUG_MAX + 1];
-    int64_t hidden, done_seq, since;
-    bool has_since;
-} history_ask;
-
-static void history_ask_of(history_ask *a, const room *r, int64_t user, bool has_since,
-                           int64_t since)
-{
-    snprintf(a->slug, sizeof(a->slug), "%s", r->slug);
-    a->hidden = room_visible_after(r, user);
-    a->done_seq = r->done_seq;
-    a->has_since = has_since;
-    a->since = since;
-}
-
-/* History for a join: the last 50, or everything after `since` when it can be had; never
- * anything at or before what the room's backlog hides from them, nor after the newest message
- * this node had delivered when asked (what comes later reaches them as room.msg). An array in
- * `e`; -1 when a read failed. */
-static int history_read(mu_reader *rd, const history_ask *a, mu_enc *e, bool *recovered)
-{
-    mu_enc body;
-    mu_enc_init(&body, 0);
-    int n;
-    if (!a->has_since) {
-        n = store_rooms_msgs(rd, a->slug, a->hidden, a->done_seq + 1, 50, enc_msg, &body);
-    } else {
-        int64_t after = a->since > a->hidden ? a->since : a->hidden, min_seq = 0;
-        int64_t held = store_rooms_msgs_count_after(rd, a->slug, after, &min_seq);
-        int64_t expected = a->done_seq > after ? a->done_seq - after : 0;
-        *recovered = held >= 0 && held <= 500 && held >= expected;
-        n = held < 0 ? -1
-                     : store_rooms_msgs(rd, a->slug, after, a->done_seq + 1, 500, enc_msg, &body);
-    }
-    if (n < 0) {
-        mu_enc_free(&body);
-        return -1;
-    }
-    mu_enc_array(e, (uint32_t)n);
-    mu_enc_append(e, &body);
-    return 0;
-}
-
-/* The fields before the history (room, members) and from the state on. */
-static void enc_join_head(mu_enc *e, const room *r)
-{
-    mu_enc_key(e, "room");
-    room_enc(e, r);
-    mu_enc_key(e, "members");
-    enc_members(e, r);
-}
-
-static void enc_join_state(mu_enc *e, const room *r)
-{
-    mu_enc_key(e, "state");
-    mu_enc_map(e, 7);
-    room_enc_state_fields(e, r);
-}
-
-int room_enc_join_fields(mu_enc *e, const room *r, int64_t user, bool has_since, int64_t since)
-{
-    history_ask a;
-    history_ask_of(&a, r, user, has_since, since);
-    bool recovered = false;
-    enc_join_head(e, r);
-    mu_enc_key(e, "history");
-    if (history_read(loop_reader(), &a, e, &recovered) != 0)
-        return -1;
-    enc_join_state(e, r);
-    if (has_since)
-        mu_enc_kbool(e, "recovered", recovered);
-    return 0;
-}
-
 /* ---- the registry as a list, and a room's definition: create, update, delete ------------ */
 
 void op_rooms_list(mu_conn *c, mu_request *req)
@@ -220,6 +119,7 @@ static void create_done(mu_job *j)
         if (r)
             room_set_def(r, &o->def);
         reply_room(o->base.c, r ? r : rooms_add(&o->def));
+        room_recheck(o->def.slug);
     }
     def_job_free(o);
 }
@@ -261,7 +161,7 @@ static void update_done(mu_job *j)
         room_set_def(r, &o->def);
         r->changed_ts = o->base.ts;
         reply_room(o->base.c, r);
-        room_recheck(r); /* last: it may delete the room */
+        room_recheck(r->slug);
     }
     def_job_free(o);
 }
@@ -294,6 +194,7 @@ static void delete_done(mu_job *j)
     if (r) {
         rooms_delete(r);
         reply_empty(o->c);
+        room_recheck(o->slug);
     }
     room_job_free(o);
 }
@@ -346,7 +247,7 @@ static void open_done(mu_job *j)
             room_restart_joins(r); /* whoever is in already joined this meeting now */
         reply_empty(o->base.c);
         room_send_state(r);
-        room_recheck(r); /* last: it may delete the room */
+        room_recheck(r->slug);
     }
     room_job_free(&o->base);
 }
@@ -383,7 +284,7 @@ static void close_done(mu_job *j)
         room_end_meeting(r);
         room_restart_joins(r); /* the facilitators who stay start from here */
         reply_empty(o->base.c);
-        room_recheck(r); /* last: it may delete the room */
+        room_recheck(r->slug);
     }
     room_job_free(&o->base);
 }
@@ -438,7 +339,7 @@ void room_knock(const room *r, const member *w)
 
 typedef struct {
     read_call rc;
-    history_ask ask;
+    room_history_ask ask;
     bool recovered;
     bool joined_now, answered; /* the connection was not in the room before; the reply went */
     char slug[ROOM_SLUG_MAX + 1];
@@ -448,7 +349,7 @@ typedef struct {
 static bool join_run(read_call *rc, mu_reader *r)
 {
     join_call *k = (join_call *)rc;
-    return history_read(r, &k->ask, &rc->body, &k->recovered) == 0;
+    return room_history_read(r, &k->ask, &rc->body, &k->recovered) == 0;
 }
 
 static void join_reply(read_call *rc)
@@ -526,12 +427,12 @@ void op_room_join(mu_conn *c, mu_request *req)
     join_call *k = (join_call *)reads_new(c, sizeof(*k), join_run, "the room's history");
     k->joined_now = joined_now;
     snprintf(k->slug, sizeof(k->slug), "%s", r->slug);
-    history_ask_of(&k->ask, r, c->user_id, since->present,
-                   since->present ? (int64_t)since->v.u : 0);
+    room_history_ask_of(&k->ask, r, c->user_id, since->present,
+                        since->present ? (int64_t)since->v.u : 0);
     mu_enc_init(&k->head, 0);
-    enc_join_head(&k->head, r);
+    room_enc_join_head(&k->head, r);
     mu_enc_init(&k->state, 0);
-    enc_join_state(&k->state, r);
+    room_enc_join_state(&k->state, r);
     k->rc.then = join_reply;
     k->rc.release = join_release;
     conn_hold(c);
@@ -652,7 +553,7 @@ static bool history_run(read_call *rc, mu_reader *r)
     history_call *k = (history_call *)rc;
     mu_enc body;
     mu_enc_init(&body, 0);
-    int n = store_rooms_msgs(r, k->slug, k->after, k->before, k->limit, enc_msg, &body);
+    int n = store_rooms_msgs(r, k->slug, k->after, k->before, k->limit, room_enc_msg, &body);
     if (n < 0) {
         mu_enc_free(&body);
         return false;

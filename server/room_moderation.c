@@ -110,6 +110,7 @@ static void mute_done(mu_job *j)
             ids_del(&r->mutes, o->base.target_id);
         reply_empty(o->base.c);
         room_send_moderation(r, o->base.audit_action, o->base.target, o->base.actor);
+        room_recheck(r->slug); /* a catch-up read made before this does not undo it */
     }
     room_job_free(&o->base);
 }
@@ -160,6 +161,7 @@ static void remove_done(mu_job *j)
     if (r) {
         reply_empty(o->base.c);
         room_remove_user(r, o->base.target_id, o->base.target, o->base.actor, o->on);
+        room_recheck(r->slug);
     }
     room_job_free(&o->base);
 }
@@ -214,6 +216,7 @@ static void unban_done(mu_job *j)
         ids_del(&r->bans, o->target_id);
         reply_empty(o->c);
         room_send_moderation(r, "unban", o->target, o->actor);
+        room_recheck(r->slug);
     }
     room_job_free(o);
 }
@@ -241,7 +244,7 @@ static void lock_done(mu_job *j)
         r->locked = o->on;
         reply_empty(o->base.c);
         room_send_state(r);
-        room_recheck(r); /* last: it may delete the room */
+        room_recheck(r->slug);
     }
     room_job_free(&o->base);
 }
@@ -266,7 +269,7 @@ static void lobby_done(mu_job *j)
         /* Turning the lobby off lets everyone waiting in. */
         while (!r->lobby && r->waiting.n)
             room_admit(r, &r->waiting.v[0]);
-        room_recheck(r); /* last: it may delete the room */
+        room_recheck(r->slug);
     }
     room_job_free(&o->base);
 }
@@ -288,15 +291,8 @@ void room_admit(room *r, member *w)
     for (size_t i = 0; i < in.nconns; i++)
         room_join_conn(r, in.conns[i], in.user, in.handle, in.role);
     member *m = room_member(r, in.user);
-    if (m && in.nconns) {
-        mu_enc e;
-        frame_enc_init(&e);
-        mu_enc_event(&e, MU_OP_EV_ROOM_ADMITTED, 4);
-        if (room_enc_join_fields(&e, r, in.user, false, 0) == 0)
-            room_send_to(m, &e);
-        else
-            mu_enc_free(&e);
-    }
+    if (m)
+        room_send_admitted(r, m, in.conns, in.nconns);
     free(in.conns);
 }
 
@@ -398,7 +394,7 @@ static void floor_done(mu_job *j)
             r->floor_mode = o->on;
             room_send_state(r);
         }
-        room_recheck(r); /* last: it may delete the room */
+        room_recheck(r->slug);
     }
     room_job_free(&o->base);
 }

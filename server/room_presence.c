@@ -67,21 +67,15 @@ void room_presence_here(const room *r, int64_t user, presence_state state)
 
 /* ---- other nodes' people ------------------------------------------------------------------ */
 
-/* In through `node`. Their first-join point, set where they joined, decides what they may see
- * here if they come back through this node: `after` when it was read with the event (-1: none
- * stored), else read now. */
+/* In through `node`. Their first-join point, set where they joined and read with the event
+ * (-1: none stored), decides what they may see here if they come back through this node. */
 static void remote_in(room *r, int64_t user, int64_t node, const char *handle, mu_role role,
-                      const int64_t *after)
+                      int64_t after)
 {
     member *m = room_member(r, user);
     if (!m) {
-        int64_t point = -1;
-        if (after)
-            point = *after;
-        else if (store_rooms_join_point(loop_reader(), r->slug, user, &point) != 1)
-            point = -1;
-        if (point >= 0)
-            room_put_join(r, user, point);
+        if (after >= 0)
+            room_put_join(r, user, after);
         m = room_add_remote(r, user, handle, role);
     }
     ids_add(&m->nodes, node);
@@ -146,7 +140,7 @@ static void presence_read_done(mu_fetch *f, bool ok)
         if (j->state == PRESENCE_IN && m)
             ids_add(&m->nodes, j->node);
         else if (j->state == PRESENCE_IN)
-            remote_in(r, j->user, j->node, j->u.handle, j->u.role, &j->after);
+            remote_in(r, j->user, j->node, j->u.handle, j->u.role, j->after);
         else if (m && ids_del(&m->nodes, j->node) && !m->nconns && !m->nodes.n)
             room_member_out(r, m, true);
     }
@@ -171,7 +165,7 @@ static void on_presence(int64_t user, int64_t node, int64_t state, const char *s
 typedef struct {
     struct row {
         char slug[ROOM_SLUG_MAX + 1], handle[MU_HANDLE_MAX + 1];
-        int64_t user, node;
+        int64_t user, node, after;
         mu_role role;
         bool waiting;
     } * v;
@@ -179,7 +173,7 @@ typedef struct {
 } rows;
 
 static void collect(const char *slug, int64_t user, int64_t node, bool waiting, const char *handle,
-                    mu_role role, void *ud)
+                    mu_role role, int64_t after, void *ud)
 {
     rows *l = ud;
     if (strlen(slug) > ROOM_SLUG_MAX)
@@ -195,6 +189,7 @@ static void collect(const char *slug, int64_t user, int64_t node, bool waiting, 
     p->node = node;
     p->role = role;
     p->waiting = waiting;
+    p->after = after;
 }
 
 /* Every room's other-node presence as stored: who came is announced (or knocks), who is no
@@ -231,7 +226,7 @@ static void reconcile_done(mu_fetch *f, bool ok)
         if (r && l.v[i].waiting)
             remote_waiting(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role);
         else if (r)
-            remote_in(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role, NULL);
+            remote_in(r, l.v[i].user, l.v[i].node, l.v[i].handle, l.v[i].role, l.v[i].after);
     }
     free(l.v);
     for (room *r = rooms_first(); r; r = r->next) {

@@ -2,8 +2,11 @@
  * users see it as if it had been done here. A definition, the meeting's being open and its
  * stored flags are read again from the store and reconciled, so that an event that arrives
  * late or twice does no harm; moderation carries its target. After the listening connection
- * was down, every room is reconciled and its bans and mutes read again. Layer: concerns (rooms), over room_int.h and
- * events.h. */
+ * was down, every room is reconciled and its bans and mutes read again. Every read is made on
+ * the rooms' fetcher (never on the loop) and applied in turn with the other reads for the
+ * rooms; of several reads asked for one room, only the last is applied, so that a read made
+ * before a change (this node's, or another's) never undoes it or brings back a deleted room.
+ * Layer: concerns (rooms), over room_int.h and events.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "log.h"
 #include "room_int.h"
 #include "rooms.h"
+#include "store_fetch.h"
 #include "store_users.h"
 #include "xalloc.h"
 
@@ -61,107 +65,61 @@ static void reconcile(const room_def *d, void *ud)
         room_deliver(r, d->next_seq - 1, NULL);
 }
 
-/* The room as stored; gone when it is not. */
-static void reread(const char *slug, room *r)
-{
-    reconciling k = {NULL, true};
-    if (store_rooms_get(loop_reader(), slug, reconcile, &k) == 0 && r)
-        rooms_delete(r);
-}
+/* ---- reads of rooms, on the fetcher ------------------------------------------------------ */
 
-void room_recheck(room *r)
-{
-    if (events_shared())
-        reread(r->slug, r);
-}
-
-static bool handle_of(int64_t id, char out[MU_HANDLE_MAX + 1])
-{
-    user_row u;
-    if (store_users_find_by_id(loop_reader(), id, &u) != 1)
-        return false;
-    snprintf(out, MU_HANDLE_MAX + 1, "%s", u.handle);
-    return true;
-}
-
-/* Mute, unmute, remove, ban, unban of `target` by `actor`. */
-static void moderate(room *r, room_change what, int64_t target, int64_t actor)
-{
-    char th[MU_HANDLE_MAX + 1], ah[MU_HANDLE_MAX + 1];
-    if (!handle_of(target, th) || !handle_of(actor, ah)) {
-        log_warn("room %s: a moderation on another node names an account that cannot be read",
-                 r->slug);
-        return;
-    }
-    switch (what) {
-    case ROOM_CH_MUTE:
-        if (ids_add(&r->mutes, target))
-            room_send_moderation(r, "mute", th, ah);
-        break;
-    case ROOM_CH_UNMUTE:
-        if (ids_del(&r->mutes, target))
-            room_send_moderation(r, "unmute", th, ah);
-        break;
-    case ROOM_CH_REMOVE:
-    case ROOM_CH_BAN: room_remove_user(r, target, th, ah, what == ROOM_CH_BAN); break;
-    case ROOM_CH_UNBAN:
-        if (ids_del(&r->bans, target))
-            room_send_moderation(r, "unban", th, ah);
-        break;
-    default: break;
-    }
-}
-
-/* Admitted or denied there: whoever waits here under that user goes in, or away. */
-static void lobby_decided(room *r, room_change what, int64_t target)
-{
-    member *w = room_waiter(r, target);
-    if (w && what == ROOM_CH_ADMIT)
-        room_admit(r, w);
-    else if (w)
-        room_turn_away(r, w);
-}
-
-static void on_room(int64_t what, int64_t target, int64_t actor, const char *slug)
-{
-    room *r = rooms_find(slug, strlen(slug));
-    switch (what) {
-    case ROOM_CH_CLOSE: /* the stored meeting count tells a late close from a new meeting */
-    case ROOM_CH_DEF:
-    case ROOM_CH_OPEN:
-    case ROOM_CH_FLAGS: reread(slug, r); break;
-    case ROOM_CH_DELETED:
-        if (r)
-            rooms_delete(r);
-        break;
-    case ROOM_CH_ADMIT:
-    case ROOM_CH_DENY:
-        if (r)
-            lobby_decided(r, (room_change)what, target);
-        break;
-    default:
-        if (r)
-            moderate(r, (room_change)what, target, actor);
-        break;
-    }
-}
-
-/* After the listening connection was down: every room as stored, and none that is not. */
+/* A room_def read on the fetcher's thread, copied to outlive the row. */
 typedef struct {
-    room **v;
-    size_t n, cap;
-} room_set;
+    room_def d;
+    char *strs[5]; /* owned: slug, name, audience, format, backlog */
+    void *schedule;
+} def_copy;
 
-static void catch_up_one(const room_def *d, void *ud)
+static char *dup_or_null(const char *s)
 {
-    room_set *seen = ud;
-    reconciling k = {NULL, false};
-    reconcile(d, &k);
-    if (seen->n == seen->cap) {
-        seen->cap = seen->cap ? seen->cap * 2 : 16;
-        seen->v = xrealloc(seen->v, seen->cap * sizeof(room *));
+    return s ? xstrdup(s) : NULL;
+}
+
+static void def_copy_of(def_copy *c, const room_def *d)
+{
+    c->d = *d;
+    c->d.slug = c->strs[0] = dup_or_null(d->slug);
+    c->d.name = c->strs[1] = dup_or_null(d->name);
+    c->d.audience = c->strs[2] = dup_or_null(d->audience);
+    c->d.format = c->strs[3] = dup_or_null(d->format);
+    c->d.backlog = c->strs[4] = dup_or_null(d->backlog);
+    c->schedule = d->schedule && d->schedule_len ? xmemdup0(d->schedule, d->schedule_len) : NULL;
+    c->d.schedule = c->schedule;
+    c->d.schedule_len = c->schedule ? d->schedule_len : 0;
+}
+
+static void def_copy_free(def_copy *c)
+{
+    for (size_t i = 0; i < sizeof(c->strs) / sizeof(c->strs[0]); i++)
+        free(c->strs[i]);
+    free(c->schedule);
+}
+
+typedef struct {
+    def_copy *v;
+    size_t n, cap;
+} def_list;
+
+static void def_list_free(def_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        def_copy_free(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static void collect_def(const room_def *d, void *ud)
+{
+    def_list *l = ud;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
     }
-    seen->v[seen->n++] = k.r;
+    def_copy_of(&l->v[l->n++], d);
 }
 
 typedef struct {
@@ -185,52 +143,252 @@ static void collect_pair(const char *slug, int64_t user, void *ud)
     l->v[l->n++].user = user;
 }
 
-/* Bans and mutes as stored (a ban made meanwhile keeps its user out from here too); as they
- * were when they cannot be read. */
-static void reload_lists(void)
+/* One room read again (`slug`), or every room with its bans and mutes (slug empty: the
+ * catch-up after the listening connection was down). */
+typedef struct room_read {
+    mu_fetch f;
+    struct room_read *prev, *next; /* the reads asked for and not yet applied, oldest first */
+    char slug[ROOM_SLUG_MAX + 1];
+    bool touched; /* an event: the meeting feed's `updated` moves */
+    def_list defs;
+    pairs bans, mutes;
+} room_read;
+
+static room_read *pending_head, *pending_tail;
+
+/* A read of `slug` asked for after the one being applied (the fetcher applies in order). */
+static bool read_later(const char *slug)
 {
-    pairs bans = {0}, mutes = {0};
-    db_conn *db = store_rdb(g_srv->store);
-    if (store_rooms_load_bans(db, collect_pair, &bans) == 0 &&
-        store_rooms_load_mutes(db, collect_pair, &mutes) == 0) {
-        for (room *r = rooms_first(); r; r = r->next)
-            r->bans.n = r->mutes.n = 0;
-        for (size_t i = 0; i < bans.n; i++) {
-            room *r = rooms_find(bans.v[i].slug, strlen(bans.v[i].slug));
-            if (r)
-                ids_add(&r->bans, bans.v[i].user);
-        }
-        for (size_t i = 0; i < mutes.n; i++) {
-            room *r = rooms_find(mutes.v[i].slug, strlen(mutes.v[i].slug));
-            if (r)
-                ids_add(&r->mutes, mutes.v[i].user);
-        }
-    } else {
-        log_warn("room bans and mutes could not be read again; they stay as they were");
+    for (const room_read *j = pending_head; j; j = j->next)
+        if (j->slug[0] && strcmp(j->slug, slug) == 0)
+            return true;
+    return false;
+}
+
+static bool room_read_run(mu_fetch *f, mu_reader *rd)
+{
+    room_read *j = (room_read *)f;
+    def_list_free(&j->defs); /* a second try starts over */
+    j->bans.n = j->mutes.n = 0;
+    if (!rd)
+        return false;
+    if (j->slug[0])
+        return store_rooms_get(rd, j->slug, collect_def, &j->defs) >= 0;
+    db_conn *db = store_reader_db(rd);
+    return store_rooms_load(db, collect_def, &j->defs) == 0 &&
+           store_rooms_load_bans(db, collect_pair, &j->bans) == 0 &&
+           store_rooms_load_mutes(db, collect_pair, &j->mutes) == 0;
+}
+
+static void apply_one(room_read *j)
+{
+    room *r = rooms_find(j->slug, strlen(j->slug));
+    if (j->defs.n) {
+        reconciling k = {NULL, j->touched};
+        reconcile(&j->defs.v[0].d, &k);
+    } else if (r) {
+        rooms_delete(r); /* gone from the store */
     }
-    free(bans.v);
-    free(mutes.v);
+}
+
+static void set_lists(room_read *j)
+{
+    for (room *r = rooms_first(); r; r = r->next)
+        if (!read_later(r->slug))
+            r->bans.n = r->mutes.n = 0;
+    for (size_t i = 0; i < j->bans.n; i++) {
+        room *r = rooms_find(j->bans.v[i].slug, strlen(j->bans.v[i].slug));
+        if (r && !read_later(r->slug))
+            ids_add(&r->bans, j->bans.v[i].user);
+    }
+    for (size_t i = 0; i < j->mutes.n; i++) {
+        room *r = rooms_find(j->mutes.v[i].slug, strlen(j->mutes.v[i].slug));
+        if (r && !read_later(r->slug))
+            ids_add(&r->mutes, j->mutes.v[i].user);
+    }
+}
+
+/* Every room as stored, and none that is not; bans and mutes as stored (a ban made meanwhile
+ * keeps its user out from here too). A room with a read asked for after this one is left to
+ * it. */
+static void apply_all(room_read *j)
+{
+    for (size_t i = 0; i < j->defs.n; i++) {
+        if (read_later(j->defs.v[i].d.slug))
+            continue;
+        reconciling k = {NULL, false};
+        reconcile(&j->defs.v[i].d, &k);
+    }
+    for (room *r = rooms_first(), *next; r; r = next) {
+        next = r->next;
+        bool kept = read_later(r->slug);
+        for (size_t i = 0; i < j->defs.n && !kept; i++)
+            kept = strcmp(j->defs.v[i].d.slug, r->slug) == 0;
+        if (!kept)
+            rooms_delete(r);
+    }
+    set_lists(j);
+    room_live_reread_all();
+    room_deliver_catch_up();
+}
+
+static void room_read_done(mu_fetch *f, bool ok)
+{
+    room_read *j = (room_read *)f;
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        pending_head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        pending_tail = j->prev;
+    if (!ok && j->slug[0])
+        log_warn("room %s could not be read again; it stays as it is here", j->slug);
+    else if (!ok)
+        log_warn("rooms could not be read again after other nodes' events were missed");
+    else if (j->slug[0] && !read_later(j->slug))
+        apply_one(j);
+    else if (!j->slug[0])
+        apply_all(j);
+    def_list_free(&j->defs);
+    free(j->bans.v);
+    free(j->mutes.v);
+    free(j);
+}
+
+/* Asks for the room `slug` (NULL: every room) as stored. */
+static void read_again(const char *slug, bool touched)
+{
+    mu_fetcher *f = room_fetcher();
+    if (!f) {
+        log_warn("room %s: no reading thread to read it again", slug ? slug : "(all)");
+        return;
+    }
+    room_read *j = xcalloc(1, sizeof(*j));
+    if (slug)
+        snprintf(j->slug, sizeof(j->slug), "%s", slug);
+    j->touched = touched;
+    j->f.run = room_read_run;
+    j->f.done = room_read_done;
+    j->prev = pending_tail;
+    if (pending_tail)
+        pending_tail->next = j;
+    else
+        pending_head = j;
+    pending_tail = j;
+    store_fetch(f, &j->f);
+}
+
+void room_recheck(const char *slug)
+{
+    if (events_shared())
+        read_again(slug, true);
+}
+
+/* ---- moderation made on another node ------------------------------------------------------ */
+
+/* Its target's and actor's handles, read on the fetcher, in turn with the room's reads. */
+typedef struct {
+    mu_fetch f;
+    char slug[ROOM_SLUG_MAX + 1];
+    room_change what;
+    int64_t target, actor;
+    char th[MU_HANDLE_MAX + 1], ah[MU_HANDLE_MAX + 1];
+} moderation_read;
+
+static bool handle_of(mu_reader *rd, int64_t id, char out[MU_HANDLE_MAX + 1])
+{
+    user_row u;
+    if (store_users_find_by_id(rd, id, &u) != 1)
+        return false;
+    snprintf(out, MU_HANDLE_MAX + 1, "%s", u.handle);
+    return true;
+}
+
+static bool moderation_run(mu_fetch *f, mu_reader *rd)
+{
+    moderation_read *j = (moderation_read *)f;
+    return rd && handle_of(rd, j->target, j->th) && handle_of(rd, j->actor, j->ah);
+}
+
+/* Mute, unmute, remove, ban, unban of the target by the actor. */
+static void moderation_done(mu_fetch *f, bool ok)
+{
+    moderation_read *j = (moderation_read *)f;
+    room *r = rooms_find(j->slug, strlen(j->slug));
+    if (!ok)
+        log_warn("room %s: a moderation on another node names an account that cannot be read",
+                 j->slug);
+    if (!r || !ok)
+        goto done;
+    switch (j->what) {
+    case ROOM_CH_MUTE:
+        if (ids_add(&r->mutes, j->target))
+            room_send_moderation(r, "mute", j->th, j->ah);
+        break;
+    case ROOM_CH_UNMUTE:
+        if (ids_del(&r->mutes, j->target))
+            room_send_moderation(r, "unmute", j->th, j->ah);
+        break;
+    case ROOM_CH_REMOVE:
+    case ROOM_CH_BAN: room_remove_user(r, j->target, j->th, j->ah, j->what == ROOM_CH_BAN); break;
+    case ROOM_CH_UNBAN:
+        if (ids_del(&r->bans, j->target))
+            room_send_moderation(r, "unban", j->th, j->ah);
+        break;
+    default: break;
+    }
+done:
+    free(j);
+}
+
+static void moderate(const char *slug, room_change what, int64_t target, int64_t actor)
+{
+    mu_fetcher *f = room_fetcher();
+    if (!f)
+        return;
+    moderation_read *j = xcalloc(1, sizeof(*j));
+    snprintf(j->slug, sizeof(j->slug), "%s", slug);
+    j->what = what;
+    j->target = target;
+    j->actor = actor;
+    j->f.run = moderation_run;
+    j->f.done = moderation_done;
+    store_fetch(f, &j->f);
+}
+
+/* Admitted or denied there: whoever waits here under that user goes in, or away. */
+static void lobby_decided(room *r, room_change what, int64_t target)
+{
+    member *w = room_waiter(r, target);
+    if (w && what == ROOM_CH_ADMIT)
+        room_admit(r, w);
+    else if (w)
+        room_turn_away(r, w);
+}
+
+static void on_room(int64_t what, int64_t target, int64_t actor, const char *slug)
+{
+    room *r = rooms_find(slug, strlen(slug));
+    switch (what) {
+    case ROOM_CH_CLOSE: /* the stored meeting count tells a late close from a new meeting */
+    case ROOM_CH_DEF:
+    case ROOM_CH_OPEN:
+    case ROOM_CH_FLAGS:
+    case ROOM_CH_DELETED: read_again(slug, true); break;
+    case ROOM_CH_ADMIT:
+    case ROOM_CH_DENY:
+        if (r)
+            lobby_decided(r, (room_change)what, target);
+        break;
+    default: moderate(slug, (room_change)what, target, actor); break;
+    }
 }
 
 static void rooms_catch_up(void)
 {
-    room_set seen = {0};
-    if (store_rooms_load(store_rdb(g_srv->store), catch_up_one, &seen) == 0) {
-        for (room *r = rooms_first(), *next; r; r = next) {
-            next = r->next;
-            bool kept = false;
-            for (size_t i = 0; i < seen.n && !kept; i++)
-                kept = seen.v[i] == r;
-            if (!kept)
-                rooms_delete(r);
-        }
-    } else {
-        log_warn("rooms could not be read again after other nodes' events were missed");
-    }
-    free(seen.v);
-    reload_lists();
-    room_live_reread_all();
-    room_deliver_catch_up();
+    read_again(NULL, false);
 }
 
 static void on_msg(int64_t seq, int64_t b, int64_t c, const char *slug)

@@ -117,9 +117,12 @@ mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms)
 
 int store_rooms_presence_load(mu_reader *r, int64_t self, room_presence_fn fn, void *ud)
 {
-    db_stmt *st = store_rstmt(r, "SELECT p.room, p.user_id, p.node, u.handle, u.role, p.waiting "
-                                 "FROM room_presence p JOIN users u ON u.id = p.user_id "
-                                 "WHERE p.node <> ?");
+    db_stmt *st =
+        store_rstmt(r, "SELECT p.room, p.user_id, p.node, u.handle, u.role, p.waiting, "
+                       "COALESCE(j.after_seq, -1) "
+                       "FROM room_presence p JOIN users u ON u.id = p.user_id "
+                       "LEFT JOIN room_joins j ON j.room = p.room AND j.user_id = p.user_id "
+                       "WHERE p.node <> ?");
     if (!st)
         return -1;
     db_bind_i64(st, 1, self);
@@ -130,7 +133,7 @@ int store_rooms_presence_load(mu_reader *r, int64_t self, room_presence_fn fn, v
         if (role < 0)
             continue;
         fn(db_col_text(st, 0), db_col_i64(st, 1), db_col_i64(st, 2), db_col_i64(st, 5) != 0,
-           db_col_text(st, 3), (mu_role)role, ud);
+           db_col_text(st, 3), (mu_role)role, db_col_i64(st, 6), ud);
         n++;
     }
     return store_read_done(st, rc, n);

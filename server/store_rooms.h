@@ -98,9 +98,9 @@ mu_code store_rooms_lobby_take(mu_wtx *w, const char *room, int64_t user, bool *
  * their presence. */
 mu_code store_rooms_heartbeat(mu_wtx *w, int64_t node, int64_t stale_ms);
 typedef void (*room_presence_fn)(const char *room, int64_t user, int64_t node, bool waiting,
-                                 const char *handle, mu_role role, void *ud);
-/* Everyone in a room or at its lobby through a node other than `self`, with their handle and
- * role. These two loads read through the caller's connection (the fetcher's thread). */
+                                 const char *handle, mu_role role, int64_t after, void *ud);
+/* Everyone in a room or at its lobby through a node other than `self`, with their handle,
+ * role and first-join point in the room (`after`, -1 when none is stored). These two loads read through the caller's connection (the fetcher's thread). */
 int store_rooms_presence_load(mu_reader *r, int64_t self, room_presence_fn fn, void *ud);
 /* Several nodes (PostgreSQL only; store_nodes.c): the floor and raised hands, stored so that
  * every node reads them in the order they were written. A user in a room through no node has

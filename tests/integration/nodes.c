@@ -7,15 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
 #include "nodes.h"
 
+static void continue_stopped(void);
+
 void nodes_up_with(nodes *n, const char *config)
 {
     if (!harness_on_pg())
         skip();
+    continue_stopped(); /* a test that failed with them stopped */
     world_up(&n->w, config, 0, "mentor.ana", "riley");
     srv_start_node(&n->b, &n->w.s, config);
     n->yb = mu_sync_new();
@@ -192,4 +197,49 @@ void cut_listeners(nodes *n)
              "WHERE datname = '%s' AND query = 'LISTEN mutual'",
              n->w.s.pg_name);
     assert_int_equal(srv_sql_int(&n->w.s, sql), 2);
+}
+
+/* Backends a test stopped: let go on by the next nodes_up and at exit, should the test fail
+ * before it does (a stopped backend holds up the whole cluster's other tests). */
+static int64_t stopped[64];
+static size_t nstopped;
+
+static void continue_stopped(void)
+{
+    for (size_t i = 0; i < nstopped; i++)
+        kill((pid_t)stopped[i], SIGCONT);
+    nstopped = 0;
+}
+
+int signal_backends(nodes *n, const char *app, int sig)
+{
+    static bool registered;
+    if (!registered) {
+        atexit(continue_stopped);
+        registered = true;
+    }
+    char sql[384], which[96] = "";
+    if (app)
+        snprintf(which, sizeof(which), " AND application_name = '%s'", app);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND "
+             "backend_type = 'client backend' AND pid <> pg_backend_pid()%s",
+             n->w.s.pg_name, which);
+    int64_t count = srv_sql_int(&n->w.s, sql);
+    for (int64_t i = 0; i < count; i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT pid FROM pg_stat_activity WHERE datname = '%s' AND "
+                 "backend_type = 'client backend' AND pid <> pg_backend_pid()%s "
+                 "ORDER BY pid OFFSET %lld LIMIT 1",
+                 n->w.s.pg_name, which, (long long)i);
+        int64_t pid = srv_sql_int(&n->w.s, sql);
+        if (pid <= 0)
+            continue;
+        kill((pid_t)pid, sig);
+        if (sig == SIGSTOP && nstopped < sizeof(stopped) / sizeof(stopped[0]))
+            stopped[nstopped++] = pid;
+    }
+    if (sig == SIGCONT)
+        continue_stopped();
+    return (int)count;
 }

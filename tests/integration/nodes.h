@@ -40,5 +40,8 @@ void expect_floor(mu_sync *y, mu_client *c, const char *handle);
 /* Every listening connection of the database, both nodes', is cut (pg_terminate_backend):
  * each node listens again after its retry and catches up. */
 void cut_listeners(nodes *n);
+/* Every client connection of the database (or those whose application_name is `app`, such as
+ * "mutuald (reads)"), stopped (SIGSTOP) or let go on (SIGCONT); the number of them. */
+int signal_backends(nodes *n, const char *app, int sig);
 
 #endif

@@ -266,29 +266,6 @@ static void on_history(mu_client *c, const mu_msg *m, void *ud)
         snprintf(p->first, sizeof(p->first), "%s", mu_value_get_str(mu_value_at(msgs, 0), "text"));
 }
 
-/* Every client connection of the database, stopped (SIGSTOP) or let go on (SIGCONT); the
- * number of them. */
-static int signal_backends(nodes *n, int sig)
-{
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND "
-             "backend_type = 'client backend' AND pid <> pg_backend_pid()",
-             n->w.s.pg_name);
-    int64_t count = srv_sql_int(&n->w.s, sql);
-    for (int64_t i = 0; i < count; i++) {
-        snprintf(sql, sizeof(sql),
-                 "SELECT pid FROM pg_stat_activity WHERE datname = '%s' AND "
-                 "backend_type = 'client backend' AND pid <> pg_backend_pid() "
-                 "ORDER BY pid OFFSET %lld LIMIT 1",
-                 n->w.s.pg_name, (long long)i);
-        int64_t pid = srv_sql_int(&n->w.s, sql);
-        if (pid > 0)
-            kill((pid_t)pid, sig);
-    }
-    return (int)count;
-}
-
 /* A request's reads wait on the database off the loop: while PostgreSQL answers nothing
  * (every connection to it stopped), a dm.history waits and a ping on another connection is
  * answered meanwhile; once the database answers again, the history arrives whole. */
@@ -301,7 +278,7 @@ static void test_reads_off_loop(void **st)
     mu_msg *m = cl_call(n.w.y, n.w.mem, mu_req_new("dm.inbox")); /* every connection is up */
     expect_ok(m);
     mu_msg_free(m);
-    assert_true(signal_backends(&n, SIGSTOP) >= 4);
+    assert_true(signal_backends(&n, NULL, SIGSTOP) >= 4);
     pending hist = {0};
     mu_req *r = mu_req_new("dm.history");
     mu_req_str(r, "with", "mentor.ana");
@@ -311,7 +288,7 @@ static void test_reads_off_loop(void **st)
     m = mu_sync_call(n.w.y, n.w.mentor, mu_req_new("ping"), 2000);
     bool answered = m && mu_msg_ok(m);
     mu_msg_free(m);
-    signal_backends(&n, SIGCONT);
+    signal_backends(&n, NULL, SIGCONT);
     assert_true(answered);
     for (int i = 0; i < 50 && !hist.answered; i++)
         mu_sync_run(n.w.y, 100);
@@ -352,14 +329,14 @@ static void test_join_holds_events(void **st)
     mu_client *kit = world_as(&n.w, "kit");
     while (mu_sync_pending(n.w.mem)) /* nothing of before */
         mu_msg_free(mu_sync_event(y, n.w.mem, 0));
-    assert_true(signal_backends(&n, SIGSTOP) >= 4);
+    assert_true(signal_backends(&n, NULL, SIGSTOP) >= 4);
     join_seen riley = {0}, kits = {0};
     mu_client_send(n.w.mem, room_req("room.join"), on_join, &riley);
     mu_sync_run(y, 200);
     mu_client_send(kit, room_req("room.join"), on_join, &kits);
     mu_sync_run(y, 200);
     assert_false(riley.answered); /* it waits on the database */
-    signal_backends(&n, SIGCONT);
+    signal_backends(&n, NULL, SIGCONT);
     for (int i = 0; i < 50 && !(riley.answered && kits.answered); i++)
         mu_sync_run(y, 100);
     assert_true(riley.ok);

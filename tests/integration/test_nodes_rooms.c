@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 
 #include <cmocka.h>
 
@@ -592,14 +593,54 @@ static void test_hands_after_restart(void **st)
     nodes_down(&n);
 }
 
+/* Another node's change to a room is read off the loop: with every reading connection to the
+ * database stopped, a lock made on B reaches A, whose loop still answers a ping while the
+ * room is read; once the database answers, A's members see the room locked. */
+static void test_room_events_off_loop(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana_b = on_b(&n, "mentor.ana"), *riley_b = cl_signed_in(y, &n.b, "riley", WORLD_PW);
+    circle_up(&n, riley_b);
+    while (mu_sync_pending(n.w.mentor))
+        mu_msg_free(mu_sync_event(y, n.w.mentor, 0));
+    assert_true(signal_backends(&n, "mutuald (reads)", SIGSTOP) >= 4);
+    mu_req *r = room_req("room.lock");
+    mu_req_bool(r, "locked", true);
+    mu_msg *m = mu_sync_call(n.yb, ana_b, r, 5000);
+    bool locked = m && mu_msg_ok(m);
+    mu_msg_free(m);
+    mu_sync_run(y, 500); /* A hears of it and waits on the read */
+    m = mu_sync_call(y, n.w.mem, mu_req_new("ping"), 2000);
+    bool answered = m && mu_msg_ok(m);
+    mu_msg_free(m);
+    int early = 0; /* a room.state before the read */
+    while (mu_sync_pending(n.w.mentor)) {
+        m = mu_sync_event(y, n.w.mentor, 0);
+        early += strcmp(mu_msg_op(m), "room.state") == 0;
+        mu_msg_free(m);
+    }
+    signal_backends(&n, "mutuald (reads)", SIGCONT);
+    assert_true(locked);
+    assert_true(answered);
+    assert_int_equal(early, 0);
+    m = next_op(y, n.w.mentor, "room.state");
+    assert_true(flag(mu_msg_root(m), "locked"));
+    mu_msg_free(m);
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_meeting_across),     cmocka_unit_test(test_meeting_state_across),
-        cmocka_unit_test(test_presence_across),    cmocka_unit_test(test_floor_across),
-        cmocka_unit_test(test_hands_agree),        cmocka_unit_test(test_lobby_across),
-        cmocka_unit_test(test_lobby_answers_race), cmocka_unit_test(test_hands_after_restart),
-        cmocka_unit_test(test_meeting_catches_up), cmocka_unit_test(test_missed_meeting),
+        cmocka_unit_test(test_room_events_off_loop), cmocka_unit_test(test_meeting_across),
+        cmocka_unit_test(test_meeting_state_across), cmocka_unit_test(test_presence_across),
+        cmocka_unit_test(test_floor_across),         cmocka_unit_test(test_hands_agree),
+        cmocka_unit_test(test_lobby_across),         cmocka_unit_test(test_lobby_answers_race),
+        cmocka_unit_test(test_hands_after_restart),  cmocka_unit_test(test_meeting_catches_up),
+        cmocka_unit_test(test_missed_meeting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
