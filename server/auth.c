@@ -479,16 +479,8 @@ static void pwset_found(read_call *rc)
 {
     account_call *k = (account_call *)rc;
     mu_conn *c = rc->c;
-    if (!conn_alive(c))
-        return; /* nobody to answer */
-    if (c->user_id != rc->user) {
-        reply_err(c, MU_E_UNAUTHENTICATED, "You signed out while this was being checked.");
+    if (!reads_same_account(rc, k->found))
         return;
-    }
-    if (!k->found) { /* erased meanwhile, through another connection */
-        reply_err(c, MU_E_UNAUTHENTICATED, "This account no longer exists.");
-        return;
-    }
     int64_t started;
     if (!session_attempt_begin(c, c->handle, &c->addr, &started))
         return;

@@ -100,6 +100,20 @@ bool reads_list(read_call *rc, const char *key, uint32_t n, mu_enc *items)
     return reads_ok(rc, 1);
 }
 
+bool reads_same_account(read_call *rc, bool found)
+{
+    mu_conn *c = rc->c;
+    if (!conn_alive(c) || c->user_id != rc->user) {
+        reply_err(c, MU_E_UNAUTHENTICATED, "You signed out while this was being checked.");
+        return false;
+    }
+    if (!found) { /* erased meanwhile, through another connection */
+        reply_err(c, MU_E_UNAUTHENTICATED, "This account no longer exists.");
+        return false;
+    }
+    return true;
+}
+
 bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
 {
     va_list ap;

@@ -83,6 +83,11 @@ bool reads_ok(read_call *rc, uint32_t nfields);
 /* In run: the reply is {key: [n items]}, where `items` holds the n encoded items (it is
  * freed). True. */
 bool reads_list(read_call *rc, const char *key, uint32_t n, mu_enc *items);
+/* In then, for a call about the caller's own account (`found`: whether run found it): true
+ * when the caller is still signed in to it; else answers the request (the call must still
+ * finish when the connection went) and returns false. */
+bool reads_same_account(read_call *rc, bool found);
+
 /* In run: the request is refused with `code` and a sentence. True (the read worked). */
 bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -107,16 +107,21 @@ mu_req *room_req(const char *op)
     return r;
 }
 
+void circle_open(nodes *n)
+{
+    mu_req *r = room_req("room.create");
+    mu_req_str(r, "name", "Morning circle");
+    mu_req_str(r, "audience", "open");
+    call_expect(n->w.y, n->w.mentor, r, "ok");
+    call_expect(n->w.y, n->w.mentor, room_req("room.open"), "ok");
+}
+
 /* ana creates the room "circle" on A and opens it, and joins; riley_b joins it on B as soon as
  * B has learnt of it. */
 void circle_up(nodes *n, mu_client *riley_b)
 {
     mu_sync *y = n->w.y;
-    mu_req *r = room_req("room.create");
-    mu_req_str(r, "name", "Morning circle");
-    mu_req_str(r, "audience", "open");
-    call_expect(y, n->w.mentor, r, "ok");
-    call_expect(y, n->w.mentor, room_req("room.open"), "ok");
+    circle_open(n);
     call_expect(y, n->w.mentor, room_req("room.join"), "ok");
     const char *code = "?";
     for (int i = 0; i < 100 && strcmp(code, "ok") != 0; i++) {

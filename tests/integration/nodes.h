@@ -29,6 +29,8 @@ mu_req *say_req(const char *text, const char *cid);
 mu_msg *next_op(mu_sync *y, mu_client *c, const char *op);
 mu_msg *next_msg(mu_sync *y, mu_client *c);
 mu_req *room_req(const char *op);
+/* ana creates the room "circle" on A and opens it. */
+void circle_open(nodes *n);
 void circle_up(nodes *n, mu_client *riley_b);
 mu_req *target_req(const char *op, const char *handle);
 bool flag(const mu_value *map, const char *key);

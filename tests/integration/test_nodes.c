@@ -320,11 +320,7 @@ static void test_join_holds_events(void **st)
     nodes n;
     nodes_up(&n);
     mu_sync *y = n.w.y;
-    mu_req *r = room_req("room.create");
-    mu_req_str(r, "name", "Morning circle");
-    mu_req_str(r, "audience", "open");
-    call_expect(y, n.w.mentor, r, "ok");
-    call_expect(y, n.w.mentor, room_req("room.open"), "ok");
+    circle_open(&n);
     world_add(&n.w, "kit", "member");
     mu_client *kit = world_as(&n.w, "kit");
     while (mu_sync_pending(n.w.mem)) /* nothing of before */
@@ -394,11 +390,7 @@ static void test_join_read_fails(void **st)
     nodes n;
     nodes_up(&n);
     mu_sync *y = n.w.y;
-    mu_req *r = room_req("room.create");
-    mu_req_str(r, "name", "Morning circle");
-    mu_req_str(r, "audience", "open");
-    call_expect(y, n.w.mentor, r, "ok");
-    call_expect(y, n.w.mentor, room_req("room.open"), "ok");
+    circle_open(&n);
     call_expect(y, n.w.mentor, room_req("room.join"), "ok");
     srv_sql_exec(&n.w.s, "ALTER TABLE room_messages RENAME TO room_messages_away");
     mu_msg *m = cl_call(y, n.w.mem, room_req("room.join"));
