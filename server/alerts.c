@@ -160,9 +160,10 @@ static void open_done(conn_read *cr, bool ok)
 {
     open_read *o = (open_read *)cr;
     mu_conn *c = cr->c;
-    /* A failure reaches here only when the session is over (reads.h). */
-    bool current =
-        ok && conn_alive(c) && c->state == CONN_AUTHENTICATED && c->session_gen == o->gen;
+    bool current = conn_alive(c) && c->state == CONN_AUTHENTICATED && c->session_gen == o->gen;
+    if (!ok && current)
+        c->alerts_busy = false; /* given up (reads.h): new alerts go live again */
+    current = current && ok;
     bool again = current && c->alerts_missed; /* one came that this read may not show */
     for (size_t i = 0; current && !again && i < o->n; i++)
         conn_send_enc(c, &o->evs[i]);

@@ -127,7 +127,12 @@ bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
 static bool conn_run(mu_fetch *f, mu_reader *r)
 {
     conn_read *cr = (conn_read *)f;
-    return r && cr->run(cr, r);
+    cr->lost = !r;
+    if (!r)
+        return false;
+    bool ok = cr->run(cr, r);
+    cr->lost = !ok && db_lost(store_reader_db(r));
+    return ok;
 }
 
 /* A failed conn read waiting to be made again; in a list so that stopping can end it. */
@@ -138,7 +143,7 @@ typedef struct retry {
 } retry;
 static retry *retries;
 
-enum { RETRY_FIRST_MS = 250, RETRY_MAX_MS = 15000 };
+enum { RETRY_FIRST_MS = 250, RETRY_MAX_MS = 15000, RETRY_OTHER = 5 };
 
 static void conn_submit(conn_read *cr);
 
@@ -158,19 +163,24 @@ static void retry_unlink(retry *t)
     uv_close((uv_handle_t *)&t->t, retry_closed);
 }
 
+static bool worth_retrying(const conn_read *cr)
+{
+    const mu_conn *c = cr->c;
+    return !cr->once && (cr->lost || cr->fails < RETRY_OTHER) && !stopping && conn_alive(c) &&
+           !c->close_code && c->state == CONN_AUTHENTICATED && c->session_gen == cr->gen;
+}
+
+static void conn_done(mu_fetch *f, bool ok);
+
 static void retry_fire(uv_timer_t *h)
 {
     retry *t = h->data;
     conn_read *cr = t->cr;
     retry_unlink(t);
-    conn_submit(cr);
-}
-
-static bool worth_retrying(const conn_read *cr)
-{
-    const mu_conn *c = cr->c;
-    return !stopping && conn_alive(c) && !c->close_code && c->state == CONN_AUTHENTICATED &&
-           c->session_gen == cr->gen;
+    if (worth_retrying(cr))
+        conn_submit(cr);
+    else
+        conn_done(&cr->f, false); /* the session ended meanwhile */
 }
 
 static void retry_later(conn_read *cr)
@@ -179,9 +189,10 @@ static void retry_later(conn_read *cr)
     uint64_t ms = (uint64_t)RETRY_FIRST_MS << shift;
     if (ms > RETRY_MAX_MS)
         ms = RETRY_MAX_MS;
+    if (cr->fails % 20 == 0) /* the first, then now and then */
+        log_error("connection %llu: could not read %s; trying again in %llu ms",
+                  (unsigned long long)cr->c->id, cr->what, (unsigned long long)ms);
     cr->fails++;
-    log_error("connection %llu: could not read %s; trying again in %llu ms",
-              (unsigned long long)cr->c->id, cr->what, (unsigned long long)ms);
     retry *t = xcalloc(1, sizeof(*t));
     t->cr = cr;
     t->t.data = t;
@@ -201,6 +212,8 @@ static void conn_done(mu_fetch *f, bool ok)
         retry_later(cr); /* keeps the reference */
         return;
     }
+    if (!ok && !stopping)
+        log_error("connection %llu: could not read %s", (unsigned long long)c->id, cr->what);
     cr->done(cr, ok);
     conn_unref(c);
 }

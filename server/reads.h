@@ -51,17 +51,20 @@ struct read_call {
  * reading thread (at once with SQLite), with the same rules as a read call's; done on the
  * loop, where the caller checks the connection is still what it was. A read that fails is
  * made again, later and later, while the connection stays in the same session: what a push
- * holds back would otherwise not be shown until the next sign-in. So done sees a failure only
- * when the connection went, signed out or the server is stopping. */
+ * holds back would otherwise not be shown until the next sign-in. While the database cannot
+ * be reached it is tried until the session ends; after another failure (a statement that
+ * failed) five times. `once`: never tried again. */
 typedef struct conn_read conn_read;
 struct conn_read {
     mu_fetch f;
     mu_conn *c;       /* a reference, let go after done */
     const char *what; /* for the log: "unread messages" */
+    bool once;
     bool (*run)(conn_read *cr, mu_reader *r);
     void (*done)(conn_read *cr, bool ok); /* frees the caller's struct */
-    unsigned gen; /* reads.c's: the session it was made for, and the failures so far */
-    int fails;
+    unsigned gen; /* reads.c's: the session it was made for, the failures so far, and */
+    int fails;    /* whether the last was the database out of reach */
+    bool lost;
 };
 /* The caller's struct starts with a conn_read, its run and done filled. */
 void reads_for_conn(mu_conn *c, conn_read *cr);

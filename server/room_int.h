@@ -287,6 +287,8 @@ void room_live_reread_all(void);
  * asked for before is then not applied. After a room is created or deleted here too. Nothing
  * on SQLite. */
 void room_recheck(const char *slug);
+/* room_remote.c: asks again for the room reads that failed (at each presence beat). */
+void room_remote_retry(void);
 /* room_presence.c: the user's first connection here joined the room or its lobby, or their
  * last one here left: the other nodes are told, and the store keeps it under this node's name. */
 void room_presence_here(const room *r, int64_t user, presence_state state);

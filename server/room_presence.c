@@ -282,6 +282,8 @@ static void beat_done(mu_job *j)
     beat_job *o = (beat_job *)j;
     if (j->result == MU_OK && beating)
         reconcile();
+    if (beating)
+        room_remote_retry();
     free(o->rooms);
     free(o->names);
     free(o->users);

@@ -150,11 +150,54 @@ typedef struct room_read {
     struct room_read *prev, *next; /* the reads asked for and not yet applied, oldest first */
     char slug[ROOM_SLUG_MAX + 1];
     bool touched; /* an event: the meeting feed's `updated` moves */
+    bool lists;   /* one room's bans and mutes too (those the catch-up left to it) */
     def_list defs;
     pairs bans, mutes;
 } room_read;
 
 static room_read *pending_head, *pending_tail;
+
+static void read_again(const char *slug, bool touched, bool lists);
+
+/* Reads that failed, asked for again at the next presence beat (room_remote_retry). */
+static struct again {
+    char slug[ROOM_SLUG_MAX + 1];
+    bool lists;
+} * retries;
+static size_t nretries, capretries;
+static bool retry_all;
+
+static void retry_add(const char *slug, bool lists)
+{
+    for (size_t i = 0; i < nretries; i++)
+        if (strcmp(retries[i].slug, slug) == 0) {
+            retries[i].lists |= lists;
+            return;
+        }
+    if (nretries == capretries) {
+        capretries = capretries ? capretries * 2 : 8;
+        retries = xreallocarray(retries, capretries, sizeof(*retries));
+    }
+    snprintf(retries[nretries].slug, sizeof(retries[nretries].slug), "%s", slug);
+    retries[nretries++].lists = lists;
+}
+
+void room_remote_retry(void)
+{
+    if (retry_all) {
+        retry_all = false;
+        read_again(NULL, false, false);
+    }
+    size_t n = nretries;
+    nretries = 0; /* a read that fails again adds itself back */
+    for (size_t i = 0; i < n; i++)
+        read_again(retries[i].slug, true, retries[i].lists);
+    if (!nretries) {
+        free(retries);
+        retries = NULL;
+        capretries = 0;
+    }
+}
 
 /* A read of `slug` asked for after the one being applied (the fetcher applies in order). */
 static bool read_later(const char *slug)
@@ -172,12 +215,29 @@ static bool room_read_run(mu_fetch *f, mu_reader *rd)
     j->bans.n = j->mutes.n = 0;
     if (!rd)
         return false;
-    if (j->slug[0])
-        return store_rooms_get(rd, j->slug, collect_def, &j->defs) >= 0;
     db_conn *db = store_reader_db(rd);
-    return store_rooms_load(db, collect_def, &j->defs) == 0 &&
-           store_rooms_load_bans(db, collect_pair, &j->bans) == 0 &&
-           store_rooms_load_mutes(db, collect_pair, &j->mutes) == 0;
+    if (j->slug[0] && store_rooms_get(rd, j->slug, collect_def, &j->defs) < 0)
+        return false;
+    if (!j->slug[0] && store_rooms_load(db, collect_def, &j->defs) != 0)
+        return false;
+    return (j->slug[0] && !j->lists) || (store_rooms_load_bans(db, collect_pair, &j->bans) == 0 &&
+                                         store_rooms_load_mutes(db, collect_pair, &j->mutes) == 0);
+}
+
+/* Bans and mutes as read, for `only` (NULL: every room but those with a later read). */
+static void set_lists(room_read *j, room *only)
+{
+    for (room *r = only ? only : rooms_first(); r; r = only ? NULL : r->next)
+        if (only || !read_later(r->slug))
+            r->bans.n = r->mutes.n = 0;
+    for (int k = 0; k < 2; k++) {
+        const pairs *l = k ? &j->mutes : &j->bans;
+        for (size_t i = 0; i < l->n; i++) {
+            room *r = rooms_find(l->v[i].slug, strlen(l->v[i].slug));
+            if (r && (only ? r == only : !read_later(r->slug)))
+                ids_add(k ? &r->mutes : &r->bans, l->v[i].user);
+        }
+    }
 }
 
 static void apply_one(room_read *j)
@@ -186,25 +246,10 @@ static void apply_one(room_read *j)
     if (j->defs.n) {
         reconciling k = {NULL, j->touched};
         reconcile(&j->defs.v[0].d, &k);
+        if (j->lists && k.r)
+            set_lists(j, k.r);
     } else if (r) {
         rooms_delete(r); /* gone from the store */
-    }
-}
-
-static void set_lists(room_read *j)
-{
-    for (room *r = rooms_first(); r; r = r->next)
-        if (!read_later(r->slug))
-            r->bans.n = r->mutes.n = 0;
-    for (size_t i = 0; i < j->bans.n; i++) {
-        room *r = rooms_find(j->bans.v[i].slug, strlen(j->bans.v[i].slug));
-        if (r && !read_later(r->slug))
-            ids_add(&r->bans, j->bans.v[i].user);
-    }
-    for (size_t i = 0; i < j->mutes.n; i++) {
-        room *r = rooms_find(j->mutes.v[i].slug, strlen(j->mutes.v[i].slug));
-        if (r && !read_later(r->slug))
-            ids_add(&r->mutes, j->mutes.v[i].user);
     }
 }
 
@@ -227,7 +272,11 @@ static void apply_all(room_read *j)
         if (!kept)
             rooms_delete(r);
     }
-    set_lists(j);
+    set_lists(j, NULL);
+    /* A room left to a later read has its lists read again after it (that read may not). */
+    for (room *r = rooms_first(); r; r = r->next)
+        if (read_later(r->slug))
+            read_again(r->slug, false, true);
     room_live_reread_all();
     room_deliver_catch_up();
 }
@@ -243,11 +292,14 @@ static void room_read_done(mu_fetch *f, bool ok)
         j->next->prev = j->prev;
     else
         pending_tail = j->prev;
-    if (!ok && j->slug[0])
-        log_warn("room %s could not be read again; it stays as it is here", j->slug);
-    else if (!ok)
-        log_warn("rooms could not be read again after other nodes' events were missed");
-    else if (j->slug[0] && !read_later(j->slug))
+    if (!ok && j->slug[0] && !read_later(j->slug)) {
+        log_warn("room %s could not be read again; it is read at the next beat", j->slug);
+        retry_add(j->slug, j->lists);
+    } else if (!ok && !j->slug[0]) {
+        log_warn("rooms could not be read again after other nodes' events were missed; they "
+                 "are read at the next beat");
+        retry_all = true;
+    } else if (j->slug[0] && !read_later(j->slug))
         apply_one(j);
     else if (!j->slug[0])
         apply_all(j);
@@ -258,7 +310,7 @@ static void room_read_done(mu_fetch *f, bool ok)
 }
 
 /* Asks for the room `slug` (NULL: every room) as stored. */
-static void read_again(const char *slug, bool touched)
+static void read_again(const char *slug, bool touched, bool lists)
 {
     mu_fetcher *f = room_fetcher();
     if (!f) {
@@ -269,6 +321,7 @@ static void read_again(const char *slug, bool touched)
     if (slug)
         snprintf(j->slug, sizeof(j->slug), "%s", slug);
     j->touched = touched;
+    j->lists = lists;
     j->f.run = room_read_run;
     j->f.done = room_read_done;
     j->prev = pending_tail;
@@ -283,7 +336,7 @@ static void read_again(const char *slug, bool touched)
 void room_recheck(const char *slug)
 {
     if (events_shared())
-        read_again(slug, true);
+        read_again(slug, true, false);
 }
 
 /* ---- moderation made on another node ------------------------------------------------------ */
@@ -376,7 +429,7 @@ static void on_room(int64_t what, int64_t target, int64_t actor, const char *slu
     case ROOM_CH_DEF:
     case ROOM_CH_OPEN:
     case ROOM_CH_FLAGS:
-    case ROOM_CH_DELETED: read_again(slug, true); break;
+    case ROOM_CH_DELETED: read_again(slug, true, false); break;
     case ROOM_CH_ADMIT:
     case ROOM_CH_DENY:
         if (r)
@@ -388,7 +441,7 @@ static void on_room(int64_t what, int64_t target, int64_t actor, const char *slu
 
 static void rooms_catch_up(void)
 {
-    read_again(NULL, false);
+    read_again(NULL, false, false);
 }
 
 static void on_msg(int64_t seq, int64_t b, int64_t c, const char *slug)

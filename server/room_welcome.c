@@ -126,6 +126,13 @@ static void admit_done(conn_read *cr, bool ok)
             if (member_has_conn(m, a->conns[i]))
                 conn_send_reply(a->conns[i], f); /* ahead of what was held */
         frame_unref(f);
+    } else if (m) {
+        /* Their history could not be read: they are not left in the room without it. */
+        for (size_t i = 0; i < a->n; i++) {
+            member *now = room_member(r, a->user);
+            if (now && member_has_conn(now, a->conns[i]))
+                room_leave_conn(r, a->conns[i]);
+        }
     }
     for (size_t i = 0; i < a->n; i++) {
         conn_release(a->conns[i]);
@@ -157,6 +164,7 @@ void room_send_admitted(room *r, member *m, mu_conn *const *conns, size_t n)
         conn_hold(conns[i]);
     }
     a->cr.what = "a room's history";
+    a->cr.once = true; /* the connections' events wait on it: no waiting on a retry */
     a->cr.run = admit_run;
     a->cr.done = admit_done;
     reads_for_conn(conns[0], &a->cr);

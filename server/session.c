@@ -69,8 +69,11 @@ static void page_done(conn_read *cr, bool ok)
 {
     page_read *p = (page_read *)cr;
     mu_conn *c = cr->c;
-    /* A failure reaches here only when the session is over (reads.h): nothing to show. */
-    if (ok && still_signed_in(c, p->gen)) {
+    if (!ok && still_signed_in(c, p->gen)) {
+        /* Tried again and given up (reads.h): new messages go live again; what was unread
+         * shows at the next sign-in. */
+        c->push_busy = false;
+    } else if (ok && still_signed_in(c, p->gen)) {
         int i = 0;
         for (; i < p->n && conn_has_room(c); i++) {
             conn_send_enc(c, &p->rows[i].ev);
@@ -117,6 +120,9 @@ void session_signed_out(mu_conn *c)
     c->refill = NULL;
     c->push_busy = false;
     c->alerts_busy = false;
+    free(c->alerts_shown);
+    c->alerts_shown = NULL;
+    c->nalerts_shown = 0;
     rooms_leave_all(c);
     conn_deauthenticate(c);
 }
@@ -199,6 +205,10 @@ static mu_code role_run(mu_job *j, mu_wtx *w)
 static void set_role(mu_conn *c, void *ud)
 {
     c->role = *(const mu_role *)ud;
+    /* What the push showed was for the old role: an alert now escalated to them is new. */
+    free(c->alerts_shown);
+    c->alerts_shown = NULL;
+    c->nalerts_shown = 0;
 }
 
 static void role_done(mu_job *j)
