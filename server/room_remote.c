@@ -341,7 +341,8 @@ void room_recheck(const char *slug)
 
 /* ---- moderation made on another node ------------------------------------------------------ */
 
-/* Its target's and actor's handles, read on the fetcher, in turn with the room's reads. */
+/* Its target's and actor's handles, read on the fetcher, in turn with the room's reads (a lobby
+ * answer reads nothing, but is applied in turn too: after the lobby change before it). */
 typedef struct {
     mu_fetch f;
     char slug[ROOM_SLUG_MAX + 1];
@@ -362,10 +363,22 @@ static bool handle_of(mu_reader *rd, int64_t id, char out[MU_HANDLE_MAX + 1])
 static bool moderation_run(mu_fetch *f, mu_reader *rd)
 {
     moderation_read *j = (moderation_read *)f;
+    if (j->what == ROOM_CH_ADMIT || j->what == ROOM_CH_DENY)
+        return true; /* nothing to read: in turn is all it needs */
     return rd && handle_of(rd, j->target, j->th) && handle_of(rd, j->actor, j->ah);
 }
 
-/* Mute, unmute, remove, ban, unban of the target by the actor. */
+/* Admitted or denied there: whoever waits here under that user goes in, or away. */
+static void lobby_decided(room *r, room_change what, int64_t target)
+{
+    member *w = room_waiter(r, target);
+    if (w && what == ROOM_CH_ADMIT)
+        room_admit(r, w);
+    else if (w)
+        room_turn_away(r, w);
+}
+
+/* Mute, unmute, remove, ban, unban of the target by the actor; a lobby answer. */
 static void moderation_done(mu_fetch *f, bool ok)
 {
     moderation_read *j = (moderation_read *)f;
@@ -390,6 +403,8 @@ static void moderation_done(mu_fetch *f, bool ok)
         if (ids_del(&r->bans, j->target))
             room_send_moderation(r, "unban", j->th, j->ah);
         break;
+    case ROOM_CH_ADMIT:
+    case ROOM_CH_DENY: lobby_decided(r, j->what, j->target); break;
     default: break;
     }
 done:
@@ -411,30 +426,14 @@ static void moderate(const char *slug, room_change what, int64_t target, int64_t
     store_fetch(f, &j->f);
 }
 
-/* Admitted or denied there: whoever waits here under that user goes in, or away. */
-static void lobby_decided(room *r, room_change what, int64_t target)
-{
-    member *w = room_waiter(r, target);
-    if (w && what == ROOM_CH_ADMIT)
-        room_admit(r, w);
-    else if (w)
-        room_turn_away(r, w);
-}
-
 static void on_room(int64_t what, int64_t target, int64_t actor, const char *slug)
 {
-    room *r = rooms_find(slug, strlen(slug));
     switch (what) {
     case ROOM_CH_CLOSE: /* the stored meeting count tells a late close from a new meeting */
     case ROOM_CH_DEF:
     case ROOM_CH_OPEN:
     case ROOM_CH_FLAGS:
     case ROOM_CH_DELETED: read_again(slug, true, false); break;
-    case ROOM_CH_ADMIT:
-    case ROOM_CH_DENY:
-        if (r)
-            lobby_decided(r, (room_change)what, target);
-        break;
     default: moderate(slug, (room_change)what, target, actor); break;
     }
 }
