@@ -24,16 +24,19 @@ static void outcome_reset(read_call *rc)
     rc->msg[0] = '\0';
 }
 
+/* A run's outcome, noting whether a failure was the database out of reach (no connection,
+ * or one lost on the way). */
+static bool lost_if_failed(bool ok, mu_reader *r, bool *lost)
+{
+    *lost = !ok && (!r || db_lost(store_reader_db(r)));
+    return ok;
+}
+
 static bool run_on(mu_fetch *f, mu_reader *r)
 {
     read_call *rc = (read_call *)f;
     outcome_reset(rc);
-    rc->lost = !r;
-    if (!r)
-        return false;
-    bool ok = rc->run(rc, r);
-    rc->lost = !ok && db_lost(store_reader_db(r));
-    return ok;
+    return lost_if_failed(r && rc->run(rc, r), r, &rc->lost);
 }
 
 static void done(mu_fetch *f, bool ok)
@@ -127,12 +130,7 @@ bool reads_refuse(read_call *rc, mu_code code, const char *fmt, ...)
 static bool conn_run(mu_fetch *f, mu_reader *r)
 {
     conn_read *cr = (conn_read *)f;
-    cr->lost = !r;
-    if (!r)
-        return false;
-    bool ok = cr->run(cr, r);
-    cr->lost = !ok && db_lost(store_reader_db(r));
-    return ok;
+    return lost_if_failed(r && cr->run(cr, r), r, &cr->lost);
 }
 
 /* A failed conn read waiting to be made again; in a list so that stopping can end it. */

@@ -243,6 +243,9 @@ int room_history_read(mu_reader *rd, const room_history_ask *a, mu_enc *e, bool 
 /* The fields before the history (room, members) and from the state on. */
 void room_enc_join_head(mu_enc *e, const room *r);
 void room_enc_join_state(mu_enc *e, const room *r);
+/* Appends the parts encoded apart (head, history array, state) with the history's key; each
+ * part is left empty. */
+void room_enc_join_parts(mu_enc *e, mu_enc *head, mu_enc *history, mu_enc *state);
 /* A stored message as a history item (a room_msg_fn; ud is the mu_enc). */
 void room_enc_msg(const room_msg_row *m, void *ud);
 /* room.admitted to `m`'s connections `conns`, just let in: their events wait (conn_hold) until

@@ -357,13 +357,7 @@ static void join_reply(read_call *rc)
     join_call *k = (join_call *)rc;
     mu_enc e;
     reply_begin(rc->c, &e, 4 + k->ask.has_since);
-    mu_enc_append(&e, &k->head);
-    mu_enc_init(&k->head, 0);
-    mu_enc_key(&e, "history");
-    mu_enc_append(&e, &rc->body);
-    mu_enc_init(&rc->body, 0);
-    mu_enc_append(&e, &k->state);
-    mu_enc_init(&k->state, 0);
+    room_enc_join_parts(&e, &k->head, &rc->body, &k->state);
     if (k->ask.has_since)
         mu_enc_kbool(&e, "recovered", k->recovered);
     reply_end(rc->c, &e);

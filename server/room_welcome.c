@@ -82,6 +82,17 @@ void room_enc_join_state(mu_enc *e, const room *r)
     room_enc_state_fields(e, r);
 }
 
+void room_enc_join_parts(mu_enc *e, mu_enc *head, mu_enc *history, mu_enc *state)
+{
+    mu_enc *parts[3] = {head, history, state};
+    for (int i = 0; i < 3; i++) {
+        if (i == 1)
+            mu_enc_key(e, "history");
+        mu_enc_append(e, parts[i]); /* frees what it appends */
+        mu_enc_init(parts[i], 0);
+    }
+}
+
 /* ---- room.admitted ------------------------------------------------------------------------ */
 
 /* The admitted user's connections here are held (their room events follow the event) while
@@ -113,13 +124,7 @@ static void admit_done(conn_read *cr, bool ok)
         mu_enc e;
         frame_enc_init(&e);
         mu_enc_event(&e, MU_OP_EV_ROOM_ADMITTED, 4);
-        mu_enc_append(&e, &a->head); /* each append frees what it appends */
-        mu_enc_init(&a->head, 0);
-        mu_enc_key(&e, "history");
-        mu_enc_append(&e, &a->hist);
-        mu_enc_init(&a->hist, 0);
-        mu_enc_append(&e, &a->state);
-        mu_enc_init(&a->state, 0);
+        room_enc_join_parts(&e, &a->head, &a->hist, &a->state);
         mu_frame *f = frame_from_enc(&e);
         mu_enc_free(&e);
         for (size_t i = 0; i < a->n; i++)
