@@ -36,11 +36,12 @@ int store_supervision_overview(db_conn *db, int64_t now, const escalation_rule *
         "SELECT id, handle FROM users WHERE role = 'mentor' ORDER BY handle",
         "SELECT count(*) FROM assignments WHERE mentor_id = ?1",
         "SELECT count(*) FROM alerts WHERE mentor_id = ?1 AND open = 1",
-        "SELECT count(*), coalesce(sum(CASE WHEN coalesce(closed_ts, ?2) - ts >= CASE kind WHEN "
-        "'help_requested' THEN CAST(?4 AS BIGINT) ELSE CAST(?3 AS BIGINT) END THEN 1 ELSE 0 END), "
-        "0) FROM alerts WHERE mentor_id = ?1 AND ts >= ?5",
-        "SELECT closed_ts - ts FROM alerts WHERE mentor_id = ?1 AND acked = 1 AND "
-        "closed_ts >= ?2",
+        /* Parenthesised: one string each, written over several lines (not a lost comma). */
+        ("SELECT count(*), coalesce(sum(CASE WHEN coalesce(closed_ts, ?2) - ts >= CASE kind WHEN "
+         "'help_requested' THEN CAST(?4 AS BIGINT) ELSE CAST(?3 AS BIGINT) END THEN 1 ELSE 0 END), "
+         "0) FROM alerts WHERE mentor_id = ?1 AND ts >= ?5"),
+        ("SELECT closed_ts - ts FROM alerts WHERE mentor_id = ?1 AND acked = 1 AND "
+         "closed_ts >= ?2"),
     };
     enum { N = sizeof(sql) / sizeof(sql[0]) };
     db_stmt *st[N] = {NULL};

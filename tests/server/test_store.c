@@ -233,6 +233,52 @@ static void test_writer_batches(void **st)
     free(jobs);
 }
 
+/* A batch of one job runs without a savepoint: when that job fails, its whole transaction is
+ * rolled back, what it wrote is gone, and the writer goes on (it is the job's error, not the
+ * database's). */
+static void run_alone(uv_loop_t *loop, mu_store *s, test_job *t, int *done)
+{
+    int want = *done + 1;
+    t->done_count = done;
+    t->job.run = job_run;
+    t->job.done = job_done;
+    store_submit(s, &t->job);
+    while (*done < want)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+static void test_lone_job_fails(void **st)
+{
+    uv_loop_t loop;
+    mu_store *s = open_on(&loop, true, 512);
+    int done = 0;
+    uint64_t failures0 = atomic_load(&g_metrics.writer_failures);
+    test_job bad = {.n = 7, .fail_after_insert = true}, good = {.n = 8}, dup = {.n = 8};
+    run_alone(&loop, s, &bad, &done);
+    run_alone(&loop, s, &good, &done);
+    run_alone(&loop, s, &dup, &done); /* fails in its own statement: UNIQUE(handle) */
+    assert_int_equal(bad.result, MU_E_CONFLICT);
+    assert_int_equal(good.result, MU_OK);
+    assert_int_equal(dup.result, MU_E_CONFLICT);
+    user_row u;
+    assert_int_equal(store_users_find_by_handle(store_reader(s), "user7", &u), 0);
+    assert_int_equal(store_users_find_by_handle(store_reader(s), "user8", &u), 1);
+    assert_int_equal(atomic_load(&g_metrics.writer_failures), failures0);
+    test_job after = {.n = 9};
+    run_alone(&loop, s, &after, &done); /* the writer still writes */
+    assert_int_equal(after.result, MU_OK);
+    store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    char err[256];
+    db_conn *d = store_open_direct(db, false, err, sizeof(err));
+    assert_non_null(d);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM users WHERE handle IN ('user7', 'user8', "
+                               "'user9')"),
+                     2);
+    db_close(d);
+}
+
 static void test_close_drains(void **st)
 {
     uv_loop_t loop;
@@ -474,6 +520,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lone_job_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_thread_fails, setup, teardown),
