@@ -340,6 +340,21 @@ void conn_release(mu_conn *c)
     held_clear(c);
 }
 
+void conn_drop_held(mu_conn *c, uint64_t room)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < c->nheld; i++) {
+        mu_frame *f = c->held[i];
+        if (f->room == room) {
+            c->held_bytes -= f->len;
+            frame_unref(f);
+        } else {
+            c->held[kept++] = f;
+        }
+    }
+    c->nheld = kept;
+}
+
 void conn_send_reply(mu_conn *c, mu_frame *f)
 {
     if (!conn_alive(c) || c->close_code)

@@ -147,6 +147,9 @@ void conn_send_reply(mu_conn *c, mu_frame *f);
 void conn_hold(mu_conn *c);
 /* Queues what was held, in order, when the last hold is let go. */
 void conn_release(mu_conn *c);
+/* Forgets what is held of room `room` (mu_frame.room): for a join that failed and left the
+ * room, whose events the person must not get. */
+void conn_drop_held(mu_conn *c, uint64_t room);
 /* Whether the queue is at most half its bound. When not, the connection is marked so that the
  * drain hook and its refill run once it is (from conn_flush_pending). */
 bool conn_has_room(mu_conn *c);

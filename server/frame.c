@@ -42,6 +42,7 @@ mu_frame *frame_from_enc(mu_enc *e)
     f->base = buf;
     f->data = buf + FRAME_RESERVE - h;
     f->len = (uint32_t)(n + h);
+    f->room = 0;
     return f;
 }
 
@@ -71,5 +72,6 @@ mu_frame *frame_close(mu_close_code code)
     f->base = buf;
     f->data = buf;
     f->len = 4;
+    f->room = 0;
     return f;
 }

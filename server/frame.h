@@ -26,6 +26,9 @@ typedef struct mu_frame {
     uint32_t len;     /* header + payload */
     const char *data; /* points into base */
     char *base;       /* owned */
+    /* The room whose event this is (its serial, rooms.c), or 0: a connection whose join
+     * failed drops what it held of that room (conn_drop_held). */
+    uint64_t room;
 } mu_frame;
 
 /* Starts an encoder with the header room reserved. */

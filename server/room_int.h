@@ -83,6 +83,7 @@ typedef struct room {
     /* When the room was created and last changed (the meeting feed's `updated`); the change
      * is kept in memory only, so after a restart it is the creation again. */
     int64_t created_ts, changed_ts;
+    uint64_t serial; /* this process's, never reused: tags the room's events (mu_frame.room) */
 } room;
 
 /* ---- the registry ----------------------------------------------------------------------- */

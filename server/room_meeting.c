@@ -343,6 +343,7 @@ typedef struct {
     bool recovered;
     bool joined_now, answered; /* the connection was not in the room before; the reply went */
     char slug[ROOM_SLUG_MAX + 1];
+    uint64_t serial;    /* the room joined (room.serial) */
     mu_enc head, state; /* encoded when the request was handled */
 } join_call;
 
@@ -373,6 +374,8 @@ static void join_release(read_call *rc)
         member *m = r ? room_member(r, rc->user) : NULL;
         if (m && member_has_conn(m, rc->c))
             room_leave_conn(r, rc->c);
+        /* Nor does it see what was said there while the join was being read. */
+        conn_drop_held(rc->c, k->serial);
     }
     mu_enc_free(&k->head);
     mu_enc_free(&k->state);
@@ -421,6 +424,7 @@ void op_room_join(mu_conn *c, mu_request *req)
     join_call *k = (join_call *)reads_new(c, sizeof(*k), join_run, "the room's history");
     k->joined_now = joined_now;
     snprintf(k->slug, sizeof(k->slug), "%s", r->slug);
+    k->serial = r->serial;
     room_history_ask_of(&k->ask, r, c->user_id, since->present,
                         since->present ? (int64_t)since->v.u : 0);
     mu_enc_init(&k->head, 0);

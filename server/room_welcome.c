@@ -100,7 +100,8 @@ void room_enc_join_parts(mu_enc *e, mu_enc *head, mu_enc *history, mu_enc *state
 typedef struct {
     conn_read cr; /* on the first connection */
     room_history_ask ask;
-    int64_t created_ts, user;
+    int64_t user;
+    uint64_t serial; /* the room let into (room.serial) */
     mu_enc head, state, hist;
     mu_conn **conns; /* each a reference and a hold, let go after */
     size_t n;
@@ -119,7 +120,7 @@ static void admit_done(conn_read *cr, bool ok)
 {
     admit_read *a = (admit_read *)cr;
     room *r = rooms_find(a->ask.slug, strlen(a->ask.slug));
-    member *m = r && r->created_ts == a->created_ts ? room_member(r, a->user) : NULL;
+    member *m = r && r->serial == a->serial ? room_member(r, a->user) : NULL;
     if (ok && m) {
         mu_enc e;
         frame_enc_init(&e);
@@ -140,6 +141,11 @@ static void admit_done(conn_read *cr, bool ok)
         }
     }
     for (size_t i = 0; i < a->n; i++) {
+        /* A connection not in the room now was never welcomed (or has left): it does not get
+         * what was said there while the history was read. */
+        member *now = m ? room_member(r, a->user) : NULL;
+        if (!now || !member_has_conn(now, a->conns[i]))
+            conn_drop_held(a->conns[i], a->serial);
         conn_release(a->conns[i]);
         conn_unref(a->conns[i]);
     }
@@ -156,7 +162,7 @@ void room_send_admitted(room *r, member *m, mu_conn *const *conns, size_t n)
         return;
     admit_read *a = xcalloc(1, sizeof(*a));
     room_history_ask_of(&a->ask, r, m->user, false, 0);
-    a->created_ts = r->created_ts;
+    a->serial = r->serial;
     a->user = m->user;
     mu_enc_init(&a->head, 0);
     room_enc_join_head(&a->head, r);

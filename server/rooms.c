@@ -78,7 +78,9 @@ void room_set_def(room *r, const room_def *d)
 
 room *rooms_add(const room_def *d)
 {
+    static uint64_t serials;
     room *r = xcalloc(1, sizeof(*r));
+    r->serial = ++serials;
     snprintf(r->slug, sizeof(r->slug), "%s", d->slug);
     r->aud = audience_parse(d->audience);
     room_set_def(r, d);
@@ -497,6 +499,7 @@ void room_broadcast(const room *r, mu_enc *e, int64_t except_user)
 {
     mu_frame *f = frame_from_enc(e);
     mu_enc_free(e);
+    f->room = r->serial;
     for (size_t i = 0; i < r->members.n; i++)
         if (r->members.v[i].user != except_user)
             send_member(&r->members.v[i], f);

@@ -411,6 +411,46 @@ static void test_join_read_fails(void **st)
     nodes_down(&n);
 }
 
+/* What was said while a failed join was being read is not shown to its person: riley's join
+ * waits on the stopped reading connections, ana speaks (the room.msg is held for riley),
+ * the table the join reads goes away, and the join fails. riley gets the error and never that
+ * message, nor the next one. */
+static void test_join_fails_drops_held(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    circle_open(&n);
+    call_expect(y, n.w.mentor, room_req("room.join"), "ok");
+    while (mu_sync_pending(n.w.mem)) /* nothing of before */
+        mu_msg_free(mu_sync_event(y, n.w.mem, 0));
+    assert_true(signal_backends(&n, "mutuald (reads)", SIGSTOP) >= 2);
+    join_seen riley = {0};
+    mu_client_send(n.w.mem, room_req("room.join"), on_join, &riley);
+    mu_sync_run(y, 200);
+    assert_false(riley.answered);
+    expect_presence(y, n.w.mentor, "riley", "joined");
+    call_expect(y, n.w.mentor, say_req("not for a failed join", NULL), "ok");
+    mu_sync_run(y, 100);
+    srv_sql_exec(&n.w.s, "SET lock_timeout = '5s'; "
+                         "ALTER TABLE room_messages RENAME TO room_messages_away");
+    signal_backends(&n, "mutuald (reads)", SIGCONT);
+    for (int i = 0; i < 50 && !riley.answered; i++)
+        mu_sync_run(y, 100);
+    assert_true(riley.answered);
+    assert_false(riley.ok);
+    srv_sql_exec(&n.w.s, "ALTER TABLE room_messages_away RENAME TO room_messages");
+    call_expect(y, n.w.mentor, say_req("after it", NULL), "ok");
+    mu_sync_run(y, 300);
+    while (mu_sync_pending(n.w.mem)) {
+        mu_msg *m = mu_sync_event(y, n.w.mem, 0);
+        assert_string_not_equal(mu_msg_op(m), "room.msg");
+        mu_msg_free(m);
+    }
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_join_holds_events),
         cmocka_unit_test(test_push_read_again),
         cmocka_unit_test(test_join_read_fails),
+        cmocka_unit_test(test_join_fails_drops_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -632,6 +632,50 @@ static void test_room_events_off_loop(void **st)
     nodes_down(&n);
 }
 
+/* An admission whose history cannot be read lets nobody in, and shows nothing of the room:
+ * sam waits at the lobby, ana admits him while the reading connections are stopped, says
+ * something (held for sam behind room.admitted), the table the history is read from goes
+ * away, and sam is left out of the room with no room.admitted and no room.msg. */
+static void test_admit_fails_drops_held(void **st)
+{
+    (void)st;
+    nodes n;
+    nodes_up(&n);
+    mu_sync *y = n.w.y;
+    mu_client *ana = n.w.mentor;
+    circle_open(&n);
+    call_expect(y, ana, room_req("room.join"), "ok");
+    mu_req *r = room_req("room.lobby");
+    mu_req_bool(r, "on", true);
+    call_expect(y, ana, r, "ok");
+    world_add(&n.w, "sam", "member");
+    mu_client *sam = world_as(&n.w, "sam");
+    mu_msg *m = cl_call(y, sam, room_req("room.join"));
+    expect_ok(m);
+    assert_true(flag(mu_msg_root(m), "waiting"));
+    mu_msg_free(m);
+    mu_msg_free(next_op(y, ana, "room.knock"));
+    assert_true(signal_backends(&n, "mutuald (reads)", SIGSTOP) >= 2);
+    call_expect(y, ana, target_req("room.admit", "sam"), "ok");
+    call_expect(y, ana, say_req("not for a failed admission", NULL), "ok");
+    mu_sync_run(y, 100);
+    srv_sql_exec(&n.w.s, "SET lock_timeout = '5s'; "
+                         "ALTER TABLE room_messages RENAME TO room_messages_away");
+    signal_backends(&n, "mutuald (reads)", SIGCONT);
+    mu_sync_run(y, 1000);
+    srv_sql_exec(&n.w.s, "ALTER TABLE room_messages_away RENAME TO room_messages");
+    call_expect(y, ana, say_req("after it", NULL), "ok");
+    mu_sync_run(y, 300);
+    while (mu_sync_pending(sam)) {
+        m = mu_sync_event(y, sam, 0);
+        assert_string_not_equal(mu_msg_op(m), "room.msg");
+        assert_string_not_equal(mu_msg_op(m), "room.admitted");
+        mu_msg_free(m);
+    }
+    call_expect(y, sam, say_req("am I in?", NULL), "forbidden");
+    nodes_down(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,7 +684,7 @@ int main(void)
         cmocka_unit_test(test_floor_across),         cmocka_unit_test(test_hands_agree),
         cmocka_unit_test(test_lobby_across),         cmocka_unit_test(test_lobby_answers_race),
         cmocka_unit_test(test_hands_after_restart),  cmocka_unit_test(test_meeting_catches_up),
-        cmocka_unit_test(test_missed_meeting),
+        cmocka_unit_test(test_missed_meeting),       cmocka_unit_test(test_admit_fails_drops_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
