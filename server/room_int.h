@@ -162,8 +162,9 @@ void room_enc_state_fields(mu_enc *e, const room *r);
 void room_broadcast(const room *r, mu_enc *e, int64_t except_user);
 void room_send_state(const room *r);
 void room_send_moderation(const room *r, const char *action, const char *handle, const char *by);
-/* An event to each connection of one member or waiting user; the encoder is freed. */
-void room_send_to(const member *m, mu_enc *e);
+/* An event of room `r` to each connection of one member or waiting user; the encoder is
+ * freed. */
+void room_send_to(const room *r, const member *m, mu_enc *e);
 /* room.removed {room, by, ban} to each connection of the member. */
 void room_send_removed(const room *r, const member *m, const char *by, bool ban);
 /* {op: ev, room} to one member or waiting user. */

@@ -333,7 +333,7 @@ void room_knock(const room *r, const member *w)
             mu_enc_kstr(&k, "room", r->slug);
             mu_enc_kstr(&k, "handle", w->handle);
             mu_enc_kstr(&k, "role", role_name(w->role));
-            room_send_to(&r->members.v[i], &k);
+            room_send_to(r, &r->members.v[i], &k);
         }
 }
 

@@ -536,13 +536,14 @@ void room_send_removed(const room *r, const member *m, const char *by, bool ban)
     mu_enc_kstr(&e, "room", r->slug);
     mu_enc_kstr(&e, "by", by);
     mu_enc_kbool(&e, "ban", ban);
-    room_send_to(m, &e);
+    room_send_to(r, m, &e);
 }
 
-void room_send_to(const member *m, mu_enc *e)
+void room_send_to(const room *r, const member *m, mu_enc *e)
 {
     mu_frame *f = frame_from_enc(e);
     mu_enc_free(e);
+    f->room = r->serial;
     send_member(m, f);
     frame_unref(f);
 }
@@ -553,7 +554,7 @@ void room_send_event(const member *m, mu_op_id ev, const room *r)
     frame_enc_init(&e);
     mu_enc_event(&e, ev, 1);
     mu_enc_kstr(&e, "room", r->slug);
-    room_send_to(m, &e);
+    room_send_to(r, m, &e);
 }
 
 /* ---- hooks other concerns call ------------------------------------------------------------ */

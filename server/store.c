@@ -502,6 +502,11 @@ static void run_batch(mu_store *s, mu_job *batch, unsigned n)
          * and nothing wrong with the database. */
         s->w.notes_len = 0;
         s->w.checkpoint = false;
+        if (pg && batch->result == MU_E_UNAVAILABLE) {
+            log_error("a write failed (%s); its request was told, the next batch tries again",
+                      db_errmsg(db));
+            METRIC_INC(writer_failures);
+        }
         metrics_commit(mono_us() - t0, n);
         return;
     }
