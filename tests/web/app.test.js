@@ -287,6 +287,9 @@ test('a meeting: mentor facilitates, members join through the lobby, hands, floo
   await waitText(anna, '#room-status', /cannot join/);
   await mona.fill('#unban-handle', 'anna');
   await mona.click('form:has(#unban-handle) button[type=submit]');
+  // The facilitator is told once the unban is stored, and only then may anna come back.
+  await waitText(mona, '#announce', /anna can join this meeting again/);
+  assert.equal(await mona.inputValue('#unban-handle'), '');
   await anna.goto(`${env.srv.url}#/meetings`);
   await anna.goto(`${env.srv.url}#/room/smart-tue`);
   await anna.waitForSelector('#say-text');

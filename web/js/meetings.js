@@ -251,9 +251,16 @@ export async function roomView(app, slug) {
     renderPeople();
     renderControls();
   };
+  // True when the server took it; otherwise the error shows.
   const act = async (op, fields = {}) => {
     err.textContent = '';
-    try { await app.conn.call(op, { room: slug, ...fields }); } catch (e) { err.textContent = describe(e); }
+    try { await app.conn.call(op, { room: slug, ...fields }); return true; } catch (e) { err.textContent = describe(e); return false; }
+  };
+  const allowBack = async (input) => {
+    const who = input.value.trim();
+    if (!who || !(await act('room.unban', { handle: who }))) return;
+    input.value = '';
+    announce(`${who} can join this meeting again.`);
   };
   const renderControls = () => {
     if (!fac() || !st.room) { clear(controls); return; }
@@ -272,7 +279,7 @@ export async function roomView(app, slug) {
         h('button', { type: 'button', class: 'small danger', onclick: async () => { await act('room.deny', { handle: k }); st.knocks.delete(k); renderControls(); } }, `Deny ${k}`))))) : null,
       (s.hands || []).length ? h('div', {}, h('h3', {}, 'Hands raised'), h('label', { for: 'give-secs' }, 'Share time'), secs,
         h('ul', { class: 'plain', id: 'hands' }, s.hands.map((hd) => h('li', {}, hd, ' ', h('button', { type: 'button', class: 'small', onclick: () => act('room.give', { handle: hd, secs: secs.value ? Number(secs.value) : undefined }) }, `Give the floor to ${hd}`))))) : null,
-      h('form', { class: 'row', onsubmit: (ev) => { ev.preventDefault(); if (unban.value.trim()) act('room.unban', { handle: unban.value.trim() }); } },
+      h('form', { class: 'row', onsubmit: (ev) => { ev.preventDefault(); allowBack(unban); } },
         h('label', { for: 'unban-handle' }, 'Allow back (unban)'), unban, h('button', { type: 'submit', class: 'small' }, 'Unban')),
       st.reports.length ? h('div', {}, h('h3', {}, 'Reported messages'), h('ul', { class: 'plain', id: 'reports' }, st.reports.map(reportItem))) : null,
       h('details', {}, h('summary', {}, 'Edit this meeting'), roomForm(app, st.room, (req) => {
