@@ -12,7 +12,12 @@
  * With --nodes N (PostgreSQL: MUTUAL_TEST_PG), N nodes share one database and every room's
  * members and senders are spread over them; the latency of deliveries that crossed from one
  * node to another is printed apart.
- * Usage: bench_rooms [--nodes N] [rooms members senders rate seconds] | --idle C */
+ * With --poll the listeners' thread polls its sockets without ever sleeping. At a light load
+ * it otherwise sleeps between messages, and on a VM whose idle vCPUs halt at once (here
+ * guest_halt_poll_ns is 0) waking it takes about 0.1 ms: the load generator's own cost, which
+ * a server cannot change and a real recipient on another machine does not add. Polling costs
+ * this process a whole core, so it is for light loads only.
+ * Usage: bench_rooms [--poll] [--nodes N] [rooms members senders rate seconds] | --idle C */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +93,7 @@ typedef struct {
 static rx_conn *rxs;
 static int nrx;
 static atomic_bool rx_stop;
+static bool rx_poll; /* --poll: epoll_wait never sleeps */
 static atomic_int rx_closed;
 
 static void pk_str(msgpack_packer *pk, const char *s)
@@ -222,7 +228,7 @@ static void *rx_run(void *arg)
     }
     struct epoll_event evs[256];
     while (!rx_stop) {
-        int n = epoll_wait(ep, evs, 256, 10);
+        int n = epoll_wait(ep, evs, 256, rx_poll ? 0 : 10);
         for (int i = 0; i < n; i++) {
             rx_conn *x = evs[i].data.ptr;
             raw_ws *w = &x->w;
@@ -424,6 +430,11 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--idle"))
         return idle_mode(atoi(argv[2]));
+    if (argc > 1 && !strcmp(argv[1], "--poll")) {
+        rx_poll = true;
+        argc--;
+        argv++;
+    }
     int nnodes = 1;
     if (argc > 2 && !strcmp(argv[1], "--nodes")) {
         nnodes = atoi(argv[2]);
@@ -567,8 +578,10 @@ int main(int argc, char **argv)
            "on %s\n",
            nrooms, members, per_room, rate, secs, nnodes, nnodes > 1 ? "s" : "",
            srv_is_pg(&s) ? "PostgreSQL" : "SQLite");
-    printf("members: %s\n", raw ? "senders on libmutual, listeners read raw by one thread"
-                                : "all on libmutual (BENCH_LIBMUTUAL)");
+    printf("members: %s%s\n",
+           raw ? "senders on libmutual, listeners read raw by one thread"
+               : "all on libmutual (BENCH_LIBMUTUAL)",
+           raw && rx_poll ? " that polls (--poll)" : "");
     if (raw && rx_closed)
         printf("listeners cut off by the server: %d\n", (int)rx_closed);
     long got = atomic_load(&deliveries);
