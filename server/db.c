@@ -123,6 +123,19 @@ db_rc db_checkpoint(db_conn *c)
     return c->ops->checkpoint(c);
 }
 
+void db_on_commit(db_conn *c, db_commit_fn fn, void *ud)
+{
+    c->commit_fn = fn;
+    c->commit_ud = ud;
+    if (c->ops->on_commit)
+        c->ops->on_commit(c);
+}
+
+db_rc db_checkpoint_passive(db_conn *c)
+{
+    return c->ops->checkpoint_passive ? c->ops->checkpoint_passive(c) : DB_DONE;
+}
+
 int db_backup(db_conn *c, const char *path, char *err, size_t errlen)
 {
     return c->ops->backup(c, path, err, errlen);

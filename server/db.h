@@ -54,6 +54,14 @@ void db_stop_flag(db_conn *c, const _Atomic bool *stop);
 /* Folds the write-ahead log into the database file and empties it, so that erased data does
  * not linger there. */
 db_rc db_checkpoint(db_conn *c);
+/* SQLite: after each commit on c, fn(ud, frames) runs on the committing thread, with the
+ * write-ahead log's length in pages; SQLite's own checkpoint at commit is off from then on.
+ * NULL puts that back. Elsewhere it does nothing. */
+void db_on_commit(db_conn *c, db_commit_fn fn, void *ud);
+/* SQLite: copies into the database file what of the write-ahead log it can without waiting
+ * for anyone (DB_E_BUSY while another checkpoint runs); the log starts over at the next write
+ * once all of it is copied. Elsewhere DB_DONE. */
+db_rc db_checkpoint_passive(db_conn *c);
 /* Copies the database, consistent as of one moment, to a new file at `path`. */
 int db_backup(db_conn *c, const char *path, char *err, size_t errlen);
 

@@ -20,6 +20,9 @@ typedef struct db_ops {
     void (*interrupt)(db_conn *c);
     void (*stop_flag)(db_conn *c);
     db_rc (*checkpoint)(db_conn *c);
+    /* SQLite only (NULL elsewhere): see db_on_commit and db_checkpoint_passive. */
+    void (*on_commit)(db_conn *c);
+    db_rc (*checkpoint_passive)(db_conn *c);
     int (*backup)(db_conn *c, const char *path, char *err, size_t errlen);
     db_rc (*begin)(db_conn *c, bool write);
     bool (*lost)(db_conn *c);
@@ -49,6 +52,8 @@ struct db_conn {
     const db_ops *ops;
     const _Atomic bool *stop; /* db_stop_flag */
     uint64_t commits;         /* the engine counts what it committed */
+    db_commit_fn commit_fn;   /* db_on_commit */
+    void *commit_ud;
 };
 
 /* The first member of each engine's statement. */

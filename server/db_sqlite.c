@@ -135,6 +135,31 @@ static db_rc lite_checkpoint(db_conn *c)
     return fold(L(c), rc);
 }
 
+static int on_wal(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    db_conn *c = arg;
+    c->commit_fn(c->commit_ud, frames);
+    return SQLITE_OK;
+}
+
+static void lite_on_commit(db_conn *c)
+{
+    if (c->commit_fn)
+        sqlite3_wal_hook(L(c), on_wal, c); /* replaces the automatic checkpoint */
+    else
+        sqlite3_wal_autocheckpoint(L(c), 1000); /* SQLite's default */
+}
+
+static db_rc lite_checkpoint_passive(db_conn *c)
+{
+    int rc = sqlite3_wal_checkpoint_v2(L(c), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        log_error("checkpoint failed: %s", sqlite3_errmsg(L(c)));
+    return fold(L(c), rc);
+}
+
 static int lite_backup(db_conn *c, const char *path, char *err, size_t errlen)
 {
     sqlite3 *out = NULL;
@@ -301,6 +326,8 @@ static const db_ops lite_ops = {
     .interrupt = lite_interrupt,
     .stop_flag = lite_stop_flag,
     .checkpoint = lite_checkpoint,
+    .on_commit = lite_on_commit,
+    .checkpoint_passive = lite_checkpoint_passive,
     .backup = lite_backup,
     .begin = lite_begin,
     .lost = lite_lost,

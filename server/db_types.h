@@ -5,6 +5,8 @@
 
 typedef struct db_conn db_conn;
 typedef struct db_stmt db_stmt;
+/* db_on_commit's: the write-ahead log's length in pages after a commit. */
+typedef void (*db_commit_fn)(void *ud, int frames);
 
 /* What db_step and db_exec return. Errors are negative and say what a caller can act on. */
 typedef enum {

@@ -132,6 +132,12 @@ char *metrics_render(size_t *len)
             (unsigned long long)atomic_load_explicit(&g_metrics.replies[i], memory_order_relaxed));
     counter(&b, "mutual_writer_failures_total", "Write batches that failed to commit.",
             LOAD(writer_failures));
+    counter(&b, "mutual_wal_checkpoints_total",
+            "Checkpoints of the SQLite write-ahead log by the checkpointer thread.",
+            LOAD(wal_checkpoints));
+    counter(&b, "mutual_wal_checkpoints_writer_total",
+            "Checkpoints the writer ran itself, the checkpointer having fallen behind.",
+            LOAD(wal_checkpoints_writer));
     unsigned long long batches = LOAD(writer_batches);
     histogram(&b, "mutual_writer_batch_jobs", "Jobs committed per writer batch.",
               g_metrics.batch_le, batch_bounds, 1.0, batches, (double)LOAD(writer_jobs));

@@ -19,6 +19,7 @@ typedef struct {
     atomic_uint_fast64_t malformed_frames, slow_consumers, rate_limited;
     atomic_uint_fast64_t replies[MU_E__COUNT]; /* [MU_OK] counts successes */
     atomic_uint_fast64_t writer_batches, writer_jobs, writer_failures;
+    atomic_uint_fast64_t wal_checkpoints, wal_checkpoints_writer;
     atomic_uint_fast64_t commit_us_sum;
     atomic_uint_fast64_t commit_le[METRICS_LAT_BUCKETS]; /* cumulative at render time */
     atomic_uint_fast64_t batch_le[METRICS_LAT_BUCKETS];

@@ -259,8 +259,9 @@ int server_run(mu_server *s)
                                      (double)s->cfg.rate_per_s, (double)s->cfg.burst, s->limits,
                                      s->test_clock, reads_lost});
 
-    mu_store_opts so = {s->cfg.db, strcmp(s->cfg.synchronous, "full") == 0,
-                        (unsigned)s->cfg.writer_batch_max};
+    mu_store_opts so = {.path = s->cfg.db,
+                        .sync_full = strcmp(s->cfg.synchronous, "full") == 0,
+                        .batch_max = (unsigned)s->cfg.writer_batch_max};
     s->store = store_open(s->loop, &so, err, sizeof(err));
     if (!s->store) {
         log_error("%s", err);

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "store_checkpoint.h"
 #include "store_schema.h"
 #include "xalloc.h"
 
@@ -49,6 +50,7 @@ struct mu_store {
     _Atomic bool failed;
     unsigned batch_max;
     mu_wtx w;           /* writer thread only */
+    store_ckpt *ckpt;   /* NULL: commits checkpoint the log themselves (and on PostgreSQL) */
     mu_reader r;        /* loop thread only */
     char *path;         /* for workers' own read connections (store_reader_open) */
     mu_reader *readers; /* open ones of those, under mu: store_stop_readers reaches them */
@@ -549,8 +551,10 @@ mu_store *store_open(uv_loop_t *loop, const mu_store_opts *o, char *err, size_t 
         goto fail;
     }
     s->async.data = s;
+    s->ckpt = store_ckpt_start(o->path, s->w.db, o->checkpoint_frames);
     if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
+        store_ckpt_stop(s->ckpt);
         close_dbs(s);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
@@ -597,6 +601,7 @@ void store_close(mu_store *s)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
+    store_ckpt_stop(s->ckpt);
     drain_done(s); /* the writer finished every queued job; tell their owners */
     cache_free(&s->w.cache);
     free(s->w.notes);

@@ -37,8 +37,9 @@ struct mu_job {
 
 typedef struct {
     const char *path;
-    bool sync_full;     /* synchronous=FULL: commits survive power loss */
-    unsigned batch_max; /* most jobs in one transaction */
+    bool sync_full;        /* synchronous=FULL: commits survive power loss */
+    unsigned batch_max;    /* most jobs in one transaction */
+    int checkpoint_frames; /* SQLite: log pages that call for a checkpoint; 0: 1000 */
 } mu_store_opts;
 
 /* On failure returns NULL with the reason in err; the caller must still run the loop once

@@ -122,7 +122,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     srv.loop = &loop;
     srv.test_clock = true;
     srv.limits = (mu_limits){(uint32_t)srv.cfg.max_text, (uint32_t)srv.cfg.max_note};
-    srv.store = store_open(&loop, &(mu_store_opts){db, false, 64}, err, sizeof(err));
+    srv.store = store_open(&loop, &(mu_store_opts){.path = db, .batch_max = 64}, err, sizeof(err));
     if (!srv.store) {
         fprintf(stderr, "fuzz_dispatch: %s\n", err);
         abort();

@@ -41,7 +41,7 @@ static int setup(void **st)
     config_defaults(&srv.cfg);
     assert_int_equal(uv_loop_init(&loop), 0);
     srv.loop = &loop;
-    srv.store = store_open(&loop, &(mu_store_opts){db, false, 16}, err, sizeof(err));
+    srv.store = store_open(&loop, &(mu_store_opts){.path = db, .batch_max = 16}, err, sizeof(err));
     assert_non_null(srv.store);
     g_srv = &srv;
     conn_init(&(conn_limits){.send_queue = 1 << 20, .mono_us = fake_mono_us});

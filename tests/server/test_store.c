@@ -168,7 +168,7 @@ static mu_store *open_on(uv_loop_t *loop, bool sync_full, unsigned batch)
 {
     uv_loop_init(loop);
     char err[256];
-    mu_store_opts o = {db, sync_full, batch};
+    mu_store_opts o = {.path = db, .sync_full = sync_full, .batch_max = batch};
     mu_store *s = store_open(loop, &o, err, sizeof(err));
     if (!s)
         fail_msg("store_open: %s", err);
@@ -279,6 +279,60 @@ static void test_lone_job_fails(void **st)
     db_close(d);
 }
 
+/* The checkpointer: commits leave the log's copy to a thread of its own, and the log stays
+ * bounded. Without the thread (or with SQLite's automatic checkpoint every 1000 pages) the
+ * log holds every commit here, several times the bound. */
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void test_checkpointer(void **st)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    enum { FRAMES = 32, N = 400, PAGE = 4096 + 24 };
+    char err[256];
+    mu_store_opts o = {.path = db, .batch_max = 512, .checkpoint_frames = FRAMES};
+    mu_store *s = store_open(&loop, &o, err, sizeof(err));
+    assert_non_null(s);
+    uint64_t by_thread0 = atomic_load(&g_metrics.wal_checkpoints);
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", db);
+    long before = file_size(wal); /* the migrations' pages: the file never shrinks */
+    int done = 0;
+    test_job *jobs = calloc(N, sizeof(*jobs));
+    for (int i = 0; i < N; i++) {
+        jobs[i].n = 2000 + i;
+        run_alone(&loop, s, &jobs[i], &done); /* a commit each: each adds pages to the log */
+        assert_int_equal(jobs[i].result, MU_OK);
+    }
+    long size = file_size(wal), bound = (4L * FRAMES + 8) * PAGE;
+    /* The thread ran, and the log never grew past four thresholds and a commit's pages. */
+    assert_true(atomic_load(&g_metrics.wal_checkpoints) > by_thread0);
+    assert_true(size > 0);
+    print_message("log: %ld bytes after set-up, %ld after %d commits\n", before, size, N);
+    assert_true(size <= (before > bound ? before : bound));
+    store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    db_conn *d = store_open_direct(db, false, err, sizeof(err));
+    assert_non_null(d);
+    assert_int_equal(scalar(d, "SELECT count(*) FROM users WHERE handle LIKE 'user2___'"), N);
+    db_stmt *q = db_prepare(d, "PRAGMA integrity_check");
+    assert_int_equal(db_step(q), DB_ROW);
+    assert_string_equal(db_col_text(q, 0), "ok");
+    db_finalize(q);
+    db_close(d);
+    free(jobs);
+}
+
 static void test_close_drains(void **st)
 {
     uv_loop_t loop;
@@ -354,7 +408,7 @@ static void test_open_thread_fails(void **st)
     uv_loop_t loop;
     uv_loop_init(&loop);
     char err[256] = "";
-    mu_store_opts o = {db, false, 16};
+    mu_store_opts o = {.path = db, .batch_max = 16};
     fail_thread_start = true;
     last_closed = NULL;
     mu_store *s = store_open(&loop, &o, err, sizeof(err));
@@ -521,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lone_job_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpointer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_thread_fails, setup, teardown),
