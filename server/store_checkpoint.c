@@ -88,6 +88,7 @@ store_ckpt *store_ckpt_start(const char *path, db_conn *writer, int frames)
     }
     /* A first read opens the connection's view of the log, which a checkpoint needs. */
     if (db_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1") != DB_DONE) {
+        log_warn("no checkpointer (%s): commits checkpoint the log themselves", db_errmsg(db));
         db_close(db);
         return NULL;
     }
