@@ -251,8 +251,8 @@ const char *const store_schema_pg[] = {
     "ALTER TABLE rooms ADD COLUMN meeting BIGINT NOT NULL DEFAULT 0;",
     /* 6 (PostgreSQL only): the node that raised a hand or gave the floor, so that they go
      * when that node does (a restart starts them empty, as on one node). */
-    "ALTER TABLE room_hands ADD COLUMN node BIGINT NOT NULL DEFAULT 0;"
-    "ALTER TABLE rooms ADD COLUMN floor_node BIGINT NOT NULL DEFAULT 0;",
+    ("ALTER TABLE room_hands ADD COLUMN node BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE rooms ADD COLUMN floor_node BIGINT NOT NULL DEFAULT 0;"),
 };
 
 const int store_schema_pg_count = (int)(sizeof(store_schema_pg) / sizeof(store_schema_pg[0]));
