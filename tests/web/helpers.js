@@ -88,6 +88,7 @@ export function useServer(users, axeLabel) {
   const env = { srv: null, browser: null };
   before(async () => {
     env.srv = new Server();
+    current = env.srv;
     for (const [handle, role] of users) env.srv.addUser(handle, role);
     await env.srv.start();
     env.browser = await launch();
@@ -100,5 +101,17 @@ export function useServer(users, axeLabel) {
   return env;
 }
 
-// Waits until the element's text matches the pattern.
-export const waitText = (page, sel, re, timeout = 30000) => page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
+// The running test file's server, whose log a failed wait shows.
+let current = null;
+
+// Waits until the element's text matches the pattern. A wait that times out says what the
+// element showed instead and what the server logged, which is all a CI run leaves behind.
+export async function waitText(page, sel, re, timeout = 30000) {
+  try {
+    await page.waitForFunction(([s, r]) => new RegExp(r).test(document.querySelector(s)?.textContent || ''), [sel, re.source], { timeout });
+  } catch (e) {
+    const shown = await page.evaluate((s) => document.querySelector(s)?.textContent ?? '(no such element)', sel).catch(() => '(page gone)');
+    const log = current && current.log ? current.log.trimEnd().split('\n').slice(-40).join('\n') : '';
+    throw new Error(`${sel} never showed ${re} in ${timeout} ms; it shows: ${JSON.stringify(shown.slice(0, 500))}\nmutuald's last log lines:\n${log}`, { cause: e });
+  }
+}

@@ -151,23 +151,26 @@ export async function checkinView(app) {
     }
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); submit(); });
-  form.addEventListener('input', () => { validate(); sessionStorage.setItem(DRAFT, JSON.stringify(fields())); });
+  // Anything typed before today's check-in has been read wins over it: on a slow connection the
+  // form is in use before the answer comes.
+  let typed = false;
+  form.addEventListener('input', () => { typed = true; validate(); sessionStorage.setItem(DRAFT, JSON.stringify(fields())); });
 
   app.view = { onReady: () => { if (pendingRetry) submit(); } };
 
-  // Today's check-in, if any, to edit; else a draft kept from before a reload.
+  // A draft kept from before a reload, at once; else today's check-in, if any, to edit.
   const draft = sessionStorage.getItem(DRAFT);
+  if (draft) fill(JSON.parse(draft));
   try {
     const r = await app.conn.call('checkin.list', { from: localDate(0), to: localDate(0) });
     const c = r.checkins && r.checkins[r.checkins.length - 1];
-    if (c && !draft) {
+    if (c && !draft && !typed) {
       fill({ mood: c.mood, craving: c.craving, sleep: c.sleep, use: c.use, stage: c.stage,
         who5: c.who5 ? c.who5.map(String) : [], barc: c.barc10 ? c.barc10.map(String) : [],
         triggers: (c.triggers || []).join(', '), note: c.note || '' });
     }
     if (c) today.textContent = 'You have checked in today. Saving again updates today\u2019s check-in.';
   } catch { /* offline: the form still works and retries */ }
-  if (draft) fill(JSON.parse(draft));
 }
 
 // ---- progress ------------------------------------------------------------------------------
