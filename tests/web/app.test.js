@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD } from './server.js';
-import { newPage, signIn, screen, tabTo, record, useServer, waitText } from './helpers.js';
+import { newPage, signIn, screen, tabTo, record, useServer, waitText, slowFromServer } from './helpers.js';
 
 const env = useServer([['root', 'admin'], ['mona', 'mentor'], ['anna', 'member'], ['ben', 'member']], 'axe');
 
@@ -108,19 +108,14 @@ test('keyboard-only check-in, validation, same-day edit, progress', async () => 
 
 test('answers typed before today\u2019s check-in has loaded are kept', async () => {
   const page = await newPage(env.browser);
-  // Every frame from the server is held back while `slow` is set, so the form is on the screen
-  // well before today's check-in (mood 6, craving 3, from the test above) reaches it.
-  let slow = 0;
-  await page.routeWebSocket(/.*/, (ws) => {
-    const server = ws.connectToServer();
-    ws.onMessage((m) => server.send(m));
-    server.onMessage((m) => { if (slow) setTimeout(() => ws.send(m), slow); else ws.send(m); });
-  });
+  // Frames from the server held back, so that the form is on the screen well before today's
+  // check-in (mood 6, craving 3, from the test above) reaches it.
+  const lag = await slowFromServer(page);
   await signIn(page, env.srv.url, 'anna');
   await waitText(page, '#today-status', /checked in today/);
   await page.goto(`${env.srv.url}#/progress`);
   await page.waitForSelector('svg.chart');
-  slow = 1500;
+  lag.ms = 1500;
   await page.goto(`${env.srv.url}#/checkin`);
   await page.fill('#mood', '2');
   await page.fill('#craving', '8');
@@ -128,7 +123,7 @@ test('answers typed before today\u2019s check-in has loaded are kept', async () 
   await waitText(page, '#today-status', /checked in today/);
   assert.equal(await page.inputValue('#mood'), '2');
   assert.equal(await page.inputValue('#craving'), '8');
-  slow = 0;
+  lag.ms = 0;
   // A reload keeps the draft rather than today's stored answers.
   await page.reload();
   await waitText(page, '#today-status', /checked in today/);
@@ -210,6 +205,25 @@ test('admin assigns a mentor; sharing; a live alert; DMs both ways with read rec
   await signIn(anna2, env.srv.url, 'anna');
   await waitText(anna2, '#nav', /Messages \(1 new\)/);
   for (const p of [admin, mona, anna2]) await p.context().close();
+});
+
+test('the next message, typed while one is on its way, is kept', async () => {
+  const anna = await newPage(env.browser);
+  const lag = await slowFromServer(anna);
+  await signIn(anna, env.srv.url, 'anna');
+  await anna.goto(`${env.srv.url}#/messages/mona`);
+  await anna.waitForSelector('#dm-text');
+  lag.ms = 1500;
+  await anna.fill('#dm-text', 'First thing.');
+  await anna.click('#dm-send');
+  await anna.fill('#dm-text', 'And a second');
+  lag.ms = 0;
+  await waitText(anna, '#dm-log', /First thing/);
+  assert.equal(await anna.inputValue('#dm-text'), 'And a second');
+  await anna.click('#dm-send');
+  await waitText(anna, '#dm-log', /And a second/);
+  assert.equal(await anna.inputValue('#dm-text'), '');
+  await anna.context().close();
 });
 
 test('a meeting: mentor facilitates, members join through the lobby, hands, floor, mute, end', async () => {

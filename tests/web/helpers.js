@@ -38,6 +38,23 @@ export async function signIn(page, url, handle, password = PASSWORD) {
   await page.waitForSelector('#mood');
 }
 
+// Passes the page's WebSocket frames through, holding back each one from the server by
+// `ms` while it is set, in order: a slow connection, to show what the page does while it
+// waits. Call before the page connects.
+export async function slowFromServer(page) {
+  const lag = { ms: 0 };
+  await page.routeWebSocket(/.*/, (ws) => {
+    const server = ws.connectToServer();
+    let last = 0; // when the frame before is due: none overtakes it once the lag is lifted
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      last = Math.max(Date.now() + lag.ms, last);
+      setTimeout(() => ws.send(m), last - Date.now());
+    });
+  });
+  return lag;
+}
+
 export const axeTotals = { screens: 0, passes: 0, violations: 0 };
 
 // Runs axe with the WCAG 2.0/2.1/2.2 A and AA rules; fails on any violation.

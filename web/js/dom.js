@@ -28,6 +28,12 @@ export function clear(el, ...children) {
   return el;
 }
 
+// Empties a message box once its message is sent, unless more was typed while it was on its
+// way: that is the next message, and is kept.
+export function clearIfSent(input, sent) {
+  if (input.value.trim() === sent) input.value = '';
+}
+
 // Says something to screen readers through the polite live region.
 export function announce(text) {
   const region = document.getElementById('announce');

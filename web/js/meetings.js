@@ -1,6 +1,6 @@
 // Meetings: the list of rooms, a meeting in progress, and the facilitator's controls.
 import { describe } from './conn.js';
-import { h, clear, announce, fmtTime, byteLength } from './dom.js';
+import { h, clear, clearIfSent, announce, fmtTime, byteLength } from './dom.js';
 import { reportItem } from './safety.js';
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -139,7 +139,7 @@ export async function roomView(app, slug) {
     err.textContent = '';
     const t = text.value.trim();
     if (!t) return;
-    try { await app.conn.call('room.say', { room: slug, text: t, cid: `${Date.now()}-${Math.random()}` }); text.value = ''; }
+    try { await app.conn.call('room.say', { room: slug, text: t, cid: `${Date.now()}-${Math.random()}` }); clearIfSent(text, t); }
     catch (e) { err.textContent = e.code === 'forbidden' ? (st.state && st.state.floor_mode ? 'Only the person who has the floor can speak now. Raise your hand to ask.' : 'You cannot speak here right now (you may be muted).') : describe(e); }
   } }, h('label', { for: 'say-text' }, 'Your message'), h('p', { class: 'hint', id: 'say-hint' }, 'What is shared in the meeting stays in the meeting.'), text,
   h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'say-send' }, 'Send'),

@@ -1,6 +1,6 @@
 // Messages with my mentor, the mentor's caseload and alerts, and administration.
 import { describe } from './conn.js';
-import { h, clear, announce, fmtDateTime } from './dom.js';
+import { h, clear, clearIfSent, announce, fmtDateTime } from './dom.js';
 import { chart, checkinTable } from './checkin.js';
 
 export async function messagesView(app) {
@@ -61,7 +61,7 @@ export async function threadView(app, other) {
       err.textContent = '';
       const t = text.value.trim();
       if (!t) return;
-      try { const r = await app.conn.call('dm.send', { to: other, text: t, cid: `${Date.now()}-${Math.random()}` }); text.value = ''; add({ id: r.id, ts: r.ts, from: app.user.handle, to: other, text: t }); }
+      try { const r = await app.conn.call('dm.send', { to: other, text: t, cid: `${Date.now()}-${Math.random()}` }); clearIfSent(text, t); add({ id: r.id, ts: r.ts, from: app.user.handle, to: other, text: t }); }
       catch (e) { err.textContent = e.code === 'forbidden' ? 'You can write only to your current mentor (or, for mentors, your mentees).' : describe(e); }
     } }, h('label', { for: 'dm-text' }, `Message to ${other}`), text, err,
     h('p', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'dm-send' }, 'Send'))));
