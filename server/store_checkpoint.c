@@ -18,9 +18,8 @@ struct store_ckpt {
     int frames;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv, idle; /* the thread waits on cv, the writer on idle */
-    /* Under mu. writer_turn: the writer checkpoints itself, and the thread starts none. */
-    bool wanted, running, writer_turn, stopping;
+    pthread_cond_t cv, idle;        /* the thread waits on cv, the writer on idle */
+    bool wanted, running, stopping; /* under mu */
 };
 
 /* The writer's thread, after each commit. */
@@ -32,16 +31,14 @@ static void on_commit(void *ud, int frames)
     if (frames >= CKPT_BEHIND * k->frames) {
         /* Nothing is added to the log while the writer itself copies it, so this one reaches
          * its end and the next write starts the log over. The thread's checkpoint under way
-         * is waited for: the two cannot run at once. */
+         * is waited for, and mu is held to the end of the writer's, so that the thread starts
+         * none meanwhile: two cannot run at once. A thread woken meanwhile waits for mu and
+         * then runs, so no request for a checkpoint is lost. */
         pthread_mutex_lock(&k->mu);
-        k->writer_turn = true;
         while (k->running)
             pthread_cond_wait(&k->idle, &k->mu);
-        pthread_mutex_unlock(&k->mu);
         if (db_checkpoint_passive(k->writer) == DB_DONE)
             METRIC_INC(wal_checkpoints_writer);
-        pthread_mutex_lock(&k->mu);
-        k->writer_turn = false;
         pthread_mutex_unlock(&k->mu);
         return;
     }
@@ -58,7 +55,7 @@ static void *ckpt_main(void *arg)
     store_ckpt *k = arg;
     pthread_mutex_lock(&k->mu);
     for (;;) {
-        while ((!k->wanted || k->writer_turn) && !k->stopping)
+        while (!k->wanted && !k->stopping)
             pthread_cond_wait(&k->cv, &k->mu);
         if (k->stopping)
             break;
