@@ -129,8 +129,8 @@ void store_fetch(mu_fetcher *f, mu_fetch *job)
 {
     pthread_mutex_lock(&f->mu);
     push(&f->q_head, &f->q_tail, job);
-    pthread_cond_signal(&f->cv);
     pthread_mutex_unlock(&f->mu);
+    pthread_cond_signal(&f->cv); /* after unlocking, as store_submit does */
 }
 
 void store_fetcher_stop(mu_fetcher *f)
